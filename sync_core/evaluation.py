@@ -1,0 +1,116 @@
+"""One event through the configuration: is it synced, with which values and group decisions, or why not.
+
+This is the per-event half of planning, and what the Preview page shows. The configuration is compiled once:
+triggers per (source, event type) are looked up in a cache, mappings and rules are prepared functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sync_core.config import SyncConfig, Trigger
+from sync_core.events import CUSTOMER, PARTNER, SOURCE_LABELS, NormalizedEvent
+from sync_core.mapping import CompiledMapping, MappedValue, map_fields
+from sync_core.matching import EventTypeMatcher
+from sync_core.rules import CompiledRule, GroupDecision, decide_groups
+
+Status = Literal["sync", "ignored", "invalid"]
+
+
+@dataclass(slots=True)
+class EventEvaluation:
+    event: NormalizedEvent
+    status: Status
+    reason: str = ""
+    action: str | None = None  # "upsert" or "update_only" when synced
+    subscriber_status: str | None = None
+    triggers: list[str] = field(default_factory=list)
+    values: list[MappedValue] = field(default_factory=list)
+    decisions: list[GroupDecision] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Route:
+    """What the configuration does with one (source, event type): decided once, then cached."""
+
+    status: Status
+    reason: str = ""
+    action: str | None = None
+    subscriber_status: str | None = None
+    triggers: list[str] = field(default_factory=list)
+    mappings: list[CompiledMapping] = field(default_factory=list)
+
+
+class _CompiledTrigger:
+    __slots__ = ("trigger", "matcher", "mappings")
+
+    def __init__(self, trigger: Trigger):
+        self.trigger = trigger
+        self.matcher = EventTypeMatcher(trigger.event_types)
+        self.mappings = [CompiledMapping(mapping) for mapping in trigger.fields]
+
+
+class Evaluator:
+    def __init__(self, config: SyncConfig):
+        self.config = config
+        self._triggers = [_CompiledTrigger(t) for t in config.triggers if t.enabled]
+        self._rules = [CompiledRule(rule) for rule in config.group_rules if rule.enabled]
+        self._routes: dict[tuple[str, str, str, bool], _Route] = {}
+
+    def evaluate(self, event: NormalizedEvent, now: datetime) -> EventEvaluation:
+        key = (event.source, event.type, event.kind, event.known_type)
+        route = self._routes.get(key)
+        if route is None:
+            route = self._routes[key] = self._route(event)
+        if route.status != "sync":
+            return EventEvaluation(event, route.status, route.reason, triggers=route.triggers)
+        if event.email is None:
+            return EventEvaluation(event, "invalid", event.email_problem or "the event has no email address",
+                                   triggers=route.triggers)
+        values, problems = map_fields(route.mappings, event, now)
+        if problems:
+            return EventEvaluation(event, "invalid", "; ".join(problems), triggers=route.triggers,
+                                   problems=problems)
+        return EventEvaluation(event, "sync", "", route.action, route.subscriber_status, route.triggers,
+                               _last_wins(values), decide_groups(self._rules, event))
+
+    def _route(self, event: NormalizedEvent) -> _Route:
+        source_label = SOURCE_LABELS.get(event.source, event.source)
+        settings = self.config.source_settings(event.source)
+        if not settings.enabled:
+            return _Route("ignored", f"the {source_label} source is turned off")
+        if event.kind == PARTNER and not settings.sync_partners:
+            return _Route("ignored", f"\"Sync partners\" is off for {source_label}")
+        if event.kind == CUSTOMER and not settings.sync_customers:
+            return _Route("ignored", f"\"Sync customers\" is off for {source_label}")
+        matched = [
+            t for t in self._triggers
+            if (t.trigger.source is None or t.trigger.source == event.source)
+            and (t.matcher.names_exactly(event.type) if not event.known_type else t.matcher.matches(event.type))
+        ]
+        names = [t.trigger.name for t in matched]
+        if not matched:
+            if not event.known_type:
+                return _Route("ignored", f"{event.type!r} is not a known {source_label} event type; it is kept "
+                                         "and ignored (name it in a trigger to sync it)")
+            return _Route("ignored", f"no trigger syncs {event.type} events")
+        silencing = [t.trigger.name for t in matched if t.trigger.action == "ignore"]
+        if silencing:
+            return _Route("ignored", f"the trigger {silencing[0]!r} ignores {event.type} events", triggers=names)
+        action = "upsert" if any(t.trigger.action == "upsert" for t in matched) else "update_only"
+        status = next((t.trigger.subscriber_status for t in matched if t.trigger.subscriber_status), None)
+        mappings = [mapping for t in matched for mapping in t.mappings]
+        return _Route("sync", "", action, status, names, mappings)
+
+
+def _last_wins(values: list[MappedValue]) -> list[MappedValue]:
+    """When two triggers fill the same field, the later trigger's value is the one sent."""
+    if len({value.target for value in values}) == len(values):
+        return values
+    by_target: dict[str, MappedValue] = {}
+    for value in values:
+        by_target[value.target] = value
+    return list(by_target.values())

@@ -1,0 +1,153 @@
+"""Group rules: which MailerLite groups an event puts its contact into, or takes it out of.
+
+A condition is true, false, or undecided when the field it reads is absent from the event. A membership rule
+decides nothing on an undecided event (a partial update must not remove anyone); an add-only rule simply does
+not add.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+from sync_core.config import Condition, GroupRule
+from sync_core.events import NormalizedEvent, parse_timestamp
+from sync_core.matching import EventTypeMatcher
+from sync_core.transforms import is_empty
+
+Test = Callable[[NormalizedEvent], bool | None]
+
+
+@dataclass(slots=True, frozen=True)
+class GroupDecision:
+    """``member=True``: add to the group; ``False``: remove (membership rules only)."""
+
+    group: str
+    member: bool
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return Decimal(str(value))
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
+    return None
+
+
+def values_equal(left: Any, right: Any) -> bool:
+    """Equality as a marketer means it: 10000 equals "10000", "Active" equals "active"."""
+    if left is None or right is None:
+        return is_empty(left) and is_empty(right)
+    left_number, right_number = _number(left), _number(right)
+    if left_number is not None and right_number is not None:
+        return left_number == right_number
+    if isinstance(left, bool) or isinstance(right, bool):
+        return str(left).strip().lower() == str(right).strip().lower()
+    return str(left).strip().casefold() == str(right).strip().casefold()
+
+
+def _compare(left: Any, right: Any) -> int | None:
+    """-1/0/1 comparing numbers, or dates when both are dates; ``None`` when they cannot be compared."""
+    left_number, right_number = _number(left), _number(right)
+    if left_number is not None and right_number is not None:
+        return (left_number > right_number) - (left_number < right_number)
+    left_time, right_time = parse_timestamp(left), parse_timestamp(right)
+    if left_time is not None and right_time is not None and isinstance(left, str) and isinstance(right, str):
+        return (left_time > right_time) - (left_time < right_time)
+    return None
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).casefold()
+
+
+def evaluate_operator(operator: str, actual: Any, expected: Any) -> bool:
+    """One operator applied to a present value."""
+    if operator == "equals":
+        return values_equal(actual, expected)
+    if operator == "not_equals":
+        return not values_equal(actual, expected)
+    if operator == "in":
+        return any(values_equal(actual, item) for item in expected)
+    if operator == "not_in":
+        return not any(values_equal(actual, item) for item in expected)
+    if operator == "contains":
+        if isinstance(actual, (list, tuple)):
+            return any(values_equal(item, expected) for item in actual)
+        return _text(expected) in _text(actual)
+    if operator == "starts_with":
+        return _text(actual).startswith(_text(expected).strip())
+    if operator == "is_empty":
+        return is_empty(actual)
+    if operator == "is_not_empty":
+        return not is_empty(actual)
+    order = _compare(actual, expected)
+    if order is None:
+        return False
+    return {"gt": order > 0, "gte": order >= 0, "lt": order < 0, "lte": order <= 0}[operator]
+
+
+def compile_condition(condition: Condition) -> Test:
+    field, operator, expected = condition.field, condition.operator, condition.value
+    decides_when_absent = operator in ("is_empty", "is_not_empty")
+
+    def test(event: NormalizedEvent) -> bool | None:
+        if not event.has(field):
+            return evaluate_operator(operator, None, expected) if decides_when_absent else None
+        return evaluate_operator(operator, event.lookup(field), expected)
+
+    return test
+
+
+class CompiledRule:
+    """A ``GroupRule`` ready to decide on events."""
+
+    __slots__ = ("rule", "scope", "_tests", "_all")
+
+    def __init__(self, rule: GroupRule):
+        self.rule = rule
+        self.scope = EventTypeMatcher(rule.event_types)
+        self._tests = [compile_condition(condition) for condition in rule.conditions]
+        self._all = rule.match == "all"
+
+    def holds(self, event: NormalizedEvent) -> bool | None:
+        """Whether the conditions hold for the event; ``None`` when a field they need is absent."""
+        undecided = False
+        for test in self._tests:
+            result = test(event)
+            if result is None:
+                undecided = True
+            elif result is not self._all:  # a False under "all", or a True under "any", settles it
+                return result
+        if undecided:
+            return None
+        return self._all or not self._tests
+
+    def decide(self, event: NormalizedEvent) -> GroupDecision | None:
+        if not self.scope.matches(event.type):
+            return None
+        holds = self.holds(event)
+        if holds:
+            return GroupDecision(self.rule.group, True)
+        if holds is False and self.rule.mode == "membership":
+            return GroupDecision(self.rule.group, False)
+        return None
+
+
+def decide_groups(rules: list[CompiledRule], event: NormalizedEvent) -> list[GroupDecision]:
+    """The group decisions of every rule for one event; where rules disagree on a group, adding wins."""
+    decisions: dict[str, GroupDecision] = {}
+    for rule in rules:
+        decision = rule.decide(event)
+        if decision is not None:
+            if decision.group in decisions and decisions[decision.group].member and not decision.member:
+                continue  # an add from one rule wins over a removal from another on the same event
+            decisions[decision.group] = decision
+    return list(decisions.values())
