@@ -371,7 +371,7 @@ def _place(loc: tuple[Any, ...], document: Any) -> str:
             node = item
             index += 2
             continue
-        if isinstance(key, str) and not key.startswith(("function-", "literal[", "str", "int")):
+        if isinstance(key, str) and not key.startswith(("function-", "literal[", "str", "int", "[key]")):
             parts.append(key.replace("_", " "))
         node = child
         index += 1

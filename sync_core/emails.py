@@ -45,7 +45,8 @@ def _is_plain_address(text: str) -> bool:
     if len(text) > _MAX_LENGTH or _PLAIN_ADDRESS.fullmatch(text) is None:
         return False
     local, _, domain = text.partition("@")
-    return len(local) <= _MAX_LOCAL_LENGTH and not domain.endswith(_SPECIAL_USE_SUFFIXES)
+    # "--" inside a label is reserved by IDNA (xn--...); leave those rare domains to the library.
+    return len(local) <= _MAX_LOCAL_LENGTH and "--" not in domain and not domain.endswith(_SPECIAL_USE_SUFFIXES)
 
 
 @lru_cache(maxsize=4096)

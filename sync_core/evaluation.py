@@ -42,6 +42,7 @@ class _Route:
     subscriber_status: str | None = None
     triggers: list[str] = field(default_factory=list)
     mappings: list[CompiledMapping] = field(default_factory=list)
+    rules: list[CompiledRule] = field(default_factory=list)  # the rules whose scope holds this event type
 
 
 class _CompiledTrigger:
@@ -75,7 +76,7 @@ class Evaluator:
             return EventEvaluation(event, "invalid", "; ".join(problems), triggers=route.triggers,
                                    problems=problems)
         return EventEvaluation(event, "sync", "", route.action, route.subscriber_status, route.triggers,
-                               _last_wins(values), decide_groups(self._rules, event))
+                               values, decide_groups(route.rules, event))
 
     def _route(self, event: NormalizedEvent) -> _Route:
         source_label = SOURCE_LABELS.get(event.source, event.source)
@@ -102,15 +103,7 @@ class Evaluator:
             return _Route("ignored", f"the trigger {silencing[0]!r} ignores {event.type} events", triggers=names)
         action = "upsert" if any(t.trigger.action == "upsert" for t in matched) else "update_only"
         status = next((t.trigger.subscriber_status for t in matched if t.trigger.subscriber_status), None)
-        mappings = [mapping for t in matched for mapping in t.mappings]
-        return _Route("sync", "", action, status, names, mappings)
-
-
-def _last_wins(values: list[MappedValue]) -> list[MappedValue]:
-    """When two triggers fill the same field, the later trigger's value is the one sent."""
-    if len({value.target for value in values}) == len(values):
-        return values
-    by_target: dict[str, MappedValue] = {}
-    for value in values:
-        by_target[value.target] = value
-    return list(by_target.values())
+        # When two triggers fill the same field, the later trigger's mapping is the one used.
+        by_target = {mapping.mapping.target: mapping for t in matched for mapping in t.mappings}
+        rules = [rule for rule in self._rules if rule.scope.matches(event.type)]
+        return _Route("sync", "", action, status, names, list(by_target.values()), rules)

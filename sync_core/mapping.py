@@ -13,14 +13,21 @@ from datetime import datetime
 from typing import Any, Callable
 
 from sync_core.config import FieldMapping
-from sync_core.events import NormalizedEvent
-from sync_core.transforms import SUBSCRIBER_ATTRIBUTES, TRANSFORMS, ValueProblem, fit_value, is_empty
+from sync_core.events import MISSING, NormalizedEvent, compile_path
+from sync_core.transforms import (
+    SUBSCRIBER_ATTRIBUTES,
+    TRANSFORM_OUTPUT_TYPES,
+    TRANSFORMS,
+    ValueProblem,
+    fit_value,
+    is_empty,
+)
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _SPACES = re.compile(r"\s+")
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class MappedValue:
     """One value ready for MailerLite. ``attribute`` marks a top-level subscriber attribute (subscribed_at)
     rather than a field; ``volatile`` marks a value that changes on every sync (time of sync), which alone is
@@ -37,44 +44,59 @@ Reader = Callable[[NormalizedEvent, datetime], Any]
 
 
 class CompiledMapping:
-    """A ``FieldMapping`` turned into a function of (event, now)."""
+    """A ``FieldMapping`` turned into one function of (event, now): ``apply`` returns the value to send,
+    ``None`` when there is nothing to send, or raises ``ValueProblem`` saying why not. The function keeps what
+    it needs in local variables; it runs for every mapped field of every event."""
 
-    __slots__ = ("mapping", "_read", "_transform", "_value_type", "_attribute", "_volatile")
+    __slots__ = ("mapping", "apply")
 
     def __init__(self, mapping: FieldMapping):
         self.mapping = mapping
-        self._read = _reader(mapping)
-        transform = TRANSFORMS[mapping.transform][1]
-        self._transform = None if mapping.transform == "none" else transform
-        self._value_type = mapping.value_type()
-        self._attribute = mapping.target in SUBSCRIBER_ATTRIBUTES
-        self._volatile = mapping.source == "now"
+        self.apply = _compile(mapping)
 
-    def apply(self, event: NormalizedEvent, now: datetime) -> MappedValue | None:
-        """The value to send, ``None`` when there is nothing to send, or ``ValueProblem`` saying why not."""
-        mapping = self.mapping
-        value = self._read(event, now)
-        if not is_empty(value) and self._transform is not None:
+
+def _compile(mapping: FieldMapping) -> Callable[[NormalizedEvent, datetime], MappedValue | None]:
+    read = _reader(mapping)
+    transform = None if mapping.transform == "none" else TRANSFORMS[mapping.transform][1]
+    value_type = mapping.value_type()
+    is_text = value_type == "text"
+    target, default, skip_if_empty = mapping.target, mapping.default, mapping.skip_if_empty
+    attribute, volatile, only_if_empty = target in SUBSCRIBER_ATTRIBUTES, mapping.source == "now", \
+        mapping.only_if_empty
+    # values already in the format the field wants: a transform's own output
+    transform_fits = TRANSFORM_OUTPUT_TYPES.get(mapping.transform) == value_type
+    origin = _origin(mapping)
+
+    def apply(event: NormalizedEvent, now: datetime) -> MappedValue | None:
+        value = read(event, now)
+        empty = _empty(value)
+        if not empty and transform is not None:
             try:
-                value = self._transform(value)
+                value = transform(value)
             except ValueProblem as exc:
-                raise ValueProblem(f"{mapping.target}: {exc} (from {self._origin()})") from None
-        if is_empty(value) and mapping.default is not None:
-            value = mapping.default
-        if value is None or (is_empty(value) and (mapping.skip_if_empty or self._value_type != "text")):
+                raise ValueProblem(f"{target}: {exc} (from {origin})") from None
+            empty = _empty(value)
+        from_transform = transform_fits and not empty
+        if empty and default is not None:
+            value = default
+            empty = _empty(value)
+        if value is None or (empty and (skip_if_empty or not is_text)):
             return None
-        try:
-            value = fit_value(value, self._value_type)
-        except ValueProblem as exc:
-            raise ValueProblem(f"{mapping.target}: {exc} (from {self._origin()})") from None
-        return MappedValue(mapping.target, value, self._attribute, self._volatile, mapping.only_if_empty)
+        if not (type(value) is str and (is_text or from_transform)):
+            try:
+                value = fit_value(value, value_type)
+            except ValueProblem as exc:
+                raise ValueProblem(f"{target}: {exc} (from {origin})") from None
+        return MappedValue(target, value, attribute, volatile, only_if_empty)
 
-    def _origin(self) -> str:
-        mapping = self.mapping
-        if mapping.source in ("path", "template"):
-            return f"{mapping.value}"
-        return {"constant": "the fixed value", "event_time": "the event time", "now": "the time of sync"}[
-            mapping.source]
+    return apply
+
+
+def _origin(mapping: FieldMapping) -> str:
+    if mapping.source in ("path", "template"):
+        return f"{mapping.value}"
+    return {"constant": "the fixed value", "event_time": "the event time", "now": "the time of sync"}[
+        mapping.source]
 
 
 def _reader(mapping: FieldMapping) -> Reader:
@@ -88,17 +110,15 @@ def _reader(mapping: FieldMapping) -> Reader:
         return lambda event, now: now
     if source == "template":
         return _template_reader(str(mapping.value))
-    paths = mapping.paths()
-    if len(paths) == 1:
-        path = paths[0]
-        if path.startswith("event."):
-            return lambda event, now: event.lookup(path)
-        return lambda event, now: event.data.get(path)
+    readers = [compile_path(path) for path in mapping.paths()]
+    if len(readers) == 1:
+        (read,) = readers
+        return lambda event, now: None if (value := read(event)) is MISSING else value
 
     def first_present(event: NormalizedEvent, now: datetime) -> Any:
-        for path in paths:
-            value = event.lookup(path)
-            if not is_empty(value):
+        for read in readers:
+            value = read(event)
+            if value is not MISSING and not _empty(value):
                 return value
         return None
 
@@ -107,18 +127,27 @@ def _reader(mapping: FieldMapping) -> Reader:
 
 def _template_reader(template: str) -> Reader:
     parts = _PLACEHOLDER.split(template)  # text, path, text, path, ..., text
+    pieces: list[str | Callable[[NormalizedEvent], Any]] = [
+        compile_path(part.strip()) if index % 2 else part for index, part in enumerate(parts)]
 
     def render(event: NormalizedEvent, now: datetime) -> str:
         out = []
-        for index, part in enumerate(parts):
-            if index % 2:
-                value = event.lookup(part.strip())
-                out.append("" if is_empty(value) else str(value))
+        for piece in pieces:
+            if type(piece) is str:
+                out.append(piece)
             else:
-                out.append(part)
+                value = piece(event)  # type: ignore[operator]
+                out.append("" if value is MISSING or _empty(value) else str(value))
         return _SPACES.sub(" ", "".join(out)).strip()
 
     return render
+
+
+def _empty(value: Any) -> bool:
+    kind = type(value)
+    if kind is str:
+        return not value or value.isspace()
+    return value is None or (kind in (list, dict, tuple) and not value)
 
 
 def map_fields(mappings: list[CompiledMapping], event: NormalizedEvent, now: datetime

@@ -82,6 +82,10 @@ class Plan:
         return counts
 
 
+def _occurred_at(evaluation: EventEvaluation) -> datetime:
+    return evaluation.event.occurred_at
+
+
 class Planner:
     """Plans batches for one configuration (compiled once, reused for every batch)."""
 
@@ -141,24 +145,24 @@ class Planner:
                 email, "suppressed", [], state, event_ids,
                 reason=f"the subscriber is {state.status} in MailerLite, which does not allow re-adding them "
                        "by API; they can only come back through a form or the MailerLite app")
-        ordered = sorted(evaluations, key=lambda evaluation: evaluation.event.occurred_at)
+        ordered = evaluations if len(evaluations) == 1 else sorted(evaluations, key=_occurred_at)
         before_fields = state.fields if state else {}
         before_groups = state.groups if state else {}
         fields = dict(before_fields)
         groups = dict(before_groups)
-        volatile: set[str] = set()
+        touched: dict[str, bool] = {}  # field → whether its value is volatile (time of sync)
         for evaluation in ordered:
             at = evaluation.event.occurred_at
             for mapped in evaluation.values:
-                current = fields.get(mapped.target)
+                target = mapped.target
+                current = fields.get(target)
                 if current is not None:
-                    if mapped.only_if_empty and not is_empty(current[0]):
-                        continue
                     if at < current[1]:
                         continue  # an older event never overwrites a newer value
-                fields[mapped.target] = (mapped.value, at)
-                if mapped.volatile:
-                    volatile.add(mapped.target)
+                    if mapped.only_if_empty and not is_empty(current[0]):
+                        continue
+                fields[target] = (mapped.value, at)
+                touched[target] = mapped.volatile
             for decision in evaluation.decisions:
                 current_group = groups.get(decision.group)
                 if current_group is None or at >= current_group[1]:
@@ -169,10 +173,13 @@ class Planner:
         if creates and self.default_group and self.default_group not in groups:
             groups = {self.default_group: (True, ordered[0].event.occurred_at), **groups}
 
-        changes = {target: (before_fields[target][0] if target in before_fields else None, value)
-                   for target, (value, _) in fields.items()
-                   if target not in before_fields or before_fields[target][0] != value}
-        if changes and all(target in volatile for target in changes):
+        changes: dict[str, tuple[Any, Any]] = {}
+        for target in touched:
+            value = fields[target][0]
+            before = before_fields.get(target)
+            if before is None or before[0] != value:
+                changes[target] = (None if before is None else before[0], value)
+        if changes and all(touched[target] for target in changes):
             for target in changes:  # only the time of sync moved: nothing worth sending, nothing to remember
                 if target in before_fields:
                     fields[target] = before_fields[target]

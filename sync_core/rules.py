@@ -12,14 +12,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
 from sync_core.config import Condition, GroupRule
-from sync_core.events import NormalizedEvent, parse_timestamp
+from sync_core.events import MISSING, NormalizedEvent, compile_path, parse_timestamp
 from sync_core.matching import EventTypeMatcher
 from sync_core.transforms import is_empty
 
 Test = Callable[[NormalizedEvent], bool | None]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class GroupDecision:
     """``member=True``: add to the group; ``False``: remove (membership rules only)."""
 
@@ -27,17 +27,22 @@ class GroupDecision:
     member: bool
 
 
-def _number(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return Decimal(str(value))
-    if isinstance(value, str):
+def _number(value: Any) -> int | float | Decimal | None:
+    """A comparable number from a number or numeric text; ints stay ints (fast and exact)."""
+    kind = type(value)
+    if kind is int or kind is float:
+        return value
+    if kind is str:
+        text = value.strip()
+        if text.isdigit():
+            return int(text)
         try:
-            number = Decimal(value.strip())
+            number = Decimal(text)
         except InvalidOperation:
             return None
         return number if number.is_finite() else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
     return None
 
 
@@ -95,13 +100,15 @@ def evaluate_operator(operator: str, actual: Any, expected: Any) -> bool:
 
 
 def compile_condition(condition: Condition) -> Test:
-    field, operator, expected = condition.field, condition.operator, condition.value
+    read = compile_path(condition.field)
+    operator, expected = condition.operator, condition.value
     decides_when_absent = operator in ("is_empty", "is_not_empty")
 
     def test(event: NormalizedEvent) -> bool | None:
-        if not event.has(field):
+        actual = read(event)
+        if actual is MISSING:
             return evaluate_operator(operator, None, expected) if decides_when_absent else None
-        return evaluate_operator(operator, event.lookup(field), expected)
+        return evaluate_operator(operator, actual, expected)
 
     return test
 

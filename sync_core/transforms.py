@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, Callable
 
 from sync_core.events import parse_timestamp
@@ -59,7 +60,8 @@ def cents_to_decimal(value: Any) -> str:
         cents = _whole_number(value)
     except ValueProblem:
         raise ValueProblem(f"{value!r} is not an amount in cents (a whole number such as 1999)") from None
-    return str((Decimal(cents) / 100).quantize(Decimal("0.01")))
+    units, hundredths = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{units}.{hundredths:02d}"
 
 
 def to_number(value: Any) -> int | float:
@@ -80,28 +82,39 @@ def to_number(value: Any) -> int | float:
 
 
 def _moment(value: Any) -> datetime:
+    if type(value) is datetime and value.tzinfo is timezone.utc:
+        return value
     if isinstance(value, date) and not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    parsed = parse_timestamp(value)
+    parsed = _parse_text_moment(value) if type(value) is str else parse_timestamp(value)
     if parsed is None:
         raise ValueProblem(f"{value!r} is not a date or time (expected ISO 8601, e.g. 2025-08-04T05:30:45Z)")
     return parsed
 
 
+@lru_cache(maxsize=2048)
+def _parse_text_moment(text: str) -> datetime | None:
+    """Parsing cached: one event's timestamp feeds several date fields, and a batch repeats dates."""
+    return parse_timestamp(text)
+
+
 def to_date(value: Any) -> str:
     """→ ``YYYY-MM-DD`` in UTC, the format MailerLite date fields take."""
-    return _moment(value).strftime("%Y-%m-%d")
+    moment = _moment(value)
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
 
 
 def to_datetime(value: Any) -> str:
     """→ ``yyyy-MM-dd HH:mm:ss`` in UTC, the format of MailerLite's ``subscribed_at`` and friends."""
-    return _moment(value).strftime("%Y-%m-%d %H:%M:%S")
+    m = _moment(value)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d} {m.hour:02d}:{m.minute:02d}:{m.second:02d}"
 
 
 def to_iso_datetime(value: Any) -> str:
     """→ ``2025-08-04T05:30:45.182Z``, what JavaScript's ``toISOString()`` gives (Dodo's examples use it)."""
-    moment = _moment(value)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    m = _moment(value)
+    return (f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}."
+            f"{m.microsecond // 1000:03d}Z")
 
 
 def first_word(value: Any) -> str:
@@ -131,6 +144,11 @@ TRANSFORMS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "datetime": ("date and time (YYYY-MM-DD HH:MM:SS)", to_datetime),
     "iso_datetime": ("ISO date and time (…T…Z)", to_iso_datetime),
 }
+
+
+#: Transform → the value type whose format it always produces; such values need no second check.
+TRANSFORM_OUTPUT_TYPES = {"cents_to_decimal": "number", "number": "number", "date": "date",
+                          "datetime": "datetime"}
 
 
 def apply_transform(name: str, value: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sync_core.emails import InvalidEmail, normalize_email
 from sync_core.events import MAX_BODY_BYTES, RejectedInput
@@ -52,14 +52,15 @@ def header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return value
 
 
-def find_email(data: Mapping[str, Any], paths: Iterable[str]) -> tuple[str | None, str | None]:
-    """The contact email at the first path present, as ``(email, None)`` or ``(None, problem)``."""
+def find_email(lookup: Callable[[str], Any], paths: Iterable[str]) -> tuple[str | None, str | None]:
+    """The contact email at the first path with a value, as ``(email, None)`` or ``(None, problem)``."""
     tried = []
     for path in paths:
         tried.append(path)
-        if path in data and data[path] not in (None, ""):
+        value = lookup(path)
+        if value not in (None, ""):
             try:
-                return normalize_email(data[path]), None
+                return normalize_email(value), None
             except InvalidEmail as exc:
                 return None, f"{exc} (at {path})"
     return None, f"the event has no email address (looked at {', '.join(tried)})"

@@ -11,7 +11,6 @@ from typing import Mapping
 
 from sync_core.events import CUSTOMER, DODO_PAYMENTS, NormalizedEvent, RejectedInput, parse_timestamp
 from sync_core.sources.body import as_bytes, body_id, decode_object, find_email, header
-from sync_core.sources.flatten import flatten
 
 DODO_EVENT_TYPES = frozenset("""
 payment.succeeded payment.failed payment.processing payment.cancelled
@@ -61,17 +60,15 @@ def normalize_dodo(
     )
     if occurred_at is None:
         return RejectedInput(DODO_PAYMENTS, f"the {event_type} event has no valid \"timestamp\"", id=event_id)
-    data = flatten(envelope)
-    email, problem = find_email(data, EMAIL_PATHS)
-    return NormalizedEvent(
+    event = NormalizedEvent(
         source=DODO_PAYMENTS,
         type=event_type.strip(),
         id=event_id,
         occurred_at=occurred_at,
         kind=CUSTOMER,
-        data=data,
-        email=email,
-        email_problem=problem,
         known_type=event_type.strip() in DODO_EVENT_TYPES,
+        body=envelope,
     )
+    event.email, event.email_problem = find_email(event.lookup, EMAIL_PATHS)
+    return event
 

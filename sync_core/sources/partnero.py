@@ -11,7 +11,6 @@ from typing import Mapping
 
 from sync_core.events import CUSTOMER, PARTNER, PARTNERO, NormalizedEvent, RejectedInput, parse_timestamp
 from sync_core.sources.body import as_bytes, body_id, decode_object, find_email
-from sync_core.sources.flatten import flatten
 
 # The official n8n trigger node's list, plus the older and newer documentation's events.
 PARTNERO_EVENT_TYPES = frozenset("""
@@ -54,16 +53,14 @@ def normalize_partnero(
     if occurred_at is None:
         return RejectedInput(PARTNERO, f"the {event_type} event has no valid \"created_at\" or \"timestamp\"",
                              id=event_id)
-    data = flatten(envelope)
-    email, problem = find_email(data, EMAIL_PATHS)
-    return NormalizedEvent(
+    event = NormalizedEvent(
         source=PARTNERO,
         type=event_type,
         id=event_id,
         occurred_at=occurred_at,
         kind=_KIND_BY_PREFIX.get(event_type.partition(".")[0], "other"),
-        data=data,
-        email=email,
-        email_problem=problem,
         known_type=event_type in PARTNERO_EVENT_TYPES,
+        body=envelope,
     )
+    event.email, event.email_problem = find_email(event.lookup, EMAIL_PATHS)
+    return event

@@ -124,7 +124,7 @@ def iter_jsonl_records(
 def record_event(record: dict[str, Any], *, kind: str, received_at: datetime, position: str) -> Item:
     """One flat record (column → value) → a normalized event of type ``<kind>.imported``."""
     data = {f"data.{column}": value for column, value in record.items()}
-    email, problem = find_email(data, [f"data.{column}" for column in EMAIL_COLUMNS])
+    email, problem = find_email(data.get, [f"data.{column}" for column in EMAIL_COLUMNS])
     key = _first_present(record, KEY_COLUMNS[kind]) or email or ""
     occurred_at = next(
         (parsed for column in TIME_COLUMNS if (parsed := parse_timestamp(record.get(column)))), received_at)

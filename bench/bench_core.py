@@ -1,0 +1,124 @@
+"""Core throughput: 100,000 varied raw webhook bodies through normalize + map + rules + plan, on one core.
+
+Prints events per second and the ratio to plain ``json.loads`` of the same bodies, measured in the same run.
+Target (issue 2): at least 20,000 events/s.
+
+    .venv/bin/python bench/bench_core.py [--events 100000] [--batch 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sync_core.config import SyncConfig, load_config  # noqa: E402
+from sync_core.planning import Planner  # noqa: E402
+from sync_core.presets import preset_document  # noqa: E402
+from sync_core.sources import normalize_dodo, normalize_partnero  # noqa: E402
+from sync_core.state import ContactState  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / \
+    "dodo-webhook-examples-2025-09.json"
+
+
+def combined_config() -> SyncConfig:
+    """Both presets in one configuration, as a business using Partnero and Dodo together would have."""
+    dodo = json.loads(preset_document("dodo-payments"))
+    partnero = json.loads(preset_document("partnero"))
+    dodo["triggers"] += partnero["triggers"]
+    dodo["group_rules"] += partnero["group_rules"]
+    return load_config(dodo)
+
+
+def make_bodies(count: int, seed: int = 7) -> list[tuple[str, bytes]]:
+    """Raw bodies: Dodo payments and subscriptions (official examples, varied), Partnero partners and customers,
+    a few unknown types and invalid emails, over 20,000 contacts."""
+    examples = {t: e["example"] for t, e in json.loads(EXAMPLES.read_text()).items()}
+    rnd = random.Random(seed)
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    dodo_types = ["payment.succeeded"] * 5 + ["subscription.active", "subscription.renewed", "subscription.cancelled",
+                                               "subscription.on_hold", "refund.succeeded", "dispute.opened"]
+    bodies = []
+    for n in range(count):
+        contact = rnd.randrange(20_000)
+        email = f"user{contact}@example{contact % 97}.com" if rnd.random() > 0.005 else f"broken{contact}@"
+        at = (start + timedelta(seconds=n * 7 + rnd.randrange(600))).isoformat().replace("+00:00", "Z")
+        roll = rnd.random()
+        if roll < 0.6:
+            event_type = rnd.choice(dodo_types)
+            event = json.loads(json.dumps(examples[event_type]))
+            event["timestamp"] = at
+            event["data"]["customer"]["email"] = email
+            event["data"]["customer"]["name"] = f"Customer {contact}"
+            if "total_amount" in event["data"]:
+                event["data"]["total_amount"] = rnd.choice([400, 1999, 10000, 25000])
+            if rnd.random() < 0.01:
+                event["type"] = "payment.teleported"
+            bodies.append(("dodo", json.dumps(event).encode()))
+        elif roll < 0.85:
+            event = {"event": rnd.choice(["partner.created", "partner.updated", "partner.archived"]),
+                     "url": "https://example.com/hook", "webhook_key": "wh_abc123", "created_at": at,
+                     "data": {"id": f"partner_{contact}", "key": f"p{contact}", "email": email,
+                              "name": "Pat", "surname": f"N{contact}", "status": rnd.choice(["active", "pending"]),
+                              "total_sales": rnd.randrange(100), "total_earned": f"{rnd.randrange(10**5)/100:.2f}"}}
+            bodies.append(("partnero", json.dumps(event).encode()))
+        else:
+            event = {"event": "customer.created", "created_at": at,
+                     "data": {"key": f"cust_{contact}", "partner": f"p{rnd.randrange(20_000)}", "email": email,
+                              "name": "Cus", "surname": f"T{contact}"}}
+            bodies.append(("partnero", json.dumps(event).encode()))
+    return bodies
+
+
+def run(bodies: list[tuple[str, bytes]], batch: int) -> tuple[float, dict[str, int], int]:
+    planner = Planner(combined_config())
+    normalizers = {"dodo": normalize_dodo, "partnero": normalize_partnero}
+    states: dict[str, ContactState] = {}
+    counts: dict[str, int] = {}
+    operations = 0
+    received_at = datetime.now(timezone.utc)
+    started = time.perf_counter()
+    for offset in range(0, len(bodies), batch):
+        events = [normalizers[source](body, received_at=received_at) for source, body in bodies[offset:offset + batch]]
+        plan = planner.plan(events, states, now=received_at)
+        operations += len(plan.operations())
+        for contact in plan.contacts:
+            states[contact.email] = contact.new_state  # as the engine does once the operations succeeded
+        for outcome, number in plan.counts().items():
+            counts[outcome] = counts.get(outcome, 0) + number
+    return time.perf_counter() - started, counts, operations
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    args = parser.parse_args()
+
+    bodies = make_bodies(args.events)
+    size = sum(len(body) for _, body in bodies)
+    started = time.perf_counter()
+    for _, body in bodies:
+        json.loads(body)
+    baseline = time.perf_counter() - started
+
+    elapsed, counts, operations = run(bodies, args.batch)
+    rate = len(bodies) / elapsed
+    print(f"events:                     {len(bodies):,} ({size / 1e6:.1f} MB of JSON, batches of {args.batch})")
+    print(f"json.loads alone:           {baseline:.2f} s  ({len(bodies) / baseline:,.0f} events/s)")
+    print(f"normalize+map+rules+plan:   {elapsed:.2f} s  ({rate:,.0f} events/s)")
+    print(f"ratio to json.loads:        {elapsed / baseline:.1f}x the time of parsing alone")
+    print(f"outcomes:                   {dict(sorted(counts.items()))}")
+    print(f"operations planned:         {operations:,}")
+    print(f"target >= 20,000 events/s:  {'met' if rate >= 20_000 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
