@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sync_core.config import SyncConfig, load_config  # noqa: E402
-from sync_core.planning import Planner  # noqa: E402
+from sync_core.planning import ContactPlan, Planner  # noqa: E402
 from sync_core.presets import preset_document  # noqa: E402
 from sync_core.sources import normalize_dodo, normalize_partnero  # noqa: E402
 from sync_core.state import ContactState  # noqa: E402
@@ -86,13 +86,16 @@ def run(bodies: list[tuple[str, bytes]], batch: int) -> tuple[float, dict[str, i
     received_at = datetime.now(timezone.utc)
     started = time.perf_counter()
     for offset in range(0, len(bodies), batch):
-        events = [normalizers[source](body, received_at=received_at) for source, body in bodies[offset:offset + batch]]
-        plan = planner.plan(events, states, now=received_at)
-        operations += len(plan.operations())
-        for contact in plan.contacts:
-            states[contact.email] = contact.new_state  # as the engine does once the operations succeeded
-        for outcome, number in plan.counts().items():
-            counts[outcome] = counts.get(outcome, 0) + number
+        events = (normalizers[source](body, received_at=received_at) for source, body in bodies[offset:offset + batch])
+        # streamed both ways, as the engine does: each body goes once evaluated, each plan once recorded
+        for result in planner.iter_plan(events, states, now=received_at):
+            if isinstance(result, ContactPlan):
+                operations += len(result.operations)
+                states[result.email] = result.new_state  # as the engine does once the operations succeeded
+                outcome = result.outcome
+            else:
+                outcome = result.status
+            counts[outcome] = counts.get(outcome, 0) + 1
     return time.perf_counter() - started, counts, operations
 
 

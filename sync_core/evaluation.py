@@ -8,28 +8,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sync_core.config import SyncConfig, Trigger
 from sync_core.events import CUSTOMER, PARTNER, SOURCE_LABELS, NormalizedEvent
-from sync_core.mapping import CompiledMapping, MappedValue, map_fields
+from sync_core.mapping import CompiledMapping, map_fields
 from sync_core.matching import EventTypeMatcher
-from sync_core.rules import CompiledRule, GroupDecision, decide_groups
+from sync_core.rules import CompiledRule, decide_groups
 
 Status = Literal["sync", "ignored", "invalid"]
 
 
 @dataclass(slots=True)
 class EventEvaluation:
-    event: NormalizedEvent
+    """The verdict on one event. It keeps what planning needs, not the event itself, so that a streamed
+    batch lets each event's body go as soon as it has been evaluated."""
+
+    event_id: str
+    event_type: str
+    source: str
+    email: str | None
+    occurred_at: datetime
     status: Status
     reason: str = ""
     action: str | None = None  # "upsert" or "update_only" when synced
     subscriber_status: str | None = None
     triggers: list[str] = field(default_factory=list)
-    values: list[MappedValue] = field(default_factory=list)
-    decisions: list[GroupDecision] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)  # MailerLite field or attribute → value
+    decisions: dict[str, bool] = field(default_factory=dict)  # group → add (True) or remove (False)
+    problems: list[str] | tuple[()] = ()
+    volatile: frozenset[str] = frozenset()  # fields whose change alone is no reason to send
+    only_if_empty: frozenset[str] = frozenset()  # fields set only while the subscriber has no value
 
 
 @dataclass(slots=True)
@@ -43,6 +52,8 @@ class _Route:
     triggers: list[str] = field(default_factory=list)
     mappings: list[CompiledMapping] = field(default_factory=list)
     rules: list[CompiledRule] = field(default_factory=list)  # the rules whose scope holds this event type
+    volatile: frozenset[str] = frozenset()
+    only_if_empty: frozenset[str] = frozenset()
 
 
 class _CompiledTrigger:
@@ -66,17 +77,19 @@ class Evaluator:
         route = self._routes.get(key)
         if route is None:
             route = self._routes[key] = self._route(event)
+        head = (event.id, event.type, event.source, event.email, event.occurred_at)
         if route.status != "sync":
-            return EventEvaluation(event, route.status, route.reason, triggers=route.triggers)
+            return EventEvaluation(*head, route.status, route.reason, triggers=route.triggers)
         if event.email is None:
-            return EventEvaluation(event, "invalid", event.email_problem or "the event has no email address",
+            return EventEvaluation(*head, "invalid", event.email_problem or "the event has no email address",
                                    triggers=route.triggers)
         values, problems = map_fields(route.mappings, event, now)
         if problems:
-            return EventEvaluation(event, "invalid", "; ".join(problems), triggers=route.triggers,
+            return EventEvaluation(*head, "invalid", "; ".join(problems), triggers=route.triggers,
                                    problems=problems)
-        return EventEvaluation(event, "sync", "", route.action, route.subscriber_status, route.triggers,
-                               values, decide_groups(route.rules, event))
+        return EventEvaluation(*head, "sync", "", route.action, route.subscriber_status, route.triggers,
+                               values, decide_groups(route.rules, event), (), route.volatile,
+                               route.only_if_empty)
 
     def _route(self, event: NormalizedEvent) -> _Route:
         source_label = SOURCE_LABELS.get(event.source, event.source)
@@ -104,6 +117,8 @@ class Evaluator:
         action = "upsert" if any(t.trigger.action == "upsert" for t in matched) else "update_only"
         status = next((t.trigger.subscriber_status for t in matched if t.trigger.subscriber_status), None)
         # When two triggers fill the same field, the later trigger's mapping is the one used.
-        by_target = {mapping.mapping.target: mapping for t in matched for mapping in t.mappings}
+        by_target = {mapping.target: mapping for t in matched for mapping in t.mappings}
         rules = [rule for rule in self._rules if rule.scope.matches(event.type)]
-        return _Route("sync", "", action, status, names, list(by_target.values()), rules)
+        volatile = frozenset(target for target, m in by_target.items() if m.volatile)
+        only_if_empty = frozenset(target for target, m in by_target.items() if m.only_if_empty)
+        return _Route("sync", "", action, status, names, list(by_target.values()), rules, volatile, only_if_empty)

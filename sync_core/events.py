@@ -190,7 +190,7 @@ def _walk(node: Any, parts: tuple[str, ...], start: int) -> Any:
                             return found
                 return MISSING
             node = child
-        elif kind is list and part.isdigit() and int(part) < len(node) and _has_containers(node):
+        elif kind is list and part.isascii() and part.isdigit() and int(part) < len(node) and _has_containers(node):
             node = node[int(part)]
         else:
             return MISSING
@@ -244,7 +244,7 @@ def parse_timestamp(value: Any) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return parse_timestamp(int(text))
         return None
     if parsed.tzinfo is None:

@@ -8,14 +8,12 @@ half-right is sent.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
 from sync_core.config import FieldMapping
 from sync_core.events import MISSING, NormalizedEvent, compile_path
 from sync_core.transforms import (
-    SUBSCRIBER_ATTRIBUTES,
     TRANSFORM_OUTPUT_TYPES,
     TRANSFORMS,
     ValueProblem,
@@ -27,17 +25,8 @@ _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _SPACES = re.compile(r"\s+")
 
 
-@dataclass(slots=True)
-class MappedValue:
-    """One value ready for MailerLite. ``attribute`` marks a top-level subscriber attribute (subscribed_at)
-    rather than a field; ``volatile`` marks a value that changes on every sync (time of sync), which alone is
-    no reason to send anything."""
-
-    target: str
-    value: Any
-    attribute: bool = False
-    volatile: bool = False
-    only_if_empty: bool = False
+#: What ``apply`` returns when the mapping has nothing to send (a present value may be ``None``... never sent).
+SKIP: Any = MISSING
 
 
 Reader = Callable[[NormalizedEvent, datetime], Any]
@@ -45,31 +34,48 @@ Reader = Callable[[NormalizedEvent, datetime], Any]
 
 class CompiledMapping:
     """A ``FieldMapping`` turned into one function of (event, now): ``apply`` returns the value to send,
-    ``None`` when there is nothing to send, or raises ``ValueProblem`` saying why not. The function keeps what
-    it needs in local variables; it runs for every mapped field of every event."""
+    ``SKIP`` when there is nothing to send, or raises ``ValueProblem`` saying why not. The function keeps what
+    it needs in local variables; it runs for every mapped field of every event.
 
-    __slots__ = ("mapping", "apply")
+    ``volatile`` marks a value that changes on every sync (time of sync), which alone is no reason to send
+    anything; ``only_if_empty`` a value set only while the subscriber has none."""
+
+    __slots__ = ("mapping", "target", "apply", "volatile", "only_if_empty")
 
     def __init__(self, mapping: FieldMapping):
         self.mapping = mapping
+        self.target = mapping.target
         self.apply = _compile(mapping)
+        self.volatile = mapping.source == "now"
+        self.only_if_empty = mapping.only_if_empty
 
 
-def _compile(mapping: FieldMapping) -> Callable[[NormalizedEvent, datetime], MappedValue | None]:
+def _compile(mapping: FieldMapping) -> Callable[[NormalizedEvent, datetime], Any]:
     read = _reader(mapping)
     transform = None if mapping.transform == "none" else TRANSFORMS[mapping.transform][1]
     value_type = mapping.value_type()
     is_text = value_type == "text"
     target, default, skip_if_empty = mapping.target, mapping.default, mapping.skip_if_empty
-    attribute, volatile, only_if_empty = target in SUBSCRIBER_ATTRIBUTES, mapping.source == "now", \
-        mapping.only_if_empty
     # values already in the format the field wants: a transform's own output
     transform_fits = TRANSFORM_OUTPUT_TYPES.get(mapping.transform) == value_type
     origin = _origin(mapping)
 
-    def apply(event: NormalizedEvent, now: datetime) -> MappedValue | None:
-        value = read(event, now)
-        empty = _empty(value)
+    paths = mapping.paths() if mapping.source == "path" else []
+    read_path = compile_path(paths[0]) if len(paths) == 1 else None
+    plain_text = is_text and transform is None
+
+    def apply(event: NormalizedEvent, now: datetime) -> Any:
+        if read_path is not None:
+            value = read_path(event)
+            if type(value) is str and plain_text and value and not value.isspace():
+                return value  # the common case: text copied as it is
+            if value is MISSING:
+                value = None
+        else:
+            value = read(event, now)
+        kind = type(value)
+        empty = (not value or value.isspace()) if kind is str else (
+            value is None or ((kind is list or kind is dict) and not value))
         if not empty and transform is not None:
             try:
                 value = transform(value)
@@ -81,13 +87,13 @@ def _compile(mapping: FieldMapping) -> Callable[[NormalizedEvent, datetime], Map
             value = default
             empty = _empty(value)
         if value is None or (empty and (skip_if_empty or not is_text)):
-            return None
+            return SKIP
         if not (type(value) is str and (is_text or from_transform)):
             try:
                 value = fit_value(value, value_type)
             except ValueProblem as exc:
                 raise ValueProblem(f"{target}: {exc} (from {origin})") from None
-        return MappedValue(target, value, attribute, volatile, only_if_empty)
+        return value
 
     return apply
 
@@ -151,16 +157,19 @@ def _empty(value: Any) -> bool:
 
 
 def map_fields(mappings: list[CompiledMapping], event: NormalizedEvent, now: datetime
-               ) -> tuple[list[MappedValue], list[str]]:
-    """Every mapping applied to the event: the values, and the problems (all of them, not just the first)."""
-    values: list[MappedValue] = []
+               ) -> tuple[dict[str, Any], list[str]]:
+    """Every mapping applied to the event: target → value, and the problems (all of them, not just the first).
+
+    Values are plain (text, numbers), so the dict is one the garbage collector does not track: a batch makes
+    one per event."""
+    values: dict[str, Any] = {}
     problems: list[str] = []
     for mapping in mappings:
         try:
-            mapped = mapping.apply(event, now)
+            value = mapping.apply(event, now)
         except ValueProblem as exc:
             problems.append(str(exc))
             continue
-        if mapped is not None:
-            values.append(mapped)
+        if value is not SKIP:
+            values[mapping.target] = value
     return values, problems

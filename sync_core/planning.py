@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Iterable, Iterator, Literal, Mapping
 from urllib.parse import quote
 
 from sync_core.config import SyncConfig
@@ -22,7 +22,7 @@ Outcome = Literal["create", "update", "unchanged", "suppressed"]
 SUBSCRIBERS_PATH = "/api/subscribers"
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Operation:
     """One MailerLite API request. Ids not known yet stay placeholders (``{subscriber_id}``) or group names;
     ``group`` keeps the group's name for the engine to resolve."""
@@ -83,7 +83,7 @@ class Plan:
 
 
 def _occurred_at(evaluation: EventEvaluation) -> datetime:
-    return evaluation.event.occurred_at
+    return evaluation.occurred_at
 
 
 class Planner:
@@ -104,32 +104,46 @@ class Planner:
     ) -> Plan:
         """Plan one batch. ``states`` holds each known contact's last synced state (missing = never synced);
         ``group_ids`` maps group names to MailerLite ids where they are known."""
+        plan = Plan()
+        for result in self.iter_plan(items, states, group_ids=group_ids, now=now):
+            (plan.contacts if isinstance(result, ContactPlan) else plan.skipped).append(result)  # type: ignore
+        return plan
+
+    def iter_plan(
+        self,
+        items: Iterable[NormalizedEvent | RejectedInput],
+        states: Mapping[str, ContactState] | None = None,
+        *,
+        group_ids: Mapping[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> Iterator[ContactPlan | SkippedEvent]:
+        """``plan`` one result at a time: skipped events as they are read, then one plan per contact.
+
+        A caller that sends and records each contact plan as it comes keeps only the batch's evaluations in
+        memory, not every plan at once."""
         now = now or datetime.now(timezone.utc)
         states = states or {}
         group_ids = group_ids or {}
-        plan = Plan()
         seen: set[tuple[str, str]] = set()
         by_contact: dict[str, list[EventEvaluation]] = {}
         for item in items:
             if isinstance(item, RejectedInput):
-                plan.skipped.append(SkippedEvent("rejected", item.reason, item.source, item.id,
-                                                 position=item.position))
+                yield SkippedEvent("rejected", item.reason, item.source, item.id, position=item.position)
                 continue
             key = (item.source, item.id)
             if key in seen:
-                plan.skipped.append(SkippedEvent("duplicate", "the same event was already in this batch",
-                                                 item.source, item.id, item.type, item.email))
+                yield SkippedEvent("duplicate", "the same event was already in this batch", item.source, item.id,
+                                   item.type, item.email)
                 continue
             seen.add(key)
             evaluation = self.evaluator.evaluate(item, now)
             if evaluation.status != "sync":
-                plan.skipped.append(SkippedEvent(evaluation.status, evaluation.reason, item.source, item.id,
-                                                 item.type, item.email))
+                yield SkippedEvent(evaluation.status, evaluation.reason, item.source, item.id, item.type,
+                                   item.email)
                 continue
             by_contact.setdefault(item.email, []).append(evaluation)  # type: ignore[arg-type]
         for email, evaluations in by_contact.items():
-            plan.contacts.append(self.plan_contact(email, evaluations, states.get(email), group_ids))
-        return plan
+            yield self.plan_contact(email, evaluations, states.get(email), group_ids)
 
     def plan_contact(
         self,
@@ -139,7 +153,7 @@ class Planner:
         group_ids: Mapping[str, str],
     ) -> ContactPlan:
         """One contact's events (already evaluated) against its last synced state."""
-        event_ids = [evaluation.event.id for evaluation in evaluations]
+        event_ids = [evaluation.event_id for evaluation in evaluations]
         if state is not None and state.suppressed:
             return ContactPlan(
                 email, "suppressed", [], state, event_ids,
@@ -151,50 +165,78 @@ class Planner:
         fields = dict(before_fields)
         groups = dict(before_groups)
         touched: dict[str, bool] = {}  # field → whether its value is volatile (time of sync)
+        decided: dict[str, bool] = {}  # group → member, for the groups this run decided on
         for evaluation in ordered:
-            at = evaluation.event.occurred_at
-            for mapped in evaluation.values:
-                target = mapped.target
+            at = evaluation.occurred_at
+            only_if_empty, volatile = evaluation.only_if_empty, evaluation.volatile
+            for target, value in evaluation.values.items():
                 current = fields.get(target)
                 if current is not None:
                     if at < current[1]:
                         continue  # an older event never overwrites a newer value
-                    if mapped.only_if_empty and not is_empty(current[0]):
+                    if only_if_empty and target in only_if_empty and not is_empty(current[0]):
                         continue
-                fields[target] = (mapped.value, at)
-                touched[target] = mapped.volatile
-            for decision in evaluation.decisions:
-                current_group = groups.get(decision.group)
+                fields[target] = (value, at)
+                touched[target] = bool(volatile) and target in volatile
+            for group, member in evaluation.decisions.items():
+                current_group = groups.get(group)
                 if current_group is None or at >= current_group[1]:
-                    groups[decision.group] = (decision.member, at)
+                    groups[group] = (member, at)
+                    decided[group] = member
 
         exists = state is not None
-        creates = not exists and any(evaluation.action == "upsert" for evaluation in ordered)
-        if creates and self.default_group and self.default_group not in groups:
-            groups = {self.default_group: (True, ordered[0].event.occurred_at), **groups}
+        creates = False
+        if not exists:
+            for evaluation in ordered:
+                if evaluation.action == "upsert":
+                    creates = True
+                    break
+        default_group = self.default_group
+        if creates and default_group and default_group not in groups:
+            groups = {default_group: (True, ordered[0].occurred_at), **groups}
+            decided = {default_group: True, **decided}
 
         changes: dict[str, tuple[Any, Any]] = {}
-        for target in touched:
+        field_values: dict[str, Any] = {}  # what goes into "fields"; attributes (subscribed_at) go top-level
+        attributes: dict[str, Any] = {}
+        material = False  # a change worth sending: anything but the time of sync
+        attribute_names = SUBSCRIBER_ATTRIBUTES
+        for target, is_volatile in touched.items():
             value = fields[target][0]
             before = before_fields.get(target)
-            if before is None or before[0] != value:
-                changes[target] = (None if before is None else before[0], value)
-        if changes and all(touched[target] for target in changes):
+            if before is None:
+                changes[target] = (None, value)
+            elif before[0] != value:
+                changes[target] = (before[0], value)
+            else:
+                continue
+            if target in attribute_names:
+                attributes[target] = value
+            else:
+                field_values[target] = value
+            material = material or not is_volatile
+        if changes and not material:
             for target in changes:  # only the time of sync moved: nothing worth sending, nothing to remember
                 if target in before_fields:
                     fields[target] = before_fields[target]
                 else:
                     del fields[target]
-            changes = {}
-        added = [name for name, (member, _) in groups.items()
-                 if member and not (name in before_groups and before_groups[name][0])]
-        removed = [name for name, (member, _) in groups.items()
-                   if not member and exists and before_groups.get(name, (True,))[0]]
+            changes, field_values, attributes = {}, {}, {}
+        added: list[str] = []
+        removed: list[str] = []
+        for name, member in decided.items():
+            before_group = before_groups.get(name)
+            if member:
+                if before_group is None or not before_group[0]:
+                    added.append(name)
+            elif exists and (before_group is None or before_group[0]):
+                removed.append(name)  # in the group, or maybe (a known contact the product never decided on)
 
         subscriber_id = state.subscriber_id if state else None
         status = state.status if state else None
         new_state = ContactState(email, subscriber_id, status, fields, groups)
-        operations = self._operations(email, ordered, state, creates, changes, added, removed, group_ids)
+        operations = self._operations(email, ordered, state, creates, field_values, attributes, added, removed,
+                                      group_ids)
         outcome: Outcome = "create" if creates else ("update" if operations else "unchanged")
         return ContactPlan(email, outcome, operations, new_state, event_ids, changes, added, removed,
                            reason="" if operations else "nothing changed since the last sync")
@@ -205,13 +247,12 @@ class Planner:
         ordered: list[EventEvaluation],
         state: ContactState | None,
         creates: bool,
-        changes: dict[str, tuple[Any, Any]],
+        field_values: dict[str, Any],
+        attributes: dict[str, Any],
         added: list[str],
         removed: list[str],
         group_ids: Mapping[str, str],
     ) -> list[Operation]:
-        field_values = {t: new for t, (_, new) in changes.items() if t not in SUBSCRIBER_ATTRIBUTES}
-        attributes = {t: new for t, (_, new) in changes.items() if t in SUBSCRIBER_ATTRIBUTES}
         subscriber = (state.subscriber_id if state else None) or "{subscriber_id}"
         operations: list[Operation] = []
         if creates or state is not None:

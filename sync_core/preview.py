@@ -17,6 +17,7 @@ from sync_core.state import ContactState
 
 @dataclass(slots=True)
 class EventPreview:
+    event: NormalizedEvent
     evaluation: EventEvaluation
     new_contact: ContactPlan | None  # None when the event is not synced
     existing_contact: ContactPlan | None
@@ -30,8 +31,8 @@ def preview_event(config: SyncConfig | Planner, event: NormalizedEvent, *, now: 
     now = now or datetime.now(timezone.utc)
     evaluation = planner.evaluator.evaluate(event, now)
     if evaluation.status != "sync" or event.email is None:
-        return EventPreview(evaluation, None, None)
+        return EventPreview(event, evaluation, None, None)
     new_contact = planner.plan_contact(event.email, [evaluation], None, {})
     known = ContactState(event.email)
     existing_contact = planner.plan_contact(event.email, [evaluation], known, {})
-    return EventPreview(evaluation, new_contact, existing_contact)
+    return EventPreview(event, evaluation, new_contact, existing_contact)

@@ -7,7 +7,6 @@ not add.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
@@ -19,14 +18,6 @@ from sync_core.transforms import is_empty
 Test = Callable[[NormalizedEvent], bool | None]
 
 
-@dataclass(slots=True)
-class GroupDecision:
-    """``member=True``: add to the group; ``False``: remove (membership rules only)."""
-
-    group: str
-    member: bool
-
-
 def _number(value: Any) -> int | float | Decimal | None:
     """A comparable number from a number or numeric text; ints stay ints (fast and exact)."""
     kind = type(value)
@@ -34,7 +25,7 @@ def _number(value: Any) -> int | float | Decimal | None:
         return value
     if kind is str:
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return int(text)
         try:
             number = Decimal(text)
@@ -137,24 +128,28 @@ class CompiledRule:
             return None
         return self._all or not self._tests
 
-    def decide(self, event: NormalizedEvent) -> GroupDecision | None:
+    def decide(self, event: NormalizedEvent) -> bool | None:
+        """True: add to the rule's group; False: remove (membership rules only); None: no decision."""
         if not self.scope.matches(event.type):
             return None
+        return self.decide_in_scope(event)
+
+    def decide_in_scope(self, event: NormalizedEvent) -> bool | None:
+        """``decide`` for an event already known to be in the rule's scope."""
         holds = self.holds(event)
         if holds:
-            return GroupDecision(self.rule.group, True)
+            return True
         if holds is False and self.rule.mode == "membership":
-            return GroupDecision(self.rule.group, False)
+            return False
         return None
 
 
-def decide_groups(rules: list[CompiledRule], event: NormalizedEvent) -> list[GroupDecision]:
-    """The group decisions of every rule for one event; where rules disagree on a group, adding wins."""
-    decisions: dict[str, GroupDecision] = {}
+def decide_groups(rules: list[CompiledRule], event: NormalizedEvent) -> dict[str, bool]:
+    """Group → add (True) or remove (False), from the rules in scope for one event; where rules disagree,
+    adding wins."""
+    decisions: dict[str, bool] = {}
     for rule in rules:
-        decision = rule.decide(event)
-        if decision is not None:
-            if decision.group in decisions and decisions[decision.group].member and not decision.member:
-                continue  # an add from one rule wins over a removal from another on the same event
-            decisions[decision.group] = decision
-    return list(decisions.values())
+        member = rule.decide_in_scope(event)
+        if member is not None and not decisions.get(rule.rule.group, False):
+            decisions[rule.rule.group] = member
+    return decisions

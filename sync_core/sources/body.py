@@ -6,8 +6,10 @@ import hashlib
 import json
 from typing import Any, Callable, Iterable, Mapping
 
+import orjson
+
 from sync_core.emails import InvalidEmail, normalize_email
-from sync_core.events import MAX_BODY_BYTES, RejectedInput
+from sync_core.events import MAX_BODY_BYTES, MISSING, NormalizedEvent, RejectedInput, compile_path
 
 
 def as_bytes(body: bytes | str) -> bytes:
@@ -29,7 +31,7 @@ def decode_object(raw: bytes, source: str) -> dict[str, Any] | RejectedInput:
             id=body_id(raw),
         )
     try:
-        decoded = json.loads(raw)
+        decoded = parse_json(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return RejectedInput(source, f"the body is not valid JSON ({_json_error(exc)})", id=body_id(raw),
                              excerpt=raw[:200].decode("utf-8", "replace"))
@@ -37,6 +39,16 @@ def decode_object(raw: bytes, source: str) -> dict[str, Any] | RejectedInput:
         return RejectedInput(source, f"the body should be a JSON object, not a JSON {_json_kind(decoded)}",
                              id=body_id(raw), excerpt=raw[:200].decode("utf-8", "replace"))
     return decoded
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """``json.loads``, three times faster: orjson parses the common case; anything it refuses (or accepts
+    differently, such as integers beyond 64 bits) is left to the standard library, which has the last word
+    and gives the error message."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def header(headers: Mapping[str, str] | None, name: str) -> str | None:
@@ -54,16 +66,20 @@ def header(headers: Mapping[str, str] | None, name: str) -> str | None:
 
 def find_email(lookup: Callable[[str], Any], paths: Iterable[str]) -> tuple[str | None, str | None]:
     """The contact email at the first path with a value, as ``(email, None)`` or ``(None, problem)``."""
-    tried = []
     for path in paths:
-        tried.append(path)
         value = lookup(path)
-        if value not in (None, ""):
+        if value is not MISSING and value is not None and value != "":
             try:
                 return normalize_email(value), None
             except InvalidEmail as exc:
                 return None, f"{exc} (at {path})"
-    return None, f"the event has no email address (looked at {', '.join(tried)})"
+    return None, f"the event has no email address (looked at {', '.join(paths)})"
+
+
+def email_finder(paths: tuple[str, ...]) -> Callable[[NormalizedEvent], tuple[str | None, str | None]]:
+    """``find_email`` over compiled paths, for a source that reads the same paths from every event."""
+    readers = {path: compile_path(path) for path in paths}
+    return lambda event: find_email(lambda path: readers[path](event), paths)
 
 
 def _json_error(exc: Exception) -> str:

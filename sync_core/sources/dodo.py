@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Mapping
 
 from sync_core.events import CUSTOMER, DODO_PAYMENTS, NormalizedEvent, RejectedInput, parse_timestamp
-from sync_core.sources.body import as_bytes, body_id, decode_object, find_email, header
+from sync_core.sources.body import as_bytes, body_id, decode_object, email_finder, header
 
 DODO_EVENT_TYPES = frozenset("""
 payment.succeeded payment.failed payment.processing payment.cancelled
@@ -29,6 +29,7 @@ entitlement_grant.created entitlement_grant.delivered entitlement_grant.failed e
 """.split())
 
 EMAIL_PATHS = ("data.customer.email", "data.email")
+_find_email = email_finder(EMAIL_PATHS)
 
 
 def normalize_dodo(
@@ -51,6 +52,7 @@ def normalize_dodo(
     event_type = envelope.get("type")
     if not isinstance(event_type, str) or not event_type.strip():
         return RejectedInput(DODO_PAYMENTS, "the event has no \"type\" (such as payment.succeeded)", id=event_id)
+    event_type = event_type.strip()
     if not isinstance(envelope.get("data"), dict):
         return RejectedInput(DODO_PAYMENTS, f"the {event_type} event has no \"data\" object", id=event_id)
     occurred_at = (
@@ -60,15 +62,8 @@ def normalize_dodo(
     )
     if occurred_at is None:
         return RejectedInput(DODO_PAYMENTS, f"the {event_type} event has no valid \"timestamp\"", id=event_id)
-    event = NormalizedEvent(
-        source=DODO_PAYMENTS,
-        type=event_type.strip(),
-        id=event_id,
-        occurred_at=occurred_at,
-        kind=CUSTOMER,
-        known_type=event_type.strip() in DODO_EVENT_TYPES,
-        body=envelope,
-    )
-    event.email, event.email_problem = find_email(event.lookup, EMAIL_PATHS)
+    event = NormalizedEvent(DODO_PAYMENTS, event_type, event_id, occurred_at, CUSTOMER, None, None, None,
+                            event_type in DODO_EVENT_TYPES, body=envelope)
+    event.email, event.email_problem = _find_email(event)
     return event
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Mapping
 
 from sync_core.events import CUSTOMER, PARTNER, PARTNERO, NormalizedEvent, RejectedInput, parse_timestamp
-from sync_core.sources.body import as_bytes, body_id, decode_object, find_email
+from sync_core.sources.body import as_bytes, body_id, decode_object, email_finder
 
 # The official n8n trigger node's list, plus the older and newer documentation's events.
 PARTNERO_EVENT_TYPES = frozenset("""
@@ -24,6 +24,7 @@ transaction.created transaction.deleted
 _KIND_BY_PREFIX = {"partner": PARTNER, "customer": CUSTOMER, "transaction": CUSTOMER, "lead": "lead",
                    "subscriber": "subscriber"}
 EMAIL_PATHS = ("data.email", "data.customer.email", "data.partner.email")
+_find_email = email_finder(EMAIL_PATHS)
 
 
 def normalize_partnero(
@@ -53,14 +54,8 @@ def normalize_partnero(
     if occurred_at is None:
         return RejectedInput(PARTNERO, f"the {event_type} event has no valid \"created_at\" or \"timestamp\"",
                              id=event_id)
-    event = NormalizedEvent(
-        source=PARTNERO,
-        type=event_type,
-        id=event_id,
-        occurred_at=occurred_at,
-        kind=_KIND_BY_PREFIX.get(event_type.partition(".")[0], "other"),
-        known_type=event_type in PARTNERO_EVENT_TYPES,
-        body=envelope,
-    )
-    event.email, event.email_problem = find_email(event.lookup, EMAIL_PATHS)
+    event = NormalizedEvent(PARTNERO, event_type, event_id, occurred_at,
+                            _KIND_BY_PREFIX.get(event_type.partition(".")[0], "other"), None, None, None,
+                            event_type in PARTNERO_EVENT_TYPES, body=envelope)
+    event.email, event.email_problem = _find_email(event)
     return event

@@ -22,12 +22,13 @@ from sync_core.events import (
     RejectedInput,
     parse_timestamp,
 )
-from sync_core.sources.body import find_email
+from sync_core.sources.body import find_email, parse_json
 from sync_core.sources.flatten import flatten
 
 RECORD_KINDS = (PARTNER, CUSTOMER)
 EMAIL_COLUMNS = ("email", "email_address", "e-mail", "customer.email", "partner.email")
 KEY_COLUMNS = {PARTNER: ("key", "partner_key", "id"), CUSTOMER: ("key", "customer_key", "id")}
+_EMAIL_PATHS = tuple(f"data.{column}" for column in EMAIL_COLUMNS)
 TIME_COLUMNS = ("updated_at", "created_at", "timestamp")
 # A column naming the referring partner marks a customers file when the kind is not given.
 _CUSTOMER_MARKERS = {"referred_by", "partner", "partner.key", "customer_key", "referring_partner"}
@@ -108,7 +109,7 @@ def iter_jsonl_records(
                                 position=position)
             continue
         try:
-            record = json.loads(line)
+            record = parse_json(line)
         except json.JSONDecodeError as exc:
             yield RejectedInput(RECORDS, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
                                 position=position, excerpt=line[:200])
@@ -124,7 +125,7 @@ def iter_jsonl_records(
 def record_event(record: dict[str, Any], *, kind: str, received_at: datetime, position: str) -> Item:
     """One flat record (column → value) → a normalized event of type ``<kind>.imported``."""
     data = {f"data.{column}": value for column, value in record.items()}
-    email, problem = find_email(data.get, [f"data.{column}" for column in EMAIL_COLUMNS])
+    email, problem = find_email(data.get, _EMAIL_PATHS)
     key = _first_present(record, KEY_COLUMNS[kind]) or email or ""
     occurred_at = next(
         (parsed for column in TIME_COLUMNS if (parsed := parse_timestamp(record.get(column)))), received_at)
