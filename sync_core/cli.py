@@ -11,9 +11,10 @@ import sys
 from typing import Sequence
 
 from sync_core.commands import CommandError, core
+from sync_core.sandbox import cli as sandbox_cli
 
 #: Modules that contribute sub-commands, each with ``register(subparsers)``.
-COMMAND_MODULES = [core]
+COMMAND_MODULES = [core, sandbox_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:
