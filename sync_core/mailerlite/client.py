@@ -39,9 +39,15 @@ def _group_ids(groups: Sequence[Any] | None) -> list[Any] | None:
     return [g.id if isinstance(g, Group) else (str(g) if isinstance(g, (int, str)) else g) for g in groups]
 
 
+def _subscriber_body(email: str | None, fields: Mapping[str, Any] | None, groups: Sequence[Any] | None,
+                     **attributes: Any) -> dict[str, Any]:
+    """The JSON body of an upsert or an update, without the parts not given."""
+    return _clean({"email": email, "fields": dict(fields) if fields is not None else None,
+                   "groups": _group_ids(groups), **attributes})
+
+
 def _clean(body: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if value is not None}
-
 
 
 class MailerLiteClient(ApiSession):
@@ -66,11 +72,9 @@ class MailerLiteClient(ApiSession):
         unsubscribed_at: str | None = None,
     ) -> UpsertResult:
         """POST /subscribers: create (201) or update (200) by email; adds groups, never removes any."""
-        body = _clean({
-            "email": email, "fields": dict(fields) if fields is not None else None, "groups": _group_ids(groups),
-            "status": status, "subscribed_at": subscribed_at, "ip_address": ip_address,
-            "opted_in_at": opted_in_at, "optin_ip": optin_ip, "unsubscribed_at": unsubscribed_at,
-        })
+        body = _subscriber_body(email, fields, groups, status=status, subscribed_at=subscribed_at,
+                                ip_address=ip_address, opted_in_at=opted_in_at, optin_ip=optin_ip,
+                                unsubscribed_at=unsubscribed_at)
         response = self._request("POST", "/subscribers", json=body)
         return UpsertResult(subscriber=Subscriber.model_validate(self._data(response)),
                             created=response.status_code == 201)
@@ -90,11 +94,9 @@ class MailerLiteClient(ApiSession):
         unsubscribed_at: str | None = None,
     ) -> Subscriber:
         """PUT /subscribers/{id}: ``groups``, when given, *replaces* the subscriber's groups."""
-        body = _clean({
-            "email": email, "fields": dict(fields) if fields is not None else None, "groups": _group_ids(groups),
-            "status": status, "subscribed_at": subscribed_at, "ip_address": ip_address,
-            "opted_in_at": opted_in_at, "optin_ip": optin_ip, "unsubscribed_at": unsubscribed_at,
-        })
+        body = _subscriber_body(email, fields, groups, status=status, subscribed_at=subscribed_at,
+                                ip_address=ip_address, opted_in_at=opted_in_at, optin_ip=optin_ip,
+                                unsubscribed_at=unsubscribed_at)
         response = self._request("PUT", f"/subscribers/{_segment(subscriber_id)}", json=body)
         return Subscriber.model_validate(self._data(response))
 
