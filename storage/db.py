@@ -1,0 +1,87 @@
+"""The database: a SQLite file by default (WAL, no setup), PostgreSQL when ``DATABASE_URL`` says so.
+
+Opening a database applies the migrations first, so a fresh machine and an old database both end up at the
+current schema without a separate step.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlmodel import Session
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR_ENV = "SYNC_STUDIO_DATA_DIR"
+DATABASE_URL_ENV = "DATABASE_URL"
+
+
+def data_dir() -> Path:
+    """Where the SQLite file and the secret key file live: ``SYNC_STUDIO_DATA_DIR``, else ``data/`` in the
+    project (the same place whatever the current directory)."""
+    return Path(os.environ.get(DATA_DIR_ENV) or PROJECT_ROOT / "data")
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the one given, ``DATABASE_URL``, or the default SQLite file."""
+    url = url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{data_dir() / 'sync_studio.db'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for messages and pages."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+class Database:
+    """One database: its engine, sessions and kind. Create one per process and share it."""
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True):
+        self.url = database_url(url)
+        self.kind = sa.engine.make_url(self.url).get_backend_name()  # "sqlite" or "postgresql"
+        if self.kind == "sqlite":
+            path = sa.engine.make_url(self.url).database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30})
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        if migrate:
+            from storage.migrate import upgrade
+
+            upgrade(self)
+
+    def __repr__(self) -> str:
+        return f"Database({describe_url(self.url)!r})"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits when the block ends normally and rolls back on an error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer (the dashboard while a sync runs)
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode across process crashes
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,184 @@
+"""The tables: configuration versions, secrets, received events, contacts, sync runs and their items.
+
+Times are stored as UTC (naive in the database, aware in Python) so that SQLite and PostgreSQL behave alike.
+Indexes follow the questions the Monitor page asks: by time, outcome, email, run and event type.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime in Python, a plain timestamp in the database (SQLite has no time zones)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def _time(*, index: bool = False, nullable: bool = False, default: bool = True) -> Any:
+    kwargs: dict[str, Any] = {"sa_column_kwargs": {}}
+    if default:
+        kwargs["default_factory"] = utcnow
+    else:
+        kwargs["default"] = None
+    return Field(sa_type=UTCDateTime, index=index, nullable=nullable, **kwargs)
+
+
+class ConfigVersion(SQLModel, table=True):
+    """Every saved configuration, kept: the newest is the one in force."""
+
+    __tablename__ = "config_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _time()
+    author: str = Field(default="", max_length=200)
+    comment: str = Field(default="", max_length=500)
+    document: dict = Field(sa_type=sa.JSON)
+
+
+class Secret(SQLModel, table=True):
+    """A secret encrypted at rest (the key is outside the database); ``hint`` is the masked form to show."""
+
+    __tablename__ = "secret"
+
+    name: str = Field(primary_key=True, max_length=100)
+    ciphertext: str
+    hint: str = Field(default="", max_length=40)
+    updated_at: datetime = _time()
+
+
+class ReceivedEvent(SQLModel, table=True):
+    """An input as received (webhook or file row), stored before anything else happens to it.
+
+    ``status``: pending → synced | ignored | invalid | rejected | failed | dead. ``body`` keeps the raw bytes so
+    that an event can be normalized again after a fix in the configuration, and retried."""
+
+    __tablename__ = "received_event"
+    __table_args__ = (
+        sa.UniqueConstraint("source", "event_id", name="uq_received_event_source_event_id"),
+        sa.Index("ix_received_event_status_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=40)
+    event_id: str = Field(max_length=200)
+    event_type: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    status: str = Field(default="pending", max_length=20)
+    reason: str = Field(default="")
+    origin: str = Field(default="", max_length=300)  # "webhook", "file partners.csv row 12", ...
+    occurred_at: datetime | None = _time(nullable=True, default=False)
+    received_at: datetime = _time(index=True)
+    processed_at: datetime | None = _time(nullable=True, default=False)
+    body: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    kind: str | None = Field(default=None, max_length=20)  # for records: partner or customer
+    attempts: int = 0
+    run_id: int | None = Field(default=None, index=True)
+
+
+class Contact(SQLModel, table=True):
+    """What the product last sent MailerLite for one email (sync_core.state.ContactState as JSON)."""
+
+    __tablename__ = "contact"
+
+    email: str = Field(primary_key=True, max_length=320)
+    subscriber_id: str | None = Field(default=None, max_length=40)
+    status: str | None = Field(default=None, max_length=20)
+    state: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    updated_at: datetime = _time()
+
+
+class SyncRun(SQLModel, table=True):
+    __tablename__ = "sync_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = _time(index=True)
+    finished_at: datetime | None = _time(nullable=True, default=False)
+    trigger: str = Field(default="manual", max_length=20)  # manual, cli, worker, retry
+    dry_run: bool = False
+    contact_limit: int | None = None
+    status: str = Field(default="running", max_length=20)  # running, finished, failed, interrupted
+    error: str = Field(default="")
+    config_version_id: int | None = None
+    holder: str = Field(default="", max_length=200)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    suppressed: int = 0
+    skipped: int = 0
+    invalid: int = 0
+    failed: int = 0
+    dead: int = 0
+    ignored: int = 0
+    rejected: int = 0
+    requests: int = 0
+    duration_seconds: float = 0.0
+
+
+class SyncItem(SQLModel, table=True):
+    """One contact in one run: the outcome in plain words, what was sent (without secrets), the answer."""
+
+    __tablename__ = "sync_item"
+    __table_args__ = (
+        sa.Index("ix_sync_item_outcome_created", "outcome", "created_at"),
+        sa.Index("ix_sync_item_email_created", "email", "created_at"),
+        sa.Index("ix_sync_item_type_created", "event_type", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(index=True)
+    created_at: datetime = _time(index=True)
+    email: str = Field(max_length=320)
+    outcome: str = Field(max_length=20)  # created updated unchanged suppressed skipped invalid failed dead
+    reason: str = Field(default="")
+    event_type: str | None = Field(default=None, max_length=200)
+    event_ids: list = Field(default_factory=list, sa_type=sa.JSON)
+    requests: list = Field(default_factory=list, sa_type=sa.JSON)  # [{"method","path","body"}]
+    response_code: int | None = None
+    changes: dict = Field(default_factory=dict, sa_type=sa.JSON)  # field → [before, after]
+    attempts: int = 1
+    dry_run: bool = False
+    retry_of: int | None = None
+
+
+class SyncItemGroup(SQLModel, table=True):
+    """A group change of one item, so that counts per group are an indexed query."""
+
+    __tablename__ = "sync_item_group"
+    __table_args__ = (sa.Index("ix_sync_item_group_group_created", "group", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(index=True)
+    created_at: datetime = _time()
+    group: str = Field(max_length=255)
+    action: str = Field(max_length=10)  # added, removed
+
+
+class AccountLock(SQLModel, table=True):
+    """Who is syncing an account now (one engine per MailerLite account at a time)."""
+
+    __tablename__ = "account_lock"
+
+    account: str = Field(primary_key=True, max_length=100)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = _time()

@@ -1,0 +1,72 @@
+"""Storage on SQLite and PostgreSQL: migrations, configuration versions, encrypted secrets."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from storage import Database, SecretKeyError, SecretStore
+from sync_core.presets import load_preset
+
+
+def test_migrations_create_every_table_and_reopening_is_harmless(database):
+    tables = set(sa.inspect(database.engine).get_table_names())
+    assert {"config_version", "secret", "received_event", "contact", "sync_run", "sync_item",
+            "sync_item_group", "account_lock", "alembic_version"} <= tables
+    again = Database(database.url)  # migrating an up-to-date database changes nothing
+    assert set(sa.inspect(again.engine).get_table_names()) == tables
+    again.dispose()
+
+
+def test_every_saved_configuration_version_is_kept(workspace):
+    assert workspace.active_config().version_id is None
+    first = workspace.save_config(load_preset("partnero"), author="ana", comment="start from the preset")
+    changed = load_preset("partnero")
+    changed.connection.default_group = "Newsletter"
+    second = workspace.save_config(changed, author="bo", comment="default group")
+    assert second > first
+    active = workspace.active_config()
+    assert active.version_id == second and active.config.connection.default_group == "Newsletter"
+    versions = workspace.configs.versions()
+    assert [(v.id, v.author, v.comment) for v in versions] == [
+        (second, "bo", "default group"), (first, "ana", "start from the preset")]
+    assert workspace.configs.get(first).document["connection"]["default_group"] is None
+
+
+def test_a_broken_saved_document_is_reported_not_raised(workspace):
+    workspace.configs.save({"triggers": [{"name": "x", "event_types": ["a"], "action": "delete"}]})
+    active = workspace.active_config()
+    assert active.problem and "'delete' is not allowed" in active.problem
+    assert active.config.triggers == []
+
+
+def test_secrets_are_encrypted_at_rest_and_shown_masked(workspace, database):
+    key = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.secret-part-1234"
+    workspace.set_api_key(key)
+    assert workspace.api_key() == key and workspace.api_key_hint() == "••••1234"
+    with database.engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT ciphertext, hint FROM secret").all()
+    assert stored and all(key not in row[0] and "secret-part" not in row[0] for row in stored)
+    other_key = SecretStore(database, key=b"0" * 43 + b"=")
+    try:
+        other_key.get("mailerlite_api_key")
+    except SecretKeyError as exc:
+        assert "cannot be decrypted" in str(exc) and key not in str(exc)
+    else:
+        raise AssertionError("a different encryption key must not read the secret")
+
+
+def test_the_environment_wins_over_stored_secrets(workspace, monkeypatch):
+    workspace.set_api_key("stored-key-0000")
+    workspace.set_webhook_secret("partnero", "stored-secret")
+    monkeypatch.setenv("MAILERLITE_API_KEY", "env-key-9999")
+    monkeypatch.setenv("PARTNERO_WEBHOOK_SECRET", "env-secret")
+    assert workspace.api_key() == "env-key-9999" and workspace.api_key_source() == "environment"
+    assert workspace.webhook_secret("partnero") == "env-secret"
+
+
+def test_sandbox_is_used_without_a_key_and_answers(workspace):
+    config = load_preset("dodo-payments")
+    config.connection.sandbox = False
+    assert workspace.uses_sandbox(config)  # no key at all
+    client = workspace.client(config)
+    assert client.count_subscribers() == 0
