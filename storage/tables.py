@@ -118,7 +118,8 @@ class SyncRun(SQLModel, table=True):
     dry_run: bool = False
     contact_limit: int | None = None
     status: str = Field(default="running", max_length=20)  # running, finished, failed, interrupted
-    error: str = Field(default="")
+    error: str = Field(default="")  # why the run failed, in plain words
+    notes: str = Field(default="")  # what else happened: groups and fields created, type mismatches
     config_version_id: int | None = None
     holder: str = Field(default="", max_length=200)
     created: int = 0

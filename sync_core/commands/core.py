@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sync_core.commands import CommandError
+from sync_core.commands import CommandError, history
 from sync_core.config import ConfigError, SyncConfig, load_config
 from sync_core.events import RECORDS, RejectedInput
 from sync_core.presets import PRESETS, UnknownPreset, load_preset, preset_document
@@ -39,11 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     config = subparsers.add_parser("config", help="configuration documents")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION")
     config_commands.required = True
-    export = config_commands.add_parser("export", help="print a configuration document")
-    export_from = export.add_mutually_exclusive_group(required=True)
+    export = config_commands.add_parser("export", help="print a configuration document (default: the one in "
+                                                         "force)")
+    export_from = export.add_mutually_exclusive_group()
     export_from.add_argument("--preset", help="the preset to print")
     export_from.add_argument("--config", type=Path, help="a document to check and print in full")
     export.set_defaults(handler=export_config)
+    history.register_config(config_commands)
 
 
 def list_presets(args: argparse.Namespace) -> int:
@@ -60,7 +62,12 @@ def export_config(args: argparse.Namespace) -> int:
         except UnknownPreset as exc:
             raise CommandError(str(exc)) from None
         return 0
-    print(_load_config(args.config).to_json())
+    if args.config:
+        print(_load_config(args.config).to_json())
+        return 0
+    from sync_core.workspace import Workspace
+
+    print(Workspace().config().to_json())
     return 0
 
 

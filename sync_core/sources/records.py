@@ -58,7 +58,7 @@ def iter_csv_records(
     if problem:
         yield RejectedInput(RECORDS, problem, position="row 1")
         return
-    kind = kind or _guess_kind(columns)
+    kind = kind or guess_kind(columns)
     if kind not in RECORD_KINDS:
         yield RejectedInput(RECORDS, f"the record kind should be partner or customer, not {kind!r}")
         return
@@ -119,7 +119,7 @@ def iter_jsonl_records(
                                 excerpt=line[:200])
             continue
         flat = flatten(record)
-        yield record_event(flat, kind=kind or _guess_kind(flat), received_at=received_at, position=position)
+        yield record_event(flat, kind=kind or guess_kind(flat), received_at=received_at, position=position)
 
 
 def record_event(record: dict[str, Any], *, kind: str, received_at: datetime, position: str) -> Item:
@@ -169,7 +169,7 @@ def _header_problem(columns: list[str]) -> str | None:
     return None
 
 
-def _guess_kind(columns: Iterable[str]) -> str:
+def guess_kind(columns: Iterable[str]) -> str:
     return CUSTOMER if _CUSTOMER_MARKERS.intersection(columns) else PARTNER
 
 

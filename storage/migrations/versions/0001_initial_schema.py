@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 03:15:49.070617
+Create Date: 2026-11-23 03:20:52.471455
 """
 from alembic import op
 import sqlalchemy as sa
@@ -117,6 +117,7 @@ def upgrade() -> None:
     sa.Column('contact_limit', sa.Integer(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('notes', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('config_version_id', sa.Integer(), nullable=True),
     sa.Column('holder', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('created', sa.Integer(), nullable=False),

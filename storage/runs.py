@@ -1,0 +1,101 @@
+"""Sync runs and their items: written by the engine in small transactions, read by the Monitor and the CLI."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from storage.db import Database
+from storage.tables import SyncItem, SyncItemGroup, SyncRun, utcnow
+
+#: Outcome → the run column counting it.
+COUNTED_OUTCOMES = ("created", "updated", "unchanged", "suppressed", "skipped", "invalid", "failed", "dead",
+                    "ignored", "rejected")
+
+
+class RunStore:
+    def __init__(self, database: Database):
+        self.database = database
+
+    def start(self, **values: Any) -> SyncRun:
+        run = SyncRun(**values)
+        with self.database.session() as session:
+            session.add(run)
+            session.flush()
+            session.refresh(run)
+        return run
+
+    def record(self, session: Session, run_id: int, items: Sequence[Mapping[str, Any]],
+               groups: Mapping[int, Sequence[tuple[str, str]]] | None = None,
+               extra_counts: Mapping[str, int] | None = None, requests: int = 0) -> None:
+        """Add items (column → value) and their group changes, and bump the run's counters, in the caller's
+        transaction. ``groups`` maps an item's position in ``items`` to its (group, action) pairs."""
+        counts: dict[str, int] = dict(extra_counts or {})
+        now = utcnow()
+        rows = [{"run_id": run_id, "created_at": now, "reason": "", "event_type": None, "event_ids": [],
+                 "requests": [], "response_code": None, "changes": {}, "attempts": 1, "dry_run": False,
+                 "retry_of": None, **item} for item in items]
+        for row in rows:
+            counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
+        if rows:
+            if groups:
+                ids = session.execute(sa.insert(SyncItem).returning(SyncItem.id, sort_by_parameter_order=True),
+                                      rows).scalars().all()
+                group_rows = [{"item_id": ids[position], "created_at": now, "group": group[:255], "action": action}
+                              for position, changes in groups.items() for group, action in changes]
+                session.execute(sa.insert(SyncItemGroup), group_rows)
+            else:
+                session.execute(sa.insert(SyncItem), rows)
+        values = {name: getattr(SyncRun, name) + number for name, number in counts.items()
+                  if name in COUNTED_OUTCOMES and number}
+        if requests:
+            values["requests"] = SyncRun.requests + requests
+        if values:
+            session.exec(sa.update(SyncRun).where(SyncRun.id == run_id).values(**values))
+
+    def finish(self, run_id: int, *, status: str, error: str = "", notes: str = "",
+               duration_seconds: float) -> SyncRun:
+        with self.database.session() as session:
+            run = session.get(SyncRun, run_id)
+            run.status, run.error, run.notes, run.finished_at = status, error[:2000], notes[:2000], utcnow()
+            run.duration_seconds = duration_seconds
+            session.add(run)
+        return run
+
+    def get(self, run_id: int) -> SyncRun | None:
+        with self.database.session() as session:
+            return session.get(SyncRun, run_id)
+
+    def recent(self, limit: int = 20, offset: int = 0) -> list[SyncRun]:
+        with self.database.session() as session:
+            return list(session.exec(select(SyncRun).order_by(SyncRun.id.desc()).offset(offset).limit(limit)))
+
+    def running(self) -> list[SyncRun]:
+        with self.database.session() as session:
+            return list(session.exec(select(SyncRun).where(SyncRun.status == "running")))
+
+    def items(self, *, run_id: int | None = None, outcomes: Sequence[str] | None = None,
+              email: str | None = None, ids: Sequence[int] | None = None, limit: int = 100,
+              offset: int = 0) -> list[SyncItem]:
+        query = select(SyncItem)
+        if run_id is not None:
+            query = query.where(SyncItem.run_id == run_id)
+        if outcomes:
+            query = query.where(SyncItem.outcome.in_(list(outcomes)))
+        if email is not None:
+            query = query.where(SyncItem.email == email)
+        if ids is not None:
+            query = query.where(SyncItem.id.in_(list(ids)))
+        with self.database.session() as session:
+            return list(session.exec(query.order_by(SyncItem.id.desc()).offset(offset).limit(limit)))
+
+    def item_count(self, *, run_id: int | None = None, outcomes: Sequence[str] | None = None) -> int:
+        query = select(sa.func.count()).select_from(SyncItem)
+        if run_id is not None:
+            query = query.where(SyncItem.run_id == run_id)
+        if outcomes:
+            query = query.where(SyncItem.outcome.in_(list(outcomes)))
+        with self.database.session() as session:
+            return session.exec(query).one()
