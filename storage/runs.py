@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.db import Database
-from storage.tables import SyncItem, SyncItemGroup, SyncRun, utcnow
+from storage.tables import DailyGroup, DailyOutcome, SyncItem, SyncItemGroup, SyncRun, utcnow
 
 #: Outcome → the run column counting it.
 COUNTED_OUTCOMES = ("created", "updated", "unchanged", "suppressed", "skipped", "invalid", "failed", "dead",
@@ -48,12 +49,40 @@ class RunStore:
                 session.execute(sa.insert(SyncItemGroup), group_rows)
             else:
                 session.execute(sa.insert(SyncItem), rows)
+        if rows and not rows[0]["dry_run"]:
+            self._roll_up(session, now, rows, groups)
         values = {name: getattr(SyncRun, name) + number for name, number in counts.items()
                   if name in COUNTED_OUTCOMES and number}
         if requests:
             values["requests"] = SyncRun.requests + requests
         if values:
             session.exec(sa.update(SyncRun).where(SyncRun.id == run_id).values(**values))
+
+    def _roll_up(self, session: Session, now, rows: Sequence[Mapping[str, Any]],  # noqa: ANN001
+                 groups: Mapping[int, Sequence[tuple[str, str]]] | None) -> None:
+        """Add the items to the daily counts (one upsert per distinct key)."""
+        day = now.date()
+        outcomes: dict[tuple[str, str], int] = {}
+        for row in rows:
+            key = (row["outcome"], row["event_type"] or "")
+            outcomes[key] = outcomes.get(key, 0) + 1
+        self._increment(session, DailyOutcome, ("day", "outcome", "event_type"),
+                        [{"day": day, "outcome": o, "event_type": t, "count": n} for (o, t), n in outcomes.items()])
+        changes: dict[tuple[str, str], int] = {}
+        for pairs in (groups or {}).values():
+            for group, action in pairs:
+                changes[(group[:255], action)] = changes.get((group[:255], action), 0) + 1
+        self._increment(session, DailyGroup, ("day", "group", "action"),
+                        [{"day": day, "group": g, "action": a, "count": n} for (g, a), n in changes.items()])
+
+    def _increment(self, session: Session, table: type, keys: tuple[str, ...], values: list[dict]) -> None:
+        if not values:
+            return
+        dialect = postgresql if self.database.kind == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        statement = statement.on_conflict_do_update(index_elements=list(keys),
+                                                    set_={"count": table.count + statement.excluded["count"]})
+        session.execute(statement, values)
 
     def finish(self, run_id: int, *, status: str, error: str = "", notes: str = "",
                duration_seconds: float) -> SyncRun:

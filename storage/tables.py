@@ -6,7 +6,7 @@ Indexes follow the questions the Monitor page asks: by time, outcome, email, run
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -183,3 +183,30 @@ class AccountLock(SQLModel, table=True):
     account: str = Field(primary_key=True, max_length=100)
     holder: str = Field(max_length=200)
     expires_at: datetime = _time()
+
+
+class DailyOutcome(SQLModel, table=True):
+    """Items per day, outcome and event type: what the Monitor's totals and charts read, so that they cost the
+    same with a thousand items or a million. Kept by the engine in the transaction that records the items."""
+
+    __tablename__ = "daily_outcome"
+    __table_args__ = (sa.UniqueConstraint("day", "outcome", "event_type", name="uq_daily_outcome"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    outcome: str = Field(max_length=20)
+    event_type: str = Field(default="", max_length=200)
+    count: int = 0
+
+
+class DailyGroup(SQLModel, table=True):
+    """Group changes per day, group and action, for the Monitor's chart by group."""
+
+    __tablename__ = "daily_group"
+    __table_args__ = (sa.UniqueConstraint("day", "group", "action", name="uq_daily_group"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    group: str = Field(max_length=255)
+    action: str = Field(max_length=10)
+    count: int = 0

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 03:20:52.471455
+Create Date: 2026-11-23 03:33:25.906931
 """
 from alembic import op
 import sqlalchemy as sa
@@ -40,6 +40,30 @@ def upgrade() -> None:
     sa.Column('updated_at', storage.tables.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('email')
     )
+    op.create_table('daily_group',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('group', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('day', 'group', 'action', name='uq_daily_group')
+    )
+    with op.batch_alter_table('daily_group', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_daily_group_day'), ['day'], unique=False)
+
+    op.create_table('daily_outcome',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('day', 'outcome', 'event_type', name='uq_daily_outcome')
+    )
+    with op.batch_alter_table('daily_outcome', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_daily_outcome_day'), ['day'], unique=False)
+
     op.create_table('received_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -167,6 +191,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_received_event_email'))
 
     op.drop_table('received_event')
+    with op.batch_alter_table('daily_outcome', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_daily_outcome_day'))
+
+    op.drop_table('daily_outcome')
+    with op.batch_alter_table('daily_group', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_daily_group_day'))
+
+    op.drop_table('daily_group')
     op.drop_table('contact')
     op.drop_table('config_version')
     op.drop_table('account_lock')

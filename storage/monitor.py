@@ -1,0 +1,131 @@
+"""What the Monitor page and exports read. Every query costs the same whatever the size of the history:
+totals and charts come from the daily rollups, lists are pages taken along an index (keyset pagination, no
+OFFSET scans, no full counts), exports stream in pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterator, Sequence
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from storage.db import Database
+from storage.tables import DailyGroup, DailyOutcome, SyncItem
+
+SUCCESS = ("created", "updated", "unchanged", "suppressed", "skipped")
+PROBLEMS = ("invalid", "failed", "dead")
+EXPORT_COLUMNS = ("id", "run_id", "created_at", "email", "outcome", "reason", "event_type", "response_code",
+                  "attempts", "dry_run", "event_ids", "requests", "changes")
+
+
+@dataclass(slots=True)
+class Totals:
+    by_outcome: dict[str, int]
+
+    @property
+    def contacts(self) -> int:
+        return sum(self.by_outcome.values())
+
+    @property
+    def success_rate(self) -> float | None:
+        """Share of the items that ended well (None when nothing was synced yet)."""
+        good = sum(self.by_outcome.get(name, 0) for name in SUCCESS)
+        bad = sum(self.by_outcome.get(name, 0) for name in PROBLEMS)
+        return good / (good + bad) if good + bad else None
+
+
+@dataclass(slots=True)
+class ItemFilter:
+    outcomes: Sequence[str] | None = None
+    email: str | None = None
+    run_id: int | None = None
+    event_type: str | None = None
+    include_dry_runs: bool = False
+
+    def apply(self, query):  # noqa: ANN001, ANN201
+        if self.outcomes:
+            query = query.where(SyncItem.outcome.in_(list(self.outcomes)))
+        if self.email:
+            query = query.where(SyncItem.email == self.email.strip().lower())
+        if self.run_id is not None:
+            query = query.where(SyncItem.run_id == self.run_id)
+        if self.event_type:
+            query = query.where(SyncItem.event_type == self.event_type)
+        if not self.include_dry_runs and self.run_id is None:
+            query = query.where(SyncItem.dry_run == sa.false())
+        return query
+
+
+class MonitorQueries:
+    def __init__(self, database: Database):
+        self.database = database
+
+    def totals(self, since: date | None = None) -> Totals:
+        query = select(DailyOutcome.outcome, sa.func.sum(DailyOutcome.count)).group_by(DailyOutcome.outcome)
+        if since is not None:
+            query = query.where(DailyOutcome.day >= since)
+        with self.database.session() as session:
+            return Totals({outcome: int(count) for outcome, count in session.exec(query)})
+
+    def by_day(self, since: date | None = None) -> list[tuple[date, str, int]]:
+        query = (select(DailyOutcome.day, DailyOutcome.outcome, sa.func.sum(DailyOutcome.count))
+                 .group_by(DailyOutcome.day, DailyOutcome.outcome).order_by(DailyOutcome.day))
+        if since is not None:
+            query = query.where(DailyOutcome.day >= since)
+        with self.database.session() as session:
+            return [(day, outcome, int(count)) for day, outcome, count in session.exec(query)]
+
+    def by_event_type(self, since: date | None = None) -> list[tuple[str, str, int]]:
+        query = (select(DailyOutcome.event_type, DailyOutcome.outcome, sa.func.sum(DailyOutcome.count))
+                 .group_by(DailyOutcome.event_type, DailyOutcome.outcome))
+        if since is not None:
+            query = query.where(DailyOutcome.day >= since)
+        with self.database.session() as session:
+            return [(event_type or "(none)", outcome, int(count)) for event_type, outcome, count in session.exec(query)]
+
+    def by_group(self, since: date | None = None) -> list[tuple[str, str, int]]:
+        query = (select(DailyGroup.group, DailyGroup.action, sa.func.sum(DailyGroup.count))
+                 .group_by(DailyGroup.group, DailyGroup.action))
+        if since is not None:
+            query = query.where(DailyGroup.day >= since)
+        with self.database.session() as session:
+            return [(group, action, int(count)) for group, action, count in session.exec(query)]
+
+    def items(self, where: ItemFilter | None = None, *, before_id: int | None = None, limit: int = 50
+              ) -> tuple[list[SyncItem], int | None]:
+        """A page of items, newest first, and the id to pass as ``before_id`` for the next page (or None)."""
+        query = (where or ItemFilter()).apply(select(SyncItem))
+        if before_id is not None:
+            query = query.where(SyncItem.id < before_id)
+        with self.database.session() as session:
+            rows = list(session.exec(query.order_by(SyncItem.id.desc()).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return rows, (rows[-1].id if more and rows else None)
+
+    def export_csv(self, where: ItemFilter | None = None, *, page: int = 5000) -> Iterator[str]:
+        """The items as CSV text, a page at a time (for a download that never holds the whole history)."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_COLUMNS)
+        before: int | None = None
+        while True:
+            rows, before = self.items(where, before_id=before, limit=page)
+            for row in rows:
+                writer.writerow([_cell(getattr(row, column)) for column in EXPORT_COLUMNS])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if before is None:
+                return
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value

@@ -1,0 +1,49 @@
+"""Monitor queries read rollups kept by the engine; lists page along the id index."""
+
+from __future__ import annotations
+
+from sync_core.engine import SyncEngine
+from sync_core.presets import load_preset
+from sync_core.sandbox import SandboxAccount
+from storage.monitor import ItemFilter, MonitorQueries
+from tests.engine.conftest import failing_batches_client, fast_client, import_bytes, partners_csv
+
+
+def test_rollups_match_the_items_and_pages_cover_everything(workspace):
+    workspace.save_config(load_preset("partnero"))
+    account = SandboxAccount(limit=10_000, window_seconds=1, import_limit=1000)
+    import_bytes(workspace, partners_csv(120) + b"not-an-email,X,Y,k,active,1,1\n")
+    engine = SyncEngine(workspace, client=fast_client(account))
+    engine.run(dry_run=True)  # dry runs are not history
+    engine.run()
+    monitor = MonitorQueries(workspace.database)
+    totals = monitor.totals()
+    assert totals.by_outcome == {"created": 120, "invalid": 1}
+    assert round(totals.success_rate, 3) == round(120 / 121, 3)
+    assert {(t, o): n for t, o, n in monitor.by_event_type()} == {("partner.imported", "created"): 120,
+                                                                  ("partner.imported", "invalid"): 1}
+    assert dict(((g, a), n) for g, a, n in monitor.by_group()) == {("Partners", "added"): 120,
+                                                                   ("Active Partners", "added"): 60}
+    assert sum(n for _, _, n in monitor.by_day()) == 121
+
+    seen, before = [], None
+    while True:
+        page, before = monitor.items(before_id=before, limit=50)
+        seen += [item.id for item in page]
+        if before is None:
+            break
+    assert len(seen) == 121 == len(set(seen)) and seen == sorted(seen, reverse=True)
+    invalid, _ = monitor.items(ItemFilter(outcomes=["invalid"]))
+    assert [(item.email, item.outcome) for item in invalid] == [("(no valid email)", "invalid")]
+    lines = "".join(monitor.export_csv(page=40)).splitlines()
+    assert lines[0].startswith("id,run_id,created_at,email,outcome") and len(lines) == 122
+
+
+def test_failed_items_are_a_filter_away(workspace):
+    workspace.save_config(load_preset("partnero"))
+    client, _ = failing_batches_client(SandboxAccount(limit=10_000, window_seconds=1, import_limit=1000))
+    import_bytes(workspace, partners_csv(3))
+    SyncEngine(workspace, client=client).run()
+    failed, _ = MonitorQueries(workspace.database).items(ItemFilter(outcomes=["failed", "dead"]))
+    assert len(failed) == 3 and all(item.reason and item.requests for item in failed)
+    assert MonitorQueries(workspace.database).totals().success_rate == 0
