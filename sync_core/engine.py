@@ -57,7 +57,7 @@ class RunProgress:
 
 class SyncEngine:
     def __init__(self, workspace: Workspace, *, client: MailerLiteClient | None = None,
-                 config: SyncConfig | None = None, chunk_size: int = 1000, lease_seconds: float = 60):
+                 config: SyncConfig | None = None, chunk_size: int = 1000, lease_seconds: float = 180):
         self.workspace = workspace
         self.database = workspace.database
         self.events = EventStore(self.database)
