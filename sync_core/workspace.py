@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sync_core.config import ConfigError, SyncConfig, load_config
+from sync_core.config import ConfigError, ConnectionSettings, SyncConfig, load_config
 from sync_core.events import DODO_PAYMENTS, PARTNERO
 from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
 from sync_core.sandbox import SandboxAccount, sandbox_client
@@ -106,10 +106,11 @@ class Workspace:
 
     # --- the MailerLite account -----------------------------------------------------------------------------
 
-    def uses_sandbox(self, config: SyncConfig | None = None) -> bool:
-        """The sandbox is used when it is switched on, or when no API key is set at all."""
-        config = config or self.config()
-        return config.connection.sandbox or not self.api_key()
+    def uses_sandbox(self, config: SyncConfig | ConnectionSettings | None = None) -> bool:
+        """The sandbox is used when it is switched on, or when no API key is set at all. ``config`` may be the
+        connection settings alone (e.g. ones being edited, not saved yet)."""
+        connection = _connection(config or self.config())
+        return connection.sandbox or not self.api_key()
 
     def sandbox(self) -> SandboxAccount:
         """This installation's sandbox account, kept in a file so that it survives restarts (one per process)."""
@@ -121,11 +122,16 @@ class Workspace:
                 account = _sandboxes[path] = SandboxAccount(state_file=path)
             return account
 
-    def client(self, config: SyncConfig | None = None) -> MailerLiteClient:
-        """A client for the account in use: the sandbox, or MailerLite with the key and base URL."""
-        config = config or self.config()
-        if self.uses_sandbox(config):
-            return sandbox_client(self.sandbox())
-        base_url = None if os.environ.get("MAILERLITE_BASE_URL") else config.connection.base_url
-        settings = MailerLiteSettings.from_env(api_key=self.api_key(), base_url=base_url)
-        return MailerLiteClient(settings)
+    def client(self, config: SyncConfig | ConnectionSettings | None = None, **settings: object
+               ) -> MailerLiteClient:
+        """A client for the account in use: the sandbox, or MailerLite with the key and base URL. ``settings``
+        override MailerLiteSettings fields (a page uses short timeouts, for a person waiting)."""
+        connection = _connection(config or self.config())
+        if self.uses_sandbox(connection):
+            return sandbox_client(self.sandbox(), **settings)
+        base_url = None if os.environ.get("MAILERLITE_BASE_URL") else connection.base_url
+        return MailerLiteClient(MailerLiteSettings.from_env(api_key=self.api_key(), base_url=base_url, **settings))
+
+
+def _connection(config: SyncConfig | ConnectionSettings) -> ConnectionSettings:
+    return config if isinstance(config, ConnectionSettings) else config.connection

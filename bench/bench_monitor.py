@@ -1,0 +1,117 @@
+"""How long the Monitor page takes to render (Streamlit AppTest) with 1,000 and with 1,000,000 sync items in the
+history, and their ratio (issue 5; target: at most 2). Both histories are written straight into SQLite, with
+the daily rollups the engine keeps, spread over 60 days, 20 event types and 8 groups.
+
+    .venv/bin/python bench/bench_monitor.py [--small 1000] [--large 1000000] [--renders 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from storage import Database  # noqa: E402
+from storage.tables import DailyGroup, DailyOutcome, SyncItem, SyncItemGroup, SyncRun  # noqa: E402
+
+OUTCOMES = ["created"] * 5 + ["updated"] * 8 + ["unchanged"] * 4 + ["failed", "invalid", "suppressed"]
+TYPES = [f"event.type_{n}" for n in range(20)]
+GROUPS = [f"Group {n}" for n in range(8)]
+
+
+def fill(url: str, items: int) -> None:
+    database = Database(url)
+    rnd = random.Random(1)
+    start = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    outcome_counts: dict[tuple, int] = {}
+    group_counts: dict[tuple, int] = {}
+    with database.engine.begin() as connection:
+        runs = max(1, items // 10_000)
+        connection.execute(sa.insert(SyncRun), [{"trigger": "bench", "status": "finished", "started_at": start,
+                                                 "created": items // runs} for _ in range(runs)])
+        batch, groups = [], []
+        for n in range(1, items + 1):
+            when = start + timedelta(seconds=n * 5_184_000 // items)
+            outcome, event_type = rnd.choice(OUTCOMES), rnd.choice(TYPES)
+            batch.append({"run_id": 1 + n * runs // (items + 1), "created_at": when, "email": f"c{n}@example.com",
+                          "outcome": outcome, "reason": "MailerLite answered 500" if outcome == "failed" else "",
+                          "event_type": event_type, "event_ids": [n], "requests": [], "changes": {},
+                          "attempts": 1, "dry_run": False})
+            key = (when.date(), outcome, event_type)
+            outcome_counts[key] = outcome_counts.get(key, 0) + 1
+            if outcome in ("created", "updated"):
+                group = rnd.choice(GROUPS)
+                groups.append({"item_id": n, "created_at": when, "group": group, "action": "added"})
+                group_counts[(when.date(), group, "added")] = group_counts.get((when.date(), group, "added"), 0) + 1
+            if len(batch) == 20_000:
+                connection.execute(sa.insert(SyncItem), batch)
+                connection.execute(sa.insert(SyncItemGroup), groups)
+                batch, groups = [], []
+        if batch:
+            connection.execute(sa.insert(SyncItem), batch)
+        if groups:
+            connection.execute(sa.insert(SyncItemGroup), groups)
+        connection.execute(sa.insert(DailyOutcome), [{"day": d, "outcome": o, "event_type": t, "count": c}
+                                                     for (d, o, t), c in outcome_counts.items()])
+        connection.execute(sa.insert(DailyGroup), [{"day": d, "group": g, "action": a, "count": c}
+                                                   for (d, g, a), c in group_counts.items()])
+    database.dispose()
+
+
+def render_times(directory: Path, renders: int) -> list[float]:
+    os.environ["SYNC_STUDIO_DATA_DIR"] = str(directory)
+    os.environ["DATABASE_URL"] = f"sqlite:///{directory / 'studio.db'}"
+    from streamlit.testing.v1 import AppTest
+
+    times = []
+    for number in range(renders + 1):
+        app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+        app.run()
+        app.switch_page("pages/monitor.py")
+        app.session_state["monitor_period"] = "All time"
+        started = time.perf_counter()
+        app.run()
+        elapsed = time.perf_counter() - started
+        if app.exception:
+            raise SystemExit(f"the Monitor page failed: {app.exception}")
+        if number:  # the first render warms caches and imports
+            times.append(elapsed)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--renders", type=int, default=5)
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as root:
+        for label, count in (("small", args.small), ("large", args.large)):
+            directory = Path(root) / label
+            directory.mkdir()
+            started = time.perf_counter()
+            fill(f"sqlite:///{directory / 'studio.db'}", count)
+            print(f"{count:>9,} items written in {time.perf_counter() - started:.0f} s")
+            results[count] = render_times(directory, args.renders)
+    for count, times in results.items():
+        print(f"Monitor render with {count:>9,} items: median {statistics.median(times) * 1000:.0f} ms "
+              f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, {len(times)} renders)")
+    small, large = (statistics.median(results[n]) for n in (args.small, args.large))
+    print(f"ratio {args.large:,} / {args.small:,}: {large / small:.2f} (target at most 2: "
+          f"{'met' if large / small <= 2 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,287 @@
+"""Connection: the MailerLite account (API key or sandbox), its test, the default group, the sources and their
+webhooks. Secrets are saved at once (encrypted) and only ever shown masked; the rest is part of the
+configuration and saved as a new version with the Save button."""
+
+from __future__ import annotations
+
+import secrets
+
+import streamlit as st
+from pydantic import ValidationError
+
+from pages import ui
+from sync_core.account_checks import create_groups, interactive_client, uses_sandbox
+from sync_core.config import ConnectionSettings
+from sync_core.events import DODO_PAYMENTS, PARTNERO, RECORDS, SOURCE_LABELS
+from sync_core.mailerlite import MailerLiteSettings
+from sync_core.rule_counts import last_received
+
+SOURCE_HELP = {
+    DODO_PAYMENTS: "Payments and subscriptions. Every Dodo Payments event is about a customer.",
+    PARTNERO: "Partners of your affiliate program and the customers they referred.",
+    RECORDS: "CSV or JSON Lines files of partners or customers (e.g. a backfill), on the Run sync page.",
+}
+
+
+# --- callbacks (they run before the page is drawn, so they may clear the secret inputs) -----------------------------
+
+def _save_api_key(ws) -> None:
+    value = (st.session_state.get("cn_api_key") or "").strip()
+    st.session_state["cn_api_key"] = ""  # the key stays in the session no longer than this
+    if not value:
+        ui.flash("error", "Paste the API key into the field first.")
+        return
+    try:
+        MailerLiteSettings(api_key=value)
+    except ValidationError as exc:
+        reasons = "; ".join(str(error.get("msg", "")).removeprefix("Value error, ") for error in exc.errors())
+        ui.flash("error", f"That API key cannot be used: {reasons}.")
+        return
+    try:
+        ws.set_api_key(value)
+    except Exception as exc:  # noqa: BLE001
+        ui.flash("error", f"The key could not be saved: {exc}")
+        return
+    ui.refresh_account()
+    ui.flash("success", "The API key is saved, encrypted. Press **Test connection** to check it.")
+
+
+def _remove_api_key(ws) -> None:
+    ws.clear_api_key()
+    ui.refresh_account()
+    ui.flash("info", "The stored API key was removed. Until you save another one, the sandbox is used.")
+
+
+def _save_webhook_secret(ws, source: str) -> None:
+    key = f"cn_secret_{source}"
+    value = (st.session_state.get(key) or "").strip()
+    st.session_state[key] = ""
+    label = SOURCE_LABELS[source]
+    if not value:
+        ui.flash("error", f"Paste the {label} signing secret into the field first.")
+        return
+    if source == DODO_PAYMENTS and not value.startswith("whsec_"):
+        ui.flash("error", "A Dodo Payments signing secret starts with whsec_. Copy it from Dodo Payments "
+                          "(Developer → Webhooks → your endpoint → Signing secret).")
+        return
+    if any(ord(ch) < 33 for ch in value):
+        ui.flash("error", "The secret contains spaces or line breaks; copy it again.")
+        return
+    ws.set_webhook_secret(source, value)
+    ui.flash("success", f"The {label} signing secret is saved, encrypted.")
+
+
+def _generate_partnero_secret(ws) -> None:
+    value = secrets.token_urlsafe(24)
+    ws.set_webhook_secret(PARTNERO, value)
+    # Shown once, on the next run only, so that it can be copied into Partnero.
+    st.session_state["cn_generated_secret"] = value
+
+
+def _create_group(ws) -> None:
+    name = (st.session_state.get("cn_new_group") or "").strip()
+    if not name:
+        ui.flash("error", "Type the name of the group to create.")
+        return
+    try:
+        connection = ui.working_connection(ws)
+        with interactive_client(ws, connection) as client:
+            result = create_groups(client, [name])
+    except Exception as exc:  # noqa: BLE001
+        ui.flash("error", f"The group could not be created: {exc}")
+        return
+    if result.problems:
+        ui.flash("error", "The group could not be created: " + "; ".join(result.problems))
+        return
+    ui.refresh_account()
+    st.session_state["cn_new_group"] = ""
+    st.session_state[ui.key("cn_default_group")] = name
+    ui.draft(ws).setdefault("connection", {})["default_group"] = name
+    ui.flash("success", f"The group “{name}” exists in the account and is now the default group (save to keep it).")
+
+
+# --- sections ------------------------------------------------------------------------------------------------------
+
+def account_section(ws, doc: dict) -> None:
+    st.subheader("MailerLite account", divider="gray")
+    connection = doc.setdefault("connection", {})
+    key_source, key_hint = ws.api_key_source(), ws.api_key_hint()  # masked forms: nothing is decrypted
+    try:
+        has_key = bool(ws.api_key())
+    except Exception as exc:  # noqa: BLE001 - a key that cannot be decrypted
+        has_key = False
+        st.error(f"The stored API key cannot be read: {exc}", icon=":material/key_off:")
+
+    ui.seed(ui.key("cn_sandbox"), bool(connection.get("sandbox", True)))
+    connection["sandbox"] = st.toggle(
+        "Use the sandbox", key=ui.key("cn_sandbox"),
+        help="The built-in sandbox answers like a MailerLite account, so you can try everything safely. "
+             "Turn it off to sync with your real MailerLite account.")
+    left, right = st.columns([3, 2])
+    with left:
+        if key_source == "environment":
+            st.info(f"The API key comes from the MAILERLITE_API_KEY environment variable ({key_hint}). "
+                    "Change it there.", icon=":material/key:")
+        else:
+            if key_hint:
+                st.markdown(f"Saved API key: `{key_hint}`")
+            else:
+                st.markdown("No API key saved yet.")
+            with st.form("cn_key_form", border=False, enter_to_submit=True):
+                st.text_input("MailerLite API key", type="password", key="cn_api_key", autocomplete="off",
+                              placeholder="Paste a new key" if key_hint else "Paste your key",
+                              help="In MailerLite: Integrations → API → Generate new token. It is stored "
+                                   "encrypted and never shown again.")
+                st.form_submit_button("Save key" if not key_hint else "Replace key", icon=":material/key:",
+                                      on_click=_save_api_key, args=(ws,))
+            if key_hint:
+                st.button("Remove the saved key", key="cn_remove_key", on_click=_remove_api_key, args=(ws,),
+                          type="tertiary", icon=":material/delete:")
+    with right:
+        if connection["sandbox"]:
+            st.info("The **sandbox** is switched on: nothing reaches MailerLite."
+                    + (" Turn it off and save to use your key." if has_key else ""), icon=":material/science:")
+        elif not has_key:
+            st.warning("The sandbox is off but no API key is saved, so the sandbox is still used. Save a key.",
+                       icon=":material/key_off:")
+        else:
+            st.info("Syncs go to your MailerLite account with the saved key.", icon=":material/mail:")
+
+    with st.expander("Advanced: API address", key="cn_advanced"):
+        ui.seed(ui.key("cn_base_url"), connection.get("base_url") or ConnectionSettings().base_url)
+        connection["base_url"] = st.text_input(
+            "MailerLite API base URL", key=ui.key("cn_base_url"),
+            help="Leave as it is unless MailerLite tells you otherwise. MAILERLITE_BASE_URL overrides it.")
+
+    st.markdown("#### Test connection")
+    pressed = st.button("Test connection", icon=":material/network_check:", type="primary", key="cn_test")
+    with st.spinner("Asking the account…"):
+        report = ui.account_report(ws, refresh=pressed)
+    settings = ui.working_connection(ws)
+    account = "the sandbox" if uses_sandbox(ws, settings) else "MailerLite"
+    if report.ok:
+        st.success(f"{report.summary()} (tested: {account})", icon=":material/check_circle:")
+        cols = st.columns(4)
+        cols[0].metric("Subscribers", f"{report.subscriber_count or 0:,}")
+        cols[1].metric("Groups", len(report.groups))
+        cols[2].metric("Fields", len(report.fields))
+        left_text = "—" if report.rate_limit_remaining is None else f"{report.rate_limit_remaining}/{report.rate_limit}"
+        cols[3].metric("Requests left this minute", left_text)
+        with st.expander("Groups and fields in the account", key="cn_account_details"):
+            g, f = st.columns(2)
+            g.dataframe([{"Group": x.name, "Active subscribers": x.active_count} for x in report.groups],
+                        hide_index=True, width="stretch")
+            f.dataframe([{"Field": x.name, "Key": x.key, "Type": x.type} for x in report.fields],
+                        hide_index=True, width="stretch")
+    else:
+        st.error(f"{report.summary()} (tested: {account})", icon=":material/error:")
+    if pressed:
+        st.caption("Checked just now.")
+    else:
+        st.caption("Checked in the last few minutes; press the button to check again.")
+
+
+def default_group_section(ws, doc: dict) -> None:
+    st.subheader("Default group", divider="gray")
+    st.caption("Every new subscriber the studio creates joins this group.")
+    connection = doc.setdefault("connection", {})
+    report = ui.account_report(ws)
+    names = [group.name for group in report.groups] if report.ok else []
+    current = connection.get("default_group") or None
+    options: list[str | None] = [None, *names]
+    if current and current not in options:
+        options.append(current)
+    if st.session_state.get(ui.key("cn_default_group")) not in options:
+        st.session_state.pop(ui.key("cn_default_group"), None)
+    ui.seed(ui.key("cn_default_group"), current)
+
+    def label(value: str | None) -> str:
+        if value is None:
+            return "— no default group —"
+        return value if value in names or not report.ok else f"{value} (not in the account yet)"
+
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    connection["default_group"] = left.selectbox("Default group", options, key=ui.key("cn_default_group"),
+                                                 format_func=label, placeholder="No default group")
+    with right.popover("Create a group", icon=":material/group_add:", disabled=not report.ok):
+        with st.form("cn_group_form", border=False, enter_to_submit=True):
+            st.text_input("Name of the new group", key="cn_new_group", placeholder="e.g. Customers")
+            st.form_submit_button("Create group", type="primary", on_click=_create_group, args=(ws,))
+    if not report.ok:
+        st.caption("The account's groups appear here once the connection works.")
+
+
+def sources_section(doc: dict) -> None:
+    st.subheader("Sources", divider="gray")
+    sources = doc.setdefault("sources", {})
+    for column, source in zip(st.columns(3), (DODO_PAYMENTS, PARTNERO, RECORDS)):
+        settings = sources.setdefault(source, {"enabled": True, "sync_partners": True, "sync_customers": True})
+        with column.container(border=True):
+            st.markdown(f"**{SOURCE_LABELS[source]}**")
+            st.caption(SOURCE_HELP[source])
+            for name, text in (("enabled", "Enabled"), ("sync_partners", "Sync partners"),
+                               ("sync_customers", "Sync customers")):
+                key = ui.key(f"cn_{source}_{name}")
+                ui.seed(key, bool(settings.get(name, True)))
+                off = name != "enabled" and not settings.get("enabled", True)
+                settings[name] = st.toggle(text, key=key, disabled=off)
+
+
+def webhooks_section(ws) -> None:
+    st.subheader("Webhooks", divider="gray")
+    st.caption("Give these addresses to Dodo Payments and Partnero so that they send events as they happen. "
+               "Each sender signs its events with a secret; the studio refuses events whose signature is wrong.")
+    try:
+        received = last_received(ws)
+    except Exception:  # noqa: BLE001 - the page still works without it
+        received = {}
+    generated = st.session_state.pop("cn_generated_secret", None)
+    for column, source in zip(st.columns(2), (DODO_PAYMENTS, PARTNERO)):
+        label = SOURCE_LABELS[source]
+        with column.container(border=True):
+            st.markdown(f"**{label}**")
+            st.caption("Webhook URL")
+            st.code(ui.webhook_url(source), language=None)
+            hint = ws.webhook_secret_hint(source)
+            st.markdown(f"Signing secret: `{hint}`" if hint else "Signing secret: :orange[not set]")
+            if source == DODO_PAYMENTS:
+                st.caption("Dodo Payments gives you the secret (it starts with **whsec_**) when you add this URL "
+                           "under Developer → Webhooks. Paste it here.")
+            else:
+                st.caption("Paste the signature value of your Partnero webhook, or generate one here and copy it "
+                           "into Partnero.")
+            with st.form(f"cn_secret_form_{source}", border=False, enter_to_submit=True):
+                st.text_input(f"{label} signing secret", type="password", key=f"cn_secret_{source}",
+                              autocomplete="off", placeholder="whsec_…" if source == DODO_PAYMENTS else "")
+                st.form_submit_button("Rotate secret" if hint else "Save secret", icon=":material/lock:",
+                                      on_click=_save_webhook_secret, args=(ws, source))
+            if source == PARTNERO:
+                st.button("Generate a secret", key="cn_generate_partnero", icon=":material/casino:",
+                          on_click=_generate_partnero_secret, args=(ws,))
+                if generated:
+                    st.success("New secret saved. Copy it into Partnero's webhook settings now: it is not shown "
+                               "again.")
+                    st.code(generated, language=None)
+            when = received.get(source)
+            st.caption(f"Last event received: {ui.when(when) if when else 'none yet'}")
+
+
+def main() -> None:
+    st.title("Connection")
+    st.caption("Connect the MailerLite account, choose what syncs, and set up the webhooks. Keys and secrets "
+               "are stored encrypted and shown masked.")
+    ws = ui.workspace()
+    if ws is None:
+        return
+    ui.show_flash()
+    ui.config_problem(ws, "connection")
+    doc = ui.draft(ws)
+    account_section(ws, doc)
+    default_group_section(ws, doc)
+    sources_section(doc)
+    webhooks_section(ws)
+    ui.save_bar(ws, "connection")
+
+
+ui.page_guard("pages/connection.py")
+main()

@@ -1,0 +1,421 @@
+"""Field mapping: per trigger, which events sync and which MailerLite fields they fill (an editable table), with
+a type check against the account, one-click creation of missing fields, presets, import and export."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from pages import ui
+from sync_core.account_checks import (
+    account_fields,
+    check_field,
+    create_fields,
+    interactive_client,
+    missing_fields,
+)
+from sync_core.config import ACTION_LABELS, VALUE_SOURCE_LABELS, ConfigError, load_config
+from sync_core.events import SOURCE_LABELS
+from sync_core.presets import PRESETS, load_preset
+from sync_core.samples import known_event_types
+from sync_core.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, TRANSFORMS
+
+COLUMNS = ["target", "source", "value", "transform", "type", "default", "skip_if_empty", "only_if_empty"]
+SOURCE_BY_LABEL = {label: name for name, label in VALUE_SOURCE_LABELS.items()}
+TRANSFORM_LABELS = {name: label for name, (label, _) in TRANSFORMS.items()}
+TRANSFORM_BY_LABEL = {label: name for name, label in TRANSFORM_LABELS.items()}
+STATUS_LABELS = {None: "as MailerLite decides", "active": "active", "unconfirmed": "unconfirmed"}
+FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,254}")
+_SNAPSHOTS = "fm_snapshots"
+
+
+# --- the table <-> the mappings ------------------------------------------------------------------------------------
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    try:
+        return bool(pd.isna(value)) if not isinstance(value, (list, dict, str)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _cell(value: Any) -> Any:
+    return None if _blank(value) else value
+
+
+def _display(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def mappings_frame(mappings: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for mapping in mappings:
+        rows.append({
+            "target": mapping.get("target") or None,
+            "source": VALUE_SOURCE_LABELS.get(mapping.get("source") or "path", mapping.get("source")),
+            "value": _display(mapping.get("value")),
+            "transform": TRANSFORM_LABELS.get(mapping.get("transform") or "none", mapping.get("transform")),
+            "type": mapping.get("type") or "text",
+            "default": _display(mapping.get("default")),
+            "skip_if_empty": bool(mapping.get("skip_if_empty", False)),
+            "only_if_empty": bool(mapping.get("only_if_empty", False)),
+        })
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    for column in COLUMNS:
+        if column not in ("skip_if_empty", "only_if_empty"):
+            frame[column] = frame[column].astype(object)
+    return frame
+
+
+def frame_mappings(frame: pd.DataFrame, originals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The edited table back as mapping documents; untouched cells keep their original values exactly."""
+    out = []
+    for index, row in frame.iterrows():
+        original = originals[index] if isinstance(index, int) and 0 <= index < len(originals) else {}
+        cells = {column: _cell(row.get(column)) for column in COLUMNS}
+        if original == {} and cells["target"] is None and cells["value"] is None:
+            continue  # a row just added and still empty
+        mapping = dict(original)
+        mapping["target"] = (cells["target"] or "").strip()
+        mapping["source"] = SOURCE_BY_LABEL.get(cells["source"], cells["source"] or "path")
+        for column in ("value", "default"):
+            text = cells[column]
+            if text is not None and text == _display(original.get(column)):
+                mapping[column] = original.get(column)
+            else:
+                mapping[column] = text
+        if mapping["source"] in ("event_time", "now"):
+            mapping["value"] = None
+        mapping["transform"] = TRANSFORM_BY_LABEL.get(cells["transform"], cells["transform"] or "none")
+        mapping["type"] = cells["type"] or "text"
+        mapping["skip_if_empty"] = bool(cells["skip_if_empty"])
+        mapping["only_if_empty"] = bool(cells["only_if_empty"])
+        out.append(mapping)
+    return out
+
+
+def column_config(targets: tuple[str, ...]) -> dict[str, Any]:
+    cc = st.column_config
+    return {
+        "target": cc.SelectboxColumn("MailerLite field", options=list(targets), required=True, width=150,
+                                     help="The subscriber field this value goes into. Add a new field name "
+                                          "below the table if it is not in the list."),
+        "source": cc.SelectboxColumn("Value from", options=list(VALUE_SOURCE_LABELS.values()),
+                                     default=VALUE_SOURCE_LABELS["path"], required=True, width=100,
+                                     help="event field: a path such as data.customer.name; fixed value; template "
+                                          "such as {data.name} {data.surname}; event time; time of sync"),
+        "value": cc.TextColumn("Path, value or template", width=195,
+                               help="For an event field, alternatives can be given as data.key | data.id"),
+        "transform": cc.SelectboxColumn("Transform", options=list(TRANSFORM_LABELS.values()),
+                                        default=TRANSFORM_LABELS["none"], required=True, width=140),
+        "type": cc.SelectboxColumn("Type", options=list(FIELD_TYPES), default="text", required=True,
+                                   width=70, help="The MailerLite field type: text, number or date"),
+        "default": cc.TextColumn("Default", width=80, help="Used when the event has no value"),
+        "skip_if_empty": cc.CheckboxColumn("Skip if empty", default=False, width=95,
+                                           help="Send nothing for this field when the event has no value"),
+        "only_if_empty": cc.CheckboxColumn("Only if empty", default=False, width=95,
+                                           help="Set the field only while the subscriber has no value in "
+                                                "MailerLite yet"),
+    }
+
+
+def target_choices(fields: dict[str, str] | None, mappings: list[dict[str, Any]]) -> tuple[str, ...]:
+    choices: dict[str, None] = {}
+    choices.update(dict.fromkeys(sorted(fields or {})))
+    choices.update(dict.fromkeys(m.get("target") for m in mappings if m.get("target")))
+    choices.update(dict.fromkeys(st.session_state.get("fm_extra_targets", [])))
+    choices.update(dict.fromkeys(SUBSCRIBER_ATTRIBUTES))
+    return tuple(choices)
+
+
+def mapping_table(uid: str, trigger: dict[str, Any], fields: dict[str, str] | None) -> None:
+    """The trigger's mappings as an editable table. The table's input stays the same while its edits live in
+    the widget, and is rebuilt from the draft when the widget is drawn afresh (so no edit is lost or doubled)."""
+    mappings = trigger.setdefault("fields", [])
+    snapshots: dict[str, dict[str, Any]] = st.session_state.setdefault(_SNAPSHOTS, {})
+    snapshot = snapshots.get(uid)
+    if snapshot is not None:
+        wanted = target_choices(fields, snapshot["originals"])
+    if (snapshot is None or snapshot["targets"] != wanted
+            or snapshot["key"] not in st.session_state):
+        revision = (snapshot["revision"] + 1) if snapshot else 1
+        originals = [dict(m) for m in mappings]
+        snapshot = snapshots[uid] = {
+            "revision": revision, "key": f"fm_{uid}_table_{revision}", "frame": mappings_frame(originals),
+            "originals": originals, "targets": target_choices(fields, originals),
+        }
+    edited = st.data_editor(snapshot["frame"], key=snapshot["key"], num_rows="dynamic", hide_index=True,
+                            width="stretch", column_config=column_config(snapshot["targets"]),
+                            placeholder="—")
+    trigger["fields"] = frame_mappings(edited, snapshot["originals"])
+
+
+def checks_table(trigger: dict[str, Any], fields: dict[str, str] | None) -> None:
+    mappings = trigger.get("fields") or []
+    if not mappings:
+        st.caption("No fields mapped yet: add a row to the table (the + under it).")
+        return
+    checks = [check_field(m.get("target"), m.get("type"), fields) for m in mappings]
+    if fields is None:
+        st.caption("Type check skipped: the account cannot be read (see the Connection page).")
+        return
+    bad = [c for c in checks if not c.ok]
+    if not bad:
+        st.caption(f":green[:material/check_circle:] Type check: all {len(checks)} fields exist in MailerLite "
+                   "with the same type.")
+        return
+    word = {"ok": "OK", "missing": "Missing", "mismatch": "Type differs", "problem": "Problem", "unknown": "?"}
+    st.dataframe(
+        [{"Field": c.target or "—", "Type here": c.mapped_type, "Type in MailerLite": c.account_type or "—",
+          "Check": word[c.status] if c.status == "ok" else f"{word[c.status]}: {c.message}"} for c in checks],
+        hide_index=True, width="stretch",
+        column_config={"Check": st.column_config.TextColumn(width="large")},
+    )
+
+
+# --- callbacks -----------------------------------------------------------------------------------------------------
+
+def _add_trigger(ws) -> None:
+    triggers = ui.draft(ws).setdefault("triggers", [])
+    names = {t.get("name") for t in triggers}
+    number = len(triggers) + 1
+    while f"New trigger {number}" in names:
+        number += 1
+    triggers.append({"name": f"New trigger {number}", "enabled": True, "source": None, "event_types": [],
+                     "action": "upsert", "subscriber_status": None, "fields": []})
+    st.session_state["fm_open"] = len(triggers) - 1
+
+
+def _remove_trigger(ws, index: int) -> None:
+    triggers = ui.draft(ws).setdefault("triggers", [])
+    if 0 <= index < len(triggers):
+        name = triggers[index].get("name") or f"#{index + 1}"
+        del triggers[index]
+        ui.remove_uid("triggers", index)
+        ui.flash("info", f"The trigger “{name}” was removed (save to make it final, or discard to undo).")
+
+
+def _add_target() -> None:
+    name = (st.session_state.get("fm_new_target") or "").strip()
+    if not FIELD_KEY.fullmatch(name):
+        ui.flash("error", f"{name!r} is not a MailerLite field key: use lower-case letters, digits and _ "
+                          "(e.g. last_purchase_amount).")
+        return
+    extra = st.session_state.setdefault("fm_extra_targets", [])
+    if name not in extra:
+        extra.append(name)
+    st.session_state["fm_new_target"] = ""
+    ui.flash("success", f"{name} can now be chosen in the MailerLite field column. “Create missing fields” "
+                        "adds it to the account.")
+
+
+def _create_missing(ws, wanted: dict[str, str]) -> None:
+    try:
+        with interactive_client(ws, ui.working_connection(ws)) as client:
+            result = create_fields(client, wanted)
+    except Exception as exc:  # noqa: BLE001
+        ui.flash("error", f"The fields could not be created: {exc}")
+        return
+    ui.refresh_account()
+    if result.created:
+        ui.flash("success", f"Created in MailerLite: {', '.join(result.created)}.")
+    if result.problems:
+        ui.flash("error", "Some fields could not be created:\n" + "\n".join(f"- {p}" for p in result.problems))
+
+
+def _ask_preset() -> None:
+    st.session_state["fm_confirm_preset"] = st.session_state.get("fm_preset")
+
+
+def _load_preset(ws, name: str) -> None:
+    st.session_state.pop("fm_confirm_preset", None)
+    try:
+        version = ui.load_preset_now(ws, name)
+    except Exception as exc:  # noqa: BLE001
+        ui.flash("error", f"The preset could not be loaded: {exc}")
+        return
+    ui.flash("success", f"The preset “{load_preset(name).name}” is loaded and saved as version {version}.")
+
+
+def _cancel_preset() -> None:
+    st.session_state.pop("fm_confirm_preset", None)
+
+
+def _import(ws, document: bytes, file_name: str) -> None:
+    try:
+        config = load_config(document)
+    except ConfigError as exc:
+        ui.flash("error", "Nothing was imported:\n" + "\n".join(f"- {p}" for p in exc.problems))
+        return
+    version = ws.save_config(config, author=ui.author(), comment=f"Imported {file_name}")
+    ui.replace_draft(ws, config.model_dump(mode="json"))
+    st.session_state["fm_import_round"] = st.session_state.get("fm_import_round", 0) + 1
+    ui.flash("success", f"{file_name} is imported and saved as version {version}.")
+
+
+# --- sections ------------------------------------------------------------------------------------------------------
+
+def presets_import_export(ws) -> None:
+    presets, importing, exporting = st.tabs(["Load a preset", "Import", "Export"], key="fm_tools")
+    with presets:
+        st.caption("Start from a configuration that reproduces a source's own MailerLite integration.")
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left.selectbox("Preset", list(PRESETS), key="fm_preset", persist_state="session",
+                       format_func=lambda name: f"{load_preset(name).name} — {PRESETS[name][1]}")
+        right.button("Load preset…", on_click=_ask_preset, key="fm_preset_ask", icon=":material/download:")
+        pending = st.session_state.get("fm_confirm_preset")
+        if pending:
+            extra = " Your unsaved changes will be lost." if ui.is_dirty() else ""
+            st.warning(f"Load “{load_preset(pending).name}”? It replaces the whole configuration (connection "
+                       "settings, field mapping and group rules) and is saved as a new version; older versions "
+                       f"stay in the history.{extra}")
+            yes, no = st.columns([1, 5])
+            yes.button("Yes, load it", type="primary", key="fm_preset_yes", on_click=_load_preset,
+                       args=(ws, pending))
+            no.button("Cancel", key="fm_preset_no", on_click=_cancel_preset)
+    with importing:
+        st.caption("A configuration exported from this studio (JSON). It is checked first; nothing changes "
+                   "when it has problems.")
+        upload = st.file_uploader("Configuration file", type=["json"],
+                                  key=f"fm_import_{st.session_state.get('fm_import_round', 0)}")
+        if upload is not None:
+            data = upload.getvalue()
+            try:
+                config = load_config(data)
+            except ConfigError as exc:
+                ui.show_problems(f"{upload.name} cannot be imported; nothing was changed:", exc.problems)
+            else:
+                st.info(f"{upload.name} is valid: “{config.name or 'unnamed'}”, {len(config.triggers)} triggers, "
+                        f"{len(config.group_rules)} group rules. Importing replaces the whole configuration and "
+                        "saves it as a new version.")
+                st.button("Replace my configuration with this file", type="primary", key="fm_import_go",
+                          on_click=_import, args=(ws, data, upload.name))
+    with exporting:
+        current = ui.active(ws)
+        st.caption("The configuration as one JSON document, without any key or secret: safe to share or to keep "
+                   "in version control.")
+        version = current.version_id or 0
+        st.download_button("Download the configuration (JSON)", data=current.config.to_json(),
+                           file_name=f"mailerlite-sync-config-v{version}.json", mime="application/json",
+                           icon=":material/file_download:", on_click="ignore", key="fm_export")
+        if ui.is_dirty():
+            st.caption("This is the saved version; save first to include your unsaved changes.")
+
+
+def missing_fields_panel(ws, doc: dict, fields: dict[str, str] | None) -> None:
+    if fields is None:
+        return
+    wanted = missing_fields(doc, fields)
+    if not wanted:
+        return
+    listed = ", ".join(f"**{key}** ({kind})" for key, kind in wanted.items())
+    with st.container(border=True):
+        st.markdown(f":orange[:material/add_circle:] {len(wanted)} mapped field"
+                    f"{'s are' if len(wanted) != 1 else ' is'} not in MailerLite yet: {listed}")
+        st.button("Create missing fields", type="primary", icon=":material/playlist_add:", key="fm_create_missing",
+                  on_click=_create_missing, args=(ws, wanted),
+                  help="Creates each field in the account with the type chosen here")
+
+
+def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
+    c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
+    ui.seed(f"fm_{uid}_name", trigger.get("name") or "")
+    trigger["name"] = c1.text_input("Trigger name", key=f"fm_{uid}_name")
+    sources = [None, *SOURCE_LABELS]
+    source = trigger.get("source") if trigger.get("source") in sources else None
+    ui.seed(f"fm_{uid}_source", source)
+    trigger["source"] = c2.selectbox("Source", sources, key=f"fm_{uid}_source", placeholder="any source",
+                                     format_func=lambda s: "any source" if s is None else SOURCE_LABELS[s])
+    ui.seed(f"fm_{uid}_enabled", bool(trigger.get("enabled", True)))
+    trigger["enabled"] = c3.toggle("Enabled", key=f"fm_{uid}_enabled")
+
+    c4, c5, c6 = st.columns([3, 1, 1])
+    current = [t for t in trigger.get("event_types") or [] if isinstance(t, str)]
+    options = list(dict.fromkeys(current + known_event_types(trigger["source"])))
+    ui.seed(f"fm_{uid}_types", current)
+    trigger["event_types"] = c4.multiselect(
+        "Event types", options, key=f"fm_{uid}_types", accept_new_options=True,
+        placeholder="Choose event types, or type one (e.g. partner.*)",
+        help="The events this trigger syncs. Type a pattern such as partner.* for every partner event, or a "
+             "custom type, and press Enter.")
+    action = trigger.get("action") if trigger.get("action") in ACTION_LABELS else "upsert"
+    ui.seed(f"fm_{uid}_action", action)
+    trigger["action"] = c5.selectbox("Action", list(ACTION_LABELS), key=f"fm_{uid}_action",
+                                     format_func=ACTION_LABELS.get,
+                                     help="create or update: add new subscribers and update known ones; update "
+                                          "existing only: never create; ignore: these events are not synced")
+    status = trigger.get("subscriber_status") if trigger.get("subscriber_status") in STATUS_LABELS else None
+    ui.seed(f"fm_{uid}_status", status)
+    trigger["subscriber_status"] = c6.selectbox("New subscribers' status", list(STATUS_LABELS),
+                                                key=f"fm_{uid}_status", format_func=STATUS_LABELS.get,
+                                                placeholder=STATUS_LABELS[None])
+
+
+def triggers_section(ws, doc: dict, fields: dict[str, str] | None) -> None:
+    triggers = doc.setdefault("triggers", [])
+    ids = ui.uids("triggers", len(triggers))
+    if not triggers:
+        st.info("No triggers yet: nothing syncs. Add a trigger, or load a preset above.", icon=":material/info:")
+    opened = st.session_state.pop("fm_open", None)
+    for index, (uid, trigger) in enumerate(zip(ids, triggers)):
+        # The label uses the widgets' newest values (they are drawn inside it, after it).
+        name = st.session_state.get(f"fm_{uid}_name", trigger.get("name")) or "(unnamed trigger)"
+        chosen = st.session_state.get(f"fm_{uid}_types", trigger.get("event_types")) or []
+        types = ", ".join(t for t in chosen if isinstance(t, str)) or "no event types yet"
+        count = len(trigger.get("fields") or [])
+        enabled = st.session_state.get(f"fm_{uid}_enabled", trigger.get("enabled", True))
+        state = "" if enabled else " (disabled)"
+        icon = ":material/bolt:" if enabled else ":material/pause_circle:"
+        label = f"**{name}**{state} · {types} · {count} field{'s' if count != 1 else ''}"
+        with st.expander(label, expanded=index == opened or index == 0, key=f"fm_{uid}_open", icon=icon):
+            trigger_settings(uid, trigger)
+            st.markdown("**Fields**")
+            mapping_table(uid, trigger, fields)
+            checks_table(trigger, fields)
+            st.button("Remove this trigger", key=f"fm_{uid}_remove", icon=":material/delete:", type="tertiary",
+                      on_click=_remove_trigger, args=(ws, index))
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    left.button("Add a trigger", icon=":material/add:", key="fm_add_trigger", on_click=_add_trigger, args=(ws,))
+    with right.popover("A field is not in the list?", icon=":material/help:"):
+        st.text_input("New MailerLite field key", key="fm_new_target", placeholder="e.g. last_purchase_amount")
+        st.button("Add to the choices", key="fm_add_target", on_click=_add_target)
+
+
+def main() -> None:
+    st.title("Field mapping")
+    st.caption("Which events sync, and which MailerLite fields they fill. Edit the tables, then **Save**: every "
+               "save is a new version, and older ones are kept.")
+    ws = ui.workspace()
+    if ws is None:
+        return
+    ui.show_flash()
+    ui.config_problem(ws, "field_mapping")
+    doc = ui.draft(ws)
+    report = ui.account_report(ws)
+    fields = account_fields(report)
+    if not report.ok:
+        st.warning(f"The account's fields cannot be read, so the type checks are skipped. {report.summary()}",
+                   icon=":material/cloud_off:")
+    presets_import_export(ws)
+    st.subheader("Triggers", divider="gray")
+    panel = st.container()
+    triggers_section(ws, doc, fields)
+    with panel:  # drawn after the tables, so that it lists the fields as they are now
+        missing_fields_panel(ws, doc, fields)
+    ui.save_bar(ws, "field_mapping")
+    ui.version_history(ws, "field_mapping")
+
+
+ui.page_guard("pages/field_mapping.py")
+main()

@@ -1,0 +1,175 @@
+"""Monitor: how syncs went (totals, charts), runs and their items, failures to retry, one contact's history.
+
+Everything shown comes from daily rollups or from one page of items, so the page costs the same with a
+thousand items in the history or a million.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from pages import ui
+from storage.contacts import ContactStore
+from storage.events import EventStore
+from storage.monitor import ItemFilter, MonitorQueries
+from storage.runs import RunStore
+from sync_core.engine import SyncEngine, SyncError
+
+ui.page_guard("pages/monitor.py")
+st.title("Monitor")
+ws = ui.workspace()
+if ws is None:
+    st.stop()
+ui.show_flash()
+monitor, runs, events = MonitorQueries(ws.database), RunStore(ws.database), EventStore(ws.database)
+PAGE = 50
+OUTCOMES = ["created", "updated", "unchanged", "suppressed", "skipped", "invalid", "failed", "dead"]
+
+periods = {"Today": 0, "7 days": 6, "30 days": 29, "All time": None}
+period = st.segmented_control("Period", list(periods), default="30 days", key="monitor_period") or "30 days"
+since = None if periods[period] is None else date.today() - timedelta(days=periods[period])
+
+totals = monitor.totals(since)
+counts = totals.by_outcome
+queue = events.counts()
+cells = st.columns(5)
+cells[0].metric("Contacts synced", f"{totals.contacts:,}")
+cells[1].metric("Created", f"{counts.get('created', 0):,}")
+cells[2].metric("Updated", f"{counts.get('updated', 0):,}")
+cells[3].metric("Failed or dead", f"{counts.get('failed', 0) + counts.get('dead', 0):,}")
+rate = totals.success_rate
+cells[4].metric("Success rate", "—" if rate is None else f"{rate:.1%}")
+st.caption(f"Events waiting: {queue.get('pending', 0):,} · failed, waiting for a retry: {queue.get('failed', 0):,}"
+           f" · dead: {queue.get('dead', 0):,}")
+
+if totals.contacts == 0:
+    st.info("No sync yet. Import a file and run a sync on the **Run sync** page; results appear here.",
+            icon=":material/info:")
+else:
+    by_day, by_type, by_group = st.tabs(["Over time", "By event type", "By group"])
+    with by_day:
+        frame = pd.DataFrame(monitor.by_day(since), columns=["day", "outcome", "contacts"])
+        st.bar_chart(frame, x="day", y="contacts", color="outcome", stack=True)
+    with by_type:
+        frame = pd.DataFrame(monitor.by_event_type(since), columns=["event type", "outcome", "contacts"])
+        st.bar_chart(frame, x="event type", y="contacts", color="outcome", stack=True, horizontal=True)
+    with by_group:
+        rows = monitor.by_group(since)
+        if rows:
+            frame = pd.DataFrame(rows, columns=["group", "change", "contacts"])
+            st.bar_chart(frame, x="group", y="contacts", color="change", stack=True, horizontal=True)
+        else:
+            st.caption("No group changes in this period.")
+
+
+def item_table(items) -> pd.DataFrame:  # noqa: ANN001
+    return pd.DataFrame([{"item": item.id, "run": item.run_id, "when (UTC)": item.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                          "email": item.email, "outcome": item.outcome, "event type": item.event_type or "",
+                          "reason": item.reason, "code": item.response_code, "dry run": item.dry_run}
+                         for item in items])
+
+
+def paged_items(key: str, where: ItemFilter) -> list:
+    """One page of items with Newer / Older buttons (keyset pages: as fast on page 1,000 as on page 1)."""
+    stack = st.session_state.setdefault(f"{key}_pages", [None])
+    items, next_before = monitor.items(where, before_id=stack[-1], limit=PAGE)
+    left, middle, right = st.columns([1, 3, 1])
+    if left.button("Newer", key=f"{key}_newer", disabled=len(stack) == 1):
+        stack.pop()
+        st.rerun()
+    middle.caption(f"Page {len(stack)}")
+    if right.button("Older", key=f"{key}_older", disabled=next_before is None):
+        stack.append(next_before)
+        st.rerun()
+    return items
+
+
+runs_tab, items_tab, failed_tab, contact_tab = st.tabs(["Runs", "Items", "Failed and dead", "Contact lookup"])
+
+with runs_tab:
+    recent = runs.recent(limit=20)
+    if not recent:
+        st.caption("No run yet.")
+    else:
+        st.dataframe(pd.DataFrame([{
+            "run": run.id, "started (UTC)": run.started_at.strftime("%Y-%m-%d %H:%M:%S"), "status": run.status,
+            "dry run": run.dry_run, "trigger": run.trigger, "created": run.created, "updated": run.updated,
+            "unchanged": run.unchanged, "failed": run.failed + run.dead, "invalid": run.invalid,
+            "ignored": run.ignored, "requests": run.requests, "seconds": round(run.duration_seconds, 1),
+            "notes": run.error or run.notes} for run in recent]), hide_index=True, use_container_width=True)
+        ids = [run.id for run in recent]
+        chosen = st.session_state.get("monitor_run")
+        run_id = st.selectbox("Items of run", ids, index=ids.index(chosen) if chosen in ids else 0, key="monitor_run")
+        st.dataframe(item_table(paged_items(f"run{run_id}", ItemFilter(run_id=run_id))), hide_index=True,
+                     use_container_width=True)
+
+with items_tab:
+    chosen = st.multiselect("Outcomes", OUTCOMES, key="monitor_outcomes")
+    where = ItemFilter(outcomes=chosen or None)
+    st.dataframe(item_table(paged_items("items" + ",".join(chosen), where)), hide_index=True,
+                 use_container_width=True)
+    st.download_button("Export these items as CSV", data=lambda: "".join(monitor.export_csv(where)),
+                       file_name="sync-items.csv", mime="text/csv", icon=":material/download:")
+
+with failed_tab:
+    failures = paged_items("failed", ItemFilter(outcomes=["failed", "dead"]))
+    if not failures:
+        st.success("Nothing failed.")
+    else:
+        table = item_table(failures)
+        table.insert(0, "retry", False)
+        edited = st.data_editor(table, hide_index=True, use_container_width=True, key="monitor_failed_editor",
+                                disabled=[c for c in table.columns if c != "retry"])
+        selected = [int(i) for i in edited.loc[edited["retry"], "item"]]
+        left, right = st.columns(2)
+        engine = SyncEngine(ws)
+        if left.button(f"Retry selected ({len(selected)})", disabled=not selected, icon=":material/replay:"):
+            try:
+                run = engine.retry(item_ids=selected)
+                ui.flash("success", f"Retried in run {run.id}: {run.created + run.updated} synced, "
+                                    f"{run.failed + run.dead} still failing.")
+            except SyncError as exc:
+                ui.flash("error", str(exc))
+            st.rerun()
+        if right.button("Retry all failed", icon=":material/replay:"):
+            try:
+                run = engine.retry()
+                ui.flash("success", f"Retried in run {run.id}: {run.created + run.updated} synced, "
+                                    f"{run.failed + run.dead} still failing.")
+            except SyncError as exc:
+                ui.flash("error", str(exc))
+            st.rerun()
+        detail = st.selectbox("Details of item", [item.id for item in failures], key="monitor_failed_detail")
+        item = next(item for item in failures if item.id == detail)
+        st.error(item.reason or "no reason recorded")
+        st.caption("The request sent to MailerLite (secrets are never recorded):")
+        st.code(json.dumps(item.requests, indent=2, ensure_ascii=False) or "[]", language="json")
+
+with contact_tab:
+    email = st.text_input("Email address", key="monitor_email", placeholder="ada@example.com").strip().lower()
+    if email:
+        contact = ContactStore(ws.database).get(email)
+        history = events.for_email(email, limit=100)
+        items, _ = monitor.items(ItemFilter(email=email, include_dry_runs=True), limit=100)
+        if contact is None and not history and not items:
+            st.info(f"Nothing is known about {email}: no event mentions this address.")
+        else:
+            if contact is not None:
+                status = contact.status or "unknown"
+                st.write(f"MailerLite subscriber **{contact.subscriber_id or 'not created yet'}**, status "
+                         f"**{status}**.")
+                fields = (contact.state or {}).get("fields", {})
+                if fields:
+                    st.dataframe(pd.DataFrame([{"field": k, "value": v[0], "set by event at": v[1]}
+                                               for k, v in fields.items()]), hide_index=True)
+            st.caption("Events received")
+            st.dataframe(pd.DataFrame([{"event": e.id, "received (UTC)": e.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                                        "source": e.source, "type": e.event_type, "status": e.status,
+                                        "reason": e.reason} for e in history]), hide_index=True,
+                         use_container_width=True)
+            st.caption("Sync items")
+            st.dataframe(item_table(items), hide_index=True, use_container_width=True)

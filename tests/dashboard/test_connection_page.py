@@ -1,0 +1,157 @@
+"""The navigation, the shared sidebar and the Connection page: key, sandbox, test connection, groups, secrets."""
+
+from __future__ import annotations
+
+from sync_core.config import SyncConfig
+from sync_core.presets import load_preset
+from sync_core.sandbox import SandboxAccount, serve_sandbox
+
+from .helpers import assert_clean, by_label, open_page, page_text, texts
+
+PAGES = ["pages/connection.py", "pages/field_mapping.py", "pages/group_rules.py", "pages/preview.py",
+         "pages/run_sync.py", "pages/monitor.py"]
+
+
+def test_every_page_opens_on_an_empty_installation_with_the_sandbox_in_the_sidebar(app):
+    app.run()
+    assert_clean(app)
+    assert [t.value for t in app.title] == ["Connection"]
+    sidebar = "\n".join(m.value for m in app.sidebar.markdown) + "\n".join(c.value for c in app.sidebar.caption)
+    assert "Sandbox" in sidebar
+    assert "Connected" in sidebar
+    assert "Nothing saved yet" in sidebar
+    titles = []
+    for page in PAGES:
+        app.switch_page(page).run()
+        assert_clean(app)
+        titles.append(app.title[0].value)
+    assert titles == ["Connection", "Field mapping", "Group rules", "Preview", "Run sync", "Monitor"]
+    assert "No sync yet" in app.info[0].value  # the Monitor of an empty installation says what to do
+
+
+def test_test_connection_answers_in_plain_words_with_the_account_details(app):
+    open_page(app, "pages/connection.py")
+    app.button(key="cn_test").click().run()
+    assert_clean(app)
+    answer = [s.value for s in app.success if s.value.startswith("Connected.")]
+    assert answer and "subscribers" in answer[0] and "the sandbox" in answer[0]
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Subscribers"] == "0"
+    assert int(metrics["Fields"]) >= 1
+    assert "/" in metrics["Requests left this minute"]
+
+
+def test_a_revoked_key_gets_a_plain_error_and_no_traceback(app, studio_workspace, monkeypatch):
+    account = SandboxAccount()  # a sandbox over HTTP stands in for MailerLite; it accepts only its own key
+    with serve_sandbox(account) as server:
+        monkeypatch.setenv("MAILERLITE_BASE_URL", server.base_url)
+        studio_workspace.set_api_key("revoked-key-0000")
+        config = SyncConfig()
+        config.connection.sandbox = False
+        studio_workspace.save_config(config, author="test")
+        open_page(app, "pages/connection.py")
+        app.button(key="cn_test").click().run()
+    assert_clean(app)
+    errors = [e.value for e in app.error]
+    assert any("Not connected" in e and "refused the API key (401)" in e for e in errors), errors
+    sidebar = "\n".join(m.value for m in app.sidebar.markdown)
+    assert "Not connected" in sidebar and "MailerLite" in sidebar
+    assert "revoked-key-0000" not in page_text(app)
+
+
+def test_an_unreachable_mailerlite_is_said_plainly_on_every_page(app, studio_workspace, monkeypatch):
+    monkeypatch.setenv("MAILERLITE_BASE_URL", "http://127.0.0.1:9/api")  # nothing listens there
+    studio_workspace.set_api_key("some-key-1234567890")
+    config = load_preset("dodo-payments")
+    config.connection.sandbox = False
+    studio_workspace.save_config(config, author="test")
+    open_page(app, "pages/connection.py")
+    assert any("Not connected: MailerLite could not be reached" in e.value for e in app.error)
+    for page in ("pages/field_mapping.py", "pages/group_rules.py"):
+        open_page(app, page)
+        assert any("cannot be read" in w.value for w in app.warning), page
+    open_page(app, "pages/preview.py")
+    assert any("could not be read" in c for c in texts(app, "caption"))
+    assert [code for code in texts(app, "code") if code.startswith("POST /api/subscribers")]
+
+
+def test_the_api_key_is_saved_encrypted_and_never_shown_again(app, studio_workspace):
+    open_page(app, "pages/connection.py")
+    secret = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.test-key-abcd1234"
+    app.text_input(key="cn_api_key").input(secret)
+    app.button(key="FormSubmitter:cn_key_form-Save key").click().run()
+    assert_clean(app)
+    assert studio_workspace.api_key() == secret
+    assert any("API key is saved" in s.value for s in app.success)
+    assert secret not in page_text(app)
+    assert "••••1234" in page_text(app)
+    assert all(secret not in str(value) for value in app.session_state.values())
+    # The sandbox stays on until it is switched off and saved; then the sidebar names MailerLite.
+    by_label(app.toggle, "Use the sandbox").set_value(False).run()
+    app.button(key="ui_save_connection").click().run()
+    assert_clean(app)
+    assert studio_workspace.config().connection.sandbox is False
+    sidebar = "\n".join(m.value for m in app.sidebar.markdown) + "\n".join(c.value for c in app.sidebar.caption)
+    assert "MailerLite" in sidebar and "••••1234" in sidebar
+
+
+def test_sources_toggles_and_the_default_group_are_saved_as_a_new_version(app, studio_workspace):
+    open_page(app, "pages/connection.py")
+    app.text_input(key="cn_new_group").input("Customers")
+    app.button(key="FormSubmitter:cn_group_form-Create group").click().run()
+    assert_clean(app)
+    names = [group.name for group in studio_workspace.client().iter_groups()]
+    assert names == ["Customers"]
+    by_label(app.toggle, "Sync partners").set_value(False).run()  # the first one: Dodo Payments
+    assert any("Unsaved changes" in m.value for m in app.markdown)
+    app.text_input(key="ui_comment_connection").input("customers only from Dodo")
+    app.button(key="ui_save_connection").click().run()
+    assert_clean(app)
+    config = studio_workspace.config()
+    assert config.connection.default_group == "Customers"
+    assert config.sources["dodo_payments"].sync_partners is False
+    versions = studio_workspace.configs.versions()
+    assert len(versions) == 1 and versions[0].comment == "customers only from Dodo"
+    assert any("Saved as version 1" in s.value for s in app.success)
+
+
+def test_webhook_urls_and_secrets(app, studio_workspace):
+    open_page(app, "pages/connection.py")
+    codes = [c.value for c in app.code]
+    assert any(code.endswith("/webhooks/dodo-payments") for code in codes)
+    assert any(code.endswith("/webhooks/partnero") for code in codes)
+    # Dodo's secret must be the whsec_ one Dodo gives.
+    app.text_input(key="cn_secret_dodo_payments").input("not-a-dodo-secret")
+    app.button(key="FormSubmitter:cn_secret_form_dodo_payments-Save secret").click().run()
+    assert any("starts with whsec_" in e.value for e in app.error)
+    assert studio_workspace.webhook_secret("dodo_payments") is None
+    app.text_input(key="cn_secret_dodo_payments").input("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    app.button(key="FormSubmitter:cn_secret_form_dodo_payments-Save secret").click().run()
+    assert studio_workspace.webhook_secret("dodo_payments") == "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    assert "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" not in page_text(app)
+    assert "••••LaSw" in page_text(app)
+    # Partnero: a generated secret is shown once, to be copied into Partnero.
+    app.button(key="cn_generate_partnero").click().run()
+    generated = studio_workspace.webhook_secret("partnero")
+    assert generated and len(generated) >= 24
+    assert generated in [c.value for c in app.code]
+    app.run()
+    assert generated not in page_text(app)
+
+
+def test_a_stored_key_that_cannot_be_decrypted_is_explained(app, studio_workspace):
+    from storage.tables import Secret
+
+    studio_workspace.set_api_key("a-key-that-will-be-unreadable")
+    with studio_workspace.database.session() as session:
+        session.get(Secret, "mailerlite_api_key").ciphertext = "not-a-fernet-token"
+    for page in PAGES[:4]:
+        open_page(app, page)
+    open_page(app, "pages/connection.py")
+    errors = "\n".join(texts(app, "error"))
+    assert "cannot be decrypted with this encryption key" in errors and "Enter the secret again" in errors
+    # entering the key again repairs it
+    app.text_input(key="cn_api_key").input("a-new-key-1234567890")
+    app.button(key="FormSubmitter:cn_key_form-Replace key").click().run()
+    assert_clean(app)
+    assert studio_workspace.api_key() == "a-new-key-1234567890"

@@ -1,0 +1,97 @@
+"""Run sync and Monitor: a dry run and a sandbox sync from the page, the run in Monitor, a retry of failures."""
+
+from __future__ import annotations
+
+import io
+
+from sync_core.intake import import_file
+from sync_core.presets import load_preset
+from sync_core.sandbox import FaultSettings
+from storage.events import EventStore
+from tests.dashboard.helpers import assert_clean, by_label, open_page, page_text
+
+PARTNERS = ("email,name,surname,key,status,total_sales\n"
+            + "".join(f"p{n}@example.com,Pat,N{n},k{n},{'active' if n % 2 else 'pending'},{n}\n" for n in range(12))
+            + "broken,row\n").encode()
+
+
+def arrange(workspace) -> None:
+    workspace.save_config(load_preset("partnero"), author="test")
+    import_file(EventStore(workspace.database), io.BytesIO(PARTNERS), name="partners.csv")
+
+
+def test_dry_run_then_sync_from_the_page_and_see_the_run_in_monitor(app, studio_workspace):
+    arrange(studio_workspace)
+    open_page(app, "pages/run_sync.py")
+    assert "12" in [m.value for m in app.metric if m.label == "Events waiting to sync"][0]
+    by_label(app.button, "Start the dry run").click().run()
+    assert_clean(app)
+    assert any("Dry run 1 finished" in s.value and "0 request(s)" in s.value for s in app.success)
+    assert studio_workspace.sandbox().state.subscribers == {}  # a dry run sends nothing
+
+    by_label(app.toggle, "Dry run: record what would be sent, send nothing").set_value(False).run()
+    by_label(app.button, "Start the sync").click().run()
+    assert_clean(app)
+    assert any("Run 2 finished" in s.value for s in app.success)
+    assert [m.value for m in app.metric if m.label == "Created"] == ["12"]
+    assert len(studio_workspace.sandbox().state.subscribers) == 12
+    text = page_text(app)
+    assert "created in MailerLite: Partners, Active Partners" in text
+
+    open_page(app, "pages/monitor.py")
+    assert [m.value for m in app.metric if m.label == "Contacts synced"] == ["12"]
+    runs = app.dataframe[0].value
+    assert list(runs["run"]) == [2, 1] and list(runs["created"]) == [12, 12]
+
+
+def test_failed_items_are_listed_with_their_reason_and_retried(app, studio_workspace):
+    arrange(studio_workspace)
+    sandbox = studio_workspace.sandbox()
+    open_page(app, "pages/run_sync.py")
+    by_label(app.toggle, "Dry run: record what would be sent, send nothing").set_value(False).run()
+    sandbox.faults.settings = FaultSettings(error_rate=1.0)  # MailerLite fails every request from now on
+    try:
+        by_label(app.button, "Start the sync").click().run()
+    finally:
+        sandbox.faults.settings = FaultSettings()
+    assert_clean(app)
+    assert any("failed" in e.value.lower() for e in app.error)  # the run says why, in plain words
+    assert EventStore(studio_workspace.database).counts()["pending"] == 12  # nothing lost
+
+    by_label(app.button, "Start the sync").click().run()
+    assert [m.value for m in app.metric if m.label == "Created"] == ["12"]
+
+    open_page(app, "pages/monitor.py")
+    assert "Nothing failed." in page_text(app)
+
+
+def test_retry_all_from_the_failures_tab(app, studio_workspace):
+    arrange(studio_workspace)
+    from sync_core.engine import SyncEngine
+    from tests.engine.conftest import failing_batches_client
+
+    client, _ = failing_batches_client(studio_workspace.sandbox())
+    SyncEngine(studio_workspace, client=client).run()
+    open_page(app, "pages/monitor.py")
+    assert [m.value for m in app.metric if m.label == "Failed or dead"] == ["12"]
+    assert "MailerLite" in page_text(app)  # the reason of the selected failure
+    by_label(app.button, "Retry all failed").click().run()
+    assert_clean(app)
+    assert any("Retried in run 2: 12 synced, 0 still failing." in s.value for s in app.success)
+    assert len(studio_workspace.sandbox().state.subscribers) == 12
+
+
+def test_contact_lookup_shows_one_contacts_whole_history(app, studio_workspace):
+    arrange(studio_workspace)
+    from sync_core.engine import SyncEngine
+
+    SyncEngine(studio_workspace).run()
+    open_page(app, "pages/monitor.py")
+    app.text_input(key="monitor_email").set_value("P3@example.com").run()
+    assert_clean(app)
+    text = page_text(app)
+    assert "status **active**" in text
+    frames = [frame.value for frame in app.dataframe]
+    fields = next(frame for frame in frames if "field" in frame.columns)
+    assert dict(zip(fields["field"], fields["value"]))["partner_key"] == "k3"
+    assert any("outcome" in frame.columns and list(frame["outcome"]) == ["created"] for frame in frames)
