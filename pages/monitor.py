@@ -100,18 +100,18 @@ with runs_tab:
             "dry run": run.dry_run, "trigger": run.trigger, "created": run.created, "updated": run.updated,
             "unchanged": run.unchanged, "failed": run.failed + run.dead, "invalid": run.invalid,
             "ignored": run.ignored, "requests": run.requests, "seconds": round(run.duration_seconds, 1),
-            "notes": run.error or run.notes} for run in recent]), hide_index=True, use_container_width=True)
+            "notes": run.error or run.notes} for run in recent]), hide_index=True, width="stretch")
         ids = [run.id for run in recent]
         chosen = st.session_state.get("monitor_run")
         run_id = st.selectbox("Items of run", ids, index=ids.index(chosen) if chosen in ids else 0, key="monitor_run")
         st.dataframe(item_table(paged_items(f"run{run_id}", ItemFilter(run_id=run_id))), hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
 
 with items_tab:
     chosen = st.multiselect("Outcomes", OUTCOMES, key="monitor_outcomes")
     where = ItemFilter(outcomes=chosen or None)
     st.dataframe(item_table(paged_items("items" + ",".join(chosen), where)), hide_index=True,
-                 use_container_width=True)
+                 width="stretch")
     st.download_button("Export these items as CSV", data=lambda: "".join(monitor.export_csv(where)),
                        file_name="sync-items.csv", mime="text/csv", icon=":material/download:")
 
@@ -122,7 +122,7 @@ with failed_tab:
     else:
         table = item_table(failures)
         table.insert(0, "retry", False)
-        edited = st.data_editor(table, hide_index=True, use_container_width=True, key="monitor_failed_editor",
+        edited = st.data_editor(table, hide_index=True, width="stretch", key="monitor_failed_editor",
                                 disabled=[c for c in table.columns if c != "retry"])
         selected = [int(i) for i in edited.loc[edited["retry"], "item"]]
         left, right = st.columns(2)
@@ -170,6 +170,6 @@ with contact_tab:
             st.dataframe(pd.DataFrame([{"event": e.id, "received (UTC)": e.received_at.strftime("%Y-%m-%d %H:%M:%S"),
                                         "source": e.source, "type": e.event_type, "status": e.status,
                                         "reason": e.reason} for e in history]), hide_index=True,
-                         use_container_width=True)
+                         width="stretch")
             st.caption("Sync items")
-            st.dataframe(item_table(items), hide_index=True, use_container_width=True)
+            st.dataframe(item_table(items), hide_index=True, width="stretch")
