@@ -80,6 +80,8 @@ if st.button(label, type="primary", disabled=waiting == 0, icon=":material/play_
         ui.plain_error("run the sync", exc)
     else:
         bar.progress(1.0, text="Done")
+        if not run.dry_run:
+            ui.refresh_account()  # the sidebar's subscriber and group counts changed
         st.session_state["last_run_id"] = run.id
         st.session_state["monitor_run"] = run.id
 

@@ -1,0 +1,92 @@
+"""A real browser against the real server: the app started with the README's run command on 127.0.0.1, and
+Debian's Chromium driven by Playwright. Where Chromium or Playwright is missing the tests are skipped, except in
+CI (CI=true), where that is a failure (.ci/run installs Chromium)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+RUN_COMMAND = ("python3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt && "
+               ".venv/bin/streamlit run dashboard.py")
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def _missing(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required in CI)")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the app stopped: {process.communicate()[0][-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError("the app did not answer in time")
+
+
+@pytest.fixture
+def studio(tmp_path):
+    """The app as a user starts it (the README's command), on a free 127.0.0.1 port, with its own data."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("MAILERLITE_", "DATABASE_URL", "SYNC_STUDIO_"))}
+    env.update(SYNC_STUDIO_DATA_DIR=str(tmp_path / "data"), STREAMLIT_SERVER_PORT=str(port),
+               STREAMLIT_SERVER_ADDRESS="127.0.0.1", STREAMLIT_SERVER_HEADLESS="true",
+               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    process = subprocess.Popen(["bash", "-c", RUN_COMMAND], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process)
+        yield url, tmp_path / "data"
+    finally:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+
+
+@pytest.fixture
+def browser_page():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright for Python is not installed")
+    if not Path(CHROMIUM).exists():
+        _missing("Debian's chromium is not installed (apt-get install chromium)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1440, "height": 1100})
+        try:
+            yield page
+        finally:
+            browser.close()
