@@ -28,9 +28,9 @@ def test_a_new_user_walks_every_page_and_runs_a_first_sandbox_sync(studio, brows
     page.get_by_role("heading", name="Connection", exact=True).first.wait_for(timeout=60_000)
     assert page.get_by_text("Sandbox").first.is_visible()
 
-    for slug, title in PAGES:
+    for slug, title in PAGES:  # an empty installation: nothing configured, nothing synced
         open_page(page, url, title)
-        page.screenshot(path=str(ARTIFACTS / f"page-{slug}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"empty-{slug}.png"), full_page=True)
 
     open_page(page, url, "Field mapping")  # start from the Partnero preset
     page.get_by_role("button", name="Load preset…").click()
@@ -59,3 +59,7 @@ def test_a_new_user_walks_every_page_and_runs_a_first_sandbox_sync(studio, brows
     runs.wait_for(timeout=30_000)
     assert page.get_by_text("25 subscribers").first.is_visible()  # the sidebar's health is fresh
     page.screenshot(path=str(ARTIFACTS / "monitor-after-sync.png"), full_page=True)
+
+    for slug, title in PAGES:  # and every page again, now that there is a configuration and a run
+        open_page(page, url, title)
+        page.screenshot(path=str(ARTIFACTS / f"page-{slug}.png"))
