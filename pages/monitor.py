@@ -7,7 +7,7 @@ thousand items in the history or a million.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +18,8 @@ from storage.events import EventStore
 from storage.monitor import ItemFilter, MonitorQueries
 from storage.runs import RunStore
 from sync_core.engine import SyncEngine, SyncError
+from sync_core.events import SOURCE_LABELS
+from sync_core.queue_status import queue_status
 
 ui.page_guard("pages/monitor.py")
 st.title("Monitor")
@@ -29,9 +31,36 @@ monitor, runs, events = MonitorQueries(ws.database), RunStore(ws.database), Even
 PAGE = 50
 OUTCOMES = ["created", "updated", "unchanged", "suppressed", "skipped", "invalid", "failed", "dead"]
 
+def _age(moment: datetime) -> str:
+    seconds = max(0, int((datetime.now(timezone.utc) - moment).total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h" if seconds < 172_800 else f"{seconds // 86_400} days"
+
+
 periods = {"Today": 0, "7 days": 6, "30 days": 29, "All time": None}
 period = st.segmented_control("Period", list(periods), default="30 days", key="monitor_period") or "30 days"
 since = None if periods[period] is None else date.today() - timedelta(days=periods[period])
+
+with st.container(border=True):  # live sync: webhooks waiting, and whether a worker is syncing them
+    status = queue_status(ws.database)
+    cells = st.columns(4)
+    cells[0].metric("Events waiting", f"{status.waiting:,}")
+    oldest = status.oldest_waiting_at
+    cells[1].metric("Oldest waiting", "—" if oldest is None else _age(oldest))
+    for cell, source in zip(cells[2:], ("dodo_payments", "partnero")):
+        received = status.last_received.get(source)
+        cell.metric(f"Last {SOURCE_LABELS[source]} event", "never" if received is None else _age(received) + " ago")
+    alive = [worker for worker in status.workers if worker.alive]
+    if alive:
+        st.success(f"Sync worker alive: {alive[0].state}" + (f" — {alive[0].detail}" if alive[0].detail else ""),
+                   icon=":material/sync:")
+    else:
+        st.warning("No sync worker is running: webhooks are stored but not synced. The worker starts with the "
+                   "dashboard (`streamlit run dashboard.py`) or alone with `python -m sync_core worker`.",
+                   icon=":material/sync_disabled:")
 
 totals = monitor.totals(since)
 counts = totals.by_outcome

@@ -28,12 +28,12 @@ from sync_core.account_checks import check_connection, uses_sandbox
 from sync_core.config import ConfigError, ConnectionSettings, SyncConfig, load_config
 from sync_core.mailerlite import ConnectionReport
 from sync_core.presets import PRESETS, load_preset
+from sync_core.webhooks.receiver import WEBHOOK_PATHS
 from sync_core.workspace import ActiveConfig, Workspace
 
 log = logging.getLogger("sync_studio.dashboard")
 
 PUBLIC_URL_ENV = "SYNC_STUDIO_PUBLIC_URL"
-WEBHOOK_PATHS = {"dodo_payments": "/webhooks/dodo-payments", "partnero": "/webhooks/partnero"}
 SECTION_LABELS = {"connection": "connection", "sources": "sources", "triggers": "field mapping",
                   "group_rules": "group rules", "name": "name"}
 

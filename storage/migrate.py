@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from alembic import command
 from alembic.config import Config
@@ -22,7 +24,26 @@ def alembic_config(database: "Database") -> Config:
 
 
 def upgrade(database: "Database", revision: str = "head") -> None:
-    with database.engine.begin() as connection:
+    """Migrate, one process at a time: two processes opening a fresh database together (a receiver and a worker
+    starting side by side) must not both create the tables."""
+    with _migration_lock(database), database.engine.begin() as connection:
+        if database.kind == "postgresql":
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(8025001)")  # held until this commit
         config = alembic_config(database)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _migration_lock(database: "Database") -> Iterator[None]:
+    """On SQLite, an exclusive lock on a file beside the database (PostgreSQL uses an advisory lock)."""
+    path = database.engine.url.database if database.kind == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -77,6 +77,7 @@ class ReceivedEvent(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("source", "event_id", name="uq_received_event_source_event_id"),
         sa.Index("ix_received_event_status_id", "status", "id"),
+        sa.Index("ix_received_event_source_id", "source", "id"),  # the last event received per source
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -210,3 +211,18 @@ class DailyGroup(SQLModel, table=True):
     group: str = Field(max_length=255)
     action: str = Field(max_length=10)
     count: int = 0
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """A long-running process (a sync worker) and what it last said about itself: the dashboard reads it to tell
+    whether a worker is alive (a row not written for a while means the process is gone)."""
+
+    __tablename__ = "worker_heartbeat"
+
+    name: str = Field(primary_key=True, max_length=200)  # host:pid:random, one per process
+    role: str = Field(default="worker", max_length=20)
+    state: str = Field(default="idle", max_length=20)  # idle, waiting, syncing, standby, backing_off, stopped
+    detail: str = Field(default="")  # what it is doing or why it waits, in plain words
+    started_at: datetime = _time()
+    beat_at: datetime = _time(index=True)
+    last_run_id: int | None = None

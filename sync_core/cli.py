@@ -10,11 +10,11 @@ import argparse
 import sys
 from typing import Sequence
 
-from sync_core.commands import CommandError, core, history
+from sync_core.commands import CommandError, core, history, live
 from sync_core.sandbox import cli as sandbox_cli
 
 #: Modules that contribute sub-commands, each with ``register(subparsers)``.
-COMMAND_MODULES = [core, history, sandbox_cli]
+COMMAND_MODULES = [core, history, live, sandbox_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -77,7 +78,8 @@ def _say_account(workspace: Workspace) -> None:
         reason = "no MailerLite API key set" if not workspace.api_key() else "sandbox switched on"
         print(f"Account: the sandbox ({reason}). Database: {describe_url(workspace.database.url)}")
     else:
-        print(f"Account: MailerLite at {workspace.config().connection.base_url} (key {workspace.api_key_hint()}). "
+        base_url = os.environ.get("MAILERLITE_BASE_URL") or workspace.config().connection.base_url
+        print(f"Account: MailerLite at {base_url} (key {workspace.api_key_hint()}). "
               f"Database: {describe_url(workspace.database.url)}")
 
 

@@ -95,3 +95,16 @@ def test_contact_lookup_shows_one_contacts_whole_history(app, studio_workspace):
     fields = next(frame for frame in frames if "field" in frame.columns)
     assert dict(zip(fields["field"], fields["value"]))["partner_key"] == "k3"
     assert any("outcome" in frame.columns and list(frame["outcome"]) == ["created"] for frame in frames)
+
+
+def test_monitor_shows_the_live_queue_and_whether_a_worker_runs(app, studio_workspace):
+    arrange(studio_workspace)
+    from storage.heartbeats import HeartbeatStore
+
+    open_page(app, "pages/monitor.py")
+    assert [m.value for m in app.metric if m.label == "Events waiting"] == ["12"]
+    assert [m.value for m in app.metric if m.label == "Last Dodo Payments event"] == ["never"]
+    assert any("No sync worker is running" in w.value for w in app.warning)
+    HeartbeatStore(studio_workspace.database).beat("host:1:abc", state="idle", detail="waiting for events")
+    open_page(app, "pages/monitor.py")
+    assert any("Sync worker alive: idle — waiting for events" in s.value for s in app.success)

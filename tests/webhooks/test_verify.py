@@ -1,0 +1,214 @@
+"""Signature checks on their own: the reference test vectors, then every way a request can fail."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timezone
+
+import pytest
+from standardwebhooks import Webhook
+
+from sync_core.webhooks.verify import DodoVerifier, PartneroVerifier, SecretError, SignatureError, verifier
+from tests.webhooks.helpers import (
+    DODO_SECRET,
+    DODO_SECRET_NEXT,
+    PARTNERO_SECRET,
+    dodo_body,
+    dodo_headers,
+    minutes_ago,
+    partnero_headers,
+)
+
+VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+VECTORS = [  # reference/event-sources.md §4, timestamp 1674087231
+    ("msg_p5jXN8AQM9LWM0D4loKWxJek", '{"test": 2432232314}', "v1,AQG81rX2n4rTN1fkXoqILSHO9gAOcwya9dP41rhrQDI="),
+    ("msg_test_0001",
+     '{"business_id":"bus_test","type":"payment.succeeded","timestamp":"2025-08-04T05:30:45.182629Z","data":'
+     '{"payload_type":"Payment","payment_id":"pay_test","total_amount":400,"currency":"USD","customer":'
+     '{"customer_id":"cus_test","email":"test@acme.com","name":"Test user"}}}',
+     "v1,wcDzNqql1TQUpvNaVT2ExqL1stftVqj2i7ppPSEZwD4="),
+]
+PARTNERO_VECTOR = (
+    b'{"event":"partner.created","url":"https://your-server.com/webhooks/partnero","webhook_key":"wh_abc123",'
+    b'"created_at":"2025-05-07T10:30:00.000000Z","data":{"id":"partner_123","email":"john.doe@partnero.com",'
+    b'"name":"John","surname":"Doe","created_at":"2025-05-07T10:30:00.000000Z"}}',
+    "f3b90913b37775bddd52f4d6827f5113838b1ef33198e502ccd39455cbb4b694")
+
+
+@pytest.mark.parametrize("msg_id, body, signature", VECTORS)
+def test_the_signing_helper_reproduces_the_reference_vectors(msg_id, body, signature):
+    when = datetime.fromtimestamp(1674087231, tz=timezone.utc)
+    assert Webhook(VECTOR_SECRET).sign(msg_id, when, body) == signature
+
+
+def test_a_vector_signed_by_the_reference_is_verified_when_its_timestamp_is_fresh():
+    # The vectors' timestamp is too old for verify(), so re-sign the same message at "now" with the same secret.
+    msg_id, body, _ = VECTORS[1]
+    headers = dodo_headers(body.encode(), msg_id=msg_id, secrets=(VECTOR_SECRET,))
+    DodoVerifier(VECTOR_SECRET).verify(body.encode(), headers)
+
+
+def test_partnero_reference_vector():
+    body, expected = PARTNERO_VECTOR
+    PartneroVerifier(PARTNERO_SECRET).verify(body, {"Signature": expected})
+    with pytest.raises(SignatureError):
+        PartneroVerifier("another-secret").verify(body, {"Signature": expected})
+
+
+# --- Dodo Payments: Standard Webhooks ------------------------------------------------------------------------------
+
+def test_dodo_valid():
+    body = dodo_body(1)
+    DodoVerifier(DODO_SECRET).verify(body, dodo_headers(body, msg_id="msg_1"))
+
+
+def test_dodo_header_names_are_case_insensitive():
+    body = dodo_body(1)
+    headers = {name.title(): value for name, value in dodo_headers(body, msg_id="msg_1").items()}
+    DodoVerifier(DODO_SECRET).verify(body, headers)
+
+
+def test_dodo_wrong_secret():
+    body = dodo_body(1)
+    with pytest.raises(SignatureError, match="does not match"):
+        DodoVerifier(DODO_SECRET).verify(body, dodo_headers(body, msg_id="msg_1", secrets=(DODO_SECRET_NEXT,)))
+
+
+def test_dodo_tampered_body():
+    body = dodo_body(1)
+    headers = dodo_headers(body, msg_id="msg_1")
+    with pytest.raises(SignatureError, match="does not match"):
+        DodoVerifier(DODO_SECRET).verify(body.replace(b'"total_amount":400', b'"total_amount":900'), headers)
+
+
+def test_dodo_changed_id_or_timestamp_breaks_the_signature():
+    body = dodo_body(1)
+    headers = dodo_headers(body, msg_id="msg_1")
+    with pytest.raises(SignatureError):
+        DodoVerifier(DODO_SECRET).verify(body, {**headers, "webhook-id": "msg_2"})
+    with pytest.raises(SignatureError):
+        earlier = str(int(headers["webhook-timestamp"]) - 1)
+        DodoVerifier(DODO_SECRET).verify(body, {**headers, "webhook-timestamp": earlier})
+
+
+@pytest.mark.parametrize("missing", ["webhook-id", "webhook-timestamp", "webhook-signature"])
+def test_dodo_missing_header(missing):
+    body = dodo_body(1)
+    headers = dodo_headers(body, msg_id="msg_1")
+    del headers[missing]
+    with pytest.raises(SignatureError, match=missing):
+        DodoVerifier(DODO_SECRET).verify(body, headers)
+
+
+@pytest.mark.parametrize("minutes, word", [(5.5, "old"), (-5.5, "future"), (60 * 24, "old")])
+def test_dodo_timestamp_outside_five_minutes(minutes, word):
+    body = dodo_body(1)
+    headers = dodo_headers(body, msg_id="msg_1", timestamp=minutes_ago(minutes))
+    with pytest.raises(SignatureError, match=word):
+        DodoVerifier(DODO_SECRET).verify(body, headers)
+
+
+@pytest.mark.parametrize("minutes", [4.5, -4.5])
+def test_dodo_timestamp_inside_five_minutes(minutes):
+    body = dodo_body(1)
+    DodoVerifier(DODO_SECRET).verify(body, dodo_headers(body, msg_id="msg_1", timestamp=minutes_ago(minutes)))
+
+
+def test_dodo_rotation_two_signatures_either_secret_verifies():
+    body = dodo_body(1)
+    headers = dodo_headers(body, msg_id="msg_1", secrets=(DODO_SECRET, DODO_SECRET_NEXT))
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    DodoVerifier(DODO_SECRET).verify(body, headers)
+    DodoVerifier(DODO_SECRET_NEXT).verify(body, headers)
+    third = "whsec_" + base64.b64encode(b"a third secret, neither of the two").decode()
+    with pytest.raises(SignatureError):
+        DodoVerifier(third).verify(body, headers)
+
+
+def test_dodo_malformed_entries_are_skipped_not_fatal():
+    body = dodo_body(1)
+    headers = dodo_headers(body, msg_id="msg_1")
+    good = headers["webhook-signature"]
+    DodoVerifier(DODO_SECRET).verify(body, {**headers, "webhook-signature": f"garbage v1a,abc== ,,  {good}"})
+    with pytest.raises(SignatureError, match="no signature"):
+        DodoVerifier(DODO_SECRET).verify(body, {**headers, "webhook-signature": "garbage, and more"})
+
+
+def test_dodo_asymmetric_entries_alone_do_not_verify():
+    body = dodo_body(1)
+    headers = dodo_headers(body, msg_id="msg_1")
+    v1a = headers["webhook-signature"].replace("v1,", "v1a,")
+    with pytest.raises(SignatureError):
+        DodoVerifier(DODO_SECRET).verify(body, {**headers, "webhook-signature": v1a})
+
+
+def test_dodo_non_utf8_body_is_refused():
+    with pytest.raises(SignatureError, match="UTF-8"):
+        DodoVerifier(DODO_SECRET).verify(b"\xff\xfe{}", dodo_headers(b"{}", msg_id="msg_1"))
+
+
+@pytest.mark.parametrize("secret", ["", "   ", "whsec_"])
+def test_dodo_unusable_secret(secret):
+    with pytest.raises(SecretError) as caught:
+        verifier("dodo_payments", secret)
+    assert "empty" in str(caught.value)
+
+
+def test_dodo_secret_that_is_not_base64():
+    with pytest.raises(SecretError, match="not a valid whsec_ secret"):
+        verifier("dodo_payments", "whsec_a")
+
+
+def test_dodo_raw_secret_without_prefix_is_base64_as_in_the_library():
+    raw = DODO_SECRET.removeprefix("whsec_")
+    body = dodo_body(1)
+    DodoVerifier(raw).verify(body, dodo_headers(body, msg_id="msg_1"))
+
+
+# --- Partnero ------------------------------------------------------------------------------------------------------
+
+def test_partnero_valid_and_upper_case_hex():
+    body = b'{"event":"partner.created","data":{"email":"a@example.com"}}'
+    headers = partnero_headers(body)
+    PartneroVerifier(PARTNERO_SECRET).verify(body, headers)
+    PartneroVerifier(PARTNERO_SECRET).verify(body, {"signature": headers["Signature"].upper()})
+
+
+def test_partnero_older_header_name_is_accepted():
+    body = b'{"event":"partner.created","data":{}}'
+    PartneroVerifier(PARTNERO_SECRET).verify(body, {"X-Partnero-Signature": partnero_headers(body)["Signature"]})
+
+
+def test_partnero_wrong_secret_tampered_missing_and_garbage():
+    body = b'{"event":"partner.created","data":{"email":"a@example.com"}}'
+    check = PartneroVerifier(PARTNERO_SECRET)
+    with pytest.raises(SignatureError, match="does not match"):
+        check.verify(body, partnero_headers(body, secret="wrong"))
+    with pytest.raises(SignatureError, match="does not match"):
+        check.verify(body + b" ", partnero_headers(body))
+    with pytest.raises(SignatureError, match="no Signature"):
+        check.verify(body, {"content-type": "application/json"})
+    with pytest.raises(SignatureError, match="hex"):
+        check.verify(body, {"Signature": "sha256=" + partnero_headers(body)["Signature"]})
+
+
+def test_partnero_signs_the_raw_bytes_not_reserialized_json():
+    body = b'{"event": "partner.created",   "data": {}}'
+    headers = partnero_headers(body)
+    PartneroVerifier(PARTNERO_SECRET).verify(body, headers)
+    with pytest.raises(SignatureError):
+        PartneroVerifier(PARTNERO_SECRET).verify(b'{"event":"partner.created","data":{}}', headers)
+
+
+def test_failure_reasons_never_hold_the_secret_or_the_expected_signature():
+    body = dodo_body(1)
+    headers = dodo_headers(body, msg_id="msg_1", secrets=(DODO_SECRET_NEXT,))
+    expected = dodo_headers(body, msg_id="msg_1", timestamp=datetime.fromtimestamp(
+        int(headers["webhook-timestamp"]), tz=timezone.utc))["webhook-signature"].split(",")[1]
+    with pytest.raises(SignatureError) as caught:
+        DodoVerifier(DODO_SECRET).verify(body, headers)
+    text = str(caught.value) + repr(caught.value)
+    assert DODO_SECRET.removeprefix("whsec_") not in text and expected not in text
+    with pytest.raises(SignatureError) as caught:
+        PartneroVerifier(PARTNERO_SECRET).verify(body, {"Signature": "0" * 64})
+    assert PARTNERO_SECRET not in str(caught.value)
