@@ -10,7 +10,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from pages import ui
-from sync_core.account_checks import create_groups, interactive_client, uses_sandbox
+from sync_core.account_checks import create_groups, interactive_client
 from sync_core.config import ConnectionSettings
 from sync_core.events import DODO_PAYMENTS, PARTNERO, RECORDS, SOURCE_LABELS
 from sync_core.mailerlite import MailerLiteSettings
@@ -158,7 +158,7 @@ def account_section(ws, doc: dict) -> None:
     with st.spinner("Asking the account…"):
         report = ui.account_report(ws, refresh=pressed)
     settings = ui.working_connection(ws)
-    account = "the sandbox" if uses_sandbox(ws, settings) else "MailerLite"
+    account = "the sandbox" if ws.uses_sandbox(settings) else "MailerLite"
     if report.ok:
         st.success(f"{report.summary()} (tested: {account})", icon=":material/check_circle:")
         cols = st.columns(4)

@@ -73,7 +73,7 @@ def event_section(event: NormalizedEvent) -> None:
     if event.email:
         cols[3].markdown(f"**Contact**  \n{event.email}")
     else:
-        cols[3].markdown(f"**Contact**  \n:red[no usable email]")
+        cols[3].markdown("**Contact**  \n:red[no usable email]")
     st.caption(f"Event id: `{event.id}`" + (f" · kind: {event.kind}" if event.kind else ""))
     if not event.email:
         st.error(f"No contact email: {event.email_problem}", icon=":material/alternate_email:")

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from storage import Database, data_dir, database_url
-from sync_core.account_checks import check_connection, uses_sandbox
+from sync_core.account_checks import check_connection
 from sync_core.config import ConfigError, ConnectionSettings, SyncConfig, load_config
 from sync_core.mailerlite import ConnectionReport
 from sync_core.presets import PRESETS, load_preset
@@ -131,7 +131,7 @@ def _account_token(ws: Workspace, connection: ConnectionSettings) -> str:
         key = ws.api_key()
     except Exception:  # noqa: BLE001 - an unreadable key: its own cache entry, the report says why
         key = "unreadable"
-    sandbox = uses_sandbox(ws, connection) if key != "unreadable" else connection.sandbox
+    sandbox = ws.uses_sandbox(connection) if key != "unreadable" else connection.sandbox
     who = "sandbox" if sandbox else hashlib.sha256((key or "").encode()).hexdigest()[:16]
     base = os.environ.get("MAILERLITE_BASE_URL") or connection.base_url
     return f"{ws.directory}|{ws.database.url}|{who}|{base}"
@@ -458,7 +458,7 @@ def sidebar(ws: Workspace) -> None:
     st.markdown("**MailerLite account**")
     try:
         key_hint, key_source = ws.api_key_hint(), ws.api_key_source()
-        sandbox = uses_sandbox(ws, config.connection)
+        sandbox = ws.uses_sandbox(config.connection)
     except Exception as exc:  # noqa: BLE001
         key_hint, key_source, sandbox = None, None, config.connection.sandbox
         st.error(f"The stored API key cannot be read: {exc}")

@@ -41,9 +41,3 @@ class ContactStore:
     def get(self, email: str) -> Contact | None:
         with self.database.session() as session:
             return session.get(Contact, email)
-
-    def count(self) -> int:
-        from sqlalchemy import func
-
-        with self.database.session() as session:
-            return session.exec(select(func.count()).select_from(Contact)).one()

@@ -101,10 +101,6 @@ class RunStore:
         with self.database.session() as session:
             return list(session.exec(select(SyncRun).order_by(SyncRun.id.desc()).offset(offset).limit(limit)))
 
-    def running(self) -> list[SyncRun]:
-        with self.database.session() as session:
-            return list(session.exec(select(SyncRun).where(SyncRun.status == "running")))
-
     def items(self, *, run_id: int | None = None, outcomes: Sequence[str] | None = None,
               email: str | None = None, ids: Sequence[int] | None = None, limit: int = 100,
               offset: int = 0) -> list[SyncItem]:
@@ -119,12 +115,3 @@ class RunStore:
             query = query.where(SyncItem.id.in_(list(ids)))
         with self.database.session() as session:
             return list(session.exec(query.order_by(SyncItem.id.desc()).offset(offset).limit(limit)))
-
-    def item_count(self, *, run_id: int | None = None, outcomes: Sequence[str] | None = None) -> int:
-        query = select(sa.func.count()).select_from(SyncItem)
-        if run_id is not None:
-            query = query.where(SyncItem.run_id == run_id)
-        if outcomes:
-            query = query.where(SyncItem.outcome.in_(list(outcomes)))
-        with self.database.session() as session:
-            return session.exec(query).one()

@@ -36,11 +36,6 @@ INTERACTIVE = dict(timeout_seconds=10.0, max_attempts=2, backoff_base_seconds=0.
                    max_rate_wait_seconds=5.0)
 
 
-def uses_sandbox(workspace, connection: ConnectionSettings) -> bool:
-    """``Workspace.uses_sandbox`` for connection settings not saved yet."""
-    return workspace.uses_sandbox(connection)
-
-
 def interactive_client(workspace, connection: ConnectionSettings) -> MailerLiteClient:
     """A client for the account these settings point at (the sandbox, or MailerLite with the stored key), with
     short timeouts and few retries, for a person waiting on a page."""
@@ -350,5 +345,5 @@ def _mapped_type(config: SyncConfig, trigger_names: Iterable[str], target: str) 
 __all__ = [
     "Advice", "CreationResult", "FieldCheck", "INTERACTIVE", "MappedValue", "account_fields", "account_groups",
     "check_connection", "check_field", "create_fields", "create_groups", "interactive_client", "mapped_values",
-    "missing_fields", "missing_groups", "preview_advice", "type_mismatches", "uses_sandbox",
+    "missing_fields", "missing_groups", "preview_advice", "type_mismatches",
 ]

@@ -34,7 +34,7 @@ from storage.contacts import ContactStore
 from storage.events import DEAD, FAILED, IGNORED, INVALID, PENDING, REJECTED, SYNCED, EventStore
 from storage.locks import AccountBusy, AccountLease
 from storage.runs import RunStore
-from storage.tables import ReceivedEvent, SyncRun
+from storage.tables import AccountLock, ReceivedEvent, SyncRun
 
 #: A contact whose sends failed this many times becomes "dead": it waits for a person, not for the next run.
 MAX_ATTEMPTS = 3
@@ -115,7 +115,7 @@ class SyncEngine:
     def _close_interrupted_runs(self) -> None:
         """Runs left "running" by a process that is gone (killed, crashed) are marked interrupted."""
         with self.database.session() as session:
-            held = select(sa.literal_column("holder")).select_from(sa.table("account_lock"))
+            held = select(AccountLock.holder)
             session.exec(sa.update(SyncRun).where(SyncRun.status == "running")
                          .where(SyncRun.holder.not_in(held))
                          .values(status="interrupted", error="the process stopped before the run finished; "
@@ -164,8 +164,12 @@ class _Run:
             self.engine.runs.finish(self.run.id, status="failed", error=f"unexpected error: {exc!r}",  # type: ignore
                                     duration_seconds=time.monotonic() - started)
             raise
-        created = self.preparation.created_groups + self.preparation.created_fields
-        notes = ([f"created in MailerLite: {', '.join(created)}"] if created else []) + self.preparation.warnings
+        notes = self.preparation.warnings[:]
+        groups, fields = self.preparation.created_groups, self.preparation.created_fields
+        if groups or fields:
+            made = ([f"{', '.join(groups)} (groups)"] if groups else []) + (
+                [f"{', '.join(fields)} (fields)"] if fields else [])
+            notes.insert(0, "created in MailerLite: " + "; ".join(made))
         return self.engine.runs.finish(self.run.id, status=status, error=error, notes="; ".join(notes),  # type: ignore
                                        duration_seconds=time.monotonic() - started)
 
@@ -187,14 +191,13 @@ class _Run:
                 yield rows
                 after = rows[-1].id  # type: ignore[assignment]
             return
-        emails: list[str | None] = []
+        emails: dict[str | None, None] = {}  # the first ``limit`` contacts, in arrival order
         after = 0
         while len(emails) < limit and (page := events.pending_emails(after_id=after, limit=5000)):
             for _, email in page:
-                if email not in emails:
-                    emails.append(email)
-                    if len(emails) == limit:
-                        break
+                emails.setdefault(email)
+                if len(emails) == limit:
+                    break
             after = page[-1][0]
         rows = events.pending_for(emails)
         for start in range(0, len(rows), self.engine.chunk_size):

@@ -20,14 +20,18 @@ class ValueProblem(ValueError):
 
 
 def is_empty(value: Any) -> bool:
-    """Missing, ``None``, blank text and empty lists all count as empty."""
+    """Missing, ``None``, blank text and empty lists all count as empty. (Runs for every mapped value: the
+    common types are tested first, by identity.)"""
+    kind = type(value)
+    if kind is str:
+        return not value or value.isspace()
     if value is None:
         return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, (list, tuple, dict)):
+    if kind is list or kind is dict or kind is tuple:
         return not value
-    return False
+    if isinstance(value, str):
+        return not value or value.isspace()
+    return isinstance(value, (list, tuple, dict)) and not value
 
 
 def _text(value: Any) -> str:
