@@ -12,7 +12,7 @@ import logging
 import streamlit as st
 
 if __name__ != "__main__":  # imported to be served: build the app, draw nothing
-    from sync_core.webhooks import LiveSync
+    from sync_core.live import LiveSync
 
     live = LiveSync()
     app = st.App(__file__, routes=live.routes(), lifespan=live.lifespan)

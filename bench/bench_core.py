@@ -18,14 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sync_core.config import SyncConfig, load_config  # noqa: E402
-from sync_core.planning import ContactPlan, Planner  # noqa: E402
-from sync_core.presets import preset_document  # noqa: E402
-from sync_core.sources import normalize_dodo, normalize_partnero  # noqa: E402
-from sync_core.state import ContactState  # noqa: E402
+from sync_core.domain.config import SyncConfig, load_config  # noqa: E402
+from sync_core.domain.planning import ContactPlan, Planner  # noqa: E402
+from sync_core.domain.presets import preset_document  # noqa: E402
+from sync_core.domain.sources import normalize_dodo, normalize_partnero  # noqa: E402
+from sync_core.domain.state import ContactState  # noqa: E402
+from sync_core.engine.samples import DODO_EXAMPLES_FILE  # noqa: E402
 
-EXAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / \
-    "dodo-webhook-examples-2025-09.json"
 
 
 def combined_config() -> SyncConfig:
@@ -40,7 +39,7 @@ def combined_config() -> SyncConfig:
 def make_bodies(count: int, seed: int = 7) -> list[tuple[str, bytes]]:
     """Raw bodies: Dodo payments and subscriptions (official examples, varied), Partnero partners and customers,
     a few unknown types and invalid emails, over 20,000 contacts."""
-    examples = {t: e["example"] for t, e in json.loads(EXAMPLES.read_text()).items()}
+    examples = {t: e["example"] for t, e in json.loads(DODO_EXAMPLES_FILE.read_text()).items()}
     rnd = random.Random(seed)
     start = datetime(2025, 1, 1, tzinfo=timezone.utc)
     dodo_types = ["payment.succeeded"] * 5 + ["subscription.active", "subscription.renewed", "subscription.cancelled",

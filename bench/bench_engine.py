@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sync_core.engine import SyncEngine  # noqa: E402
-from sync_core.intake import import_file  # noqa: E402
-from sync_core.presets import load_preset  # noqa: E402
+from sync_core.engine.run import SyncEngine  # noqa: E402
+from sync_core.engine.file_import import import_file  # noqa: E402
+from sync_core.domain.presets import load_preset  # noqa: E402
 from sync_core.sandbox import SandboxAccount, sandbox_client  # noqa: E402
-from sync_core.workspace import Workspace  # noqa: E402
+from sync_core.engine.workspace import Workspace  # noqa: E402
 from storage import Database  # noqa: E402
 from storage.events import EventStore  # noqa: E402
 
@@ -54,7 +54,7 @@ def measure_import_memory(rows: int) -> None:
         size_mb = path.stat().st_size / 1e6
         print(f"import: {rows:,} rows, {size_mb:.0f} MB CSV (written in {time.perf_counter() - started:.0f} s)")
         code = ("import sys; from storage import Database; from storage.events import EventStore; "
-                "from sync_core.intake import import_file; "
+                "from sync_core.engine.file_import import import_file; "
                 f"db = Database('sqlite:///{directory}/import.db'); "
                 f"s = import_file(EventStore(db), {str(path)!r}); print(s.describe())")
         started = time.perf_counter()

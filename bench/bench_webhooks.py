@@ -140,7 +140,7 @@ def report(name: str, wall: float, latencies: list[float], statuses: dict[int, i
 
 def start_server(kind: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     if kind == "asgi":
-        command = [sys.executable, "-m", "uvicorn", "sync_core.webhooks.asgi:app", "--host", "127.0.0.1",
+        command = [sys.executable, "-m", "uvicorn", "sync_core.live.asgi:app", "--host", "127.0.0.1",
                    "--port", str(port), "--no-access-log", "--log-level", "warning"]
     else:
         command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.address", "127.0.0.1",
@@ -168,8 +168,8 @@ def wait_ready(process: subprocess.Popen, port: int, log: Path) -> None:
 def save_config(database_url: str, data_dir: Path) -> None:
     """Dodo Payments' and Partnero's presets together, in the built-in sandbox: the worker has real work."""
     from storage import Database
-    from sync_core.presets import load_preset
-    from sync_core.workspace import Workspace
+    from sync_core.domain.presets import load_preset
+    from sync_core.engine.workspace import Workspace
 
     config = load_preset("dodo-payments")
     for trigger in load_preset("partnero").triggers:

@@ -10,11 +10,11 @@ import streamlit as st
 from pydantic import ValidationError
 
 from pages import ui
-from sync_core.account_checks import create_groups, interactive_client
-from sync_core.config import ConnectionSettings
-from sync_core.events import DODO_PAYMENTS, PARTNERO, RECORDS, SOURCE_LABELS
+from sync_core.engine.account_checks import create_groups, interactive_client
+from sync_core.domain.config import ConnectionSettings
+from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, RECORDS, SOURCE_LABELS
 from sync_core.mailerlite import MailerLiteSettings
-from sync_core.rule_counts import last_received
+from sync_core.engine.rule_counts import last_received
 
 SOURCE_HELP = {
     DODO_PAYMENTS: "Payments and subscriptions. Every Dodo Payments event is about a customer.",

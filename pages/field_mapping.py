@@ -11,18 +11,18 @@ import pandas as pd
 import streamlit as st
 
 from pages import ui
-from sync_core.account_checks import (
+from sync_core.engine.account_checks import (
     account_fields,
     check_field,
     create_fields,
     interactive_client,
     missing_fields,
 )
-from sync_core.config import ACTION_LABELS, VALUE_SOURCE_LABELS, ConfigError, load_config
-from sync_core.events import SOURCE_LABELS
-from sync_core.presets import PRESETS, load_preset
-from sync_core.samples import known_event_types
-from sync_core.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, TRANSFORMS
+from sync_core.domain.config import ACTION_LABELS, VALUE_SOURCE_LABELS, ConfigError, load_config
+from sync_core.domain.events import SOURCE_LABELS
+from sync_core.domain.presets import PRESETS, load_preset
+from sync_core.engine.samples import known_event_types
+from sync_core.domain.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, TRANSFORMS
 
 COLUMNS = ["target", "source", "value", "transform", "type", "default", "skip_if_empty", "only_if_empty"]
 SOURCE_BY_LABEL = {label: name for name, label in VALUE_SOURCE_LABELS.items()}

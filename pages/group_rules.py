@@ -9,8 +9,8 @@ from typing import Any
 import streamlit as st
 
 from pages import ui
-from sync_core.account_checks import account_groups, create_groups, interactive_client, missing_groups
-from sync_core.config import (
+from sync_core.engine.account_checks import account_groups, create_groups, interactive_client, missing_groups
+from sync_core.domain.config import (
     LIST_OPERATORS,
     NO_VALUE_OPERATORS,
     NUMBER_OPERATORS,
@@ -18,9 +18,9 @@ from sync_core.config import (
     RULE_MODE_LABELS,
     GroupRule,
 )
-from sync_core.rule_counts import RuleCounts, rule_match_summary
-from sync_core.config import SyncConfig
-from sync_core.samples import known_event_types, known_paths
+from sync_core.engine.rule_counts import RuleCounts, rule_match_summary
+from sync_core.domain.config import SyncConfig
+from sync_core.engine.samples import known_event_types, known_paths
 
 MODE_HELP = {
     "add_only": "Contacts join the group when the conditions hold and are never taken out by the studio "

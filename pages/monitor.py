@@ -17,9 +17,9 @@ from storage.contacts import ContactStore
 from storage.events import EventStore
 from storage.monitor import ItemFilter, MonitorQueries
 from storage.runs import RunStore
-from sync_core.engine import SyncEngine, SyncError
-from sync_core.events import SOURCE_LABELS
-from sync_core.queue_status import queue_status
+from sync_core.engine.run import SyncEngine, SyncError
+from sync_core.domain.events import SOURCE_LABELS
+from sync_core.live.queue_status import queue_status
 
 ui.page_guard("pages/monitor.py")
 st.title("Monitor")

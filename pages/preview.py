@@ -10,12 +10,12 @@ from typing import Any
 import streamlit as st
 
 from pages import ui
-from sync_core.account_checks import account_fields, account_groups, mapped_values, preview_advice
-from sync_core.config import ACTION_LABELS
-from sync_core.events import SOURCE_LABELS, NormalizedEvent, RejectedInput
-from sync_core.planning import ContactPlan
-from sync_core.preview import preview_event
-from sync_core.samples import PASTE_SOURCES, all_samples, parse_pasted, sample_event
+from sync_core.engine.account_checks import account_fields, account_groups, mapped_values, preview_advice
+from sync_core.domain.config import ACTION_LABELS
+from sync_core.domain.events import SOURCE_LABELS, NormalizedEvent, RejectedInput
+from sync_core.domain.planning import ContactPlan
+from sync_core.domain.preview import preview_event
+from sync_core.engine.samples import PASTE_SOURCES, all_samples, parse_pasted, sample_event
 
 ADVICE_STYLE = {"error": (st.error, ":material/error:"), "warning": (st.warning, ":material/warning:"),
                 "info": (st.info, ":material/info:"), "success": (st.success, ":material/check_circle:")}

@@ -6,8 +6,8 @@ import streamlit as st
 
 from pages import ui
 from storage.events import EventStore
-from sync_core.engine import RunProgress, SyncEngine, SyncError
-from sync_core.intake import import_file
+from sync_core.engine.run import RunProgress, SyncEngine, SyncError
+from sync_core.engine.file_import import import_file
 
 ui.page_guard("pages/run_sync.py")
 st.title("Run sync")

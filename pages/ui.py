@@ -24,12 +24,12 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from storage import Database, data_dir, database_url
-from sync_core.account_checks import check_connection
-from sync_core.config import ConfigError, ConnectionSettings, SyncConfig, load_config
+from sync_core.engine.account_checks import check_connection
+from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig, load_config
 from sync_core.mailerlite import ConnectionReport
-from sync_core.presets import PRESETS, load_preset
-from sync_core.webhooks.receiver import WEBHOOK_PATHS
-from sync_core.workspace import ActiveConfig, Workspace
+from sync_core.domain.presets import PRESETS, load_preset
+from sync_core.live.receiver import WEBHOOK_PATHS
+from sync_core.engine.workspace import ActiveConfig, Workspace
 
 log = logging.getLogger("sync_studio.dashboard")
 

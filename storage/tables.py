@@ -98,7 +98,7 @@ class ReceivedEvent(SQLModel, table=True):
 
 
 class Contact(SQLModel, table=True):
-    """What the product last sent MailerLite for one email (sync_core.state.ContactState as JSON)."""
+    """What the product last sent MailerLite for one email (sync_core.domain.state.ContactState as JSON)."""
 
     __tablename__ = "contact"
 

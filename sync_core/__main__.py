@@ -2,6 +2,6 @@
 
 import sys
 
-from sync_core.cli import main
+from sync_core.cli.main import main
 
 sys.exit(main())

@@ -10,23 +10,19 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.reference import DODO_EXAMPLES_FILE, read_json
+
 # No per-example time limit: machines here are shared and noisy, and speed is measured by bench/, never by
 # tests. In CI the examples are derandomized, so that a run is reproducible.
 settings.register_profile("studio", deadline=None, derandomize=os.environ.get("CI") == "true", print_blob=True)
 settings.load_profile("studio")
 
-REPO = Path(__file__).resolve().parent.parent
-# shared/ sits beside the checkout (../shared); SHARED_DIR overrides it.
-SHARED = Path(os.environ.get("SHARED_DIR", REPO.parent / "shared"))
-DODO_EXAMPLES_FILE = SHARED / "reference" / "dodo-webhook-examples-2025-09.json"
 
 
 @pytest.fixture(scope="session")
 def dodo_examples() -> dict[str, dict]:
     """Event type → the official example event (21 of them, Sep 2025 OpenAPI)."""
-    if not DODO_EXAMPLES_FILE.exists():
-        pytest.fail(f"the reference examples are missing: {DODO_EXAMPLES_FILE} (set SHARED_DIR)")
-    document = json.loads(DODO_EXAMPLES_FILE.read_text(encoding="utf-8"))
+    document = read_json(DODO_EXAMPLES_FILE)
     return {event_type: entry["example"] for event_type, entry in document.items()}
 
 
@@ -87,7 +83,7 @@ def database(request, tmp_path):
 @pytest.fixture
 def workspace(database, tmp_path, monkeypatch):
     """A workspace on a test database, with its own data directory and no key in the environment."""
-    from sync_core.workspace import Workspace
+    from sync_core.engine.workspace import Workspace
 
     for variable in ("MAILERLITE_API_KEY", "MAILERLITE_BASE_URL", "DODO_PAYMENTS_WEBHOOK_KEY",
                      "PARTNERO_WEBHOOK_SECRET", "SYNC_STUDIO_SECRET_KEY"):

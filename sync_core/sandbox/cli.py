@@ -88,15 +88,17 @@ def serve_handler(args: argparse.Namespace, *, ready: threading.Event | None = N
         print(f"error: {exc}", file=sys.stderr)
         return 2
     keys = "the default key 'sandbox-key'" if not args.keys else f"{len(args.keys)} key(s) given with --key"
-    print(f"MailerLite sandbox listening on {server.base_url} (accepting {keys}; "
-          f"{args.limit} requests per {args.window_seconds:g} s)", flush=True)
-    if args.state_file:
-        print(f"State kept in {args.state_file}", flush=True)
-    if ready is not None:
-        ready.set()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)  # so the state file is flushed on a plain kill too
+        # Before the "listening" line: whoever reads it may stop the server at once, and a plain kill must still
+        # flush the state file and exit cleanly.
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
+        print(f"MailerLite sandbox listening on {server.base_url} (accepting {keys}; "
+              f"{args.limit} requests per {args.window_seconds:g} s)", flush=True)
+        if args.state_file:
+            print(f"State kept in {args.state_file}", flush=True)
+        if ready is not None:
+            ready.set()
         server.serve_forever()
     except KeyboardInterrupt:
         pass

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.reference import REPO
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 RUN_COMMAND = ("python3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt && "

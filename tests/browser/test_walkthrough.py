@@ -4,7 +4,11 @@ test-artifacts/."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.browser.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
 
 PAGES = [("connection", "Connection"), ("field_mapping", "Field mapping"), ("group_rules", "Group rules"),
          ("preview", "Preview"), ("run_sync", "Run sync"), ("monitor", "Monitor")]

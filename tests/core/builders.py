@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sync_core.sources import normalize_dodo, normalize_partnero
+from sync_core.domain.sources import normalize_dodo, normalize_partnero
 
 
 def partnero_body(event: str, data: dict[str, Any], created_at: str = "2025-05-07T10:30:00.000000Z",

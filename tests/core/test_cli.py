@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.reference import REPO
+
+pytestmark = pytest.mark.processes
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

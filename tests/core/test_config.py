@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from sync_core.config import ConfigError, SyncConfig, load_config
-from sync_core.presets import PRESETS, UnknownPreset, load_preset, preset_document
+from sync_core.domain.config import ConfigError, SyncConfig, load_config
+from sync_core.domain.presets import PRESETS, UnknownPreset, load_preset, preset_document
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

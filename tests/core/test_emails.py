@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sync_core.emails import InvalidEmail, _is_plain_address, normalize_email
+from sync_core.domain.emails import InvalidEmail, _is_plain_address, normalize_email
 
 atext = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~-.", min_size=1, max_size=70)
 label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=65)

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync_core.events import MISSING, NormalizedEvent, compile_path
-from sync_core.sources.flatten import flatten
+from sync_core.domain.events import MISSING, NormalizedEvent, compile_path
+from sync_core.domain.sources.flatten import flatten
 
 AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
 keys = st.sampled_from(["data", "customer", "email", "a", "b", "0", "1", "a.b", "x.y.z", "name"])

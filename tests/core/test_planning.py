@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync_core.config import load_config
-from sync_core.events import NormalizedEvent
-from sync_core.planning import Plan, Planner
-from sync_core.presets import load_preset
-from sync_core.sources import normalize_dodo, normalize_partnero
-from sync_core.state import ContactState
+from sync_core.domain.config import load_config
+from sync_core.domain.events import NormalizedEvent
+from sync_core.domain.planning import Plan, Planner
+from sync_core.domain.presets import load_preset
+from sync_core.domain.sources import normalize_dodo, normalize_partnero
+from sync_core.domain.state import ContactState
 from tests.core.builders import dodo, partner, partnero_body, referred_customer
 
 
@@ -161,7 +161,7 @@ def test_referred_customer(partnero_planner):
 def test_partner_csv_backfill_maps_like_the_webhooks(partnero_planner):
     from io import StringIO
 
-    from sync_core.sources import iter_csv_records
+    from sync_core.domain.sources import iter_csv_records
 
     text = "email,name,surname,key,status,total_sales\njohn.doe@partnero.com,John,Doe,partner_123,active,25\n"
     (upsert,) = requests(partnero_planner.plan(iter_csv_records(StringIO(text))))

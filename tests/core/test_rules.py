@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_core.config import Condition, GroupRule
-from sync_core.events import NormalizedEvent
-from sync_core.rules import CompiledRule, decide_groups, evaluate_operator, values_equal
+from sync_core.domain.config import Condition, GroupRule
+from sync_core.domain.events import NormalizedEvent
+from sync_core.domain.rules import CompiledRule, decide_groups, evaluate_operator, values_equal
 
 AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
 

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sync_core.events import MAX_BODY_BYTES, NormalizedEvent, RejectedInput
-from sync_core.sources import (
+from sync_core.domain.events import MAX_BODY_BYTES, NormalizedEvent, RejectedInput
+from sync_core.domain.sources import (
     DODO_EVENT_TYPES,
     iter_csv_records,
     iter_jsonl_records,

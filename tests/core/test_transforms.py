@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_core.transforms import (
+from sync_core.domain.transforms import (
     TRANSFORMS,
     ValueProblem,
     apply_transform,

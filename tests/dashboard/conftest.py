@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO
+from tests.reference import REPO
 
 SECRET_VARIABLES = ("MAILERLITE_API_KEY", "MAILERLITE_BASE_URL", "DODO_PAYMENTS_WEBHOOK_KEY",
                     "PARTNERO_WEBHOOK_SECRET", "SYNC_STUDIO_SECRET_KEY", "SYNC_STUDIO_PUBLIC_URL")

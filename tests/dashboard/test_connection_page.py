@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sync_core.config import SyncConfig
-from sync_core.presets import load_preset
+from sync_core.domain.config import SyncConfig
+from sync_core.domain.presets import load_preset
 from sync_core.sandbox import SandboxAccount, serve_sandbox
 
 from .helpers import assert_clean, by_label, open_page, page_text, texts

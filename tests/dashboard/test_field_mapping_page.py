@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sync_core.presets import load_preset, preset_document
+from sync_core.domain.presets import load_preset, preset_document
 
 from .helpers import assert_clean, by_label, open_page, page_text
 

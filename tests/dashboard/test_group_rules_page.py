@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from sync_core.config import Condition, GroupRule, SyncConfig
-from sync_core.presets import load_preset
-from sync_core.rule_counts import last_received, rule_match_counts, rule_match_summary
+from sync_core.domain.config import Condition, GroupRule, SyncConfig
+from sync_core.domain.presets import load_preset
+from sync_core.engine.rule_counts import last_received, rule_match_counts, rule_match_summary
 from storage.tables import ReceivedEvent
 
 from .helpers import assert_clean, by_label, open_page

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from sync_core.config import FieldMapping, SyncConfig, Trigger
-from sync_core.presets import load_preset
-from sync_core.samples import all_samples
+from sync_core.domain.config import FieldMapping, SyncConfig, Trigger
+from sync_core.domain.presets import load_preset
+from sync_core.engine.samples import all_samples
 
 from .helpers import assert_clean, open_page
 

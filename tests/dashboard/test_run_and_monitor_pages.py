@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from sync_core.intake import import_file
-from sync_core.presets import load_preset
+from sync_core.engine.file_import import import_file
+from sync_core.domain.presets import load_preset
 from sync_core.sandbox import FaultSettings
 from storage.events import EventStore
 from tests.dashboard.helpers import assert_clean, by_label, open_page, page_text
@@ -67,7 +67,7 @@ def test_failed_items_are_listed_with_their_reason_and_retried(app, studio_works
 
 def test_retry_all_from_the_failures_tab(app, studio_workspace):
     arrange(studio_workspace)
-    from sync_core.engine import SyncEngine
+    from sync_core.engine.run import SyncEngine
     from tests.engine.conftest import failing_batches_client
 
     client, _ = failing_batches_client(studio_workspace.sandbox())
@@ -83,7 +83,7 @@ def test_retry_all_from_the_failures_tab(app, studio_workspace):
 
 def test_contact_lookup_shows_one_contacts_whole_history(app, studio_workspace):
     arrange(studio_workspace)
-    from sync_core.engine import SyncEngine
+    from sync_core.engine.run import SyncEngine
 
     SyncEngine(studio_workspace).run()
     open_page(app, "pages/monitor.py")

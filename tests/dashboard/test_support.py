@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
-from sync_core.account_checks import (
+import sync_core
+
+from sync_core.engine.account_checks import (
     check_connection,
     check_field,
     mapped_values,
@@ -12,11 +15,12 @@ from sync_core.account_checks import (
     missing_groups,
     preview_advice,
 )
-from sync_core.config import ConnectionSettings, SyncConfig
-from sync_core.events import NormalizedEvent, RejectedInput
-from sync_core.presets import load_preset
-from sync_core.preview import preview_event
-from sync_core.samples import (
+from sync_core.domain.config import ConnectionSettings, SyncConfig
+from sync_core.domain.events import NormalizedEvent, RejectedInput
+from sync_core.domain.presets import load_preset
+from sync_core.domain.preview import preview_event
+from sync_core.engine.samples import (
+    DODO_EXAMPLES_FILE,
     all_samples,
     dodo_samples,
     known_event_types,
@@ -44,12 +48,14 @@ def test_samples_cover_every_official_dodo_example_partnero_and_records(dodo_exa
         assert isinstance(sample_event(sample), NormalizedEvent), sample.label
 
 
-def test_without_the_shared_folder_a_built_in_example_stands_in(monkeypatch, tmp_path):
+def test_every_official_dodo_example_ships_with_the_package(monkeypatch, tmp_path):
+    # A user's clone has nothing beside it: the examples come from inside the repository, whatever is around it.
     monkeypatch.setenv("SHARED_DIR", str(tmp_path / "nowhere"))
-    (sample,) = dodo_samples()
-    event = sample_event(sample)
-    assert event.type == "payment.succeeded" and event.email == "test@acme.com"
-    assert len(all_samples()) == 1 + 4 + 2
+    monkeypatch.chdir(tmp_path)
+    assert DODO_EXAMPLES_FILE.is_relative_to(Path(sync_core.__file__).resolve().parent)
+    samples = dodo_samples()
+    assert len(samples) == 21 and len(all_samples()) == 21 + 4 + 2
+    assert {sample_event(sample).type for sample in samples} >= {"payment.succeeded", "subscription.cancelled"}
     assert "data.customer.email" in known_paths()
 
 

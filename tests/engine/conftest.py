@@ -7,9 +7,9 @@ import io
 import httpx
 import pytest
 
-from sync_core.engine import SyncEngine
-from sync_core.intake import import_file
-from sync_core.presets import load_preset
+from sync_core.engine.run import SyncEngine
+from sync_core.engine.file_import import import_file
+from sync_core.domain.presets import load_preset
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.sandbox import (
     FaultSettings,

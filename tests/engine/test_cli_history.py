@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.reference import REPO
+
+pytestmark = pytest.mark.processes
 
 
 @pytest.fixture

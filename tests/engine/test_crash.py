@@ -16,11 +16,13 @@ from collections import Counter
 
 import pytest
 
-from sync_core.presets import load_preset
+from sync_core.domain.presets import load_preset
 from sync_core.sandbox import FaultSettings, SandboxAccount, serve_sandbox
 from storage.events import EventStore
-from tests.conftest import REPO
+from tests.reference import REPO
 from tests.engine.conftest import import_bytes, partners_csv
+
+pytestmark = pytest.mark.processes
 
 
 class CountingAccount(SandboxAccount):

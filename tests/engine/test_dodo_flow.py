@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import json
 
-from sync_core.engine import SyncEngine
-from sync_core.intake import import_file
-from sync_core.presets import load_preset
+from sync_core.engine.run import SyncEngine
+from sync_core.engine.file_import import import_file
+from sync_core.domain.presets import load_preset
 from storage.events import EventStore
 from storage.runs import RunStore
 from tests.engine.conftest import fast_client

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from sync_core.engine import SyncEngine, SyncError
+from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.sandbox import FaultSettings, SandboxAccount
 from storage.events import EventStore
 from storage.runs import RunStore

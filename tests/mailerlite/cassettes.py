@@ -7,14 +7,12 @@ response (status code, body string, header names); quoted scalars may span lines
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
-# shared/ sits beside the checkout (../shared); SHARED_DIR overrides it, as for the other tests.
-SHARED = Path(os.environ.get("SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
-RECORDINGS = SHARED / "reference" / "mailerlite-recordings"
+# The recordings ship with the repository (tests/fixtures/README.md says where they come from).
+RECORDINGS = Path(__file__).resolve().parents[1] / "fixtures" / "mailerlite-recordings"
 
 
 def _scalar(lines: list[str], start: int, column: int) -> tuple[Any, int]:

@@ -93,7 +93,8 @@ def api():
 @pytest.fixture(scope="session")
 def recordings():
     if not cassettes.RECORDINGS.is_dir():
-        pytest.skip(f"the MailerLite recordings are not at {cassettes.RECORDINGS}")
+        pytest.fail(f"the MailerLite recordings are missing: {cassettes.RECORDINGS} (they ship with the repository)",
+                    pytrace=False)
     return cassettes.load_recordings()
 
 

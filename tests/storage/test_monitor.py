@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sync_core.engine import SyncEngine
-from sync_core.presets import load_preset
+from sync_core.engine.run import SyncEngine
+from sync_core.domain.presets import load_preset
 from sync_core.sandbox import SandboxAccount
 from storage.monitor import ItemFilter, MonitorQueries
 from tests.engine.conftest import failing_batches_client, fast_client, import_bytes, partners_csv

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage import Database, SecretKeyError, SecretStore
-from sync_core.presets import load_preset
+from sync_core.domain.presets import load_preset
 
 
 def test_migrations_create_every_table_and_reopening_is_harmless(database):

@@ -9,8 +9,8 @@ import pytest
 from starlette.applications import Starlette
 
 from sync_core.sandbox import serve_sandbox
-from sync_core.webhooks import LiveSync
-from tests.conftest import REPO
+from sync_core.live import LiveSync
+from tests.reference import REPO
 from tests.engine.test_crash import CountingAccount
 from tests.webhooks.helpers import DODO_SECRET, PARTNERO_SECRET, both_sources_config, serve_app
 from tests.webhooks.processes import studio_env
@@ -48,7 +48,7 @@ def require_wiring() -> None:
              and isinstance(node.func, ast.Attribute) and node.func.attr == "App"]
     if not calls or "LiveSync" not in (REPO / "dashboard.py").read_text(encoding="utf-8"):
         pytest.fail("dashboard.py does not create the st.App with the webhook routes and the worker yet "
-                    "(LiveSync from sync_core.webhooks)")
+                    "(LiveSync from sync_core.live)")
 
 
 @pytest.fixture

@@ -141,7 +141,7 @@ def rows(database) -> list[dict]:
 
 def both_sources_config(*, sandbox: bool = True):
     """Dodo Payments' preset and Partnero's together: what a studio receiving both webhooks would run."""
-    from sync_core.presets import load_preset
+    from sync_core.domain.presets import load_preset
 
     config = load_preset("dodo-payments")
     partnero = load_preset("partnero")

@@ -12,20 +12,20 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import REPO
+from tests.reference import REPO
 from tests.webhooks.helpers import DODO_SECRET, PARTNERO_SECRET
 
-# ``python -m sync_core COMMAND`` once sync_core.commands.live is in sync_core.cli.COMMAND_MODULES; until then the
+# ``python -m sync_core COMMAND`` once sync_core.cli.live is in sync_core.cli.main.COMMAND_MODULES; until then the
 # same parser and handlers, through this shim.
-_SHIM = ("import argparse, sys; from sync_core.commands import live; "
+_SHIM = ("import argparse, sys; from sync_core.cli import live; "
          "parser = argparse.ArgumentParser(prog='python -m sync_core'); "
          "commands = parser.add_subparsers(dest='command', required=True); live.register(commands); "
          "args = parser.parse_args(); sys.exit(args.handler(args))")
 
 
 def cli(*args: str) -> list[str]:
-    from sync_core import cli as entry
-    from sync_core.commands import live
+    from sync_core.cli import main as entry
+    from sync_core.cli import live
 
     if live in entry.COMMAND_MODULES:
         return [sys.executable, "-m", "sync_core", *args]

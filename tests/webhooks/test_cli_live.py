@@ -10,16 +10,16 @@ import httpx
 import pytest
 
 from storage.events import EventStore
-from sync_core.queue_status import queue_status
+from sync_core.live.queue_status import queue_status
 from sync_core.sandbox import serve_sandbox
 from tests.engine.conftest import import_bytes, partners_csv
 from tests.engine.test_crash import CountingAccount
-from sync_core.presets import load_preset
+from sync_core.domain.presets import load_preset
 from tests.webhooks.helpers import dodo_body, dodo_headers, free_port
 from tests.webhooks.processes import cli, start, stop, studio_env, wait_healthy
 from tests.webhooks.test_worker import wait_until
 
-pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+pytestmark = [pytest.mark.processes, pytest.mark.parametrize("database", ["sqlite"], indirect=True)]
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_serve_webhooks_receives_alone_and_stops_on_sigterm(workspace, sandbox, 
 
 def test_the_worker_process_beside_a_server_is_restarted_if_it_dies_and_ends_with_its_server(
         workspace, sandbox, tmp_path, monkeypatch):
-    from sync_core.worker import WorkerProcess
+    from sync_core.live.worker import WorkerProcess
 
     _, base_url = sandbox
     for name, value in studio_env(workspace, base_url).items():
@@ -106,7 +106,7 @@ def test_a_worker_process_whose_server_is_gone_stops_by_itself(workspace, sandbo
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     log = tmp_path / "orphan.log"
-    process = start([sys.executable, "-m", "sync_core.worker", "--parent", str(gone.pid)],
+    process = start([sys.executable, "-m", "sync_core.live.worker", "--parent", str(gone.pid)],
                     studio_env(workspace, base_url), log)
     try:
         assert process.wait(timeout=30) == 0

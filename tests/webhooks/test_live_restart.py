@@ -25,7 +25,7 @@ from tests.webhooks.test_worker import wait_until
 
 TOTAL = 600
 KILL_AFTER = 200
-pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+pytestmark = [pytest.mark.processes, pytest.mark.parametrize("database", ["sqlite"], indirect=True)]
 
 
 def test_every_acknowledged_event_is_synced_once_across_a_kill_and_restart(studio, tmp_path):

@@ -3,7 +3,7 @@ Payments events and 1,000 signed Partnero events; its worker syncs them into a s
 the Monitor's figures show them; the queue status says so.
 
 It needs dashboard.py to create the ``st.App`` with the webhook routes and the worker (LiveSync); see
-sync_core/webhooks/routes.py.
+sync_core/live/routes.py.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 
 from storage.events import EventStore
 from storage.monitor import MonitorQueries
-from sync_core.queue_status import queue_status
-from tests.conftest import REPO
+from sync_core.live.queue_status import queue_status
+from tests.reference import REPO
 from tests.webhooks.helpers import (
     ClientPerThread,
     dodo_body,
@@ -32,7 +32,7 @@ from tests.webhooks.processes import start, stop, streamlit_run, wait_healthy
 from tests.webhooks.test_worker import wait_until
 
 PER_SOURCE = 1000
-pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+pytestmark = [pytest.mark.processes, pytest.mark.parametrize("database", ["sqlite"], indirect=True)]
 
 
 def post_all(url: str, jobs: list[tuple[str, bytes, dict]], threads: int = 8) -> list[int]:

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from storage.events import EventStore
-from sync_core.events import MAX_BODY_BYTES
+from sync_core.domain.events import MAX_BODY_BYTES
 from tests.webhooks.helpers import (
     DODO_SECRET,
     DODO_SECRET_NEXT,
@@ -261,8 +261,8 @@ def test_unknown_event_type_is_accepted_and_recorded_as_ignored(http, workspace)
 
 
 def test_an_unknown_type_named_in_a_trigger_waits_to_be_synced(http, workspace):
-    from sync_core.config import Trigger
-    from sync_core.presets import load_preset
+    from sync_core.domain.config import Trigger
+    from sync_core.domain.presets import load_preset
 
     config = load_preset("dodo-payments")
     config.triggers.append(Trigger(name="Custom", source="dodo_payments", event_types=["payout.teleported"]))
@@ -306,7 +306,7 @@ def test_a_slow_commit_is_answered_503_within_the_deadline_and_the_retry_is_not_
     import httpx
     from starlette.applications import Starlette
 
-    from sync_core.webhooks import LiveSync
+    from sync_core.live import LiveSync
     from tests.webhooks.helpers import serve_app
 
     original = EventStore.add_many
@@ -333,8 +333,8 @@ def test_a_slow_commit_is_answered_503_within_the_deadline_and_the_retry_is_not_
 
 
 def test_an_unreadable_database_is_503_for_health_and_webhooks(http, workspace, monkeypatch):
-    import sync_core.webhooks.routes as routes
-    from sync_core.workspace import Workspace
+    import sync_core.live.routes as routes
+    from sync_core.engine.workspace import Workspace
 
     def unreadable(*args, **kwargs):
         raise RuntimeError("could not connect to server at 10.0.0.5")

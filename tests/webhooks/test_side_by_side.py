@@ -12,9 +12,9 @@ from starlette.applications import Starlette
 from storage import Database
 from storage.events import EventStore
 from sync_core.sandbox import sandbox_client
-from sync_core.webhooks import LiveSync
-from sync_core.worker import WorkerSettings
-from sync_core.workspace import Workspace
+from sync_core.live import LiveSync
+from sync_core.live.worker import WorkerSettings
+from sync_core.engine.workspace import Workspace
 from tests.engine.test_crash import CountingAccount
 from tests.webhooks.helpers import (
     ClientPerThread,

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 from standardwebhooks import Webhook
 
-from sync_core.webhooks.verify import DodoVerifier, PartneroVerifier, SecretError, SignatureError, verifier
+from sync_core.live.verify import DodoVerifier, PartneroVerifier, SecretError, SignatureError, verifier
+from tests.reference import SIGNATURE_VECTORS_FILE, read_json
 from tests.webhooks.helpers import (
     DODO_SECRET,
     DODO_SECRET_NEXT,
@@ -19,37 +20,29 @@ from tests.webhooks.helpers import (
     partnero_headers,
 )
 
-VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-VECTORS = [  # reference/event-sources.md §4, timestamp 1674087231
-    ("msg_p5jXN8AQM9LWM0D4loKWxJek", '{"test": 2432232314}', "v1,AQG81rX2n4rTN1fkXoqILSHO9gAOcwya9dP41rhrQDI="),
-    ("msg_test_0001",
-     '{"business_id":"bus_test","type":"payment.succeeded","timestamp":"2025-08-04T05:30:45.182629Z","data":'
-     '{"payload_type":"Payment","payment_id":"pay_test","total_amount":400,"currency":"USD","customer":'
-     '{"customer_id":"cus_test","email":"test@acme.com","name":"Test user"}}}',
-     "v1,wcDzNqql1TQUpvNaVT2ExqL1stftVqj2i7ppPSEZwD4="),
-]
-PARTNERO_VECTOR = (
-    b'{"event":"partner.created","url":"https://your-server.com/webhooks/partnero","webhook_key":"wh_abc123",'
-    b'"created_at":"2025-05-07T10:30:00.000000Z","data":{"id":"partner_123","email":"john.doe@partnero.com",'
-    b'"name":"John","surname":"Doe","created_at":"2025-05-07T10:30:00.000000Z"}}',
-    "f3b90913b37775bddd52f4d6827f5113838b1ef33198e502ccd39455cbb4b694")
+VECTORS_DOCUMENT = read_json(SIGNATURE_VECTORS_FILE)  # tests/fixtures/README.md says where they come from
+STANDARD = VECTORS_DOCUMENT["standard_webhooks"]
+VECTOR_SECRET = STANDARD["secret"]
+VECTORS = [(vector["msg_id"], vector["body"], vector["signature"]) for vector in STANDARD["vectors"]]
+PARTNERO_VECTOR = (VECTORS_DOCUMENT["partnero"]["body"].encode(), VECTORS_DOCUMENT["partnero"]["signature"])
 
 
 @pytest.mark.parametrize("msg_id, body, signature", VECTORS)
 def test_the_signing_helper_reproduces_the_reference_vectors(msg_id, body, signature):
-    when = datetime.fromtimestamp(1674087231, tz=timezone.utc)
+    when = datetime.fromtimestamp(STANDARD["timestamp"], tz=timezone.utc)
     assert Webhook(VECTOR_SECRET).sign(msg_id, when, body) == signature
 
 
 def test_a_vector_signed_by_the_reference_is_verified_when_its_timestamp_is_fresh():
     # The vectors' timestamp is too old for verify(), so re-sign the same message at "now" with the same secret.
-    msg_id, body, _ = VECTORS[1]
+    msg_id, body, _ = VECTORS[-1]
     headers = dodo_headers(body.encode(), msg_id=msg_id, secrets=(VECTOR_SECRET,))
     DodoVerifier(VECTOR_SECRET).verify(body.encode(), headers)
 
 
 def test_partnero_reference_vector():
     body, expected = PARTNERO_VECTOR
+    assert VECTORS_DOCUMENT["partnero"]["secret"] == PARTNERO_SECRET
     PartneroVerifier(PARTNERO_SECRET).verify(body, {"Signature": expected})
     with pytest.raises(SignatureError):
         PartneroVerifier("another-secret").verify(body, {"Signature": expected})

@@ -11,12 +11,12 @@ import pytest
 
 from storage.events import EventStore
 from storage.locks import AccountLease
-from sync_core.engine import SyncEngine
+from sync_core.engine.run import SyncEngine
 from sync_core.mailerlite import MailerLiteClient
-from sync_core.presets import load_preset
-from sync_core.queue_status import queue_status
+from sync_core.domain.presets import load_preset
+from sync_core.live.queue_status import queue_status
 from sync_core.sandbox import SandboxAccount, SandboxTransport, account_budget, sandbox_client, sandbox_settings
-from sync_core.worker import BACKING_OFF, GATHERING, IDLE, STANDBY, Worker, WorkerSettings
+from sync_core.live.worker import BACKING_OFF, GATHERING, IDLE, STANDBY, Worker, WorkerSettings
 from tests.engine.conftest import import_bytes, partners_csv
 
 FAST = dict(idle_seconds=0.02, gather_seconds=0.0, heartbeat_seconds=0.05, backoff_initial_seconds=0.05,
@@ -219,7 +219,7 @@ def test_a_worker_that_stops_beating_is_reported_dead(studio, account):
 
 
 def test_opening_the_database_is_tried_again_after_a_failure(workspace):
-    from sync_core.worker import open_workspace
+    from sync_core.live.worker import open_workspace
 
     calls = []
 

@@ -1,0 +1,186 @@
+"""Bulk records: CSV (a header row naming the columns) or JSON Lines of partners or of customers.
+
+A record becomes an event of type ``partner.imported`` or ``customer.imported`` whose data sits under ``data.``
+like a Partnero webhook's (``data.email``, ``data.name``...), so one mapping serves a backfill file and the live
+webhooks alike. Files are read line by line, never whole, and every bad row is reported with its number.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator
+
+from sync_core.domain.events import (
+    CUSTOMER,
+    MAX_BODY_BYTES,
+    PARTNER,
+    RECORDS,
+    NormalizedEvent,
+    RejectedInput,
+    parse_timestamp,
+)
+from sync_core.domain.sources.body import find_email, parse_json
+from sync_core.domain.sources.flatten import flatten
+
+RECORD_KINDS = (PARTNER, CUSTOMER)
+EMAIL_COLUMNS = ("email", "email_address", "e-mail", "customer.email", "partner.email")
+KEY_COLUMNS = {PARTNER: ("key", "partner_key", "id"), CUSTOMER: ("key", "customer_key", "id")}
+_EMAIL_PATHS = tuple(f"data.{column}" for column in EMAIL_COLUMNS)
+TIME_COLUMNS = ("updated_at", "created_at", "timestamp")
+# A column naming the referring partner marks a customers file when the kind is not given.
+_CUSTOMER_MARKERS = {"referred_by", "partner", "partner.key", "customer_key", "referring_partner"}
+
+Item = NormalizedEvent | RejectedInput
+
+
+def iter_csv_records(
+    lines: Iterable[str],
+    *,
+    kind: str | None = None,
+    received_at: datetime | None = None,
+) -> Iterator[Item]:
+    """Events from CSV text lines (a file opened in text mode works); the first row names the columns."""
+    received_at = received_at or datetime.now(timezone.utc)
+    reader = csv.reader(_bounded_lines(lines))
+    try:
+        header = next(reader)
+    except StopIteration:
+        yield RejectedInput(RECORDS, "the file is empty: the first row should name the columns", position="row 1")
+        return
+    except (csv.Error, _LineTooLong) as exc:
+        yield RejectedInput(RECORDS, f"the header row cannot be read: {exc}", position="row 1")
+        return
+    columns = [_column_name(name) for name in header]
+    problem = _header_problem(columns)
+    if problem:
+        yield RejectedInput(RECORDS, problem, position="row 1")
+        return
+    kind = kind or guess_kind(columns)
+    if kind not in RECORD_KINDS:
+        yield RejectedInput(RECORDS, f"the record kind should be partner or customer, not {kind!r}")
+        return
+    row_number = 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, _LineTooLong) as exc:
+            row_number += 1
+            yield RejectedInput(RECORDS, f"the row cannot be read: {exc}", position=f"row {row_number}")
+            continue
+        row_number += 1
+        if not values or (len(values) == 1 and not values[0].strip()):
+            continue  # blank line
+        if len(values) != len(columns):
+            few_or_many = "too few" if len(values) < len(columns) else "too many"
+            yield RejectedInput(
+                RECORDS,
+                f"{few_or_many} values: the row has {len(values)} but the header names {len(columns)} columns "
+                f"({', '.join(columns)})",
+                position=f"row {row_number}",
+                excerpt=",".join(values)[:200],
+            )
+            continue
+        record = {column: value.strip() for column, value in zip(columns, values)}
+        yield record_event(record, kind=kind, received_at=received_at, position=f"row {row_number}")
+
+
+def iter_jsonl_records(
+    lines: Iterable[str],
+    *,
+    kind: str | None = None,
+    received_at: datetime | None = None,
+) -> Iterator[Item]:
+    """Events from JSON Lines: one JSON object per line, nested objects allowed (``{"partner": {"key": ..}}``)."""
+    received_at = received_at or datetime.now(timezone.utc)
+    if kind is not None and kind not in RECORD_KINDS:
+        yield RejectedInput(RECORDS, f"the record kind should be partner or customer, not {kind!r}")
+        return
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        position = f"line {number}"
+        if len(line) > MAX_BODY_BYTES:
+            yield RejectedInput(RECORDS, f"the line is longer than {MAX_BODY_BYTES // 1024 // 1024} MB",
+                                position=position)
+            continue
+        try:
+            record = parse_json(line)
+        except json.JSONDecodeError as exc:
+            yield RejectedInput(RECORDS, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
+                                position=position, excerpt=line[:200])
+            continue
+        if not isinstance(record, dict):
+            yield RejectedInput(RECORDS, "the line should hold one JSON object", position=position,
+                                excerpt=line[:200])
+            continue
+        flat = flatten(record)
+        yield record_event(flat, kind=kind or guess_kind(flat), received_at=received_at, position=position)
+
+
+def record_event(record: dict[str, Any], *, kind: str, received_at: datetime, position: str) -> Item:
+    """One flat record (column → value) → a normalized event of type ``<kind>.imported``."""
+    data = {f"data.{column}": value for column, value in record.items()}
+    email, problem = find_email(data.get, _EMAIL_PATHS)
+    key = _first_present(record, KEY_COLUMNS[kind]) or email or ""
+    occurred_at = next(
+        (parsed for column in TIME_COLUMNS if (parsed := parse_timestamp(record.get(column)))), received_at)
+    return NormalizedEvent(
+        source=RECORDS,
+        type=f"{kind}.imported",
+        id=f"{kind}:{key}:{_content_hash(record)}",
+        occurred_at=occurred_at,
+        kind=kind,
+        data=data,
+        email=email,
+        email_problem=problem and f"{problem} ({position})",
+    )
+
+
+class _LineTooLong(ValueError):
+    pass
+
+
+def _bounded_lines(lines: Iterable[str]) -> Iterator[str]:
+    for line in lines:
+        if len(line) > MAX_BODY_BYTES:
+            raise _LineTooLong(f"a line is longer than {MAX_BODY_BYTES // 1024 // 1024} MB")
+        yield line
+
+
+def _column_name(name: str) -> str:
+    return name.strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
+
+
+def _header_problem(columns: list[str]) -> str | None:
+    if not any(columns):
+        return "the first row should name the columns, but it is empty"
+    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicates:
+        return f"the header names a column more than once: {', '.join(duplicates)}"
+    if "" in columns:
+        return f"column {columns.index('') + 1} has no name in the header row"
+    if not any(column in EMAIL_COLUMNS for column in columns):
+        return f"no email column: the header should name one of {', '.join(EMAIL_COLUMNS[:3])}"
+    return None
+
+
+def guess_kind(columns: Iterable[str]) -> str:
+    return CUSTOMER if _CUSTOMER_MARKERS.intersection(columns) else PARTNER
+
+
+def _first_present(record: dict[str, Any], columns: Iterable[str]) -> str | None:
+    for column in columns:
+        value = record.get(column)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def _content_hash(record: dict[str, Any]) -> str:
+    canonical = json.dumps(record, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]

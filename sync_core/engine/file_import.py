@@ -1,0 +1,209 @@
+"""Importing files into the event store: records (CSV, JSON Lines) and webhook events (JSON, JSON Lines).
+
+Files are read as a stream and written in chunks, so a million-row backfill takes the memory of one chunk.
+Every row ends up stored: as a pending event, or as a rejected one with the reason and where it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Callable, Iterator
+
+from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
+from sync_core.domain.sources import iter_csv_records, normalize_webhook
+from sync_core.domain.sources.body import parse_json
+from sync_core.domain.sources.detect import detect_source
+from sync_core.domain.sources.flatten import flatten
+from sync_core.domain.sources.records import guess_kind, record_event
+from storage.events import REJECTED, EventStore, NewEvent
+
+CHUNK = 2000
+Item = NormalizedEvent | RejectedInput
+RECORD_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    name: str
+    read: int = 0  # rows or events read
+    stored: int = 0  # new pending events
+    duplicates: int = 0  # already stored before (same source and id)
+    rejected: int = 0  # stored with the reason they cannot be synced
+    problems: list[str] = field(default_factory=list)  # the first few reasons, for the user
+
+    def describe(self) -> str:
+        text = (f"{self.name}: {self.read:,} read, {self.stored:,} new, {self.duplicates:,} already known, "
+                f"{self.rejected:,} rejected")
+        return text + "".join(f"\n  - {problem}" for problem in self.problems)
+
+
+def import_file(
+    events: EventStore,
+    stream: IO[bytes] | Path | str,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    file_format: str | None = None,
+    progress: Callable[[ImportSummary], None] | None = None,
+) -> ImportSummary:
+    """Store every row or event of a file. ``file_format`` is csv, jsonl or json (default: from the name)."""
+    if isinstance(stream, (str, Path)):
+        path = Path(stream)
+        with path.open("rb") as handle:
+            return import_file(events, handle, name=name or path.name, kind=kind, file_format=file_format,
+                               progress=progress)
+    name = name or "upload"
+    file_format = file_format or RECORD_FORMATS.get(Path(name).suffix.lower())
+    if file_format not in ("csv", "jsonl", "json"):
+        raise ValueError(f"{name}: cannot tell the format; use a .csv, .jsonl or .json file")
+    summary = ImportSummary(name)
+    received_at = datetime.now(timezone.utc)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    if file_format == "csv":
+        items: Iterator[tuple[Item, bytes | None]] = (
+            (item, None) for item in iter_csv_records(text, kind=kind, received_at=received_at))
+    elif file_format == "jsonl":
+        items = _jsonl_items(text, kind, received_at)
+    else:
+        items = _json_items(text, kind, received_at)
+    chunk: list[NewEvent] = []
+    for item, raw in items:
+        summary.read += 1
+        chunk.append(_new_event(item, raw, name))
+        if len(chunk) >= CHUNK:
+            _store(events, chunk, summary)
+            chunk = []
+            if progress:
+                progress(summary)
+    _store(events, chunk, summary)
+    text.detach()
+    return summary
+
+
+def _store(events: EventStore, chunk: list[NewEvent], summary: ImportSummary) -> None:
+    if not chunk:
+        return
+    new = events.add_many(chunk)
+    rejected = [event for event in chunk if event.status == REJECTED]
+    summary.rejected += len(rejected)
+    summary.stored += new - min(new, len(rejected))
+    summary.duplicates += len(chunk) - new
+    for event in rejected:
+        if len(summary.problems) < 10:
+            summary.problems.append(f"{event.origin}: {event.reason}")
+
+
+def _new_event(item: Item, raw: bytes | None, name: str) -> NewEvent:
+    if isinstance(item, RejectedInput):
+        origin = f"{name} {item.position or ''}".strip()
+        digest = hashlib.sha256(f"{origin}\n{item.excerpt}".encode()).hexdigest()[:32]
+        return NewEvent(item.source, f"rejected:{digest}", item.excerpt.encode("utf-8") or None, origin=origin,
+                        status=REJECTED, reason=item.reason)
+    if item.source == RECORDS:
+        record = {path[len("data."):]: value for path, value in item.data.items()}
+        body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    else:
+        body = raw
+    return NewEvent(item.source, item.id, body, item.type, item.email, item.occurred_at, item.kind,
+                    origin=f"{name}")
+
+
+def _webhook_or_record(raw: bytes, kind: str | None, received_at: datetime, position: str
+                       ) -> tuple[Item, bytes | None]:
+    """A line that looks like a Dodo or Partnero envelope is a webhook event (kept as its raw bytes); anything
+    else is a record."""
+    try:
+        value = parse_json(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return RejectedInput(RECORDS, f"not valid JSON ({exc})", position=position,
+                             excerpt=raw[:200].decode("utf-8", "replace")), None
+    if isinstance(value, dict) and detect_source(value) is not None:
+        event = normalize_webhook(raw, received_at=received_at)
+        if isinstance(event, RejectedInput):
+            event.position = event.position or position
+        return event, raw
+    if not isinstance(value, dict):
+        return RejectedInput(RECORDS, "each line should hold one JSON object", position=position,
+                             excerpt=raw[:200].decode("utf-8", "replace")), None
+    record = flatten(value)
+    return record_event(record, kind=kind or guess_kind(record), received_at=received_at,
+                        position=position), None
+
+
+def _jsonl_items(text: IO[str], kind: str | None, received_at: datetime) -> Iterator[tuple[Item, bytes | None]]:
+    for number, line in enumerate(text, start=1):
+        if line.strip():
+            yield _webhook_or_record(line.strip().encode("utf-8"), kind, received_at, f"line {number}")
+
+
+def _json_items(text: IO[str], kind: str | None, received_at: datetime) -> Iterator[tuple[Item, bytes | None]]:
+    """A JSON file: one object, or an array of objects read one element at a time."""
+    for number, element in enumerate(iter_json_array(text), start=1):
+        if isinstance(element, RejectedInput):
+            element.position = f"item {number}"
+            yield element, None
+            return
+        yield _webhook_or_record(element.encode("utf-8"), kind, received_at, f"item {number}")
+
+
+def iter_json_array(text: IO[str], read_size: int = 1 << 16) -> Iterator[str | RejectedInput]:
+    """The JSON text of each element of a top-level array (or of a single top-level object), streamed: the
+    buffer holds at most one element and one read."""
+    decoder = json.JSONDecoder()
+    buffer, position, done = "", 0, False
+
+    def fill() -> None:
+        nonlocal buffer, position, done
+        more = text.read(read_size)
+        done = not more
+        buffer, position = buffer[position:] + more, 0
+
+    def skip(characters: str) -> bool:
+        """Skip characters; False when the input ended first."""
+        nonlocal position
+        while True:
+            while position < len(buffer) and buffer[position] in characters:
+                position += 1
+            if position < len(buffer):
+                return True
+            if done:
+                return False
+            fill()
+
+    fill()
+    if not skip(" \t\r\n"):
+        return
+    if buffer[position] == "{":
+        single = True
+    elif buffer[position] == "[":
+        single, position = False, position + 1
+    else:
+        yield RejectedInput(RECORDS, "the file should hold a JSON object or an array of objects")
+        return
+    while True:
+        if not skip(" \t\r\n,"):
+            if not single:
+                yield RejectedInput(RECORDS, "the file ends before its closing ]")
+            return
+        if not single and buffer[position] == "]":
+            return
+        try:
+            _, end = decoder.raw_decode(buffer, position)
+        except json.JSONDecodeError as exc:
+            if done:
+                yield RejectedInput(RECORDS, f"the file is not valid JSON ({exc.msg})")
+                return
+            if len(buffer) - position > 16 * 1024 * 1024:
+                yield RejectedInput(RECORDS, "an element of the file is larger than 16 MB")
+                return
+            fill()  # the element goes on in the next read
+            continue
+        yield buffer[position:end]
+        position = end
+        if single:
+            return

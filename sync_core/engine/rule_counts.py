@@ -1,0 +1,124 @@
+"""Questions the dashboard asks of the stored events: how many known contacts each group rule matches now, and
+when each source last sent something.
+
+A contact's newest stored event stands for the contact (one query, a bounded sample), normalized again from its
+raw body exactly as the sync engine would, and each rule decides on it: added (matched), removed or not added
+(decided but not matched), or no decision (the event is out of the rule's scope, or lacks a field).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from sync_core.domain.config import SyncConfig
+from sync_core.domain.events import PARTNER, RECORDS, NormalizedEvent
+from sync_core.domain.rules import CompiledRule
+from sync_core.domain.sources import normalize_webhook
+from sync_core.domain.sources.flatten import flatten
+from sync_core.domain.sources.records import record_event
+from storage.tables import ReceivedEvent
+
+DEFAULT_SAMPLE = 5000
+
+
+@dataclass(slots=True)
+class RuleCounts:
+    """``counts[rule index] = (matched, decided)`` over ``contacts`` contacts (their newest event each)."""
+
+    counts: dict[int, tuple[int, int]] = field(default_factory=dict)
+    contacts: int = 0  # contacts whose newest event could be read
+    unreadable: int = 0  # newest events that could not be normalized again
+    limited: bool = False  # the sample bound was reached: more contacts are known than were counted
+
+
+def _newest_per_contact(sample: int) -> sa.Select:
+    table = ReceivedEvent.__table__
+    newest = (
+        sa.select(sa.func.max(table.c.id).label("id"))
+        .where(table.c.email.is_not(None), table.c.body.is_not(None))
+        .group_by(table.c.email)
+        .order_by(sa.func.max(table.c.id).desc())
+        .limit(sample)
+        .subquery()
+    )
+    return (
+        sa.select(table.c.source, table.c.body, table.c.kind, table.c.received_at)
+        .join(newest, table.c.id == newest.c.id)
+    )
+
+
+def _event(source: str, body: bytes, kind: str | None, received_at: datetime | None) -> NormalizedEvent | None:
+    received_at = received_at or datetime.now(timezone.utc)
+    if received_at.tzinfo is None:
+        received_at = received_at.replace(tzinfo=timezone.utc)
+    if source == RECORDS:
+        try:
+            record = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(record, dict):
+            return None
+        item = record_event(flatten(record), kind=kind or PARTNER, received_at=received_at, position="stored")
+    else:
+        item = normalize_webhook(body, source, received_at=received_at)
+    return item if isinstance(item, NormalizedEvent) else None
+
+
+def rule_match_summary(workspace, config: SyncConfig, *, sample: int = DEFAULT_SAMPLE) -> RuleCounts:
+    """Every group rule of ``config`` (enabled or not, by index) against the newest event of up to ``sample``
+    known contacts."""
+    result = RuleCounts(counts={index: (0, 0) for index in range(len(config.group_rules))})
+    if not config.group_rules or sample <= 0:
+        return result
+    rules = [CompiledRule(rule) for rule in config.group_rules]
+    matched = [0] * len(rules)
+    decided = [0] * len(rules)
+    with workspace.database.engine.connect() as connection:
+        rows = connection.execute(_newest_per_contact(sample + 1)).all()
+    if len(rows) > sample:
+        result.limited = True
+        rows = rows[:sample]
+    for source, body, kind, received_at in rows:
+        event = _event(source, bytes(body), kind, received_at)
+        if event is None:
+            result.unreadable += 1
+            continue
+        result.contacts += 1
+        for index, rule in enumerate(rules):
+            decision = rule.decide(event)
+            if decision is None:
+                continue
+            decided[index] += 1
+            if decision:
+                matched[index] += 1
+    result.counts = {index: (matched[index], decided[index]) for index in range(len(rules))}
+    return result
+
+
+def rule_match_counts(workspace, config: SyncConfig, *, sample: int = DEFAULT_SAMPLE) -> dict[int, tuple[int, int]]:
+    """Rule index → (contacts it matches, contacts it decides on), over the newest stored event of each known
+    contact (at most ``sample`` contacts). All zeros when no event has been received yet."""
+    return rule_match_summary(workspace, config, sample=sample).counts
+
+
+def last_received(workspace) -> dict[str, datetime]:
+    """Source → when its newest event was received (sources that never sent anything are absent)."""
+    table = ReceivedEvent.__table__
+    query = sa.select(table.c.source, sa.func.max(table.c.received_at)).group_by(table.c.source)
+    with workspace.database.engine.connect() as connection:
+        rows = connection.execute(query).all()
+    out: dict[str, datetime] = {}
+    for source, when in rows:
+        if when is None:
+            continue
+        if isinstance(when, str):  # SQLite may hand back text for an aggregate
+            when = datetime.fromisoformat(when)
+        out[source] = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return out
+
+
+__all__ = ["DEFAULT_SAMPLE", "RuleCounts", "last_received", "rule_match_counts", "rule_match_summary"]

@@ -1,0 +1,361 @@
+"""The sync engine: stored events → plans → MailerLite → history, safe to kill at any moment.
+
+Pending events are taken in arrival order, a chunk at a time. Each MailerLite batch is answered before its
+contacts are recorded, and one transaction records them all at once: their items, their new states and their
+events. A process killed between the answer and the commit leaves those events pending; the next run plans
+them again and sends the same upserts, which MailerLite applies idempotently. So no event is lost and no contact
+is counted twice. One engine per account at a time (AccountLease).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Iterator, Sequence
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from sync_core.domain.config import SyncConfig
+from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
+from sync_core.mailerlite import MailerLiteClient
+from sync_core.mailerlite.errors import MailerLiteError
+from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent
+from sync_core.engine.sender import STOPPING_ERRORS, ContactResult, Preparation, Sender, prepare_account
+from sync_core.domain.sources import normalize_webhook
+from sync_core.domain.sources.flatten import flatten
+from sync_core.domain.sources.records import record_event
+from sync_core.domain.state import ContactState
+from sync_core.engine.workspace import Workspace
+from storage.contacts import ContactStore
+from storage.events import DEAD, FAILED, IGNORED, INVALID, PENDING, REJECTED, SYNCED, EventStore
+from storage.locks import AccountBusy, AccountLease
+from storage.runs import RunStore
+from storage.tables import AccountLock, ReceivedEvent, SyncRun
+
+#: A contact whose sends failed this many times becomes "dead": it waits for a person, not for the next run.
+MAX_ATTEMPTS = 3
+_PLAN_OUTCOMES = {"create": "created", "update": "updated", "unchanged": "unchanged", "suppressed": "suppressed"}
+
+
+class SyncError(RuntimeError):
+    """A run that cannot start or had to stop; the message says why in plain words."""
+
+
+@dataclass(slots=True)
+class RunProgress:
+    run_id: int
+    contacts: int  # contacts recorded so far
+    pending_at_start: int  # events waiting when the run began (an upper bound for the progress bar)
+    events: int  # events handled so far
+    counts: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+
+
+class SyncEngine:
+    def __init__(self, workspace: Workspace, *, client: MailerLiteClient | None = None,
+                 config: SyncConfig | None = None, chunk_size: int = 1000, lease_seconds: float = 180):
+        self.workspace = workspace
+        self.database = workspace.database
+        self.events = EventStore(self.database)
+        self.contacts = ContactStore(self.database)
+        self.runs = RunStore(self.database)
+        self._client = client
+        self._config = config
+        self.chunk_size = chunk_size
+        self.lease_seconds = lease_seconds
+
+    # --- public ---------------------------------------------------------------------------------------------
+
+    def run(self, *, dry_run: bool = False, limit: int | None = None, trigger: str = "manual",
+            progress: Callable[[RunProgress], None] | None = None) -> SyncRun:
+        """Sync every pending event (or the first ``limit`` contacts'); a dry run sends and changes nothing."""
+        active = self.workspace.active_config()
+        if active.problem and self._config is None:
+            raise SyncError(f"the saved configuration cannot be used: {active.problem}")
+        config = self._config or active.config
+        client = self._client or self.workspace.client(config)
+        lease = AccountLease(self.database, _account_key(self.workspace, config), seconds=self.lease_seconds)
+        try:
+            lease.acquire()
+        except AccountBusy as exc:
+            raise SyncError(str(exc)) from None
+        try:
+            self._close_interrupted_runs()
+            pending = self.events.counts().get(PENDING, 0)
+            run = self.runs.start(trigger=trigger, dry_run=dry_run, contact_limit=limit, holder=lease.holder,
+                                  config_version_id=None if self._config else active.version_id)
+            return _Run(self, run, config, client, lease, dry_run, progress, pending).execute(limit)
+        finally:
+            lease.release()
+
+    def retry(self, *, item_ids: Sequence[int] | None = None, progress: Callable[[RunProgress], None] | None = None
+              ) -> SyncRun:
+        """Put the events of failed items back in the queue (the given items, dead or invalid ones included; or
+        every failed one) and sync them."""
+        if item_ids is None:
+            requeued = self.events.requeue(statuses=(FAILED,))
+        else:
+            items = self.runs.items(ids=list(item_ids), limit=len(item_ids))
+            missing = sorted(set(item_ids) - {item.id for item in items})
+            if missing:
+                raise SyncError(f"no sync item with id {', '.join(map(str, missing))}")
+            event_ids = [event_id for item in items for event_id in item.event_ids]
+            requeued = self.events.requeue(statuses=(FAILED, DEAD, INVALID), event_ids=event_ids)
+        if not requeued:
+            raise SyncError("nothing to retry: the items' events are not failed (they may have been retried "
+                            "and synced already)")
+        return self.run(trigger="retry", progress=progress)
+
+    # --- helpers for _Run -----------------------------------------------------------------------------------
+
+    def _close_interrupted_runs(self) -> None:
+        """Runs left "running" by a process that is gone (killed, crashed) are marked interrupted."""
+        with self.database.session() as session:
+            held = select(AccountLock.holder)
+            session.exec(sa.update(SyncRun).where(SyncRun.status == "running")
+                         .where(SyncRun.holder.not_in(held))
+                         .values(status="interrupted", error="the process stopped before the run finished; "
+                                                             "the next run picked up its events"))
+
+
+def _account_key(workspace: Workspace, config: SyncConfig) -> str:
+    """Which account a lease is for, without the key in it."""
+    if workspace.uses_sandbox(config):
+        return "sandbox"
+    digest = hashlib.sha256(f"{config.connection.base_url}\n{workspace.api_key()}".encode()).hexdigest()
+    return f"mailerlite:{digest[:16]}"
+
+
+class _Run:
+    """One run's work (kept apart so that SyncEngine holds no per-run state)."""
+
+    def __init__(self, engine: SyncEngine, run: SyncRun, config: SyncConfig, client: MailerLiteClient,
+                 lease: AccountLease, dry_run: bool, progress: Callable[[RunProgress], None] | None,
+                 pending: int):
+        self.engine, self.run, self.config, self.client, self.lease = engine, run, config, client, lease
+        self.dry_run = dry_run
+        self.on_progress = progress
+        self.planner = Planner(config)
+        self.sender = Sender(client)
+        self.progress = RunProgress(run.id, 0, pending, 0)  # type: ignore[arg-type]
+        self.dry_states: dict[str, ContactState] = {}  # a dry run remembers its own plans, not the database
+        self.preparation = Preparation({})
+
+    def execute(self, limit: int | None) -> SyncRun:
+        started = time.monotonic()
+        status, error = "finished", ""
+        try:
+            for number, rows in enumerate(self._chunks(limit)):
+                if number == 0:  # only when there is something to sync: an idle run sends no request at all
+                    self.preparation = self._prepare()
+                self._process(rows)
+                self.lease.renew()
+        except STOPPING_ERRORS as exc:
+            status, error = "failed", f"{exc} Nothing was lost: the events wait for the next run."
+        except MailerLiteError as exc:
+            status, error = "failed", f"{exc} The events not recorded yet wait for the next run."
+        except AccountBusy as exc:
+            status, error = "failed", str(exc)
+        except BaseException as exc:  # an unexpected error: record it in plain words, then let it surface
+            self.engine.runs.finish(self.run.id, status="failed", error=f"unexpected error: {exc!r}",  # type: ignore
+                                    duration_seconds=time.monotonic() - started)
+            raise
+        notes = self.preparation.warnings[:]
+        groups, fields = self.preparation.created_groups, self.preparation.created_fields
+        if groups or fields:
+            made = ([f"{', '.join(groups)} (groups)"] if groups else []) + (
+                [f"{', '.join(fields)} (fields)"] if fields else [])
+            notes.insert(0, "created in MailerLite: " + "; ".join(made))
+        return self.engine.runs.finish(self.run.id, status=status, error=error, notes="; ".join(notes),  # type: ignore
+                                       duration_seconds=time.monotonic() - started)
+
+    def _prepare(self) -> Preparation:
+        if not self.dry_run:
+            return prepare_account(self.client, self.config)
+        try:
+            return prepare_account(self.client, self.config, create=False)
+        except STOPPING_ERRORS:
+            raise
+        except MailerLiteError:
+            return Preparation({})  # a dry run can show group names instead of ids
+
+    def _chunks(self, limit: int | None) -> Iterator[list[ReceivedEvent]]:
+        events = self.engine.events
+        if limit is None:
+            after = 0
+            while rows := events.pending_rows(after_id=after, limit=self.engine.chunk_size):
+                yield rows
+                after = rows[-1].id  # type: ignore[assignment]
+            return
+        emails: dict[str | None, None] = {}  # the first ``limit`` contacts, in arrival order
+        after = 0
+        while len(emails) < limit and (page := events.pending_emails(after_id=after, limit=5000)):
+            for _, email in page:
+                emails.setdefault(email)
+                if len(emails) == limit:
+                    break
+            after = page[-1][0]
+        rows = events.pending_for(emails)
+        for start in range(0, len(rows), self.engine.chunk_size):
+            yield rows[start:start + self.engine.chunk_size]
+
+    # --- one chunk ------------------------------------------------------------------------------------------
+
+    def _process(self, rows: list[ReceivedEvent]) -> None:
+        by_event_id: dict[str, list[ReceivedEvent]] = {}
+        items = []
+        for row in rows:
+            by_event_id.setdefault(row.event_id, []).append(row)
+            items.append(_normalize(row))
+        emails = {item.email for item in items if isinstance(item, NormalizedEvent) and item.email}
+        states = self._states(emails)
+        plans: list[ContactPlan] = []
+        skipped: list[SkippedEvent] = []
+        for result in self.planner.iter_plan(items, states, group_ids=self.preparation.group_ids):
+            (plans if isinstance(result, ContactPlan) else skipped).append(result)
+        self._record_skipped(skipped, by_event_id)
+        self.progress.events += len(rows)
+        if self.dry_run:
+            self._record_dry(plans, by_event_id)
+            return
+        quiet = [plan for plan in plans if not plan.operations]
+        if quiet:
+            self._commit([_quiet_result(plan) for plan in quiet], by_event_id, states)
+        sent_before = self.sender.requests_sent
+        for results in self.sender.send([plan for plan in plans if plan.operations]):
+            requests = self.sender.requests_sent - sent_before
+            sent_before = self.sender.requests_sent
+            self._commit(results, by_event_id, states, requests=requests)
+            self.lease.renew()
+
+    def _states(self, emails: set[str]) -> dict[str, ContactState]:
+        states = {}
+        for email, row in self.engine.contacts.states(emails).items():
+            state = ContactState.from_dict(row.state) if row.state else ContactState(email)
+            state.subscriber_id, state.status = row.subscriber_id, row.status
+            states[email] = state
+        if self.dry_run:
+            states.update({email: state for email, state in self.dry_states.items() if email in emails})
+        return states
+
+    def _record_skipped(self, skipped: list[SkippedEvent], by_event_id: dict[str, list[ReceivedEvent]]) -> None:
+        if not skipped:
+            return
+        counts: dict[str, int] = {}
+        items: list[dict] = []
+        statuses: dict[tuple[str, str, bool], list[int]] = {}
+        for entry in skipped:
+            rows = by_event_id.get(entry.event_id or "", [])
+            if entry.status == "invalid":
+                items.append({"email": entry.email or "(no valid email)", "outcome": "invalid",
+                              "reason": entry.reason, "event_type": entry.event_type,
+                              "event_ids": [row.id for row in rows], "dry_run": self.dry_run})
+            else:
+                counts[entry.status] = counts.get(entry.status, 0) + 1
+            status = {"ignored": IGNORED, "invalid": INVALID, "rejected": REJECTED}.get(entry.status, IGNORED)
+            statuses.setdefault((status, entry.reason, False), []).extend(row.id for row in rows)  # type: ignore
+        with self.engine.database.session() as session:
+            if not self.dry_run:
+                self.engine.events.set_statuses(session, statuses, run_id=self.run.id)
+            self.engine.runs.record(session, self.run.id, items, extra_counts=counts)  # type: ignore[arg-type]
+        for name, number in counts.items():
+            self.progress.counts[name] = self.progress.counts.get(name, 0) + number
+        if items:
+            self.progress.counts["invalid"] = self.progress.counts.get("invalid", 0) + len(items)
+
+    def _record_dry(self, plans: list[ContactPlan], by_event_id: dict[str, list[ReceivedEvent]]) -> None:
+        results = [ContactResult(plan, _PLAN_OUTCOMES[plan.outcome], plan.reason,
+                                 [operation.as_request() for operation in plan.operations]) for plan in plans]
+        for plan in plans:
+            self.dry_states[plan.email] = plan.new_state
+        self._commit(results, by_event_id, {})
+
+    def _commit(self, results: list[ContactResult], by_event_id: dict[str, list[ReceivedEvent]],
+                states: dict[str, ContactState], *, requests: int = 0) -> None:
+        """Record a batch of contacts in one transaction: items, group changes, states, events, run counters."""
+        items: list[dict] = []
+        groups: dict[int, list[tuple[str, str]]] = {}
+        contacts: list[dict] = []
+        statuses: dict[tuple[str, str, bool], list[int]] = {}
+        for result in results:
+            plan = result.plan
+            rows = [row for event_id in plan.event_ids for row in by_event_id.get(event_id, [])]
+            row_ids = [row.id for row in rows]
+            outcome, reason = result.outcome, result.reason
+            attempts = max((row.attempts for row in rows), default=0) + 1
+            if outcome == "failed" and attempts >= MAX_ATTEMPTS:
+                outcome = DEAD
+                reason = f"{reason} (gave up after {attempts} attempts; retry it from the Monitor page)"
+            if not self.dry_run:
+                contact = self._contact_row(result, outcome, states)
+                if contact is not None:
+                    contacts.append(contact)
+                key = (FAILED, reason, True) if outcome == "failed" else (
+                    (DEAD, reason, True) if outcome == DEAD else (SYNCED, reason, False))
+                statuses.setdefault(key, []).extend(row_ids)  # type: ignore[arg-type]
+            items.append({"email": plan.email, "outcome": outcome, "reason": reason,
+                          "event_type": rows[0].event_type if rows else None, "event_ids": row_ids,
+                          "requests": result.requests, "response_code": result.response_code,
+                          "changes": {key: [before, after] for key, (before, after) in plan.changes.items()},
+                          "attempts": attempts, "dry_run": self.dry_run})
+            if outcome in ("created", "updated"):
+                changes = [(g, "added") for g in plan.groups_added] + [(g, "removed") for g in plan.groups_removed]
+                if changes:
+                    groups[len(items) - 1] = changes
+        with self.engine.database.session() as session:
+            self.engine.contacts.save_many(session, contacts)
+            self.engine.events.set_statuses(session, statuses, run_id=self.run.id)
+            self.engine.runs.record(session, self.run.id, items, groups, requests=requests)  # type: ignore
+        self.progress.contacts += len(items)
+        self.progress.requests += requests
+        for item in items:
+            self.progress.counts[item["outcome"]] = self.progress.counts.get(item["outcome"], 0) + 1
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
+
+    @staticmethod
+    def _contact_row(result: ContactResult, outcome: str, states: dict[str, ContactState]) -> dict | None:
+        """The contact as it stands after this result, or None when nothing about it changed."""
+        plan = result.plan
+        if outcome in ("created", "updated", "unchanged"):
+            state = plan.new_state
+            return {"email": plan.email, "subscriber_id": result.subscriber_id or state.subscriber_id,
+                    "status": result.status or state.status, "state": state.to_dict()}
+        if outcome == "suppressed" and result.requests and result.response_code and result.response_code < 300:
+            state = plan.new_state  # the upsert was applied; MailerLite only kept them unsubscribed
+            return {"email": plan.email, "subscriber_id": result.subscriber_id or state.subscriber_id,
+                    "status": result.status, "state": state.to_dict()}
+        if outcome == "suppressed":  # what MailerLite has is what it had: only the status is new
+            before = states.get(plan.email) or ContactState(plan.email)
+            return {"email": plan.email, "subscriber_id": result.subscriber_id or before.subscriber_id,
+                    "status": result.status or before.status or "unsubscribed", "state": before.to_dict()}
+        return None  # skipped (not in MailerLite), failed or dead: nothing was applied
+
+
+def _quiet_result(plan: ContactPlan) -> ContactResult:
+    """A plan with nothing to send: unchanged, or suppressed before anything was sent."""
+    return ContactResult(plan, _PLAN_OUTCOMES[plan.outcome], plan.reason, subscriber_id=plan.new_state.subscriber_id,
+                         status=plan.new_state.status)
+
+
+def _normalize(row: ReceivedEvent) -> NormalizedEvent | RejectedInput:
+    """A stored event read again (after a configuration change it maps differently, which is why the raw body
+    is kept)."""
+    received_at = row.received_at or datetime.now(timezone.utc)
+    if row.status == REJECTED or row.body is None:
+        return RejectedInput(row.source, row.reason or "the input could not be read", id=row.event_id)
+    if row.source == RECORDS:
+        try:
+            record = json.loads(row.body)
+        except ValueError:
+            return RejectedInput(row.source, "the stored record is not valid JSON", id=row.event_id)
+        item: NormalizedEvent | RejectedInput = record_event(
+            flatten(record), kind=row.kind or "partner", received_at=received_at, position=row.origin or "stored")
+    else:
+        item = normalize_webhook(row.body, row.source, {"webhook-id": row.event_id}, received_at=received_at)
+    item.id = row.event_id  # the id it was stored under, whatever the normalizer would compute today
+    return item

@@ -1,0 +1,191 @@
+"""Sending contact plans to MailerLite in batches, and reading each contact's outcome from the answers.
+
+Up to 50 requests go in one ``POST /batch`` (one unit of the 120 per minute). A contact's requests stay
+together in one batch; requests that need an id MailerLite gives back (a subscriber found by email for an
+"update existing only" trigger) go in a second round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+from urllib.parse import quote
+
+from sync_core.domain.config import SyncConfig
+from sync_core.mailerlite import MailerLiteClient
+from sync_core.mailerlite.errors import AuthError, ConfigurationError, ForbiddenError, MailerLiteError
+from sync_core.mailerlite.models import MAX_BATCH_REQUESTS, BatchItemResult, BatchRequest
+from sync_core.domain.planning import ContactPlan, Operation
+from sync_core.domain.state import SUPPRESSED_STATUSES
+
+SUBSCRIBER_PLACEHOLDER = "{subscriber_id}"
+# MailerLite runs a batch made only of upserts as a bulk import, limited to 5 per minute ("when a batch request
+# consists entirely of POST api/subscribers requests"). One cheap read in the batch keeps it an ordinary batch:
+# 120 per minute, and a code for every upsert.
+_NOT_ONLY_UPSERTS = BatchRequest(method="GET", path="api/subscribers?limit=0")
+#: Errors after which no other request can succeed either: the run stops, nothing is marked failed.
+STOPPING_ERRORS = (AuthError, ForbiddenError, ConfigurationError)
+
+
+@dataclass(slots=True)
+class ContactResult:
+    plan: ContactPlan
+    outcome: str  # created, updated, unchanged, suppressed, skipped, failed
+    reason: str = ""
+    requests: list[dict[str, Any]] = field(default_factory=list)  # as sent, ids resolved
+    response_code: int | None = None
+    retryable: bool = False
+    subscriber_id: str | None = None
+    status: str | None = None
+    created: bool = False  # MailerLite answered 201 to the upsert: the subscriber is new
+
+
+@dataclass(slots=True)
+class Preparation:
+    """The account made ready for a configuration: its groups' ids, what had to be created, what to watch."""
+
+    group_ids: dict[str, str]
+    created_groups: list[str] = field(default_factory=list)
+    created_fields: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def prepare_account(client: MailerLiteClient, config: SyncConfig, *, create: bool = True) -> Preparation:
+    """Find the groups and fields the configuration uses; create the missing ones with the right types."""
+    wanted_groups = config.group_names()
+    existing = {group.name: group.id for group in client.iter_groups()}
+    preparation = Preparation({name: existing[name] for name in wanted_groups if name in existing})
+    for name in wanted_groups:
+        if name not in existing and create:
+            preparation.group_ids[name] = client.create_group(name).id
+            preparation.created_groups.append(name)
+    fields = {item.key: item.type for item in client.iter_fields()}
+    for key, field_type in config.field_types().items():
+        if key not in fields:
+            if create:
+                client.create_field(key, field_type)
+                preparation.created_fields.append(key)
+        elif fields[key] != field_type:
+            preparation.warnings.append(
+                f"the MailerLite field {key!r} is a {fields[key]} field but the mapping sends a {field_type}; "
+                "values that do not fit are refused by MailerLite")
+    return preparation
+
+
+class Sender:
+    def __init__(self, client: MailerLiteClient, *, batch_size: int = MAX_BATCH_REQUESTS):
+        self.client = client
+        self.batch_size = min(batch_size, MAX_BATCH_REQUESTS) - 1  # room for the one read that keeps it a batch
+        self.requests_sent = 0  # HTTP requests to MailerLite (a batch counts once)
+
+    def send(self, plans: Sequence[ContactPlan]) -> Iterator[list[ContactResult]]:
+        """Send the plans that have operations; yield the results of each batch as soon as it is answered.
+        Raises the ``STOPPING_ERRORS`` (a revoked key...) without marking anyone failed."""
+        pending: list[ContactPlan] = []
+        size = 0
+        for plan in plans:
+            count = len(plan.operations)
+            if pending and size + count > self.batch_size:
+                yield self._send_batch(pending)
+                pending, size = [], 0
+            pending.append(plan)
+            size += count
+        if pending:
+            yield self._send_batch(pending)
+
+    def _send_batch(self, plans: list[ContactPlan]) -> list[ContactResult]:
+        results = [ContactResult(plan, "unchanged", subscriber_id=plan.new_state.subscriber_id,
+                                 status=plan.new_state.status) for plan in plans]
+        first: list[tuple[ContactResult, Operation, BatchRequest]] = []
+        later: list[tuple[ContactResult, Operation]] = []
+        for result in results:
+            for operation in result.plan.operations:
+                if SUBSCRIBER_PLACEHOLDER in operation.path:
+                    later.append((result, operation))
+                else:
+                    first.append((result, operation, _request(operation, None)))
+        self._exchange(first)
+        second = [(result, operation, _request(operation, result.subscriber_id)) for result, operation in later
+                  if result.outcome not in ("failed", "skipped", "suppressed") and result.subscriber_id]
+        for start in range(0, len(second), self.batch_size):
+            self._exchange(second[start:start + self.batch_size])
+        for result in results:
+            if result.outcome == "unchanged" and result.plan.operations:
+                result.outcome = "created" if result.created else "updated"
+                if result.status in SUPPRESSED_STATUSES:  # applied, but MailerLite keeps them unsubscribed
+                    result.outcome = "suppressed"
+                    result.reason = (f"the subscriber is {result.status} in MailerLite, which does not allow "
+                                     "re-adding them by API; their fields were updated, later events are not sent")
+        return results
+
+    def _exchange(self, items: list[tuple[ContactResult, Operation, BatchRequest]]) -> None:
+        if not items:
+            return
+        requests = [request for _, _, request in items]
+        if all(request.is_upsert for request in requests):
+            requests.append(_NOT_ONLY_UPSERTS)
+        try:
+            self.requests_sent += 1
+            answer = self.client.batch(requests)
+        except STOPPING_ERRORS:
+            raise
+        except MailerLiteError as exc:
+            for result, _, request in items:
+                result.requests.append(request.to_json())
+                _fail(result, str(exc), exc.status, retryable=True)
+            return
+        for (result, operation, request), item in zip(items, answer.responses):
+            result.requests.append(request.to_json())
+            _read_answer(result, operation, item)
+
+
+def _request(operation: Operation, subscriber_id: str | None) -> BatchRequest:
+    path = operation.path
+    if subscriber_id:
+        path = path.replace(SUBSCRIBER_PLACEHOLDER, quote(subscriber_id, safe=""))
+    return BatchRequest(method=operation.method, path=path.lstrip("/"), body=operation.body)
+
+
+def _read_answer(result: ContactResult, operation: Operation, item: BatchItemResult) -> None:
+    code = item.code
+    if result.response_code is None or code >= 300:
+        result.response_code = code
+    data = item.body.get("data") if isinstance(item.body, dict) else None
+    if 200 <= code < 300:
+        if operation.kind in ("upsert", "lookup") and isinstance(data, dict):
+            result.subscriber_id = str(data.get("id") or result.subscriber_id or "") or None
+            result.status = data.get("status") or result.status
+            result.created = result.created or (operation.kind == "upsert" and code == 201)
+            if operation.kind == "lookup" and result.status in SUPPRESSED_STATUSES:
+                result.outcome = "suppressed"
+                result.reason = (f"the subscriber is {result.status} in MailerLite, which does not allow "
+                                 "re-adding them by API")
+        return
+    if operation.kind == "unassign" and code == 404:
+        return  # not in the group: the wanted result
+    if operation.kind == "lookup" and code == 404:
+        result.outcome = "skipped"
+        result.reason = ("not in MailerLite: this trigger only updates existing subscribers, so nothing was sent")
+        return
+    error = item.error()
+    message = str(error) if error is not None else f"MailerLite answered {code}"
+    if code == 422 and _is_suppression(item.body):
+        result.outcome = "suppressed"
+        result.status = "unsubscribed"
+        result.reason = ("the subscriber unsubscribed (or bounced, or was marked junk) in MailerLite, which does "
+                         "not allow re-adding them by API; they can only come back through a form or the app")
+        return
+    _fail(result, message, code, retryable=code == 429 or code >= 500)
+
+
+def _is_suppression(body: Any) -> bool:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    text = str(errors or "").lower()
+    return "unsubscribed" in text or "cannot be imported" in text
+
+
+def _fail(result: ContactResult, reason: str, code: int | None, *, retryable: bool) -> None:
+    if result.outcome == "failed":
+        return
+    result.outcome, result.reason, result.retryable = "failed", reason, retryable
+    result.response_code = code if code is not None else result.response_code

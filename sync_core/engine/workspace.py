@@ -1,0 +1,137 @@
+"""One installation of the studio: its database, configuration, secrets and the MailerLite account it talks to.
+
+Pages, the command line and the worker all start here, so that they agree on where things are: the database
+(``DATABASE_URL`` or the SQLite file), the configuration in force (the newest saved version), the API key (the
+environment wins over the stored one) and whether the sandbox account is used (no key, or sandbox switched on).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig, load_config
+from sync_core.domain.events import DODO_PAYMENTS, PARTNERO
+from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
+from sync_core.sandbox import SandboxAccount, sandbox_client
+from storage import ConfigStore, Database, SecretStore, data_dir
+
+API_KEY_SECRET = "mailerlite_api_key"
+API_KEY_ENV = "MAILERLITE_API_KEY"
+#: Per source: the stored secret's name and the environment variable that overrides it (Dodo's SDK reads
+#: DODO_PAYMENTS_WEBHOOK_KEY).
+WEBHOOK_SECRETS = {
+    DODO_PAYMENTS: ("webhook_secret:dodo_payments", "DODO_PAYMENTS_WEBHOOK_KEY"),
+    PARTNERO: ("webhook_secret:partnero", "PARTNERO_WEBHOOK_SECRET"),
+}
+
+_sandboxes: dict[Path, SandboxAccount] = {}
+_sandboxes_lock = threading.Lock()
+
+
+@dataclass(slots=True)
+class ActiveConfig:
+    config: SyncConfig
+    version_id: int | None  # None: nothing saved yet, the empty default is in force
+    problem: str | None = None  # the newest saved version could not be read (shown, not raised)
+
+
+class Workspace:
+    def __init__(self, database: Database | None = None, *, directory: Path | None = None):
+        self.directory = directory or data_dir()
+        self.database = database or Database()
+        self.configs = ConfigStore(self.database)
+        self.secrets = SecretStore(self.database)
+
+    def __repr__(self) -> str:
+        return f"Workspace({self.database!r})"
+
+    # --- configuration --------------------------------------------------------------------------------------
+
+    def active_config(self) -> ActiveConfig:
+        """The configuration in force: the newest saved version, or an empty one when none is saved yet."""
+        latest = self.configs.latest()
+        if latest is None:
+            return ActiveConfig(SyncConfig(), None)
+        try:
+            return ActiveConfig(load_config(latest.document), latest.id)
+        except ConfigError as exc:
+            return ActiveConfig(SyncConfig(), latest.id, problem=str(exc))
+
+    def config(self) -> SyncConfig:
+        return self.active_config().config
+
+    def save_config(self, config: SyncConfig, *, author: str = "", comment: str = "") -> int:
+        """Save a new version (the old ones are kept) and return its number."""
+        version = self.configs.save(config.model_dump(mode="json"), author=author, comment=comment)
+        return int(version.id)  # type: ignore[arg-type]
+
+    # --- secrets --------------------------------------------------------------------------------------------
+
+    def api_key(self) -> str | None:
+        return os.environ.get(API_KEY_ENV) or self.secrets.get(API_KEY_SECRET)
+
+    def api_key_source(self) -> str | None:
+        """Where the key comes from: "environment", "stored", or None."""
+        if os.environ.get(API_KEY_ENV):
+            return "environment"
+        return "stored" if self.secrets.hint(API_KEY_SECRET) else None
+
+    def api_key_hint(self) -> str | None:
+        key = os.environ.get(API_KEY_ENV)
+        if key:
+            return "••••" + key[-4:]
+        return self.secrets.hint(API_KEY_SECRET)
+
+    def set_api_key(self, key: str) -> None:
+        self.secrets.set(API_KEY_SECRET, key.strip())
+
+    def clear_api_key(self) -> None:
+        self.secrets.delete(API_KEY_SECRET)
+
+    def webhook_secret(self, source: str) -> str | None:
+        name, variable = WEBHOOK_SECRETS[source]
+        return os.environ.get(variable) or self.secrets.get(name)
+
+    def webhook_secret_hint(self, source: str) -> str | None:
+        name, variable = WEBHOOK_SECRETS[source]
+        if os.environ.get(variable):
+            return "••••" + os.environ[variable][-4:] + " (from the environment)"
+        return self.secrets.hint(name)
+
+    def set_webhook_secret(self, source: str, secret: str) -> None:
+        self.secrets.set(WEBHOOK_SECRETS[source][0], secret.strip())
+
+    # --- the MailerLite account -----------------------------------------------------------------------------
+
+    def uses_sandbox(self, config: SyncConfig | ConnectionSettings | None = None) -> bool:
+        """The sandbox is used when it is switched on, or when no API key is set at all. ``config`` may be the
+        connection settings alone (e.g. ones being edited, not saved yet)."""
+        connection = _connection(config or self.config())
+        return connection.sandbox or not self.api_key()
+
+    def sandbox(self) -> SandboxAccount:
+        """This installation's sandbox account, kept in a file so that it survives restarts (one per process)."""
+        path = (self.directory / "sandbox.json").resolve()
+        with _sandboxes_lock:
+            account = _sandboxes.get(path)
+            if account is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                account = _sandboxes[path] = SandboxAccount(state_file=path)
+            return account
+
+    def client(self, config: SyncConfig | ConnectionSettings | None = None, **settings: object
+               ) -> MailerLiteClient:
+        """A client for the account in use: the sandbox, or MailerLite with the key and base URL. ``settings``
+        override MailerLiteSettings fields (a page uses short timeouts, for a person waiting)."""
+        connection = _connection(config or self.config())
+        if self.uses_sandbox(connection):
+            return sandbox_client(self.sandbox(), **settings)
+        base_url = None if os.environ.get("MAILERLITE_BASE_URL") else connection.base_url
+        return MailerLiteClient(MailerLiteSettings.from_env(api_key=self.api_key(), base_url=base_url, **settings))
+
+
+def _connection(config: SyncConfig | ConnectionSettings) -> ConnectionSettings:
+    return config if isinstance(config, ConnectionSettings) else config.connection

@@ -1,0 +1,198 @@
+"""What to do with one webhook request, without any web framework: verify, read, decide, say what to store.
+
+The order matters:
+1. the body size (over ``MAX_BODY_BYTES``: 413, nothing stored: an unread body cannot be verified);
+2. the signature, on the raw bytes (bad, missing, expired: 401, nothing stored);
+3. only then the JSON (malformed after a good signature: 400, recorded as rejected with the reason);
+4. a type the configuration does not know and does not name is accepted and recorded as ignored;
+5. anything else is stored as pending for the worker.
+A verified event is answered 2xx only after it is committed (the route waits for the writer). A duplicate — the
+same ``webhook-id`` from Dodo Payments, the same body from Partnero — is answered 2xx and stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Generic, Mapping, TypeVar
+
+from sync_core.domain.config import SyncConfig
+from sync_core.domain.evaluation import Evaluator
+from sync_core.domain.events import DODO_PAYMENTS, MAX_BODY_BYTES, PARTNERO, SOURCE_LABELS, RejectedInput
+from sync_core.domain.sources import normalize_dodo, normalize_partnero
+from sync_core.domain.sources.body import body_id
+from sync_core.live.verify import SecretError, SignatureError, verifier
+from sync_core.engine.workspace import WEBHOOK_SECRETS, Workspace
+from storage.events import IGNORED, PENDING, REJECTED, NewEvent
+from storage.secrets import SecretKeyError
+
+#: URL path of each source's endpoint.
+WEBHOOK_PATHS = {DODO_PAYMENTS: "/webhooks/dodo-payments", PARTNERO: "/webhooks/partnero"}
+ORIGIN = "webhook"
+MAX_EVENT_ID = 200  # the column's width
+_NORMALIZERS = {DODO_PAYMENTS: normalize_dodo, PARTNERO: normalize_partnero}
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Decision:
+    """The answer to send, and the event to commit before sending it (``None``: store nothing)."""
+
+    status: int
+    body: dict[str, Any]
+    event: NewEvent | None = None
+
+
+def error(status: int, message: str) -> Decision:
+    return Decision(status, {"error": message})
+
+
+def too_large(size: int | None = None) -> Decision:
+    limit = MAX_BODY_BYTES // 1024 // 1024
+    said = f" ({size / 1024 / 1024:.1f} MB)" if size else ""
+    return error(413, f"the body is larger than {limit} MB{said}; webhook events are a few kB")
+
+
+@dataclass(slots=True)
+class _Entry(Generic[T]):
+    value: T | None = None
+    problem: str | None = None
+    loaded_at: float = float("-inf")
+
+
+class Cached(Generic[T]):
+    """A value read from the database now and then: at most every ``ttl`` seconds, by whoever finds it stale.
+    ``get`` never touches the database, so the web server's event loop can call it; ``load`` does."""
+
+    def __init__(self, loader: Callable[[str], T], ttl: float):
+        self._loader = loader
+        self.ttl = ttl
+        self._entries: dict[str, _Entry[T]] = {}
+        self._lock = threading.Lock()
+
+    def fresh(self, key: str) -> bool:
+        entry = self._entries.get(key)
+        return entry is not None and time.monotonic() - entry.loaded_at < self.ttl
+
+    def get(self, key: str) -> tuple[T | None, str | None]:
+        entry = self._entries.get(key) or _Entry()
+        return entry.value, entry.problem
+
+    def load(self, key: str) -> tuple[T | None, str | None]:
+        try:
+            entry = _Entry(self._loader(key), None, time.monotonic())
+        except _Problem as exc:
+            entry = _Entry(None, str(exc), time.monotonic())
+        with self._lock:
+            self._entries[key] = entry
+        return entry.value, entry.problem
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class _Problem(Exception):
+    """A reason, safe to show, why a cached value is missing."""
+
+
+class Receiver:
+    """Decisions for one workspace. Secrets and the configuration are cached for ``ttl`` seconds, so that a
+    secret rotated on the Connection page (by this or another process) is used within that time."""
+
+    def __init__(self, workspace: Workspace, *, ttl: float = 1.0):
+        self.workspace = workspace
+        self.verifiers: Cached = Cached(self._load_verifier, ttl)
+        self.evaluators: Cached = Cached(self._load_evaluator, ttl)
+
+    # --- cached reads (blocking: call from a thread when not fresh) --------------------------------------------
+
+    def _load_verifier(self, source: str):  # noqa: ANN202
+        label = SOURCE_LABELS[source]
+        try:
+            secret = self.workspace.webhook_secret(source)
+        except SecretKeyError:
+            raise _Problem(f"the stored {label} signing secret cannot be read with this installation's "
+                           "encryption key; set it again on the Connection page") from None
+        if not secret or not secret.strip():
+            variable = WEBHOOK_SECRETS[source][1]
+            raise _Problem(f"no {label} signing secret is set, so events cannot be verified; set it on the "
+                           f"Connection page or in {variable}")
+        try:
+            return verifier(source, secret)
+        except SecretError as exc:
+            raise _Problem(str(exc)) from None
+
+    def _load_evaluator(self, _: str) -> Evaluator:
+        active = self.workspace.active_config()
+        return Evaluator(active.config if not active.problem else SyncConfig())
+
+    def refresh(self, source: str) -> None:
+        """Read what ``decide`` needs for ``source`` from the database, if it is stale (blocking)."""
+        if not self.verifiers.fresh(source):
+            self.verifiers.load(source)
+        if not self.evaluators.fresh("config"):
+            self.evaluators.load("config")
+
+    def fresh(self, source: str) -> bool:
+        return self.verifiers.fresh(source) and self.evaluators.fresh("config")
+
+    # --- the decision (no blocking I/O) -------------------------------------------------------------------------
+
+    def decide(self, source: str, body: bytes, headers: Mapping[str, str], *,
+               now: datetime | None = None) -> Decision:
+        if len(body) > MAX_BODY_BYTES:
+            return too_large(len(body))
+        check, problem = self.verifiers.get(source)
+        if check is None:
+            return error(503, problem or "the signing secret has not been read yet; try again")
+        try:
+            check.verify(body, headers)
+        except SignatureError as exc:
+            return error(401, str(exc))
+        now = now or datetime.now(timezone.utc)
+        item = _NORMALIZERS[source](body, headers, received_at=now)
+        if isinstance(item, RejectedInput):
+            event_id = _event_id(source, body, headers)
+            return Decision(400, {"error": item.reason},
+                            NewEvent(source, event_id, body, origin=ORIGIN, status=REJECTED,
+                                     reason=item.reason))
+        item.id = _short_id(item.id)
+        status, reason = PENDING, ""
+        if not item.known_type:  # ignored now, unless the configuration names the type in a trigger
+            evaluator, _ = self.evaluators.get("config")
+            try:
+                evaluation = evaluator.evaluate(item, now) if evaluator is not None else None
+            except Exception:  # noqa: BLE001 - the sync decides later, with the same configuration
+                evaluation = None
+            if evaluation is not None and evaluation.status == "ignored":
+                status, reason = IGNORED, evaluation.reason
+        event = NewEvent(source, item.id, body, item.type, item.email, item.occurred_at, item.kind,
+                         origin=ORIGIN, status=status, reason=reason)
+        answer: dict[str, Any] = {"status": "accepted", "id": item.id}
+        if status == IGNORED:
+            answer.update(recorded_as="ignored", reason=reason)
+        return Decision(200, answer, event)
+
+
+def _short_id(event_id: str) -> str:
+    """An id that fits the column: very long ``webhook-id`` values are replaced by their hash."""
+    if len(event_id) <= MAX_EVENT_ID:
+        return event_id
+    return "webhook-id-sha256:" + hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:40]
+
+
+def _event_id(source: str, body: bytes, headers: Mapping[str, str]) -> str:
+    """The id of a rejected body: Dodo's ``webhook-id`` (so retries of it are stored once), else a body hash."""
+    if source == DODO_PAYMENTS:
+        for name, value in headers.items():
+            if name.lower() == "webhook-id" and value:
+                return _short_id(value)
+    return body_id(body)
+
+
+__all__ = ["Cached", "Decision", "ORIGIN", "Receiver", "WEBHOOK_PATHS", "error", "too_large"]
