@@ -13,7 +13,7 @@ import json
 import random
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,7 +24,6 @@ from sync_core.domain.presets import preset_document  # noqa: E402
 from sync_core.domain.sources import normalize_dodo, normalize_partnero  # noqa: E402
 from sync_core.domain.state import ContactState  # noqa: E402
 from sync_core.engine.samples import DODO_EXAMPLES_FILE  # noqa: E402
-
 
 
 def combined_config() -> SyncConfig:
@@ -41,9 +40,15 @@ def make_bodies(count: int, seed: int = 7) -> list[tuple[str, bytes]]:
     a few unknown types and invalid emails, over 20,000 contacts."""
     examples = {t: e["example"] for t, e in json.loads(DODO_EXAMPLES_FILE.read_text()).items()}
     rnd = random.Random(seed)
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
-    dodo_types = ["payment.succeeded"] * 5 + ["subscription.active", "subscription.renewed", "subscription.cancelled",
-                                               "subscription.on_hold", "refund.succeeded", "dispute.opened"]
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    dodo_types = ["payment.succeeded"] * 5 + [
+        "subscription.active",
+        "subscription.renewed",
+        "subscription.cancelled",
+        "subscription.on_hold",
+        "refund.succeeded",
+        "dispute.opened",
+    ]
     bodies = []
     for n in range(count):
         contact = rnd.randrange(20_000)
@@ -62,16 +67,35 @@ def make_bodies(count: int, seed: int = 7) -> list[tuple[str, bytes]]:
                 event["type"] = "payment.teleported"
             bodies.append(("dodo", json.dumps(event).encode()))
         elif roll < 0.85:
-            event = {"event": rnd.choice(["partner.created", "partner.updated", "partner.archived"]),
-                     "url": "https://example.com/hook", "webhook_key": "wh_abc123", "created_at": at,
-                     "data": {"id": f"partner_{contact}", "key": f"p{contact}", "email": email,
-                              "name": "Pat", "surname": f"N{contact}", "status": rnd.choice(["active", "pending"]),
-                              "total_sales": rnd.randrange(100), "total_earned": f"{rnd.randrange(10**5)/100:.2f}"}}
+            event = {
+                "event": rnd.choice(["partner.created", "partner.updated", "partner.archived"]),
+                "url": "https://example.com/hook",
+                "webhook_key": "wh_abc123",
+                "created_at": at,
+                "data": {
+                    "id": f"partner_{contact}",
+                    "key": f"p{contact}",
+                    "email": email,
+                    "name": "Pat",
+                    "surname": f"N{contact}",
+                    "status": rnd.choice(["active", "pending"]),
+                    "total_sales": rnd.randrange(100),
+                    "total_earned": f"{rnd.randrange(10**5) / 100:.2f}",
+                },
+            }
             bodies.append(("partnero", json.dumps(event).encode()))
         else:
-            event = {"event": "customer.created", "created_at": at,
-                     "data": {"key": f"cust_{contact}", "partner": f"p{rnd.randrange(20_000)}", "email": email,
-                              "name": "Cus", "surname": f"T{contact}"}}
+            event = {
+                "event": "customer.created",
+                "created_at": at,
+                "data": {
+                    "key": f"cust_{contact}",
+                    "partner": f"p{rnd.randrange(20_000)}",
+                    "email": email,
+                    "name": "Cus",
+                    "surname": f"T{contact}",
+                },
+            }
             bodies.append(("partnero", json.dumps(event).encode()))
     return bodies
 
@@ -82,10 +106,12 @@ def run(bodies: list[tuple[str, bytes]], batch: int) -> tuple[float, dict[str, i
     states: dict[str, ContactState] = {}
     counts: dict[str, int] = {}
     operations = 0
-    received_at = datetime.now(timezone.utc)
+    received_at = datetime.now(UTC)
     started = time.perf_counter()
     for offset in range(0, len(bodies), batch):
-        events = (normalizers[source](body, received_at=received_at) for source, body in bodies[offset:offset + batch])
+        events = (
+            normalizers[source](body, received_at=received_at) for source, body in bodies[offset : offset + batch]
+        )
         # streamed both ways, as the engine does: each body goes once evaluated, each plan once recorded
         for result in planner.iter_plan(events, states, now=received_at):
             if isinstance(result, ContactPlan):

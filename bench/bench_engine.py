@@ -26,13 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sync_core.engine.run import SyncEngine  # noqa: E402
-from sync_core.engine.file_import import import_file  # noqa: E402
-from sync_core.domain.presets import load_preset  # noqa: E402
-from sync_core.sandbox import SandboxAccount, sandbox_client  # noqa: E402
-from sync_core.engine.workspace import Workspace  # noqa: E402
 from storage import Database  # noqa: E402
 from storage.events import EventStore  # noqa: E402
+from sync_core.domain.presets import load_preset  # noqa: E402
+from sync_core.engine.file_import import import_file  # noqa: E402
+from sync_core.engine.run import SyncEngine  # noqa: E402
+from sync_core.engine.workspace import Workspace  # noqa: E402
+from sync_core.sandbox import SandboxAccount, sandbox_client  # noqa: E402
 
 
 def write_partners(path: Path, count: int, *, day: int = 1) -> None:
@@ -42,8 +42,17 @@ def write_partners(path: Path, count: int, *, day: int = 1) -> None:
         writer.writerow(["email", "name", "surname", "key", "status", "total_sales", "total_earned"])
         for n in range(count):
             active = (n % 2 == 1) if day == 1 else (n % 2 == 0)
-            writer.writerow([f"partner{n}@example.com", "Pat", f"Number{n}", f"key{n}",
-                             "active" if active else "pending", n % 50 + day, f"{n % 7}.50"])
+            writer.writerow(
+                [
+                    f"partner{n}@example.com",
+                    "Pat",
+                    f"Number{n}",
+                    f"key{n}",
+                    "active" if active else "pending",
+                    n % 50 + day,
+                    f"{n % 7}.50",
+                ]
+            )
 
 
 def measure_import_memory(rows: int) -> None:
@@ -53,26 +62,36 @@ def measure_import_memory(rows: int) -> None:
         write_partners(path, rows)
         size_mb = path.stat().st_size / 1e6
         print(f"import: {rows:,} rows, {size_mb:.0f} MB CSV (written in {time.perf_counter() - started:.0f} s)")
-        code = ("import sys; from storage import Database; from storage.events import EventStore; "
-                "from sync_core.engine.file_import import import_file; "
-                f"db = Database('sqlite:///{directory}/import.db'); "
-                f"s = import_file(EventStore(db), {str(path)!r}); print(s.describe())")
+        code = (
+            "import sys; from storage import Database; from storage.events import EventStore; "
+            "from sync_core.engine.file_import import import_file; "
+            f"db = Database('sqlite:///{directory}/import.db'); "
+            f"s = import_file(EventStore(db), {str(path)!r}); print(s.describe())"
+        )
         started = time.perf_counter()
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                                env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
         elapsed = time.perf_counter() - started
         peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
         if result.returncode:
             raise SystemExit(result.stderr)
         print(f"  {result.stdout.strip()}")
-        print(f"  peak memory (max RSS of the importing process): {peak_mb:.0f} MB; {elapsed:.0f} s, "
-              f"{rows / elapsed:,.0f} rows/s")
+        print(
+            f"  peak memory (max RSS of the importing process): {peak_mb:.0f} MB; {elapsed:.0f} s, "
+            f"{rows / elapsed:,.0f} rows/s"
+        )
         print(f"  target < 300 MB: {'met' if peak_mb < 300 else 'NOT met'}")
 
 
-def naive_sync(account: SandboxAccount, path: Path, group_ids: dict[str, str], previous: dict[str, bool]
-               ) -> tuple[int, float]:
+def naive_sync(
+    account: SandboxAccount, path: Path, group_ids: dict[str, str], previous: dict[str, bool]
+) -> tuple[int, float]:
     """What a per-event script does: one upsert per row (groups in the body), one DELETE per group left."""
     client = sandbox_client(account)
     requests = 0
@@ -81,9 +100,17 @@ def naive_sync(account: SandboxAccount, path: Path, group_ids: dict[str, str], p
         for row in csv.DictReader(handle):
             active = row["status"] == "active"
             groups = [group_ids["Partners"]] + ([group_ids["Active Partners"]] if active else [])
-            result = client.upsert_subscriber(row["email"], fields={
-                "name": f"{row['name']} {row['surname']}", "partner_key": row["key"], "status": row["status"],
-                "total_sales": row["total_sales"], "total_earned": row["total_earned"]}, groups=groups)
+            result = client.upsert_subscriber(
+                row["email"],
+                fields={
+                    "name": f"{row['name']} {row['surname']}",
+                    "partner_key": row["key"],
+                    "status": row["status"],
+                    "total_sales": row["total_sales"],
+                    "total_earned": row["total_earned"],
+                },
+                groups=groups,
+            )
             requests += 1
             if previous.get(row["email"]) and not active:
                 client.unassign_from_group(result.subscriber.id, group_ids["Active Partners"])
@@ -113,23 +140,35 @@ def compare_requests(contacts: int) -> None:
         naive_account = SandboxAccount(limit=120, window_seconds=1)
         naive_client = sandbox_client(naive_account)
         group_ids = {name: naive_client.create_group(name).id for name in ("Partners", "Active Partners")}
-        for key, kind in (("partner_key", "text"), ("status", "text"), ("total_sales", "number"),
-                          ("total_earned", "number")):
+        for key, kind in (
+            ("partner_key", "text"),
+            ("status", "text"),
+            ("total_sales", "number"),
+            ("total_earned", "number"),
+        ):
             naive_client.create_field(key, kind)
         previous: dict[str, bool] = {}
-        naive = [(label, *naive_sync(naive_account, path, group_ids, previous))
-                 for label, path in (("new", day1), ("changed", day2))]
+        naive = [
+            (label, *naive_sync(naive_account, path, group_ids, previous))
+            for label, path in (("new", day1), ("changed", day2))
+        ]
 
         print(f"sync: {contacts:,} contacts, sandbox limit 120 requests per 1 s window (MailerLite: per 60 s)")
         for (label, requests, seconds, run), (_, naive_requests, naive_seconds) in zip(ours, naive):
-            print(f"  {label:8} ours: {requests:>6,} requests, {seconds:6.1f} s  (created {run.created:,}, updated "
-                  f"{run.updated:,}, unchanged {run.unchanged:,}, failed {run.failed + run.dead:,})")
+            print(
+                f"  {label:8} ours: {requests:>6,} requests, {seconds:6.1f} s  (created {run.created:,}, updated "
+                f"{run.updated:,}, unchanged {run.unchanged:,}, failed {run.failed + run.dead:,})"
+            )
             print(f"  {'':8} naive: {naive_requests:>5,} requests, {naive_seconds:6.1f} s")
-            print(f"  {'':8} ratio: 1/{naive_requests / max(requests, 1):.0f} of the naive requests; at MailerLite's "
-                  f"120 per minute: {requests / 2 / 60:.1f} min vs {naive_requests / 2 / 60:.0f} min")
+            print(
+                f"  {'':8} ratio: 1/{naive_requests / max(requests, 1):.0f} of the naive requests; at MailerLite's "
+                f"120 per minute: {requests / 2 / 60:.1f} min vs {naive_requests / 2 / 60:.0f} min"
+            )
         total, naive_total = sum(o[1] for o in ours), sum(n[1] for n in naive)
-        print(f"  total: {total:,} vs {naive_total:,} requests = 1/{naive_total / max(total, 1):.0f}; "
-              f"target at most 1/20: {'met' if total * 20 <= naive_total else 'NOT met'}")
+        print(
+            f"  total: {total:,} vs {naive_total:,} requests = 1/{naive_total / max(total, 1):.0f}; "
+            f"target at most 1/20: {'met' if total * 20 <= naive_total else 'NOT met'}"
+        )
 
 
 def main() -> None:

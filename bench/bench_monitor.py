@@ -14,7 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,21 +33,37 @@ GROUPS = [f"Group {n}" for n in range(8)]
 def fill(url: str, items: int) -> None:
     database = Database(url)
     rnd = random.Random(1)
-    start = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 9, 1, tzinfo=UTC)
     outcome_counts: dict[tuple, int] = {}
     group_counts: dict[tuple, int] = {}
     with database.engine.begin() as connection:
         runs = max(1, items // 10_000)
-        connection.execute(sa.insert(SyncRun), [{"trigger": "bench", "status": "finished", "started_at": start,
-                                                 "created": items // runs} for _ in range(runs)])
+        connection.execute(
+            sa.insert(SyncRun),
+            [
+                {"trigger": "bench", "status": "finished", "started_at": start, "created": items // runs}
+                for _ in range(runs)
+            ],
+        )
         batch, groups = [], []
         for n in range(1, items + 1):
             when = start + timedelta(seconds=n * 5_184_000 // items)
             outcome, event_type = rnd.choice(OUTCOMES), rnd.choice(TYPES)
-            batch.append({"run_id": 1 + n * runs // (items + 1), "created_at": when, "email": f"c{n}@example.com",
-                          "outcome": outcome, "reason": "MailerLite answered 500" if outcome == "failed" else "",
-                          "event_type": event_type, "event_ids": [n], "requests": [], "changes": {},
-                          "attempts": 1, "dry_run": False})
+            batch.append(
+                {
+                    "run_id": 1 + n * runs // (items + 1),
+                    "created_at": when,
+                    "email": f"c{n}@example.com",
+                    "outcome": outcome,
+                    "reason": "MailerLite answered 500" if outcome == "failed" else "",
+                    "event_type": event_type,
+                    "event_ids": [n],
+                    "requests": [],
+                    "changes": {},
+                    "attempts": 1,
+                    "dry_run": False,
+                }
+            )
             key = (when.date(), outcome, event_type)
             outcome_counts[key] = outcome_counts.get(key, 0) + 1
             if outcome in ("created", "updated"):
@@ -62,10 +78,14 @@ def fill(url: str, items: int) -> None:
             connection.execute(sa.insert(SyncItem), batch)
         if groups:
             connection.execute(sa.insert(SyncItemGroup), groups)
-        connection.execute(sa.insert(DailyOutcome), [{"day": d, "outcome": o, "event_type": t, "count": c}
-                                                     for (d, o, t), c in outcome_counts.items()])
-        connection.execute(sa.insert(DailyGroup), [{"day": d, "group": g, "action": a, "count": c}
-                                                   for (d, g, a), c in group_counts.items()])
+        connection.execute(
+            sa.insert(DailyOutcome),
+            [{"day": d, "outcome": o, "event_type": t, "count": c} for (d, o, t), c in outcome_counts.items()],
+        )
+        connection.execute(
+            sa.insert(DailyGroup),
+            [{"day": d, "group": g, "action": a, "count": c} for (d, g, a), c in group_counts.items()],
+        )
     database.dispose()
 
 
@@ -106,11 +126,15 @@ def main() -> None:
             print(f"{count:>9,} items written in {time.perf_counter() - started:.0f} s")
             results[count] = render_times(directory, args.renders)
     for count, times in results.items():
-        print(f"Monitor render with {count:>9,} items: median {statistics.median(times) * 1000:.0f} ms "
-              f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, {len(times)} renders)")
+        print(
+            f"Monitor render with {count:>9,} items: median {statistics.median(times) * 1000:.0f} ms "
+            f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, {len(times)} renders)"
+        )
     small, large = (statistics.median(results[n]) for n in (args.small, args.large))
-    print(f"ratio {args.large:,} / {args.small:,}: {large / small:.2f} (target at most 2: "
-          f"{'met' if large / small <= 2 else 'NOT met'})")
+    print(
+        f"ratio {args.large:,} / {args.small:,}: {large / small:.2f} (target at most 2: "
+        f"{'met' if large / small <= 2 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

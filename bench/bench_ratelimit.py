@@ -59,10 +59,14 @@ def main() -> int:
     throughput_share = args.upserts / wall * args.window / args.limit
     print(f"upserts: {args.upserts} ({created} created) with {args.threads} threads against {server.base_url}")
     print(f"limit: {args.limit} requests per {args.window:g} s window; wall time {wall:.2f} s")
-    print(f"windows: {len(windows)}; requests per full window: mean {statistics.mean(full):.1f}, "
-          f"min {min(full)}, max {max(full)}")
-    print(f"share of the limit per window: mean {statistics.mean(shares):.1%}, min {min(shares):.1%}, "
-          f"max {max(shares):.1%}")
+    print(
+        f"windows: {len(windows)}; requests per full window: mean {statistics.mean(full):.1f}, "
+        f"min {min(full)}, max {max(full)}"
+    )
+    print(
+        f"share of the limit per window: mean {statistics.mean(shares):.1%}, min {min(shares):.1%}, "
+        f"max {max(shares):.1%}"
+    )
     print(f"share of the limit over the whole run (requests per second x window / limit): {throughput_share:.1%}")
     print(f"429 received by the client: {received_429}; refused by the sandbox: {account.stats.rate_limited}")
     target_met = throughput_share >= 0.9 and received_429 == 0

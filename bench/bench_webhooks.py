@@ -33,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,30 +54,54 @@ def free_port() -> int:
 def make_jobs(count: int, offset: int) -> list[tuple[str, bytes, dict[str, str]]]:
     """Signed requests, half Dodo Payments (payment.succeeded), half Partnero (partner.created)."""
     signer = Webhook(DODO_SECRET)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     jobs = []
     for n in range(offset, offset + count):
         if n % 2 == 0:
-            body = json.dumps({
-                "business_id": "bus_bench", "type": "payment.succeeded", "timestamp": now.isoformat(),
-                "data": {"payload_type": "Payment", "payment_id": f"pay_{n}", "total_amount": 400 + n % 20000,
-                         "currency": "USD", "status": "succeeded",
-                         "customer": {"customer_id": f"cus_{n}", "email": f"buyer{n}@example.com",
-                                      "name": f"Buyer {n}"},
-                         "product_cart": [{"product_id": "pdt_bench", "quantity": 1}]}},
-                separators=(",", ":"))
+            body = json.dumps(
+                {
+                    "business_id": "bus_bench",
+                    "type": "payment.succeeded",
+                    "timestamp": now.isoformat(),
+                    "data": {
+                        "payload_type": "Payment",
+                        "payment_id": f"pay_{n}",
+                        "total_amount": 400 + n % 20000,
+                        "currency": "USD",
+                        "status": "succeeded",
+                        "customer": {"customer_id": f"cus_{n}", "email": f"buyer{n}@example.com", "name": f"Buyer {n}"},
+                        "product_cart": [{"product_id": "pdt_bench", "quantity": 1}],
+                    },
+                },
+                separators=(",", ":"),
+            )
             msg_id = f"msg_bench_{n}"
-            headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
-                       "webhook-signature": signer.sign(msg_id, now, body)}
+            headers = {
+                "webhook-id": msg_id,
+                "webhook-timestamp": str(int(now.timestamp())),
+                "webhook-signature": signer.sign(msg_id, now, body),
+            }
             jobs.append(("/webhooks/dodo-payments", body.encode(), headers))
         else:
-            raw = json.dumps({
-                "event": "partner.created", "url": "https://studio.example.com/webhooks/partnero",
-                "webhook_key": "wh_bench", "created_at": now.isoformat(),
-                "data": {"id": f"partner_{n}", "key": f"partner_{n}", "email": f"partner{n}@example.com",
-                         "name": "Pat", "surname": f"Number{n}", "status": "active", "total_sales": n % 40,
-                         "total_earned": f"{n % 9}.50"}},
-                separators=(",", ":")).encode()
+            raw = json.dumps(
+                {
+                    "event": "partner.created",
+                    "url": "https://studio.example.com/webhooks/partnero",
+                    "webhook_key": "wh_bench",
+                    "created_at": now.isoformat(),
+                    "data": {
+                        "id": f"partner_{n}",
+                        "key": f"partner_{n}",
+                        "email": f"partner{n}@example.com",
+                        "name": "Pat",
+                        "surname": f"Number{n}",
+                        "status": "active",
+                        "total_sales": n % 40,
+                        "total_earned": f"{n % 9}.50",
+                    },
+                },
+                separators=(",", ":"),
+            ).encode()
             headers = {"Signature": hmac.new(PARTNERO_SECRET.encode(), raw, hashlib.sha256).hexdigest()}
             jobs.append(("/webhooks/partnero", raw, headers))
     for _, _, headers in jobs:
@@ -85,8 +109,9 @@ def make_jobs(count: int, offset: int) -> list[tuple[str, bytes, dict[str, str]]
     return jobs
 
 
-def fire(port: int, jobs: list[tuple[str, bytes, dict[str, str]]], concurrency: int, *,
-         path_override: str | None = None) -> tuple[float, list[float], dict[int, int]]:
+def fire(
+    port: int, jobs: list[tuple[str, bytes, dict[str, str]]], concurrency: int, *, path_override: str | None = None
+) -> tuple[float, list[float], dict[int, int]]:
     """Send every job with ``concurrency`` keep-alive connections; wall time, latencies (s), status counts."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -132,21 +157,46 @@ def percentile(values: list[float], share: float) -> float:
 def report(name: str, wall: float, latencies: list[float], statuses: dict[int, int]) -> tuple[float, float]:
     rate = len(latencies) / wall
     p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
-    print(f"{name:<26} {rate:>8,.0f}/s   p50 {p50 * 1000:6.1f} ms   p99 {p99 * 1000:6.1f} ms   "
-          f"max {max(latencies) * 1000:6.1f} ms   mean {statistics.fmean(latencies) * 1000:5.1f} ms   "
-          f"answers {dict(sorted(statuses.items()))}")
+    print(
+        f"{name:<26} {rate:>8,.0f}/s   p50 {p50 * 1000:6.1f} ms   p99 {p99 * 1000:6.1f} ms   "
+        f"max {max(latencies) * 1000:6.1f} ms   mean {statistics.fmean(latencies) * 1000:5.1f} ms   "
+        f"answers {dict(sorted(statuses.items()))}"
+    )
     return rate, p99
 
 
 def start_server(kind: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     if kind == "asgi":
-        command = [sys.executable, "-m", "uvicorn", "sync_core.live.asgi:app", "--host", "127.0.0.1",
-                   "--port", str(port), "--no-access-log", "--log-level", "warning"]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "sync_core.live.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
     else:
-        command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.address", "127.0.0.1",
-                   "--server.port", str(port), "--server.headless", "true"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard.py",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+        ]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def wait_ready(process: subprocess.Popen, port: int, log: Path) -> None:
@@ -183,8 +233,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=3000, help="signed events per measurement")
     parser.add_argument("--concurrency", type=int, default=8, help="connections sending at once")
-    parser.add_argument("--server", choices=["auto", "asgi", "dashboard"], default="auto",
-                        help="auto: the dashboard when dashboard.py serves the webhook routes, else asgi")
+    parser.add_argument(
+        "--server",
+        choices=["auto", "asgi", "dashboard"],
+        default="auto",
+        help="auto: the dashboard when dashboard.py serves the webhook routes, else asgi",
+    )
     parser.add_argument("--no-worker", action="store_true", help="leave the sync worker out")
     args = parser.parse_args()
 
@@ -196,11 +250,19 @@ def main() -> int:
     directory = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
     database_file = directory / "studio.db"
     url = f"sqlite:///{database_file}"
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("MAILERLITE_API_KEY", "MAILERLITE_BASE_URL", "DATABASE_URL")}
-    env.update(SYNC_STUDIO_DATA_DIR=str(directory), DATABASE_URL=url, DODO_PAYMENTS_WEBHOOK_KEY=DODO_SECRET,
-               PARTNERO_WEBHOOK_SECRET=PARTNERO_SECRET, SYNC_STUDIO_WORKER="off" if args.no_worker else "on",
-               PYTHONPATH=str(ROOT))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("MAILERLITE_API_KEY", "MAILERLITE_BASE_URL", "DATABASE_URL")
+    }
+    env.update(
+        SYNC_STUDIO_DATA_DIR=str(directory),
+        DATABASE_URL=url,
+        DODO_PAYMENTS_WEBHOOK_KEY=DODO_SECRET,
+        PARTNERO_WEBHOOK_SECRET=PARTNERO_SECRET,
+        SYNC_STUDIO_WORKER="off" if args.no_worker else "on",
+        PYTHONPATH=str(ROOT),
+    )
     os.environ["SYNC_STUDIO_DATA_DIR"] = str(directory)
     save_config(url, directory)
     port = free_port()
@@ -226,15 +288,19 @@ def main() -> int:
         stored = connection.execute("SELECT count(*) FROM received_event WHERE origin = 'webhook'").fetchone()[0]
         synced = connection.execute("SELECT count(*) FROM received_event WHERE status = 'synced'").fetchone()[0]
 
-    print(f"server: {args.server} on 127.0.0.1, SQLite (WAL), worker {'off' if args.no_worker else 'on'}; "
-          f"{args.events:,} requests per measurement, {args.concurrency} connections; Python "
-          f"{sys.version.split()[0]}, {os.cpu_count()} CPU(s)")
+    print(
+        f"server: {args.server} on 127.0.0.1, SQLite (WAL), worker {'off' if args.no_worker else 'on'}; "
+        f"{args.events:,} requests per measurement, {args.concurrency} connections; Python "
+        f"{sys.version.split()[0]}, {os.cpu_count()} CPU(s)"
+    )
     rate, p99 = report("signed webhooks (stored)", *signed)
     report("bare route (200 only)", *baseline)
     accepted = signed[2].get(200, 0)
     expected_stored = len(warmup) + accepted
-    print(f"stored in the database: {stored:,} of {expected_stored:,} accepted (warm-up included); "
-          f"{synced:,} already synced by the worker when the server stopped")
+    print(
+        f"stored in the database: {stored:,} of {expected_stored:,} accepted (warm-up included); "
+        f"{synced:,} already synced by the worker when the server stopped"
+    )
     met = rate >= 300 and p99 < 0.100 and accepted == args.events and stored == expected_stored
     print(f"target (>= 300 events/s, p99 < 100 ms, every accepted event stored): {'met' if met else 'NOT met'}")
     if met:

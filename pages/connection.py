@@ -10,11 +10,11 @@ import streamlit as st
 from pydantic import ValidationError
 
 from pages import ui
-from sync_core.engine.account_checks import create_groups, interactive_client
 from sync_core.domain.config import ConnectionSettings
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, RECORDS, SOURCE_LABELS
-from sync_core.mailerlite import MailerLiteSettings
+from sync_core.engine.account_checks import create_groups, interactive_client
 from sync_core.engine.rule_counts import last_received
+from sync_core.mailerlite import MailerLiteSettings
 
 SOURCE_HELP = {
     DODO_PAYMENTS: "Payments and subscriptions. Every Dodo Payments event is about a customer.",
@@ -24,6 +24,7 @@ SOURCE_HELP = {
 
 
 # --- callbacks (they run before the page is drawn, so they may clear the secret inputs) -----------------------------
+
 
 def _save_api_key(ws) -> None:
     value = (st.session_state.get("cn_api_key") or "").strip()
@@ -61,8 +62,11 @@ def _save_webhook_secret(ws, source: str) -> None:
         ui.flash("error", f"Paste the {label} signing secret into the field first.")
         return
     if source == DODO_PAYMENTS and not value.startswith("whsec_"):
-        ui.flash("error", "A Dodo Payments signing secret starts with whsec_. Copy it from Dodo Payments "
-                          "(Developer → Webhooks → your endpoint → Signing secret).")
+        ui.flash(
+            "error",
+            "A Dodo Payments signing secret starts with whsec_. Copy it from Dodo Payments "
+            "(Developer → Webhooks → your endpoint → Signing secret).",
+        )
         return
     if any(ord(ch) < 33 for ch in value):
         ui.flash("error", "The secret contains spaces or line breaks; copy it again.")
@@ -102,6 +106,7 @@ def _create_group(ws) -> None:
 
 # --- sections ------------------------------------------------------------------------------------------------------
 
+
 def account_section(ws, doc: dict) -> None:
     st.subheader("MailerLite account", divider="gray")
     connection = doc.setdefault("connection", {})
@@ -114,44 +119,70 @@ def account_section(ws, doc: dict) -> None:
 
     ui.seed(ui.key("cn_sandbox"), bool(connection.get("sandbox", True)))
     connection["sandbox"] = st.toggle(
-        "Use the sandbox", key=ui.key("cn_sandbox"),
+        "Use the sandbox",
+        key=ui.key("cn_sandbox"),
         help="The built-in sandbox answers like a MailerLite account, so you can try everything safely. "
-             "Turn it off to sync with your real MailerLite account.")
+        "Turn it off to sync with your real MailerLite account.",
+    )
     left, right = st.columns([3, 2])
     with left:
         if key_source == "environment":
-            st.info(f"The API key comes from the MAILERLITE_API_KEY environment variable ({key_hint}). "
-                    "Change it there.", icon=":material/key:")
+            st.info(
+                f"The API key comes from the MAILERLITE_API_KEY environment variable ({key_hint}). Change it there.",
+                icon=":material/key:",
+            )
         else:
             if key_hint:
                 st.markdown(f"Saved API key: `{key_hint}`")
             else:
                 st.markdown("No API key saved yet.")
             with st.form("cn_key_form", border=False, enter_to_submit=True):
-                st.text_input("MailerLite API key", type="password", key="cn_api_key", autocomplete="off",
-                              placeholder="Paste a new key" if key_hint else "Paste your key",
-                              help="In MailerLite: Integrations → API → Generate new token. It is stored "
-                                   "encrypted and never shown again.")
-                st.form_submit_button("Save key" if not key_hint else "Replace key", icon=":material/key:",
-                                      on_click=_save_api_key, args=(ws,))
+                st.text_input(
+                    "MailerLite API key",
+                    type="password",
+                    key="cn_api_key",
+                    autocomplete="off",
+                    placeholder="Paste a new key" if key_hint else "Paste your key",
+                    help="In MailerLite: Integrations → API → Generate new token. It is stored "
+                    "encrypted and never shown again.",
+                )
+                st.form_submit_button(
+                    "Save key" if not key_hint else "Replace key",
+                    icon=":material/key:",
+                    on_click=_save_api_key,
+                    args=(ws,),
+                )
             if key_hint:
-                st.button("Remove the saved key", key="cn_remove_key", on_click=_remove_api_key, args=(ws,),
-                          type="tertiary", icon=":material/delete:")
+                st.button(
+                    "Remove the saved key",
+                    key="cn_remove_key",
+                    on_click=_remove_api_key,
+                    args=(ws,),
+                    type="tertiary",
+                    icon=":material/delete:",
+                )
     with right:
         if connection["sandbox"]:
-            st.info("The **sandbox** is switched on: nothing reaches MailerLite."
-                    + (" Turn it off and save to use your key." if has_key else ""), icon=":material/science:")
+            st.info(
+                "The **sandbox** is switched on: nothing reaches MailerLite."
+                + (" Turn it off and save to use your key." if has_key else ""),
+                icon=":material/science:",
+            )
         elif not has_key:
-            st.warning("The sandbox is off but no API key is saved, so the sandbox is still used. Save a key.",
-                       icon=":material/key_off:")
+            st.warning(
+                "The sandbox is off but no API key is saved, so the sandbox is still used. Save a key.",
+                icon=":material/key_off:",
+            )
         else:
             st.info("Syncs go to your MailerLite account with the saved key.", icon=":material/mail:")
 
     with st.expander("Advanced: API address", key="cn_advanced"):
         ui.seed(ui.key("cn_base_url"), connection.get("base_url") or ConnectionSettings().base_url)
         connection["base_url"] = st.text_input(
-            "MailerLite API base URL", key=ui.key("cn_base_url"),
-            help="Leave as it is unless MailerLite tells you otherwise. MAILERLITE_BASE_URL overrides it.")
+            "MailerLite API base URL",
+            key=ui.key("cn_base_url"),
+            help="Leave as it is unless MailerLite tells you otherwise. MAILERLITE_BASE_URL overrides it.",
+        )
 
     st.markdown("#### Test connection")
     pressed = st.button("Test connection", icon=":material/network_check:", type="primary", key="cn_test")
@@ -169,10 +200,16 @@ def account_section(ws, doc: dict) -> None:
         cols[3].metric("Requests left this minute", left_text)
         with st.expander("Groups and fields in the account", key="cn_account_details"):
             g, f = st.columns(2)
-            g.dataframe([{"Group": x.name, "Active subscribers": x.active_count} for x in report.groups],
-                        hide_index=True, width="stretch")
-            f.dataframe([{"Field": x.name, "Key": x.key, "Type": x.type} for x in report.fields],
-                        hide_index=True, width="stretch")
+            g.dataframe(
+                [{"Group": x.name, "Active subscribers": x.active_count} for x in report.groups],
+                hide_index=True,
+                width="stretch",
+            )
+            f.dataframe(
+                [{"Field": x.name, "Key": x.key, "Type": x.type} for x in report.fields],
+                hide_index=True,
+                width="stretch",
+            )
     else:
         st.error(f"{report.summary()} (tested: {account})", icon=":material/error:")
     if pressed:
@@ -201,8 +238,9 @@ def default_group_section(ws, doc: dict) -> None:
         return value if value in names or not report.ok else f"{value} (not in the account yet)"
 
     left, right = st.columns([2, 1], vertical_alignment="bottom")
-    connection["default_group"] = left.selectbox("Default group", options, key=ui.key("cn_default_group"),
-                                                 format_func=label, placeholder="No default group")
+    connection["default_group"] = left.selectbox(
+        "Default group", options, key=ui.key("cn_default_group"), format_func=label, placeholder="No default group"
+    )
     with right.popover("Create a group", icon=":material/group_add:", disabled=not report.ok):
         with st.form("cn_group_form", border=False, enter_to_submit=True):
             st.text_input("Name of the new group", key="cn_new_group", placeholder="e.g. Customers")
@@ -219,8 +257,11 @@ def sources_section(doc: dict) -> None:
         with column.container(border=True):
             st.markdown(f"**{SOURCE_LABELS[source]}**")
             st.caption(SOURCE_HELP[source])
-            for name, text in (("enabled", "Enabled"), ("sync_partners", "Sync partners"),
-                               ("sync_customers", "Sync customers")):
+            for name, text in (
+                ("enabled", "Enabled"),
+                ("sync_partners", "Sync partners"),
+                ("sync_customers", "Sync customers"),
+            ):
                 key = ui.key(f"cn_{source}_{name}")
                 ui.seed(key, bool(settings.get(name, True)))
                 off = name != "enabled" and not settings.get("enabled", True)
@@ -229,8 +270,10 @@ def sources_section(doc: dict) -> None:
 
 def webhooks_section(ws) -> None:
     st.subheader("Webhooks", divider="gray")
-    st.caption("Give these addresses to Dodo Payments and Partnero so that they send events as they happen. "
-               "Each sender signs its events with a secret; the studio refuses events whose signature is wrong.")
+    st.caption(
+        "Give these addresses to Dodo Payments and Partnero so that they send events as they happen. "
+        "Each sender signs its events with a secret; the studio refuses events whose signature is wrong."
+    )
     try:
         received = last_received(ws)
     except Exception:  # noqa: BLE001 - the page still works without it
@@ -245,22 +288,39 @@ def webhooks_section(ws) -> None:
             hint = ws.webhook_secret_hint(source)
             st.markdown(f"Signing secret: `{hint}`" if hint else "Signing secret: :orange[not set]")
             if source == DODO_PAYMENTS:
-                st.caption("Dodo Payments gives you the secret (it starts with **whsec_**) when you add this URL "
-                           "under Developer → Webhooks. Paste it here.")
+                st.caption(
+                    "Dodo Payments gives you the secret (it starts with **whsec_**) when you add this URL "
+                    "under Developer → Webhooks. Paste it here."
+                )
             else:
-                st.caption("Paste the signature value of your Partnero webhook, or generate one here and copy it "
-                           "into Partnero.")
+                st.caption(
+                    "Paste the signature value of your Partnero webhook, or generate one here and copy it "
+                    "into Partnero."
+                )
             with st.form(f"cn_secret_form_{source}", border=False, enter_to_submit=True):
-                st.text_input(f"{label} signing secret", type="password", key=f"cn_secret_{source}",
-                              autocomplete="off", placeholder="whsec_…" if source == DODO_PAYMENTS else "")
-                st.form_submit_button("Rotate secret" if hint else "Save secret", icon=":material/lock:",
-                                      on_click=_save_webhook_secret, args=(ws, source))
+                st.text_input(
+                    f"{label} signing secret",
+                    type="password",
+                    key=f"cn_secret_{source}",
+                    autocomplete="off",
+                    placeholder="whsec_…" if source == DODO_PAYMENTS else "",
+                )
+                st.form_submit_button(
+                    "Rotate secret" if hint else "Save secret",
+                    icon=":material/lock:",
+                    on_click=_save_webhook_secret,
+                    args=(ws, source),
+                )
             if source == PARTNERO:
-                st.button("Generate a secret", key="cn_generate_partnero", icon=":material/casino:",
-                          on_click=_generate_partnero_secret, args=(ws,))
+                st.button(
+                    "Generate a secret",
+                    key="cn_generate_partnero",
+                    icon=":material/casino:",
+                    on_click=_generate_partnero_secret,
+                    args=(ws,),
+                )
                 if generated:
-                    st.success("New secret saved. Copy it into Partnero's webhook settings now: it is not shown "
-                               "again.")
+                    st.success("New secret saved. Copy it into Partnero's webhook settings now: it is not shown again.")
                     st.code(generated, language=None)
             when = received.get(source)
             st.caption(f"Last event received: {ui.when(when) if when else 'none yet'}")
@@ -268,8 +328,10 @@ def webhooks_section(ws) -> None:
 
 def main() -> None:
     st.title("Connection")
-    st.caption("Connect the MailerLite account, choose what syncs, and set up the webhooks. Keys and secrets "
-               "are stored encrypted and shown masked.")
+    st.caption(
+        "Connect the MailerLite account, choose what syncs, and set up the webhooks. Keys and secrets "
+        "are stored encrypted and shown masked."
+    )
     ws = ui.workspace()
     if ws is None:
         return

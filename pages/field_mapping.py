@@ -11,6 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from pages import ui
+from sync_core.domain.config import ACTION_LABELS, VALUE_SOURCE_LABELS, ConfigError, load_config
+from sync_core.domain.events import SOURCE_LABELS
+from sync_core.domain.presets import PRESETS, load_preset
+from sync_core.domain.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, TRANSFORMS
 from sync_core.engine.account_checks import (
     account_fields,
     check_field,
@@ -18,11 +22,7 @@ from sync_core.engine.account_checks import (
     interactive_client,
     missing_fields,
 )
-from sync_core.domain.config import ACTION_LABELS, VALUE_SOURCE_LABELS, ConfigError, load_config
-from sync_core.domain.events import SOURCE_LABELS
-from sync_core.domain.presets import PRESETS, load_preset
 from sync_core.engine.samples import known_event_types
-from sync_core.domain.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, TRANSFORMS
 
 COLUMNS = ["target", "source", "value", "transform", "type", "default", "skip_if_empty", "only_if_empty"]
 SOURCE_BY_LABEL = {label: name for name, label in VALUE_SOURCE_LABELS.items()}
@@ -34,6 +34,7 @@ _SNAPSHOTS = "fm_snapshots"
 
 
 # --- the table <-> the mappings ------------------------------------------------------------------------------------
+
 
 def _blank(value: Any) -> bool:
     if value is None:
@@ -61,16 +62,18 @@ def _display(value: Any) -> str | None:
 def mappings_frame(mappings: list[dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for mapping in mappings:
-        rows.append({
-            "target": mapping.get("target") or None,
-            "source": VALUE_SOURCE_LABELS.get(mapping.get("source") or "path", mapping.get("source")),
-            "value": _display(mapping.get("value")),
-            "transform": TRANSFORM_LABELS.get(mapping.get("transform") or "none", mapping.get("transform")),
-            "type": mapping.get("type") or "text",
-            "default": _display(mapping.get("default")),
-            "skip_if_empty": bool(mapping.get("skip_if_empty", False)),
-            "only_if_empty": bool(mapping.get("only_if_empty", False)),
-        })
+        rows.append(
+            {
+                "target": mapping.get("target") or None,
+                "source": VALUE_SOURCE_LABELS.get(mapping.get("source") or "path", mapping.get("source")),
+                "value": _display(mapping.get("value")),
+                "transform": TRANSFORM_LABELS.get(mapping.get("transform") or "none", mapping.get("transform")),
+                "type": mapping.get("type") or "text",
+                "default": _display(mapping.get("default")),
+                "skip_if_empty": bool(mapping.get("skip_if_empty", False)),
+                "only_if_empty": bool(mapping.get("only_if_empty", False)),
+            }
+        )
     frame = pd.DataFrame(rows, columns=COLUMNS)
     for column in COLUMNS:
         if column not in ("skip_if_empty", "only_if_empty"):
@@ -108,25 +111,53 @@ def frame_mappings(frame: pd.DataFrame, originals: list[dict[str, Any]]) -> list
 def column_config(targets: tuple[str, ...]) -> dict[str, Any]:
     cc = st.column_config
     return {
-        "target": cc.SelectboxColumn("MailerLite field", options=list(targets), required=True, width=150,
-                                     help="The subscriber field this value goes into. Add a new field name "
-                                          "below the table if it is not in the list."),
-        "source": cc.SelectboxColumn("Value from", options=list(VALUE_SOURCE_LABELS.values()),
-                                     default=VALUE_SOURCE_LABELS["path"], required=True, width=100,
-                                     help="event field: a path such as data.customer.name; fixed value; template "
-                                          "such as {data.name} {data.surname}; event time; time of sync"),
-        "value": cc.TextColumn("Path, value or template", width=195,
-                               help="For an event field, alternatives can be given as data.key | data.id"),
-        "transform": cc.SelectboxColumn("Transform", options=list(TRANSFORM_LABELS.values()),
-                                        default=TRANSFORM_LABELS["none"], required=True, width=140),
-        "type": cc.SelectboxColumn("Type", options=list(FIELD_TYPES), default="text", required=True,
-                                   width=70, help="The MailerLite field type: text, number or date"),
+        "target": cc.SelectboxColumn(
+            "MailerLite field",
+            options=list(targets),
+            required=True,
+            width=150,
+            help="The subscriber field this value goes into. Add a new field name "
+            "below the table if it is not in the list.",
+        ),
+        "source": cc.SelectboxColumn(
+            "Value from",
+            options=list(VALUE_SOURCE_LABELS.values()),
+            default=VALUE_SOURCE_LABELS["path"],
+            required=True,
+            width=100,
+            help="event field: a path such as data.customer.name; fixed value; template "
+            "such as {data.name} {data.surname}; event time; time of sync",
+        ),
+        "value": cc.TextColumn(
+            "Path, value or template",
+            width=195,
+            help="For an event field, alternatives can be given as data.key | data.id",
+        ),
+        "transform": cc.SelectboxColumn(
+            "Transform",
+            options=list(TRANSFORM_LABELS.values()),
+            default=TRANSFORM_LABELS["none"],
+            required=True,
+            width=140,
+        ),
+        "type": cc.SelectboxColumn(
+            "Type",
+            options=list(FIELD_TYPES),
+            default="text",
+            required=True,
+            width=70,
+            help="The MailerLite field type: text, number or date",
+        ),
         "default": cc.TextColumn("Default", width=80, help="Used when the event has no value"),
-        "skip_if_empty": cc.CheckboxColumn("Skip if empty", default=False, width=95,
-                                           help="Send nothing for this field when the event has no value"),
-        "only_if_empty": cc.CheckboxColumn("Only if empty", default=False, width=95,
-                                           help="Set the field only while the subscriber has no value in "
-                                                "MailerLite yet"),
+        "skip_if_empty": cc.CheckboxColumn(
+            "Skip if empty", default=False, width=95, help="Send nothing for this field when the event has no value"
+        ),
+        "only_if_empty": cc.CheckboxColumn(
+            "Only if empty",
+            default=False,
+            width=95,
+            help="Set the field only while the subscriber has no value in MailerLite yet",
+        ),
     }
 
 
@@ -147,17 +178,25 @@ def mapping_table(uid: str, trigger: dict[str, Any], fields: dict[str, str] | No
     snapshot = snapshots.get(uid)
     if snapshot is not None:
         wanted = target_choices(fields, snapshot["originals"])
-    if (snapshot is None or snapshot["targets"] != wanted
-            or snapshot["key"] not in st.session_state):
+    if snapshot is None or snapshot["targets"] != wanted or snapshot["key"] not in st.session_state:
         revision = (snapshot["revision"] + 1) if snapshot else 1
         originals = [dict(m) for m in mappings]
         snapshot = snapshots[uid] = {
-            "revision": revision, "key": f"fm_{uid}_table_{revision}", "frame": mappings_frame(originals),
-            "originals": originals, "targets": target_choices(fields, originals),
+            "revision": revision,
+            "key": f"fm_{uid}_table_{revision}",
+            "frame": mappings_frame(originals),
+            "originals": originals,
+            "targets": target_choices(fields, originals),
         }
-    edited = st.data_editor(snapshot["frame"], key=snapshot["key"], num_rows="dynamic", hide_index=True,
-                            width="stretch", column_config=column_config(snapshot["targets"]),
-                            placeholder="—")
+    edited = st.data_editor(
+        snapshot["frame"],
+        key=snapshot["key"],
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        column_config=column_config(snapshot["targets"]),
+        placeholder="—",
+    )
     trigger["fields"] = frame_mappings(edited, snapshot["originals"])
 
 
@@ -172,19 +211,30 @@ def checks_table(trigger: dict[str, Any], fields: dict[str, str] | None) -> None
         return
     bad = [c for c in checks if not c.ok]
     if not bad:
-        st.caption(f":green[:material/check_circle:] Type check: all {len(checks)} fields exist in MailerLite "
-                   "with the same type.")
+        st.caption(
+            f":green[:material/check_circle:] Type check: all {len(checks)} fields exist in MailerLite "
+            "with the same type."
+        )
         return
     word = {"ok": "OK", "missing": "Missing", "mismatch": "Type differs", "problem": "Problem", "unknown": "?"}
     st.dataframe(
-        [{"Field": c.target or "—", "Type here": c.mapped_type, "Type in MailerLite": c.account_type or "—",
-          "Check": word[c.status] if c.status == "ok" else f"{word[c.status]}: {c.message}"} for c in checks],
-        hide_index=True, width="stretch",
+        [
+            {
+                "Field": c.target or "—",
+                "Type here": c.mapped_type,
+                "Type in MailerLite": c.account_type or "—",
+                "Check": word[c.status] if c.status == "ok" else f"{word[c.status]}: {c.message}",
+            }
+            for c in checks
+        ],
+        hide_index=True,
+        width="stretch",
         column_config={"Check": st.column_config.TextColumn(width="large")},
     )
 
 
 # --- callbacks -----------------------------------------------------------------------------------------------------
+
 
 def _add_trigger(ws) -> None:
     triggers = ui.draft(ws).setdefault("triggers", [])
@@ -192,8 +242,17 @@ def _add_trigger(ws) -> None:
     number = len(triggers) + 1
     while f"New trigger {number}" in names:
         number += 1
-    triggers.append({"name": f"New trigger {number}", "enabled": True, "source": None, "event_types": [],
-                     "action": "upsert", "subscriber_status": None, "fields": []})
+    triggers.append(
+        {
+            "name": f"New trigger {number}",
+            "enabled": True,
+            "source": None,
+            "event_types": [],
+            "action": "upsert",
+            "subscriber_status": None,
+            "fields": [],
+        }
+    )
     st.session_state["fm_open"] = len(triggers) - 1
 
 
@@ -209,15 +268,20 @@ def _remove_trigger(ws, index: int) -> None:
 def _add_target() -> None:
     name = (st.session_state.get("fm_new_target") or "").strip()
     if not FIELD_KEY.fullmatch(name):
-        ui.flash("error", f"{name!r} is not a MailerLite field key: use lower-case letters, digits and _ "
-                          "(e.g. last_purchase_amount).")
+        ui.flash(
+            "error",
+            f"{name!r} is not a MailerLite field key: use lower-case letters, digits and _ "
+            "(e.g. last_purchase_amount).",
+        )
         return
     extra = st.session_state.setdefault("fm_extra_targets", [])
     if name not in extra:
         extra.append(name)
     st.session_state["fm_new_target"] = ""
-    ui.flash("success", f"{name} can now be chosen in the MailerLite field column. “Create missing fields” "
-                        "adds it to the account.")
+    ui.flash(
+        "success",
+        f"{name} can now be chosen in the MailerLite field column. “Create missing fields” adds it to the account.",
+    )
 
 
 def _create_missing(ws, wanted: dict[str, str]) -> None:
@@ -266,29 +330,39 @@ def _import(ws, document: bytes, file_name: str) -> None:
 
 # --- sections ------------------------------------------------------------------------------------------------------
 
+
 def presets_import_export(ws) -> None:
     presets, importing, exporting = st.tabs(["Load a preset", "Import", "Export"], key="fm_tools")
     with presets:
         st.caption("Start from a configuration that reproduces a source's own MailerLite integration.")
         left, right = st.columns([3, 1], vertical_alignment="bottom")
-        left.selectbox("Preset", list(PRESETS), key="fm_preset", persist_state="session",
-                       format_func=lambda name: f"{load_preset(name).name} — {PRESETS[name][1]}")
+        left.selectbox(
+            "Preset",
+            list(PRESETS),
+            key="fm_preset",
+            persist_state="session",
+            format_func=lambda name: f"{load_preset(name).name} — {PRESETS[name][1]}",
+        )
         right.button("Load preset…", on_click=_ask_preset, key="fm_preset_ask", icon=":material/download:")
         pending = st.session_state.get("fm_confirm_preset")
         if pending:
             extra = " Your unsaved changes will be lost." if ui.is_dirty() else ""
-            st.warning(f"Load “{load_preset(pending).name}”? It replaces the whole configuration (connection "
-                       "settings, field mapping and group rules) and is saved as a new version; older versions "
-                       f"stay in the history.{extra}")
+            st.warning(
+                f"Load “{load_preset(pending).name}”? It replaces the whole configuration (connection "
+                "settings, field mapping and group rules) and is saved as a new version; older versions "
+                f"stay in the history.{extra}"
+            )
             yes, no = st.columns([1, 5])
-            yes.button("Yes, load it", type="primary", key="fm_preset_yes", on_click=_load_preset,
-                       args=(ws, pending))
+            yes.button("Yes, load it", type="primary", key="fm_preset_yes", on_click=_load_preset, args=(ws, pending))
             no.button("Cancel", key="fm_preset_no", on_click=_cancel_preset)
     with importing:
-        st.caption("A configuration exported from this studio (JSON). It is checked first; nothing changes "
-                   "when it has problems.")
-        upload = st.file_uploader("Configuration file", type=["json"],
-                                  key=f"fm_import_{st.session_state.get('fm_import_round', 0)}")
+        st.caption(
+            "A configuration exported from this studio (JSON). It is checked first; nothing changes "
+            "when it has problems."
+        )
+        upload = st.file_uploader(
+            "Configuration file", type=["json"], key=f"fm_import_{st.session_state.get('fm_import_round', 0)}"
+        )
         if upload is not None:
             data = upload.getvalue()
             try:
@@ -296,19 +370,34 @@ def presets_import_export(ws) -> None:
             except ConfigError as exc:
                 ui.show_problems(f"{upload.name} cannot be imported; nothing was changed:", exc.problems)
             else:
-                st.info(f"{upload.name} is valid: “{config.name or 'unnamed'}”, {len(config.triggers)} triggers, "
-                        f"{len(config.group_rules)} group rules. Importing replaces the whole configuration and "
-                        "saves it as a new version.")
-                st.button("Replace my configuration with this file", type="primary", key="fm_import_go",
-                          on_click=_import, args=(ws, data, upload.name))
+                st.info(
+                    f"{upload.name} is valid: “{config.name or 'unnamed'}”, {len(config.triggers)} triggers, "
+                    f"{len(config.group_rules)} group rules. Importing replaces the whole configuration and "
+                    "saves it as a new version."
+                )
+                st.button(
+                    "Replace my configuration with this file",
+                    type="primary",
+                    key="fm_import_go",
+                    on_click=_import,
+                    args=(ws, data, upload.name),
+                )
     with exporting:
         current = ui.active(ws)
-        st.caption("The configuration as one JSON document, without any key or secret: safe to share or to keep "
-                   "in version control.")
+        st.caption(
+            "The configuration as one JSON document, without any key or secret: safe to share or to keep "
+            "in version control."
+        )
         version = current.version_id or 0
-        st.download_button("Download the configuration (JSON)", data=current.config.to_json(),
-                           file_name=f"mailerlite-sync-config-v{version}.json", mime="application/json",
-                           icon=":material/file_download:", on_click="ignore", key="fm_export")
+        st.download_button(
+            "Download the configuration (JSON)",
+            data=current.config.to_json(),
+            file_name=f"mailerlite-sync-config-v{version}.json",
+            mime="application/json",
+            icon=":material/file_download:",
+            on_click="ignore",
+            key="fm_export",
+        )
         if ui.is_dirty():
             st.caption("This is the saved version; save first to include your unsaved changes.")
 
@@ -321,11 +410,19 @@ def missing_fields_panel(ws, doc: dict, fields: dict[str, str] | None) -> None:
         return
     listed = ", ".join(f"**{key}** ({kind})" for key, kind in wanted.items())
     with st.container(border=True):
-        st.markdown(f":orange[:material/add_circle:] {len(wanted)} mapped field"
-                    f"{'s are' if len(wanted) != 1 else ' is'} not in MailerLite yet: {listed}")
-        st.button("Create missing fields", type="primary", icon=":material/playlist_add:", key="fm_create_missing",
-                  on_click=_create_missing, args=(ws, wanted),
-                  help="Creates each field in the account with the type chosen here")
+        st.markdown(
+            f":orange[:material/add_circle:] {len(wanted)} mapped field"
+            f"{'s are' if len(wanted) != 1 else ' is'} not in MailerLite yet: {listed}"
+        )
+        st.button(
+            "Create missing fields",
+            type="primary",
+            icon=":material/playlist_add:",
+            key="fm_create_missing",
+            on_click=_create_missing,
+            args=(ws, wanted),
+            help="Creates each field in the account with the type chosen here",
+        )
 
 
 def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
@@ -335,8 +432,13 @@ def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
     sources = [None, *SOURCE_LABELS]
     source = trigger.get("source") if trigger.get("source") in sources else None
     ui.seed(f"fm_{uid}_source", source)
-    trigger["source"] = c2.selectbox("Source", sources, key=f"fm_{uid}_source", placeholder="any source",
-                                     format_func=lambda s: "any source" if s is None else SOURCE_LABELS[s])
+    trigger["source"] = c2.selectbox(
+        "Source",
+        sources,
+        key=f"fm_{uid}_source",
+        placeholder="any source",
+        format_func=lambda s: "any source" if s is None else SOURCE_LABELS[s],
+    )
     ui.seed(f"fm_{uid}_enabled", bool(trigger.get("enabled", True)))
     trigger["enabled"] = c3.toggle("Enabled", key=f"fm_{uid}_enabled")
 
@@ -345,21 +447,33 @@ def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
     options = list(dict.fromkeys(current + known_event_types(trigger["source"])))
     ui.seed(f"fm_{uid}_types", current)
     trigger["event_types"] = c4.multiselect(
-        "Event types", options, key=f"fm_{uid}_types", accept_new_options=True,
+        "Event types",
+        options,
+        key=f"fm_{uid}_types",
+        accept_new_options=True,
         placeholder="Choose event types, or type one (e.g. partner.*)",
         help="The events this trigger syncs. Type a pattern such as partner.* for every partner event, or a "
-             "custom type, and press Enter.")
+        "custom type, and press Enter.",
+    )
     action = trigger.get("action") if trigger.get("action") in ACTION_LABELS else "upsert"
     ui.seed(f"fm_{uid}_action", action)
-    trigger["action"] = c5.selectbox("Action", list(ACTION_LABELS), key=f"fm_{uid}_action",
-                                     format_func=ACTION_LABELS.get,
-                                     help="create or update: add new subscribers and update known ones; update "
-                                          "existing only: never create; ignore: these events are not synced")
+    trigger["action"] = c5.selectbox(
+        "Action",
+        list(ACTION_LABELS),
+        key=f"fm_{uid}_action",
+        format_func=ACTION_LABELS.get,
+        help="create or update: add new subscribers and update known ones; update "
+        "existing only: never create; ignore: these events are not synced",
+    )
     status = trigger.get("subscriber_status") if trigger.get("subscriber_status") in STATUS_LABELS else None
     ui.seed(f"fm_{uid}_status", status)
-    trigger["subscriber_status"] = c6.selectbox("New subscribers' status", list(STATUS_LABELS),
-                                                key=f"fm_{uid}_status", format_func=STATUS_LABELS.get,
-                                                placeholder=STATUS_LABELS[None])
+    trigger["subscriber_status"] = c6.selectbox(
+        "New subscribers' status",
+        list(STATUS_LABELS),
+        key=f"fm_{uid}_status",
+        format_func=STATUS_LABELS.get,
+        placeholder=STATUS_LABELS[None],
+    )
 
 
 def triggers_section(ws, doc: dict, fields: dict[str, str] | None) -> None:
@@ -383,8 +497,14 @@ def triggers_section(ws, doc: dict, fields: dict[str, str] | None) -> None:
             st.markdown("**Fields**")
             mapping_table(uid, trigger, fields)
             checks_table(trigger, fields)
-            st.button("Remove this trigger", key=f"fm_{uid}_remove", icon=":material/delete:", type="tertiary",
-                      on_click=_remove_trigger, args=(ws, index))
+            st.button(
+                "Remove this trigger",
+                key=f"fm_{uid}_remove",
+                icon=":material/delete:",
+                type="tertiary",
+                on_click=_remove_trigger,
+                args=(ws, index),
+            )
     left, right = st.columns([1, 2], vertical_alignment="bottom")
     left.button("Add a trigger", icon=":material/add:", key="fm_add_trigger", on_click=_add_trigger, args=(ws,))
     with right.popover("A field is not in the list?", icon=":material/help:"):
@@ -394,8 +514,10 @@ def triggers_section(ws, doc: dict, fields: dict[str, str] | None) -> None:
 
 def main() -> None:
     st.title("Field mapping")
-    st.caption("Which events sync, and which MailerLite fields they fill. Edit the tables, then **Save**: every "
-               "save is a new version, and older ones are kept.")
+    st.caption(
+        "Which events sync, and which MailerLite fields they fill. Edit the tables, then **Save**: every "
+        "save is a new version, and older ones are kept."
+    )
     ws = ui.workspace()
     if ws is None:
         return
@@ -405,8 +527,10 @@ def main() -> None:
     report = ui.account_report(ws)
     fields = account_fields(report)
     if not report.ok:
-        st.warning(f"The account's fields cannot be read, so the type checks are skipped. {report.summary()}",
-                   icon=":material/cloud_off:")
+        st.warning(
+            f"The account's fields cannot be read, so the type checks are skipped. {report.summary()}",
+            icon=":material/cloud_off:",
+        )
     presets_import_export(ws)
     st.subheader("Triggers", divider="gray")
     panel = st.container()

@@ -9,7 +9,6 @@ from typing import Any
 import streamlit as st
 
 from pages import ui
-from sync_core.engine.account_checks import account_groups, create_groups, interactive_client, missing_groups
 from sync_core.domain.config import (
     LIST_OPERATORS,
     NO_VALUE_OPERATORS,
@@ -17,20 +16,22 @@ from sync_core.domain.config import (
     OPERATOR_LABELS,
     RULE_MODE_LABELS,
     GroupRule,
+    SyncConfig,
 )
+from sync_core.engine.account_checks import account_groups, create_groups, interactive_client, missing_groups
 from sync_core.engine.rule_counts import RuleCounts, rule_match_summary
-from sync_core.domain.config import SyncConfig
 from sync_core.engine.samples import known_event_types, known_paths
 
 MODE_HELP = {
     "add_only": "Contacts join the group when the conditions hold and are never taken out by the studio "
-                "(e.g. Referred Customers, Churned).",
+    "(e.g. Referred Customers, Churned).",
     "membership": "Contacts join when the conditions hold and leave when they stop holding (e.g. Active "
-                  "Partners). Only events in the rule's scope decide, so other events never remove anyone.",
+    "Partners). Only events in the rule's scope decide, so other events never remove anyone.",
 }
 
 
 # --- counts --------------------------------------------------------------------------------------------------------
+
 
 @st.cache_data(ttl=30, show_spinner=False, max_entries=16)
 def _counts(token: str, rules_json: str, _ws) -> RuleCounts:
@@ -49,11 +50,16 @@ def match_counts(ws, rules: list[dict[str, Any]]) -> RuleCounts:
     rules_json = json.dumps([rule.model_dump(mode="json") for _, rule in valid], sort_keys=True)
     summary = _counts(f"{ws.database.url}", rules_json, ws)
     by_position = list(summary.counts.values())
-    return RuleCounts(counts={index: by_position[n] for n, (index, _) in enumerate(valid) if n < len(by_position)},
-                      contacts=summary.contacts, unreadable=summary.unreadable, limited=summary.limited)
+    return RuleCounts(
+        counts={index: by_position[n] for n, (index, _) in enumerate(valid) if n < len(by_position)},
+        contacts=summary.contacts,
+        unreadable=summary.unreadable,
+        limited=summary.limited,
+    )
 
 
 # --- values of conditions ------------------------------------------------------------------------------------------
+
 
 def _text(value: Any) -> str:
     if value is None:
@@ -79,10 +85,12 @@ def _number_or_text(text: str) -> Any:
 
 # --- callbacks -----------------------------------------------------------------------------------------------------
 
+
 def _add_rule(ws) -> None:
     rules = ui.draft(ws).setdefault("group_rules", [])
-    rules.append({"group": "", "mode": "add_only", "enabled": True, "event_types": [], "match": "all",
-                  "conditions": []})
+    rules.append(
+        {"group": "", "mode": "add_only", "enabled": True, "event_types": [], "match": "all", "conditions": []}
+    )
     st.session_state["gr_open"] = len(rules) - 1
 
 
@@ -98,8 +106,7 @@ def _remove_rule(ws, index: int) -> None:
 def _add_condition(ws, index: int, uid: str) -> None:
     rules = ui.draft(ws).setdefault("group_rules", [])
     if 0 <= index < len(rules):
-        rules[index].setdefault("conditions", []).append({"field": "data.status", "operator": "equals",
-                                                          "value": ""})
+        rules[index].setdefault("conditions", []).append({"field": "data.status", "operator": "equals", "value": ""})
         st.session_state["gr_open"] = index
 
 
@@ -129,6 +136,7 @@ def _create_missing_groups(ws, names: list[str]) -> None:
 
 # --- sections ------------------------------------------------------------------------------------------------------
 
+
 def groups_panel(ws, doc: dict, groups: list[str] | None) -> None:
     names = []
     default = (doc.get("connection") or {}).get("default_group")
@@ -148,25 +156,45 @@ def groups_panel(ws, doc: dict, groups: list[str] | None) -> None:
         if present:
             st.markdown(":green[:material/check_circle:] In MailerLite: " + ", ".join(f"**{n}**" for n in present))
         if missing:
-            st.markdown(":orange[:material/add_circle:] Will be created (not in MailerLite yet): "
-                        + ", ".join(f"**{n}**" for n in missing))
-            st.button("Create missing groups", type="primary", icon=":material/group_add:", key="gr_create_missing",
-                      on_click=_create_missing_groups, args=(ws, missing))
+            st.markdown(
+                ":orange[:material/add_circle:] Will be created (not in MailerLite yet): "
+                + ", ".join(f"**{n}**" for n in missing)
+            )
+            st.button(
+                "Create missing groups",
+                type="primary",
+                icon=":material/group_add:",
+                key="gr_create_missing",
+                on_click=_create_missing_groups,
+                args=(ws, missing),
+            )
 
 
-def condition_row(uid: str, cuid: str, condition: dict[str, Any], paths: list[str], ws, index: int,
-                  position: int) -> None:
+def condition_row(
+    uid: str, cuid: str, condition: dict[str, Any], paths: list[str], ws, index: int, position: int
+) -> None:
     c1, c2, c3, c4 = st.columns([4, 2, 4, 1], vertical_alignment="bottom")
     field = condition.get("field") or ""
     options = list(dict.fromkeys(([field] if field else []) + paths))
     ui.seed(f"gr_{cuid}_field", field or None)
-    chosen = c1.selectbox("Field", options, key=f"gr_{cuid}_field", accept_new_options=True,
-                          placeholder="Choose or type a field path", label_visibility="collapsed")
+    chosen = c1.selectbox(
+        "Field",
+        options,
+        key=f"gr_{cuid}_field",
+        accept_new_options=True,
+        placeholder="Choose or type a field path",
+        label_visibility="collapsed",
+    )
     condition["field"] = (chosen or "").strip()
     operator = condition.get("operator") if condition.get("operator") in OPERATOR_LABELS else "equals"
     ui.seed(f"gr_{cuid}_operator", operator)
-    operator = c2.selectbox("Operator", list(OPERATOR_LABELS), key=f"gr_{cuid}_operator",
-                            format_func=OPERATOR_LABELS.get, label_visibility="collapsed")
+    operator = c2.selectbox(
+        "Operator",
+        list(OPERATOR_LABELS),
+        key=f"gr_{cuid}_operator",
+        format_func=OPERATOR_LABELS.get,
+        label_visibility="collapsed",
+    )
     condition["operator"] = operator
     original = condition.get("value")
     if operator in NO_VALUE_OPERATORS:
@@ -176,23 +204,39 @@ def condition_row(uid: str, cuid: str, condition: dict[str, Any], paths: list[st
         current = original if isinstance(original, list) else ([] if original in (None, "") else [original])
         texts = [_text(item) for item in current]
         ui.seed(f"gr_{cuid}_list", texts)
-        chosen_list = c3.multiselect("Values", texts, key=f"gr_{cuid}_list", accept_new_options=True,
-                                     placeholder="Type a value and press Enter", label_visibility="collapsed")
+        chosen_list = c3.multiselect(
+            "Values",
+            texts,
+            key=f"gr_{cuid}_list",
+            accept_new_options=True,
+            placeholder="Type a value and press Enter",
+            label_visibility="collapsed",
+        )
         by_text = dict(zip(texts, current))
         condition["value"] = [by_text.get(text, text) for text in chosen_list]
     else:
         scalar = ", ".join(_text(v) for v in original) if isinstance(original, list) else original
         ui.seed(f"gr_{cuid}_text", _text(scalar))
-        text = c3.text_input("Value", key=f"gr_{cuid}_text", label_visibility="collapsed",
-                             placeholder="a number, e.g. 10000" if operator in NUMBER_OPERATORS else "value")
+        text = c3.text_input(
+            "Value",
+            key=f"gr_{cuid}_text",
+            label_visibility="collapsed",
+            placeholder="a number, e.g. 10000" if operator in NUMBER_OPERATORS else "value",
+        )
         if not isinstance(original, list) and text == _text(original):
             condition["value"] = original
         elif operator in NUMBER_OPERATORS:
             condition["value"] = _number_or_text(text)
         else:
             condition["value"] = text
-    c4.button("", icon=":material/close:", key=f"gr_{cuid}_remove", help="Remove this condition",
-              on_click=_remove_condition, args=(ws, index, uid, position))
+    c4.button(
+        "",
+        icon=":material/close:",
+        key=f"gr_{cuid}_remove",
+        help="Remove this condition",
+        on_click=_remove_condition,
+        args=(ws, index, uid, position),
+    )
 
 
 def rule_editor(ws, index: int, uid: str, rule: dict[str, Any], groups: list[str] | None, paths: list[str]):
@@ -201,15 +245,20 @@ def rule_editor(ws, index: int, uid: str, rule: dict[str, Any], groups: list[str
     group = rule.get("group") or None
     options = list(dict.fromkeys(([group] if group else []) + (groups or [])))
     ui.seed(f"gr_{uid}_group", group)
-    chosen = c1.selectbox("Group", options, key=f"gr_{uid}_group", accept_new_options=True,
-                          placeholder="Pick a group, or type a new name",
-                          help="A group of the account, or a new name (it is created with “Create missing "
-                               "groups”)")
+    chosen = c1.selectbox(
+        "Group",
+        options,
+        key=f"gr_{uid}_group",
+        accept_new_options=True,
+        placeholder="Pick a group, or type a new name",
+        help="A group of the account, or a new name (it is created with “Create missing groups”)",
+    )
     rule["group"] = (chosen or "").strip()
     mode = rule.get("mode") if rule.get("mode") in RULE_MODE_LABELS else "add_only"
     ui.seed(f"gr_{uid}_mode", mode)
-    rule["mode"] = c2.radio("Mode", list(RULE_MODE_LABELS), key=f"gr_{uid}_mode", format_func=RULE_MODE_LABELS.get,
-                            horizontal=True)
+    rule["mode"] = c2.radio(
+        "Mode", list(RULE_MODE_LABELS), key=f"gr_{uid}_mode", format_func=RULE_MODE_LABELS.get, horizontal=True
+    )
     c2.caption(MODE_HELP[rule["mode"]])
     ui.seed(f"gr_{uid}_enabled", bool(rule.get("enabled", True)))
     rule["enabled"] = c3.toggle("Enabled", key=f"gr_{uid}_enabled")
@@ -218,13 +267,22 @@ def rule_editor(ws, index: int, uid: str, rule: dict[str, Any], groups: list[str
     scope = [t for t in rule.get("event_types") or [] if isinstance(t, str)]
     ui.seed(f"gr_{uid}_scope", scope)
     rule["event_types"] = c4.multiselect(
-        "Events that decide (scope)", list(dict.fromkeys(scope + known_event_types())), key=f"gr_{uid}_scope",
-        accept_new_options=True, placeholder="Every synced event (or choose / type, e.g. partner.*)",
-        help="Only these events can add to (or remove from) the group. Empty: every synced event.")
+        "Events that decide (scope)",
+        list(dict.fromkeys(scope + known_event_types())),
+        key=f"gr_{uid}_scope",
+        accept_new_options=True,
+        placeholder="Every synced event (or choose / type, e.g. partner.*)",
+        help="Only these events can add to (or remove from) the group. Empty: every synced event.",
+    )
     match = rule.get("match") if rule.get("match") in ("all", "any") else "all"
     ui.seed(f"gr_{uid}_match", match)
-    rule["match"] = c5.radio("Conditions", ["all", "any"], key=f"gr_{uid}_match", horizontal=True,
-                             format_func=lambda m: "all must hold" if m == "all" else "any one is enough")
+    rule["match"] = c5.radio(
+        "Conditions",
+        ["all", "any"],
+        key=f"gr_{uid}_match",
+        horizontal=True,
+        format_func=lambda m: "all must hold" if m == "all" else "any one is enough",
+    )
 
     conditions = rule.setdefault("conditions", [])
     condition_ids = ui.uids(f"conditions:{uid}", len(conditions))
@@ -235,11 +293,22 @@ def rule_editor(ws, index: int, uid: str, rule: dict[str, Any], groups: list[str
     for position, (cuid, condition) in enumerate(zip(condition_ids, conditions)):
         condition_row(uid, cuid, condition, paths, ws, index, position)
     left, right = st.columns([1, 3], vertical_alignment="center")
-    left.button("Add a condition", icon=":material/add:", key=f"gr_{uid}_add_condition",
-                on_click=_add_condition, args=(ws, index, uid))
+    left.button(
+        "Add a condition",
+        icon=":material/add:",
+        key=f"gr_{uid}_add_condition",
+        on_click=_add_condition,
+        args=(ws, index, uid),
+    )
     slot = right.empty()
-    st.button("Delete this rule", icon=":material/delete:", key=f"gr_{uid}_delete", type="tertiary",
-              on_click=_remove_rule, args=(ws, index))
+    st.button(
+        "Delete this rule",
+        icon=":material/delete:",
+        key=f"gr_{uid}_delete",
+        type="tertiary",
+        on_click=_remove_rule,
+        args=(ws, index),
+    )
     return slot
 
 
@@ -252,8 +321,10 @@ def show_count(slot, index: int, rule: dict[str, Any], counts: RuleCounts) -> No
     matched, decided = counts.counts[index]
     leaving = decided - matched
     extra = f"; {leaving:,} would leave the group" if rule.get("mode") == "membership" and leaving else ""
-    slot.markdown(f":material/groups: Matches **{matched:,}** of {counts.contacts:,} known contacts now{extra}.",
-                  help="Each known contact's newest received event, checked against this rule")
+    slot.markdown(
+        f":material/groups: Matches **{matched:,}** of {counts.contacts:,} known contacts now{extra}.",
+        help="Each known contact's newest received event, checked against this rule",
+    )
 
 
 def rules_section(ws, doc: dict, groups: list[str] | None) -> None:
@@ -261,8 +332,10 @@ def rules_section(ws, doc: dict, groups: list[str] | None) -> None:
     ids = ui.uids("rules", len(rules))
     notice = st.empty()
     if not rules:
-        notice.info("No group rules yet. Add one: for example, contacts whose data.total_amount >= 10000 join "
-                    "“Premium”.", icon=":material/info:")
+        notice.info(
+            "No group rules yet. Add one: for example, contacts whose data.total_amount >= 10000 join “Premium”.",
+            icon=":material/info:",
+        )
     paths = known_paths()
     opened = st.session_state.pop("gr_open", None)
     slots = []
@@ -273,8 +346,7 @@ def rules_section(ws, doc: dict, groups: list[str] | None) -> None:
         enabled = st.session_state.get(f"gr_{uid}_enabled", rule.get("enabled", True))
         icon = ":material/group:" if enabled else ":material/pause_circle:"
         label = f"{label} · {mode}" + ("" if enabled else " (disabled)")
-        with st.expander(label, expanded=index == opened or len(rules) == 1, key=f"gr_{uid}_open",
-                         icon=icon):
+        with st.expander(label, expanded=index == opened or len(rules) == 1, key=f"gr_{uid}_open", icon=icon):
             slots.append(rule_editor(ws, index, uid, rule, groups, paths))
     st.button("Add a group rule", icon=":material/add:", key="gr_add_rule", on_click=_add_rule, args=(ws,))
     if not rules:
@@ -282,8 +354,10 @@ def rules_section(ws, doc: dict, groups: list[str] | None) -> None:
     # Counted once the widgets above have put their values into the draft, so the counts are never a step late.
     counts = match_counts(ws, rules)
     if counts.counts and counts.contacts == 0:
-        notice.info("Counts of matching contacts appear once events are received (webhooks or a file sync).",
-                    icon=":material/hourglass_empty:")
+        notice.info(
+            "Counts of matching contacts appear once events are received (webhooks or a file sync).",
+            icon=":material/hourglass_empty:",
+        )
     elif counts.limited:
         notice.caption(f"Counts use the newest event of the {counts.contacts:,} most recent contacts.")
     for index, (slot, rule) in enumerate(zip(slots, rules)):
@@ -292,8 +366,10 @@ def rules_section(ws, doc: dict, groups: list[str] | None) -> None:
 
 def main() -> None:
     st.title("Group rules")
-    st.caption("Put contacts into MailerLite groups by conditions on their events. The default group (Connection "
-               "page) is added to every new subscriber.")
+    st.caption(
+        "Put contacts into MailerLite groups by conditions on their events. The default group (Connection "
+        "page) is added to every new subscriber."
+    )
     ws = ui.workspace()
     if ws is None:
         return

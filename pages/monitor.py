@@ -7,7 +7,7 @@ thousand items in the history or a million.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -17,8 +17,8 @@ from storage.contacts import ContactStore
 from storage.events import EventStore
 from storage.monitor import ItemFilter, MonitorQueries
 from storage.runs import RunStore
-from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.domain.events import SOURCE_LABELS
+from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.live.queue_status import queue_status
 
 ui.page_guard("pages/monitor.py")
@@ -31,8 +31,9 @@ monitor, runs, events = MonitorQueries(ws.database), RunStore(ws.database), Even
 PAGE = 50
 OUTCOMES = ["created", "updated", "unchanged", "suppressed", "skipped", "invalid", "failed", "dead"]
 
+
 def _age(moment: datetime) -> str:
-    seconds = max(0, int((datetime.now(timezone.utc) - moment).total_seconds()))
+    seconds = max(0, int((datetime.now(UTC) - moment).total_seconds()))
     if seconds < 120:
         return f"{seconds} s"
     if seconds < 7200:
@@ -55,12 +56,16 @@ with st.container(border=True):  # live sync: webhooks waiting, and whether a wo
         cell.metric(f"Last {SOURCE_LABELS[source]} event", "never" if received is None else _age(received) + " ago")
     alive = [worker for worker in status.workers if worker.alive]
     if alive:
-        st.success(f"Sync worker alive: {alive[0].state}" + (f" — {alive[0].detail}" if alive[0].detail else ""),
-                   icon=":material/sync:")
+        st.success(
+            f"Sync worker alive: {alive[0].state}" + (f" — {alive[0].detail}" if alive[0].detail else ""),
+            icon=":material/sync:",
+        )
     else:
-        st.warning("No sync worker is running: webhooks are stored but not synced. The worker starts with the "
-                   "dashboard (`streamlit run dashboard.py`) or alone with `python -m sync_core worker`.",
-                   icon=":material/sync_disabled:")
+        st.warning(
+            "No sync worker is running: webhooks are stored but not synced. The worker starts with the "
+            "dashboard (`streamlit run dashboard.py`) or alone with `python -m sync_core worker`.",
+            icon=":material/sync_disabled:",
+        )
 
 totals = monitor.totals(since)
 counts = totals.by_outcome
@@ -72,12 +77,16 @@ cells[2].metric("Updated", f"{counts.get('updated', 0):,}")
 cells[3].metric("Failed or dead", f"{counts.get('failed', 0) + counts.get('dead', 0):,}")
 rate = totals.success_rate
 cells[4].metric("Success rate", "—" if rate is None else f"{rate:.1%}")
-st.caption(f"Events waiting: {queue.get('pending', 0):,} · failed, waiting for a retry: {queue.get('failed', 0):,}"
-           f" · dead: {queue.get('dead', 0):,}")
+st.caption(
+    f"Events waiting: {queue.get('pending', 0):,} · failed, waiting for a retry: {queue.get('failed', 0):,}"
+    f" · dead: {queue.get('dead', 0):,}"
+)
 
 if totals.contacts == 0:
-    st.info("No sync yet. Import a file and run a sync on the **Run sync** page; results appear here.",
-            icon=":material/info:")
+    st.info(
+        "No sync yet. Import a file and run a sync on the **Run sync** page; results appear here.",
+        icon=":material/info:",
+    )
 else:
     by_day, by_type, by_group = st.tabs(["Over time", "By event type", "By group"])
     with by_day:
@@ -96,10 +105,22 @@ else:
 
 
 def item_table(items) -> pd.DataFrame:  # noqa: ANN001
-    return pd.DataFrame([{"item": item.id, "run": item.run_id, "when (UTC)": item.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                          "email": item.email, "outcome": item.outcome, "event type": item.event_type or "",
-                          "reason": item.reason, "code": item.response_code, "dry run": item.dry_run}
-                         for item in items])
+    return pd.DataFrame(
+        [
+            {
+                "item": item.id,
+                "run": item.run_id,
+                "when (UTC)": item.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "email": item.email,
+                "outcome": item.outcome,
+                "event type": item.event_type or "",
+                "reason": item.reason,
+                "code": item.response_code,
+                "dry run": item.dry_run,
+            }
+            for item in items
+        ]
+    )
 
 
 def paged_items(key: str, where: ItemFilter) -> list:
@@ -124,25 +145,49 @@ with runs_tab:
     if not recent:
         st.caption("No run yet.")
     else:
-        st.dataframe(pd.DataFrame([{
-            "run": run.id, "started (UTC)": run.started_at.strftime("%Y-%m-%d %H:%M:%S"), "status": run.status,
-            "dry run": run.dry_run, "trigger": run.trigger, "created": run.created, "updated": run.updated,
-            "unchanged": run.unchanged, "failed": run.failed + run.dead, "invalid": run.invalid,
-            "ignored": run.ignored, "requests": run.requests, "seconds": round(run.duration_seconds, 1),
-            "notes": run.error or run.notes} for run in recent]), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "run": run.id,
+                        "started (UTC)": run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                        "status": run.status,
+                        "dry run": run.dry_run,
+                        "trigger": run.trigger,
+                        "created": run.created,
+                        "updated": run.updated,
+                        "unchanged": run.unchanged,
+                        "failed": run.failed + run.dead,
+                        "invalid": run.invalid,
+                        "ignored": run.ignored,
+                        "requests": run.requests,
+                        "seconds": round(run.duration_seconds, 1),
+                        "notes": run.error or run.notes,
+                    }
+                    for run in recent
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
         ids = [run.id for run in recent]
         chosen = st.session_state.get("monitor_run")
         run_id = st.selectbox("Items of run", ids, index=ids.index(chosen) if chosen in ids else 0, key="monitor_run")
-        st.dataframe(item_table(paged_items(f"run{run_id}", ItemFilter(run_id=run_id))), hide_index=True,
-                     width="stretch")
+        st.dataframe(
+            item_table(paged_items(f"run{run_id}", ItemFilter(run_id=run_id))), hide_index=True, width="stretch"
+        )
 
 with items_tab:
     chosen = st.multiselect("Outcomes", OUTCOMES, key="monitor_outcomes")
     where = ItemFilter(outcomes=chosen or None)
-    st.dataframe(item_table(paged_items("items" + ",".join(chosen), where)), hide_index=True,
-                 width="stretch")
-    st.download_button("Export these items as CSV", data=lambda: "".join(monitor.export_csv(where)),
-                       file_name="sync-items.csv", mime="text/csv", icon=":material/download:")
+    st.dataframe(item_table(paged_items("items" + ",".join(chosen), where)), hide_index=True, width="stretch")
+    st.download_button(
+        "Export these items as CSV",
+        data=lambda: "".join(monitor.export_csv(where)),
+        file_name="sync-items.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
 
 with failed_tab:
     failures = paged_items("failed", ItemFilter(outcomes=["failed", "dead"]))
@@ -151,24 +196,35 @@ with failed_tab:
     else:
         table = item_table(failures)
         table.insert(0, "retry", False)
-        edited = st.data_editor(table, hide_index=True, width="stretch", key="monitor_failed_editor",
-                                disabled=[c for c in table.columns if c != "retry"])
+        edited = st.data_editor(
+            table,
+            hide_index=True,
+            width="stretch",
+            key="monitor_failed_editor",
+            disabled=[c for c in table.columns if c != "retry"],
+        )
         selected = [int(i) for i in edited.loc[edited["retry"], "item"]]
         left, right = st.columns(2)
         engine = SyncEngine(ws)
         if left.button(f"Retry selected ({len(selected)})", disabled=not selected, icon=":material/replay:"):
             try:
                 run = engine.retry(item_ids=selected)
-                ui.flash("success", f"Retried in run {run.id}: {run.created + run.updated} synced, "
-                                    f"{run.failed + run.dead} still failing.")
+                ui.flash(
+                    "success",
+                    f"Retried in run {run.id}: {run.created + run.updated} synced, "
+                    f"{run.failed + run.dead} still failing.",
+                )
             except SyncError as exc:
                 ui.flash("error", str(exc))
             st.rerun()
         if right.button("Retry all failed", icon=":material/replay:"):
             try:
                 run = engine.retry()
-                ui.flash("success", f"Retried in run {run.id}: {run.created + run.updated} synced, "
-                                    f"{run.failed + run.dead} still failing.")
+                ui.flash(
+                    "success",
+                    f"Retried in run {run.id}: {run.created + run.updated} synced, "
+                    f"{run.failed + run.dead} still failing.",
+                )
             except SyncError as exc:
                 ui.flash("error", str(exc))
             st.rerun()
@@ -189,16 +245,32 @@ with contact_tab:
         else:
             if contact is not None:
                 status = contact.status or "unknown"
-                st.write(f"MailerLite subscriber **{contact.subscriber_id or 'not created yet'}**, status "
-                         f"**{status}**.")
+                st.write(
+                    f"MailerLite subscriber **{contact.subscriber_id or 'not created yet'}**, status **{status}**."
+                )
                 fields = (contact.state or {}).get("fields", {})
                 if fields:
-                    st.dataframe(pd.DataFrame([{"field": k, "value": v[0], "set by event at": v[1]}
-                                               for k, v in fields.items()]), hide_index=True)
+                    st.dataframe(
+                        pd.DataFrame([{"field": k, "value": v[0], "set by event at": v[1]} for k, v in fields.items()]),
+                        hide_index=True,
+                    )
             st.caption("Events received")
-            st.dataframe(pd.DataFrame([{"event": e.id, "received (UTC)": e.received_at.strftime("%Y-%m-%d %H:%M:%S"),
-                                        "source": e.source, "type": e.event_type, "status": e.status,
-                                        "reason": e.reason} for e in history]), hide_index=True,
-                         width="stretch")
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "event": e.id,
+                            "received (UTC)": e.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                            "source": e.source,
+                            "type": e.event_type,
+                            "status": e.status,
+                            "reason": e.reason,
+                        }
+                        for e in history
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
             st.caption("Sync items")
             st.dataframe(item_table(items), hide_index=True, width="stretch")

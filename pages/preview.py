@@ -4,23 +4,31 @@ an existing contact, with every problem in plain words and the way to fix it."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
 
 from pages import ui
-from sync_core.engine.account_checks import account_fields, account_groups, mapped_values, preview_advice
 from sync_core.domain.config import ACTION_LABELS
 from sync_core.domain.events import SOURCE_LABELS, NormalizedEvent, RejectedInput
 from sync_core.domain.planning import ContactPlan
 from sync_core.domain.preview import preview_event
+from sync_core.engine.account_checks import account_fields, account_groups, mapped_values, preview_advice
 from sync_core.engine.samples import PASTE_SOURCES, all_samples, parse_pasted, sample_event
 
-ADVICE_STYLE = {"error": (st.error, ":material/error:"), "warning": (st.warning, ":material/warning:"),
-                "info": (st.info, ":material/info:"), "success": (st.success, ":material/check_circle:")}
-OUTCOME_WORDS = {"create": "created or updated (MailerLite decides by the email)",
-                 "update": "updated", "unchanged": "left as it is", "suppressed": "not touched (unsubscribed)"}
+ADVICE_STYLE = {
+    "error": (st.error, ":material/error:"),
+    "warning": (st.warning, ":material/warning:"),
+    "info": (st.info, ":material/info:"),
+    "success": (st.success, ":material/check_circle:"),
+}
+OUTCOME_WORDS = {
+    "create": "created or updated (MailerLite decides by the email)",
+    "update": "updated",
+    "unchanged": "left as it is",
+    "suppressed": "not touched (unsubscribed)",
+}
 
 
 def _cell(value: Any) -> str:
@@ -32,16 +40,28 @@ def _cell(value: Any) -> str:
 
 
 def choose_event() -> NormalizedEvent | RejectedInput | None:
-    mode = st.segmented_control("Event", ["A sample event", "Paste JSON"], key="pv_mode", default="A sample event",
-                                persist_state="session", required=True)
+    mode = st.segmented_control(
+        "Event",
+        ["A sample event", "Paste JSON"],
+        key="pv_mode",
+        default="A sample event",
+        persist_state="session",
+        required=True,
+    )
     if mode == "Paste JSON":
         left, right = st.columns([3, 1])
-        text = left.text_area("Event JSON", key="pv_text", height=260, persist_state="session",
-                              placeholder='{"type": "payment.succeeded", "data": {...}}',
-                              help="The body of one webhook (Dodo Payments or Partnero), or one record as a JSON "
-                                   "object. Press Ctrl+Enter or click outside to preview.")
-        source = right.selectbox("Source", list(PASTE_SOURCES), key="pv_source", format_func=PASTE_SOURCES.get,
-                                 persist_state="session")
+        text = left.text_area(
+            "Event JSON",
+            key="pv_text",
+            height=260,
+            persist_state="session",
+            placeholder='{"type": "payment.succeeded", "data": {...}}',
+            help="The body of one webhook (Dodo Payments or Partnero), or one record as a JSON "
+            "object. Press Ctrl+Enter or click outside to preview.",
+        )
+        source = right.selectbox(
+            "Source", list(PASTE_SOURCES), key="pv_source", format_func=PASTE_SOURCES.get, persist_state="session"
+        )
         if not (text or "").strip():
             st.info("Paste the JSON of one event to see what it would send.", icon=":material/content_paste:")
             return None
@@ -49,9 +69,14 @@ def choose_event() -> NormalizedEvent | RejectedInput | None:
     samples = all_samples()
     labels = [sample.label for sample in samples]
     default = "Dodo Payments · payment.succeeded"
-    label = st.selectbox("Sample event", labels, key="pv_sample", persist_state="session",
-                         index=labels.index(default) if default in labels else 0,
-                         help="Every official Dodo Payments example, Partnero webhooks and rows of records files")
+    label = st.selectbox(
+        "Sample event",
+        labels,
+        key="pv_sample",
+        persist_state="session",
+        index=labels.index(default) if default in labels else 0,
+        help="Every official Dodo Payments example, Partnero webhooks and rows of records files",
+    )
     sample = samples[labels.index(label)] if label in labels else samples[0]
     if sample.description:
         st.caption(sample.description)
@@ -80,8 +105,12 @@ def event_section(event: NormalizedEvent) -> None:
     data = event.data
     with st.expander(f"All fields of the event ({len(data)})", key="pv_fields"):
         st.caption("Use these paths in field mappings (e.g. data.customer.name) and in group rule conditions.")
-        st.dataframe([{"Path": path, "Value": _cell(value)} for path, value in data.items()], hide_index=True,
-                     width="stretch", height=min(420, 38 + 35 * len(data)))
+        st.dataframe(
+            [{"Path": path, "Value": _cell(value)} for path, value in data.items()],
+            hide_index=True,
+            width="stretch",
+            height=min(420, 38 + 35 * len(data)),
+        )
 
 
 def fields_section(config, preview, now, fields) -> None:
@@ -92,16 +121,31 @@ def fields_section(config, preview, now, fields) -> None:
         return
     word = {"ok": "", "warning": "Warning: ", "problem": "Problem: ", "not sent": "Not sent: "}
     st.dataframe(
-        [{"Field": v.target, "Value": "" if v.value is None else _cell(v.value), "Type": v.field_type,
-          "Check": f"{word[v.status]}{v.message}", "From": v.source, "Trigger": v.trigger} for v in values],
-        hide_index=True, width="stretch", height=min(740, 38 + 35 * len(values)),
-        column_config={"Check": st.column_config.TextColumn(width="medium"),
-                       "Value": st.column_config.TextColumn(width="medium")},
+        [
+            {
+                "Field": v.target,
+                "Value": "" if v.value is None else _cell(v.value),
+                "Type": v.field_type,
+                "Check": f"{word[v.status]}{v.message}",
+                "From": v.source,
+                "Trigger": v.trigger,
+            }
+            for v in values
+        ],
+        hide_index=True,
+        width="stretch",
+        height=min(740, 38 + 35 * len(values)),
+        column_config={
+            "Check": st.column_config.TextColumn(width="medium"),
+            "Value": st.column_config.TextColumn(width="medium"),
+        },
     )
     problems = [v for v in values if v.status == "problem"]
     if problems:
-        st.caption(f"{len(problems)} field{'s' if len(problems) != 1 else ''} cannot be sent as mapped; see the "
-                   "verdict above for the fix.")
+        st.caption(
+            f"{len(problems)} field{'s' if len(problems) != 1 else ''} cannot be sent as mapped; see the "
+            "verdict above for the fix."
+        )
 
 
 def _groups_line(plan: ContactPlan | None) -> str:
@@ -131,10 +175,15 @@ def _request_text(operation) -> str:
 
 def requests_section(preview) -> None:
     st.subheader("HTTP requests to MailerLite", divider="gray")
-    st.caption("Exactly what a sync sends. Groups appear by name until their MailerLite ids are known; "
-               "{subscriber_id} is filled in from MailerLite's answer.")
-    for column, title, plan in zip(st.columns(2), ("For a new contact", "For a contact already synced"),
-                                   (preview.new_contact, preview.existing_contact)):
+    st.caption(
+        "Exactly what a sync sends. Groups appear by name until their MailerLite ids are known; "
+        "{subscriber_id} is filled in from MailerLite's answer."
+    )
+    for column, title, plan in zip(
+        st.columns(2),
+        ("For a new contact", "For a contact already synced"),
+        (preview.new_contact, preview.existing_contact),
+    ):
         with column:
             st.markdown(f"**{title}**")
             if plan is None:
@@ -143,16 +192,20 @@ def requests_section(preview) -> None:
             if not plan.operations:
                 st.caption(f"Nothing is sent: {plan.reason or 'nothing changed'}.")
                 continue
-            st.caption(f"{len(plan.operations)} request{'s' if len(plan.operations) != 1 else ''}; the subscriber "
-                       f"is {OUTCOME_WORDS.get(plan.outcome, plan.outcome)}.")
+            st.caption(
+                f"{len(plan.operations)} request{'s' if len(plan.operations) != 1 else ''}; the subscriber "
+                f"is {OUTCOME_WORDS.get(plan.outcome, plan.outcome)}."
+            )
             for operation in plan.operations:
                 st.code(_request_text(operation), language="json")
 
 
 def main() -> None:
     st.title("Preview")
-    st.caption("Pick a sample event or paste one, and see what the studio would send to MailerLite. Nothing is "
-               "sent from this page.")
+    st.caption(
+        "Pick a sample event or paste one, and see what the studio would send to MailerLite. Nothing is "
+        "sent from this page."
+    )
     ws = ui.workspace()
     if ws is None:
         return
@@ -163,26 +216,34 @@ def main() -> None:
     if ui.is_dirty() and from_draft:
         st.caption(":orange-badge[:material/edit: Unsaved changes] Previewing with your unsaved changes.")
     elif ui.is_dirty():
-        ui.show_problems(f"Your unsaved changes have problems, so the preview uses the saved version "
-                         f"{current.version_id or '(none)'}:", draft_problems, level="warning")
+        ui.show_problems(
+            f"Your unsaved changes have problems, so the preview uses the saved version "
+            f"{current.version_id or '(none)'}:",
+            draft_problems,
+            level="warning",
+        )
     if current.problem:
         st.error("The saved configuration cannot be read; see the Field mapping page.", icon=":material/error:")
     if not config.triggers:
-        st.info("No triggers yet, so no event is synced. Load a preset or add a trigger on the Field mapping page.",
-                icon=":material/info:")
+        st.info(
+            "No triggers yet, so no event is synced. Load a preset or add a trigger on the Field mapping page.",
+            icon=":material/info:",
+        )
 
     event = choose_event()
     if event is None:
         return
     if isinstance(event, RejectedInput):
         st.error(f"This event cannot be read: {event.reason}.", icon=":material/data_alert:")
-        st.caption("Paste the complete body of one event, exactly as the sender sent it. A Dodo Payments event "
-                   "has \"type\" and \"data\"; a Partnero event has \"event\" and \"data\"; a record is one JSON "
-                   "object with an email.")
+        st.caption(
+            "Paste the complete body of one event, exactly as the sender sent it. A Dodo Payments event "
+            'has "type" and "data"; a Partnero event has "event" and "data"; a record is one JSON '
+            "object with an email."
+        )
         return
     report = ui.account_report(ws)
     fields, groups = account_fields(report), account_groups(report)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         preview = preview_event(config, event, now=now)
     except Exception as exc:  # noqa: BLE001
@@ -194,14 +255,16 @@ def main() -> None:
     evaluation = preview.evaluation
     if evaluation.status == "sync":
         action = ACTION_LABELS.get(evaluation.action or "", evaluation.action)
-        st.success(f"Synced ({action}) by {', '.join(repr(t) for t in evaluation.triggers)}.",
-                   icon=":material/check_circle:")
+        st.success(
+            f"Synced ({action}) by {', '.join(repr(t) for t in evaluation.triggers)}.", icon=":material/check_circle:"
+        )
     for advice in preview_advice(config, preview, fields=fields, groups=groups):
         show, icon = ADVICE_STYLE[advice.level]
         show(advice.message + (f"\n\n**How to fix:** {advice.fix}" if advice.fix else ""), icon=icon)
     if fields is None:
-        st.caption(f"The account could not be read, so fields and groups are not checked against it "
-                   f"({report.problem}).")
+        st.caption(
+            f"The account could not be read, so fields and groups are not checked against it ({report.problem})."
+        )
 
     if evaluation.triggers:
         fields_section(config, preview, now, fields)

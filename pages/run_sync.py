@@ -6,8 +6,8 @@ import streamlit as st
 
 from pages import ui
 from storage.events import EventStore
-from sync_core.engine.run import RunProgress, SyncEngine, SyncError
 from sync_core.engine.file_import import import_file
+from sync_core.engine.run import RunProgress, SyncEngine, SyncError
 
 ui.page_guard("pages/run_sync.py")
 st.title("Run sync")
@@ -16,20 +16,26 @@ if ws is None:
     st.stop()
 active = ui.active(ws)
 if active.problem:
-    ui.show_problems("The saved configuration cannot be used; open Field mapping to load a preset or fix it.",
-                     [active.problem])
+    ui.show_problems(
+        "The saved configuration cannot be used; open Field mapping to load a preset or fix it.", [active.problem]
+    )
     st.stop()
 if not active.config.triggers:
-    st.warning("No trigger is set up yet, so every event would be ignored. Start from a preset on the "
-               "**Field mapping** page.", icon=":material/warning:")
+    st.warning(
+        "No trigger is set up yet, so every event would be ignored. Start from a preset on the **Field mapping** page.",
+        icon=":material/warning:",
+    )
 ui.show_flash()
 events = EventStore(ws.database)
 
 st.subheader("1. Bring in data")
-st.caption("A CSV or JSON Lines file of partners or customers (a backfill), or webhook events saved as JSON or "
-           "JSON Lines. Rows are stored first; nothing is sent until you sync.")
-uploaded = st.file_uploader("File", type=["csv", "jsonl", "ndjson", "json"], key="run_upload",
-                            label_visibility="collapsed")
+st.caption(
+    "A CSV or JSON Lines file of partners or customers (a backfill), or webhook events saved as JSON or "
+    "JSON Lines. Rows are stored first; nothing is sent until you sync."
+)
+uploaded = st.file_uploader(
+    "File", type=["csv", "jsonl", "ndjson", "json"], key="run_upload", label_visibility="collapsed"
+)
 kinds = {"Told by the columns": None, "Partners": "partner", "Customers": "customer"}
 kind = st.radio("The records are", list(kinds), horizontal=True, key="run_kind")
 if st.button("Import the file", disabled=uploaded is None, icon=":material/upload:"):
@@ -38,11 +44,12 @@ if st.button("Import the file", disabled=uploaded is None, icon=":material/uploa
     except ValueError as exc:
         st.error(str(exc))
     else:
-        message = (f"{uploaded.name}: {summary.read:,} read, {summary.stored:,} new, "
-                   f"{summary.duplicates:,} already known, {summary.rejected:,} rejected.")
+        message = (
+            f"{uploaded.name}: {summary.read:,} read, {summary.stored:,} new, "
+            f"{summary.duplicates:,} already known, {summary.rejected:,} rejected."
+        )
         if summary.rejected:
-            ui.show_problems(message + " Rejected rows are kept with their reason:", summary.problems,
-                             level="warning")
+            ui.show_problems(message + " Rejected rows are kept with their reason:", summary.problems, level="warning")
         else:
             st.success(message)
 
@@ -54,12 +61,13 @@ right.metric("Failed, waiting for a retry", f"{failed:,}", help="Retry them from
 
 st.subheader("2. Sync")
 account = "the **sandbox** account" if ws.uses_sandbox(active.config) else "your **MailerLite** account"
-st.caption(f"Sends to {account}, within MailerLite's limit of 120 requests per minute, up to 50 changes per "
-           "request. Contacts whose data did not change cost nothing.")
+st.caption(
+    f"Sends to {account}, within MailerLite's limit of 120 requests per minute, up to 50 changes per "
+    "request. Contacts whose data did not change cost nothing."
+)
 dry_run = st.toggle("Dry run: record what would be sent, send nothing", value=True, key="run_dry")
 careful = st.checkbox("First contacts only (a careful start)", key="run_careful")
-limit = st.number_input("How many contacts", min_value=1, value=10, step=10, key="run_limit",
-                        disabled=not careful)
+limit = st.number_input("How many contacts", min_value=1, value=10, step=10, key="run_limit", disabled=not careful)
 label = "Start the dry run" if dry_run else "Start the sync"
 if st.button(label, type="primary", disabled=waiting == 0, icon=":material/play_arrow:"):
     bar = st.progress(0.0, text="Starting…")
@@ -67,13 +75,17 @@ if st.button(label, type="primary", disabled=waiting == 0, icon=":material/play_
 
     def show(progress: RunProgress) -> None:
         share = min(progress.events / max(progress.pending_at_start, 1), 1.0)
-        bar.progress(share, text=f"{progress.contacts:,} contacts recorded, {progress.events:,} of "
-                                 f"{progress.pending_at_start:,} events, {progress.requests:,} requests")
+        bar.progress(
+            share,
+            text=f"{progress.contacts:,} contacts recorded, {progress.events:,} of "
+            f"{progress.pending_at_start:,} events, {progress.requests:,} requests",
+        )
         live.write(" · ".join(f"{name} {number:,}" for name, number in sorted(progress.counts.items())))
 
     try:
-        run = SyncEngine(ws).run(dry_run=dry_run, limit=int(limit) if careful else None, trigger="dashboard",
-                                 progress=show)
+        run = SyncEngine(ws).run(
+            dry_run=dry_run, limit=int(limit) if careful else None, trigger="dashboard", progress=show
+        )
     except SyncError as exc:
         st.error(str(exc))
     except Exception as exc:  # noqa: BLE001 - a page never shows a traceback
@@ -93,14 +105,28 @@ if last is not None:
     if run is not None:
         kind_of_run = "Dry run" if run.dry_run else "Run"
         outcome = {"finished": st.success, "failed": st.error}.get(run.status, st.info)
-        outcome(f"{kind_of_run} {run.id} {run.status} in {run.duration_seconds:.1f} s with "
-                f"{run.requests:,} request(s) to MailerLite.")
+        outcome(
+            f"{kind_of_run} {run.id} {run.status} in {run.duration_seconds:.1f} s with "
+            f"{run.requests:,} request(s) to MailerLite."
+        )
         if run.error:
             st.error(run.error)
         if run.notes:
             st.info(run.notes)
-        numbers = {name: getattr(run, name) for name in ("created", "updated", "unchanged", "suppressed", "skipped",
-                                                         "invalid", "failed", "dead", "ignored")}
+        numbers = {
+            name: getattr(run, name)
+            for name in (
+                "created",
+                "updated",
+                "unchanged",
+                "suppressed",
+                "skipped",
+                "invalid",
+                "failed",
+                "dead",
+                "ignored",
+            )
+        }
         columns = st.columns(len(numbers))
         for column, (name, number) in zip(columns, numbers.items()):
             column.metric(name.capitalize(), f"{number:,}")

@@ -16,26 +16,32 @@ import json
 import logging
 import os
 import threading
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import streamlit as st
 
 from storage import Database, data_dir, database_url
-from sync_core.engine.account_checks import check_connection
 from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig, load_config
-from sync_core.mailerlite import ConnectionReport
 from sync_core.domain.presets import PRESETS, load_preset
-from sync_core.live.receiver import WEBHOOK_PATHS
+from sync_core.engine.account_checks import check_connection
 from sync_core.engine.workspace import ActiveConfig, Workspace
+from sync_core.live.receiver import WEBHOOK_PATHS
+from sync_core.mailerlite import ConnectionReport
 
 log = logging.getLogger("sync_studio.dashboard")
 
 PUBLIC_URL_ENV = "SYNC_STUDIO_PUBLIC_URL"
-SECTION_LABELS = {"connection": "connection", "sources": "sources", "triggers": "field mapping",
-                  "group_rules": "group rules", "name": "name"}
+SECTION_LABELS = {
+    "connection": "connection",
+    "sources": "sources",
+    "triggers": "field mapping",
+    "group_rules": "group rules",
+    "name": "name",
+}
 
 _DRAFT = "ui_draft"
 _UIDS = "ui_uids"
@@ -77,6 +83,7 @@ def open_wanted_page() -> None:
 
 # --- the workspace -----------------------------------------------------------------------------------------------
 
+
 @st.cache_resource(show_spinner=False)
 def _open_workspace(directory: str, url: str) -> Workspace:
     return Workspace(Database(url), directory=Path(directory))
@@ -89,8 +96,10 @@ def workspace() -> Workspace | None:
         return _open_workspace(str(data_dir()), database_url())
     except Exception as exc:  # noqa: BLE001 - shown in plain words instead of a traceback
         log.exception("the workspace could not be opened")
-        st.error(f"The studio's storage cannot be opened: {exc}. Check DATABASE_URL and SYNC_STUDIO_DATA_DIR.",
-                 icon=":material/database:")
+        st.error(
+            f"The studio's storage cannot be opened: {exc}. Check DATABASE_URL and SYNC_STUDIO_DATA_DIR.",
+            icon=":material/database:",
+        )
         return None
 
 
@@ -99,6 +108,7 @@ def active(ws: Workspace) -> ActiveConfig:
 
 
 # --- messages ----------------------------------------------------------------------------------------------------
+
 
 def flash(level: str, message: str) -> None:
     """A message shown once, on the next run (for callbacks, which run before the page is drawn)."""
@@ -125,6 +135,7 @@ def plain_error(action: str, exc: BaseException) -> None:
 
 # --- the account and its health ----------------------------------------------------------------------------------
 
+
 def _account_token(ws: Workspace, connection: ConnectionSettings) -> str:
     """Identifies the account a report belongs to, without the key itself."""
     try:
@@ -143,8 +154,9 @@ def _cached_report(token: str, _ws: Workspace, connection_json: str) -> Connecti
     return check_connection(_ws, connection)
 
 
-def connection_report(ws: Workspace, connection: ConnectionSettings | None = None, *,
-                      refresh: bool = False) -> ConnectionReport:
+def connection_report(
+    ws: Workspace, connection: ConnectionSettings | None = None, *, refresh: bool = False
+) -> ConnectionReport:
     """*Test connection* for these settings (the saved ones by default), cached for five minutes."""
     if connection is None:
         connection = active(ws).config.connection
@@ -173,6 +185,7 @@ def account_report(ws: Workspace, *, refresh: bool = False) -> ConnectionReport:
 
 
 # --- the configuration being edited --------------------------------------------------------------------------------
+
 
 def _normalized(document: dict[str, Any]) -> dict[str, Any]:
     """The document as it would be saved (defaults filled in, text trimmed), or as it is while invalid."""
@@ -204,9 +217,14 @@ def draft(ws: Workspace) -> dict[str, Any]:
 def _start_draft(current: ActiveConfig, document: dict[str, Any] | None = None) -> None:
     saved = current.config.model_dump(mode="json")
     directory = str(data_dir())
-    st.session_state[_DRAFT] = {"base": current.version_id, "saved": saved, "data_dir": directory,
-                                "doc": copy.deepcopy(document if document is not None else saved),
-                                "newer": None, "epoch": epoch() + 1}
+    st.session_state[_DRAFT] = {
+        "base": current.version_id,
+        "saved": saved,
+        "data_dir": directory,
+        "doc": copy.deepcopy(document if document is not None else saved),
+        "newer": None,
+        "epoch": epoch() + 1,
+    }
     st.session_state[_UIDS] = {}
 
 
@@ -242,9 +260,12 @@ def dirty_sections() -> list[str]:
     saved, doc = _normalized(state["saved"]), _normalized(state["doc"])
     if json.dumps(saved, sort_keys=True, default=str) == json.dumps(doc, sort_keys=True, default=str):
         return []
-    return [label for section, label in SECTION_LABELS.items()
-            if json.dumps(saved.get(section), sort_keys=True, default=str)
-            != json.dumps(doc.get(section), sort_keys=True, default=str)]
+    return [
+        label
+        for section, label in SECTION_LABELS.items()
+        if json.dumps(saved.get(section), sort_keys=True, default=str)
+        != json.dumps(doc.get(section), sort_keys=True, default=str)
+    ]
 
 
 def validate_draft(ws: Workspace) -> tuple[SyncConfig | None, list[str]]:
@@ -309,27 +330,42 @@ def save_bar(ws: Workspace, page: str) -> None:
     dirty = is_dirty()
     with st.container(border=True):
         if state.get("newer") and dirty:
-            st.warning(f"Version {state['newer']} was saved elsewhere since you started editing. Saving now makes "
-                       "your version the newest one; discard your changes to start from it instead.")
+            st.warning(
+                f"Version {state['newer']} was saved elsewhere since you started editing. Saving now makes "
+                "your version the newest one; discard your changes to start from it instead."
+            )
         if not dirty:
             where = f"version {current.version_id}" if current.version_id else "nothing saved yet"
             st.caption(f":material/check_circle: No unsaved changes ({where}).")
             return
         sections = dirty_sections()
-        st.markdown(f":orange-badge[:material/edit: Unsaved changes] "
-                    f"{'in ' + ', '.join(sections) if sections else ''} — saved only when you press **Save**.")
+        st.markdown(
+            f":orange-badge[:material/edit: Unsaved changes] "
+            f"{'in ' + ', '.join(sections) if sections else ''} — saved only when you press **Save**."
+        )
         if problems:
             show_problems("Fix these before saving:", problems)
         comment_key = f"ui_comment_{page}"
         left, right = st.columns([3, 2])
-        left.text_input("What changed? (optional, shown in the history)", key=comment_key,
-                        placeholder="e.g. added the premium group")
+        left.text_input(
+            "What changed? (optional, shown in the history)",
+            key=comment_key,
+            placeholder="e.g. added the premium group",
+        )
         right.text_input("Your name (optional)", key="ui_author", persist_state="session")
         buttons = st.container(horizontal=True)
-        buttons.button("Save", type="primary", icon=":material/save:", key=f"ui_save_{page}",
-                       disabled=config is None, on_click=_save_callback, args=(ws, comment_key))
-        buttons.button("Discard changes", icon=":material/undo:", key=f"ui_discard_{page}",
-                       on_click=_discard_callback, args=(ws,))
+        buttons.button(
+            "Save",
+            type="primary",
+            icon=":material/save:",
+            key=f"ui_save_{page}",
+            disabled=config is None,
+            on_click=_save_callback,
+            args=(ws, comment_key),
+        )
+        buttons.button(
+            "Discard changes", icon=":material/undo:", key=f"ui_discard_{page}", on_click=_discard_callback, args=(ws,)
+        )
 
 
 def config_problem(ws: Workspace, page: str) -> None:
@@ -337,12 +373,19 @@ def config_problem(ws: Workspace, page: str) -> None:
     current = active(ws)
     if not current.problem:
         return
-    st.error(f"The saved configuration (version {current.version_id}) cannot be used, so an empty one is in force "
-             f"until you save a new version.\n\n{current.problem}", icon=":material/error:")
+    st.error(
+        f"The saved configuration (version {current.version_id}) cannot be used, so an empty one is in force "
+        f"until you save a new version.\n\n{current.problem}",
+        icon=":material/error:",
+    )
     columns = st.columns(len(PRESETS))
     for column, name in zip(columns, PRESETS):
-        column.button(f"Start again from the “{load_preset(name).name}” preset", key=f"ui_fix_{page}_{name}",
-                      on_click=_load_preset_callback, args=(ws, name))
+        column.button(
+            f"Start again from the “{load_preset(name).name}” preset",
+            key=f"ui_fix_{page}_{name}",
+            on_click=_load_preset_callback,
+            args=(ws, name),
+        )
 
 
 def _load_preset_callback(ws: Workspace, name: str) -> None:
@@ -360,6 +403,7 @@ def load_preset_now(ws: Workspace, name: str) -> int:
 
 
 # --- stable keys for lists being edited ----------------------------------------------------------------------------
+
 
 def uids(kind: str, count: int) -> list[str]:
     """Stable ids for the items of one list in the draft (triggers, rules, a rule's conditions), so that each
@@ -393,12 +437,13 @@ def seed(key: str, value: Any) -> None:
 
 # --- versions ----------------------------------------------------------------------------------------------------
 
+
 def when(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    seconds = (datetime.now(timezone.utc) - moment).total_seconds()
+        moment = moment.replace(tzinfo=UTC)
+    seconds = (datetime.now(UTC) - moment).total_seconds()
     if seconds < 60:
         ago = "just now"
     elif seconds < 3600:
@@ -413,21 +458,37 @@ def when(moment: datetime | None) -> str:
 def version_history(ws: Workspace, page: str) -> None:
     """The saved versions (who, when, why), with a way to bring an older one back."""
     versions = ws.configs.versions(limit=50)
-    with st.expander(f"Version history ({len(versions)}{'+' if len(versions) == 50 else ''} saved)",
-                     icon=":material/history:", key=f"ui_history_{page}"):
+    with st.expander(
+        f"Version history ({len(versions)}{'+' if len(versions) == 50 else ''} saved)",
+        icon=":material/history:",
+        key=f"ui_history_{page}",
+    ):
         if not versions:
             st.caption("Nothing saved yet. Every save will appear here, and older versions are always kept.")
             return
-        rows = [{"Version": v.id, "Saved": when(v.created_at), "By": v.author or "—", "Comment": v.comment or "—",
-                 "Name": (v.document or {}).get("name") or "—"} for v in versions]
+        rows = [
+            {
+                "Version": v.id,
+                "Saved": when(v.created_at),
+                "By": v.author or "—",
+                "Comment": v.comment or "—",
+                "Name": (v.document or {}).get("name") or "—",
+            }
+            for v in versions
+        ]
         st.dataframe(rows, hide_index=True, width="stretch")
         ids = [v.id for v in versions[1:]]
         if ids:
             left, right = st.columns([2, 3], vertical_alignment="bottom")
-            chosen = left.selectbox("Bring back an older version", ids, key=f"ui_restore_pick_{page}",
-                                    format_func=lambda i: f"version {i}")
-            right.button("Restore it (saved as a new version)", key=f"ui_restore_{page}",
-                         on_click=_restore_callback, args=(ws, chosen))
+            chosen = left.selectbox(
+                "Bring back an older version", ids, key=f"ui_restore_pick_{page}", format_func=lambda i: f"version {i}"
+            )
+            right.button(
+                "Restore it (saved as a new version)",
+                key=f"ui_restore_{page}",
+                on_click=_restore_callback,
+                args=(ws, chosen),
+            )
 
 
 def _restore_callback(ws: Workspace, version_id: int) -> None:
@@ -446,6 +507,7 @@ def _restore_callback(ws: Workspace, version_id: int) -> None:
 
 
 # --- the sidebar -------------------------------------------------------------------------------------------------
+
 
 def _refresh_callback() -> None:
     refresh_account()
@@ -472,12 +534,15 @@ def sidebar(ws: Workspace) -> None:
         st.caption(f"API key {key_hint or '—'}{source}")
     report = connection_report(ws, config.connection)
     if report.ok:
-        st.markdown(f":green[:material/check_circle: Connected] · {report.subscriber_count or 0:,} subscribers, "
-                    f"{len(report.groups)} groups, {len(report.fields)} fields")
+        st.markdown(
+            f":green[:material/check_circle: Connected] · {report.subscriber_count or 0:,} subscribers, "
+            f"{len(report.groups)} groups, {len(report.fields)} fields"
+        )
     else:
         st.markdown(f":red[:material/error: Not connected]  \n{report.problem}")
-    st.button("Check again", icon=":material/refresh:", key="ui_sidebar_refresh", on_click=_refresh_callback,
-              type="tertiary")
+    st.button(
+        "Check again", icon=":material/refresh:", key="ui_sidebar_refresh", on_click=_refresh_callback, type="tertiary"
+    )
     st.divider()
     st.markdown("**Configuration in force**")
     if current.version_id is None:
@@ -492,11 +557,13 @@ def sidebar(ws: Workspace) -> None:
         st.caption(f"Version {current.version_id}{name}{saved}{by}")
     if is_dirty():
         sections = dirty_sections()
-        st.markdown(":orange-badge[:material/edit: Unsaved changes]"
-                    + (f"  \n{', '.join(sections)}" if sections else ""))
+        st.markdown(
+            ":orange-badge[:material/edit: Unsaved changes]" + (f"  \n{', '.join(sections)}" if sections else "")
+        )
 
 
 # --- webhooks ----------------------------------------------------------------------------------------------------
+
 
 def public_base_url() -> str:
     """Where senders reach this process: ``SYNC_STUDIO_PUBLIC_URL``, else the address the browser uses."""

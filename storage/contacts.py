@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
@@ -20,7 +21,7 @@ class ContactStore:
         found: dict[str, Contact] = {}
         with self.database.session() as session:
             for start in range(0, len(emails), 500):
-                query = select(Contact).where(Contact.email.in_(emails[start:start + 500]))
+                query = select(Contact).where(Contact.email.in_(emails[start : start + 500]))
                 found.update((row.email, row) for row in session.exec(query))
         return found
 
@@ -35,7 +36,8 @@ class ContactStore:
         statement = dialect.insert(Contact)
         statement = statement.on_conflict_do_update(
             index_elements=["email"],
-            set_={name: statement.excluded[name] for name in ("subscriber_id", "status", "state", "updated_at")})
+            set_={name: statement.excluded[name] for name in ("subscriber_id", "status", "state", "updated_at")},
+        )
         session.execute(statement, values)
 
     def get(self, email: str) -> Contact | None:

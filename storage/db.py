@@ -7,9 +7,9 @@ current schema without a separate step.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -30,9 +30,9 @@ def database_url(url: str | None = None) -> str:
     """The URL to use: the one given, ``DATABASE_URL``, or the default SQLite file."""
     url = url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{data_dir() / 'sync_studio.db'}"
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,7 +15,14 @@ from storage.tables import ReceivedEvent, utcnow
 
 #: Statuses an event can have; "pending" ones are waiting for a sync.
 PENDING, SYNCED, IGNORED, INVALID, REJECTED, FAILED, DEAD = (
-    "pending", "synced", "ignored", "invalid", "rejected", "failed", "dead")
+    "pending",
+    "synced",
+    "ignored",
+    "invalid",
+    "rejected",
+    "failed",
+    "dead",
+)
 
 
 @dataclass(slots=True)
@@ -41,26 +48,52 @@ class EventStore:
         if not events:
             return 0
         now = utcnow()
-        rows = [{"source": e.source, "event_id": e.event_id, "body": e.body, "event_type": e.event_type,
-                 "email": e.email, "occurred_at": e.occurred_at, "kind": e.kind, "origin": e.origin[:300],
-                 "status": e.status, "reason": e.reason, "received_at": now, "attempts": 0} for e in events]
+        rows = [
+            {
+                "source": e.source,
+                "event_id": e.event_id,
+                "body": e.body,
+                "event_type": e.event_type,
+                "email": e.email,
+                "occurred_at": e.occurred_at,
+                "kind": e.kind,
+                "origin": e.origin[:300],
+                "status": e.status,
+                "reason": e.reason,
+                "received_at": now,
+                "attempts": 0,
+            }
+            for e in events
+        ]
         dialect = postgresql if self.database.kind == "postgresql" else sqlite
-        statement = (dialect.insert(ReceivedEvent).on_conflict_do_nothing(index_elements=["source", "event_id"])
-                     .returning(ReceivedEvent.id))  # rowcount is not reliable for batched inserts: count rows
+        statement = (
+            dialect.insert(ReceivedEvent)
+            .on_conflict_do_nothing(index_elements=["source", "event_id"])
+            .returning(ReceivedEvent.id)
+        )  # rowcount is not reliable for batched inserts: count rows
         with self.database.engine.begin() as connection:
             return len(connection.execute(statement, rows).all())
 
     def pending_rows(self, *, after_id: int = 0, limit: int = 1000) -> list[ReceivedEvent]:
         """The next pending events in arrival order."""
-        query = (select(ReceivedEvent).where(ReceivedEvent.status == PENDING).where(ReceivedEvent.id > after_id)
-                 .order_by(ReceivedEvent.id).limit(limit))
+        query = (
+            select(ReceivedEvent)
+            .where(ReceivedEvent.status == PENDING)
+            .where(ReceivedEvent.id > after_id)
+            .order_by(ReceivedEvent.id)
+            .limit(limit)
+        )
         with self.database.session() as session:
             return list(session.exec(query))
 
     def pending_emails(self, *, after_id: int = 0, limit: int | None = None) -> list[tuple[int, str | None]]:
         """(id, email) of pending events in arrival order, from ``after_id`` on."""
-        query = (select(ReceivedEvent.id, ReceivedEvent.email).where(ReceivedEvent.status == PENDING)
-                 .where(ReceivedEvent.id > after_id).order_by(ReceivedEvent.id))
+        query = (
+            select(ReceivedEvent.id, ReceivedEvent.email)
+            .where(ReceivedEvent.status == PENDING)
+            .where(ReceivedEvent.id > after_id)
+            .order_by(ReceivedEvent.id)
+        )
         if limit:
             query = query.limit(limit)
         with self.database.session() as session:
@@ -81,8 +114,16 @@ class EventStore:
         with self.database.session() as session:
             return list(session.exec(query))
 
-    def set_status(self, session: Session, event_ids: Sequence[int], status: str, *, reason: str = "",
-                   run_id: int | None = None, count_attempt: bool = False) -> None:
+    def set_status(
+        self,
+        session: Session,
+        event_ids: Sequence[int],
+        status: str,
+        *,
+        reason: str = "",
+        run_id: int | None = None,
+        count_attempt: bool = False,
+    ) -> None:
         """Part of the caller's transaction, so that events and the items recording them commit together."""
         if not event_ids:
             return
@@ -93,13 +134,15 @@ class EventStore:
             values["attempts"] = ReceivedEvent.attempts + 1
         session.exec(sa.update(ReceivedEvent).where(ReceivedEvent.id.in_(event_ids)).values(**values))
 
-    def set_statuses(self, session: Session, updates: dict[tuple[str, str, bool], list[int]], *,
-                     run_id: int | None = None) -> None:
+    def set_statuses(
+        self, session: Session, updates: dict[tuple[str, str, bool], list[int]], *, run_id: int | None = None
+    ) -> None:
         """Many ``set_status`` at once: (status, reason, count an attempt) → event ids; one UPDATE each."""
         for (status, reason, count_attempt), ids in updates.items():
             for start in range(0, len(ids), 500):
-                self.set_status(session, ids[start:start + 500], status, reason=reason, run_id=run_id,
-                                count_attempt=count_attempt)
+                self.set_status(
+                    session, ids[start : start + 500], status, reason=reason, run_id=run_id, count_attempt=count_attempt
+                )
 
     def requeue(self, *, statuses: Sequence[str] = (FAILED,), event_ids: Sequence[int] | None = None) -> int:
         """Put events back in the queue (a retry); returns how many."""
@@ -116,5 +159,11 @@ class EventStore:
 
     def for_email(self, email: str, limit: int = 200) -> list[ReceivedEvent]:
         with self.database.session() as session:
-            return list(session.exec(select(ReceivedEvent).where(ReceivedEvent.email == email)
-                                     .order_by(ReceivedEvent.id.desc()).limit(limit)))
+            return list(
+                session.exec(
+                    select(ReceivedEvent)
+                    .where(ReceivedEvent.email == email)
+                    .order_by(ReceivedEvent.id.desc())
+                    .limit(limit)
+                )
+            )

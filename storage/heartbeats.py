@@ -37,23 +37,41 @@ class HeartbeatStore:
     def __init__(self, database: Database):
         self.database = database
 
-    def beat(self, name: str, *, role: str = "worker", state: str, detail: str = "",
-             started_at: datetime | None = None, last_run_id: int | None = None) -> None:
+    def beat(
+        self,
+        name: str,
+        *,
+        role: str = "worker",
+        state: str,
+        detail: str = "",
+        started_at: datetime | None = None,
+        last_run_id: int | None = None,
+    ) -> None:
         """Write this process's row (insert or replace), with the time of now."""
         now = utcnow()
-        values = {"name": name[:200], "role": role[:20], "state": state[:20], "detail": detail[:2000],
-                  "started_at": started_at or now, "beat_at": now, "last_run_id": last_run_id}
+        values = {
+            "name": name[:200],
+            "role": role[:20],
+            "state": state[:20],
+            "detail": detail[:2000],
+            "started_at": started_at or now,
+            "beat_at": now,
+            "last_run_id": last_run_id,
+        }
         dialect = postgresql if self.database.kind == "postgresql" else sqlite
         statement = dialect.insert(TABLE).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["name"],
-            set_={column: statement.excluded[column] for column in ("role", "state", "detail", "beat_at",
-                                                                   "last_run_id")})
+            set_={
+                column: statement.excluded[column] for column in ("role", "state", "detail", "beat_at", "last_run_id")
+            },
+        )
         with self.database.engine.begin() as connection:
             connection.execute(statement)
 
-    def recent(self, *, role: str | None = None, within: timedelta = timedelta(days=1),
-               limit: int = 50) -> list[Heartbeat]:
+    def recent(
+        self, *, role: str | None = None, within: timedelta = timedelta(days=1), limit: int = 50
+    ) -> list[Heartbeat]:
         """Rows written within ``within``, newest first."""
         query = sa.select(TABLE).where(TABLE.c.beat_at >= utcnow() - within)
         if role is not None:
@@ -61,8 +79,18 @@ class HeartbeatStore:
         query = query.order_by(TABLE.c.beat_at.desc()).limit(limit)
         with self.database.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
-        return [Heartbeat(row["name"], row["role"], row["state"], row["detail"], row["started_at"],
-                          row["beat_at"], row["last_run_id"]) for row in rows]
+        return [
+            Heartbeat(
+                row["name"],
+                row["role"],
+                row["state"],
+                row["detail"],
+                row["started_at"],
+                row["beat_at"],
+                row["last_run_id"],
+            )
+            for row in rows
+        ]
 
     def prune(self, older_than: timedelta = timedelta(days=7)) -> int:
         """Forget processes not heard of for ``older_than``; returns how many rows went."""

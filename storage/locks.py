@@ -53,46 +53,59 @@ class AccountLease:
         expires = now + timedelta(seconds=self.seconds)
         with self.database.engine.begin() as connection:
             taken = connection.execute(
-                sa.update(AccountLock).where(AccountLock.account == self.account)
+                sa.update(AccountLock)
+                .where(AccountLock.account == self.account)
                 .where(sa.or_(AccountLock.expires_at < now, AccountLock.holder == self.holder))
-                .values(holder=self.holder, expires_at=expires)).rowcount
+                .values(holder=self.holder, expires_at=expires)
+            ).rowcount
             if taken:
                 return
-            current = connection.execute(sa.select(AccountLock.holder).where(
-                AccountLock.account == self.account)).scalar()
+            current = connection.execute(
+                sa.select(AccountLock.holder).where(AccountLock.account == self.account)
+            ).scalar()
         if current is None:
             try:
                 with self.database.engine.begin() as connection:
-                    connection.execute(sa.insert(AccountLock).values(account=self.account, holder=self.holder,
-                                                                     expires_at=expires))
+                    connection.execute(
+                        sa.insert(AccountLock).values(account=self.account, holder=self.holder, expires_at=expires)
+                    )
                 return
             except IntegrityError:
                 pass  # someone else inserted it first
         elif _holder_is_gone(current):
             with self.database.engine.begin() as connection:
                 taken = connection.execute(
-                    sa.update(AccountLock).where(AccountLock.account == self.account)
-                    .where(AccountLock.holder == current).values(holder=self.holder, expires_at=expires)).rowcount
+                    sa.update(AccountLock)
+                    .where(AccountLock.account == self.account)
+                    .where(AccountLock.holder == current)
+                    .values(holder=self.holder, expires_at=expires)
+                ).rowcount
             if taken:
                 return
-        raise AccountBusy(f"another sync is running for this MailerLite account ({current}); try again when it "
-                          "has finished")
+        raise AccountBusy(
+            f"another sync is running for this MailerLite account ({current}); try again when it has finished"
+        )
 
     def renew(self) -> None:
         with self.database.engine.begin() as connection:
             renewed = connection.execute(
-                sa.update(AccountLock).where(AccountLock.account == self.account)
+                sa.update(AccountLock)
+                .where(AccountLock.account == self.account)
                 .where(AccountLock.holder == self.holder)
-                .values(expires_at=utcnow() + timedelta(seconds=self.seconds))).rowcount
+                .values(expires_at=utcnow() + timedelta(seconds=self.seconds))
+            ).rowcount
         if not renewed:
             raise AccountBusy("this sync lost its hold on the account (it was idle too long); it stops here")
 
     def release(self) -> None:
         with self.database.engine.begin() as connection:
-            connection.execute(sa.delete(AccountLock).where(AccountLock.account == self.account)
-                               .where(AccountLock.holder == self.holder))
+            connection.execute(
+                sa.delete(AccountLock)
+                .where(AccountLock.account == self.account)
+                .where(AccountLock.holder == self.holder)
+            )
 
-    def __enter__(self) -> "AccountLease":
+    def __enter__(self) -> AccountLease:
         self.acquire()
         return self
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -16,14 +17,14 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(database: "Database") -> Config:
+def alembic_config(database: Database) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = database.engine
     return config
 
 
-def upgrade(database: "Database", revision: str = "head") -> None:
+def upgrade(database: Database, revision: str = "head") -> None:
     """Migrate, one process at a time: two processes opening a fresh database together (a receiver and a worker
     starting side by side) must not both create the tables."""
     with _migration_lock(database), database.engine.begin() as connection:
@@ -35,7 +36,7 @@ def upgrade(database: "Database", revision: str = "head") -> None:
 
 
 @contextmanager
-def _migration_lock(database: "Database") -> Iterator[None]:
+def _migration_lock(database: Database) -> Iterator[None]:
     """On SQLite, an exclusive lock on a file beside the database (PostgreSQL uses an advisory lock)."""
     path = database.engine.url.database if database.kind == "sqlite" else None
     if not path or path == ":memory:":

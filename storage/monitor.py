@@ -7,9 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterator, Sequence
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -19,8 +19,21 @@ from storage.tables import DailyGroup, DailyOutcome, SyncItem
 
 SUCCESS = ("created", "updated", "unchanged", "suppressed", "skipped")
 PROBLEMS = ("invalid", "failed", "dead")
-EXPORT_COLUMNS = ("id", "run_id", "created_at", "email", "outcome", "reason", "event_type", "response_code",
-                  "attempts", "dry_run", "event_ids", "requests", "changes")
+EXPORT_COLUMNS = (
+    "id",
+    "run_id",
+    "created_at",
+    "email",
+    "outcome",
+    "reason",
+    "event_type",
+    "response_code",
+    "attempts",
+    "dry_run",
+    "event_ids",
+    "requests",
+    "changes",
+)
 
 
 @dataclass(slots=True)
@@ -73,31 +86,37 @@ class MonitorQueries:
             return Totals({outcome: int(count) for outcome, count in session.exec(query)})
 
     def by_day(self, since: date | None = None) -> list[tuple[date, str, int]]:
-        query = (select(DailyOutcome.day, DailyOutcome.outcome, sa.func.sum(DailyOutcome.count))
-                 .group_by(DailyOutcome.day, DailyOutcome.outcome).order_by(DailyOutcome.day))
+        query = (
+            select(DailyOutcome.day, DailyOutcome.outcome, sa.func.sum(DailyOutcome.count))
+            .group_by(DailyOutcome.day, DailyOutcome.outcome)
+            .order_by(DailyOutcome.day)
+        )
         if since is not None:
             query = query.where(DailyOutcome.day >= since)
         with self.database.session() as session:
             return [(day, outcome, int(count)) for day, outcome, count in session.exec(query)]
 
     def by_event_type(self, since: date | None = None) -> list[tuple[str, str, int]]:
-        query = (select(DailyOutcome.event_type, DailyOutcome.outcome, sa.func.sum(DailyOutcome.count))
-                 .group_by(DailyOutcome.event_type, DailyOutcome.outcome))
+        query = select(DailyOutcome.event_type, DailyOutcome.outcome, sa.func.sum(DailyOutcome.count)).group_by(
+            DailyOutcome.event_type, DailyOutcome.outcome
+        )
         if since is not None:
             query = query.where(DailyOutcome.day >= since)
         with self.database.session() as session:
             return [(event_type or "(none)", outcome, int(count)) for event_type, outcome, count in session.exec(query)]
 
     def by_group(self, since: date | None = None) -> list[tuple[str, str, int]]:
-        query = (select(DailyGroup.group, DailyGroup.action, sa.func.sum(DailyGroup.count))
-                 .group_by(DailyGroup.group, DailyGroup.action))
+        query = select(DailyGroup.group, DailyGroup.action, sa.func.sum(DailyGroup.count)).group_by(
+            DailyGroup.group, DailyGroup.action
+        )
         if since is not None:
             query = query.where(DailyGroup.day >= since)
         with self.database.session() as session:
             return [(group, action, int(count)) for group, action, count in session.exec(query)]
 
-    def items(self, where: ItemFilter | None = None, *, before_id: int | None = None, limit: int = 50
-              ) -> tuple[list[SyncItem], int | None]:
+    def items(
+        self, where: ItemFilter | None = None, *, before_id: int | None = None, limit: int = 50
+    ) -> tuple[list[SyncItem], int | None]:
         """A page of items, newest first, and the id to pass as ``before_id`` for the next page (or None)."""
         query = (where or ItemFilter()).apply(select(SyncItem))
         if before_id is not None:

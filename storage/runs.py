@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -12,8 +13,18 @@ from storage.db import Database
 from storage.tables import DailyGroup, DailyOutcome, SyncItem, SyncItemGroup, SyncRun, utcnow
 
 #: Outcome → the run column counting it.
-COUNTED_OUTCOMES = ("created", "updated", "unchanged", "suppressed", "skipped", "invalid", "failed", "dead",
-                    "ignored", "rejected")
+COUNTED_OUTCOMES = (
+    "created",
+    "updated",
+    "unchanged",
+    "suppressed",
+    "skipped",
+    "invalid",
+    "failed",
+    "dead",
+    "ignored",
+    "rejected",
+)
 
 
 class RunStore:
@@ -28,64 +39,106 @@ class RunStore:
             session.refresh(run)
         return run
 
-    def record(self, session: Session, run_id: int, items: Sequence[Mapping[str, Any]],
-               groups: Mapping[int, Sequence[tuple[str, str]]] | None = None,
-               extra_counts: Mapping[str, int] | None = None, requests: int = 0) -> None:
+    def record(
+        self,
+        session: Session,
+        run_id: int,
+        items: Sequence[Mapping[str, Any]],
+        groups: Mapping[int, Sequence[tuple[str, str]]] | None = None,
+        extra_counts: Mapping[str, int] | None = None,
+        requests: int = 0,
+    ) -> None:
         """Add items (column → value) and their group changes, and bump the run's counters, in the caller's
         transaction. ``groups`` maps an item's position in ``items`` to its (group, action) pairs."""
         counts: dict[str, int] = dict(extra_counts or {})
         now = utcnow()
-        rows = [{"run_id": run_id, "created_at": now, "reason": "", "event_type": None, "event_ids": [],
-                 "requests": [], "response_code": None, "changes": {}, "attempts": 1, "dry_run": False,
-                 "retry_of": None, **item} for item in items]
+        rows = [
+            {
+                "run_id": run_id,
+                "created_at": now,
+                "reason": "",
+                "event_type": None,
+                "event_ids": [],
+                "requests": [],
+                "response_code": None,
+                "changes": {},
+                "attempts": 1,
+                "dry_run": False,
+                "retry_of": None,
+                **item,
+            }
+            for item in items
+        ]
         for row in rows:
             counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
         if rows:
             if groups:
-                ids = session.execute(sa.insert(SyncItem).returning(SyncItem.id, sort_by_parameter_order=True),
-                                      rows).scalars().all()
-                group_rows = [{"item_id": ids[position], "created_at": now, "group": group[:255], "action": action}
-                              for position, changes in groups.items() for group, action in changes]
+                ids = (
+                    session.execute(sa.insert(SyncItem).returning(SyncItem.id, sort_by_parameter_order=True), rows)
+                    .scalars()
+                    .all()
+                )
+                group_rows = [
+                    {"item_id": ids[position], "created_at": now, "group": group[:255], "action": action}
+                    for position, changes in groups.items()
+                    for group, action in changes
+                ]
                 session.execute(sa.insert(SyncItemGroup), group_rows)
             else:
                 session.execute(sa.insert(SyncItem), rows)
         if rows and not rows[0]["dry_run"]:
             self._roll_up(session, now, rows, groups)
-        values = {name: getattr(SyncRun, name) + number for name, number in counts.items()
-                  if name in COUNTED_OUTCOMES and number}
+        values = {
+            name: getattr(SyncRun, name) + number
+            for name, number in counts.items()
+            if name in COUNTED_OUTCOMES and number
+        }
         if requests:
             values["requests"] = SyncRun.requests + requests
         if values:
             session.exec(sa.update(SyncRun).where(SyncRun.id == run_id).values(**values))
 
-    def _roll_up(self, session: Session, now, rows: Sequence[Mapping[str, Any]],  # noqa: ANN001
-                 groups: Mapping[int, Sequence[tuple[str, str]]] | None) -> None:
+    def _roll_up(
+        self,
+        session: Session,
+        now,
+        rows: Sequence[Mapping[str, Any]],  # noqa: ANN001
+        groups: Mapping[int, Sequence[tuple[str, str]]] | None,
+    ) -> None:
         """Add the items to the daily counts (one upsert per distinct key)."""
         day = now.date()
         outcomes: dict[tuple[str, str], int] = {}
         for row in rows:
             key = (row["outcome"], row["event_type"] or "")
             outcomes[key] = outcomes.get(key, 0) + 1
-        self._increment(session, DailyOutcome, ("day", "outcome", "event_type"),
-                        [{"day": day, "outcome": o, "event_type": t, "count": n} for (o, t), n in outcomes.items()])
+        self._increment(
+            session,
+            DailyOutcome,
+            ("day", "outcome", "event_type"),
+            [{"day": day, "outcome": o, "event_type": t, "count": n} for (o, t), n in outcomes.items()],
+        )
         changes: dict[tuple[str, str], int] = {}
         for pairs in (groups or {}).values():
             for group, action in pairs:
                 changes[(group[:255], action)] = changes.get((group[:255], action), 0) + 1
-        self._increment(session, DailyGroup, ("day", "group", "action"),
-                        [{"day": day, "group": g, "action": a, "count": n} for (g, a), n in changes.items()])
+        self._increment(
+            session,
+            DailyGroup,
+            ("day", "group", "action"),
+            [{"day": day, "group": g, "action": a, "count": n} for (g, a), n in changes.items()],
+        )
 
     def _increment(self, session: Session, table: type, keys: tuple[str, ...], values: list[dict]) -> None:
         if not values:
             return
         dialect = postgresql if self.database.kind == "postgresql" else sqlite
         statement = dialect.insert(table)
-        statement = statement.on_conflict_do_update(index_elements=list(keys),
-                                                    set_={"count": table.count + statement.excluded["count"]})
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={"count": table.count + statement.excluded["count"]}
+        )
         session.execute(statement, values)
 
-    def finish(self, run_id: int, *, status: str, error: str = "", notes: str = "",
-               duration_seconds: float) -> SyncRun:
+    def finish(self, run_id: int, *, status: str, error: str = "", notes: str = "", duration_seconds: float) -> SyncRun:
         with self.database.session() as session:
             run = session.get(SyncRun, run_id)
             run.status, run.error, run.notes, run.finished_at = status, error[:2000], notes[:2000], utcnow()
@@ -101,9 +154,16 @@ class RunStore:
         with self.database.session() as session:
             return list(session.exec(select(SyncRun).order_by(SyncRun.id.desc()).offset(offset).limit(limit)))
 
-    def items(self, *, run_id: int | None = None, outcomes: Sequence[str] | None = None,
-              email: str | None = None, ids: Sequence[int] | None = None, limit: int = 100,
-              offset: int = 0) -> list[SyncItem]:
+    def items(
+        self,
+        *,
+        run_id: int | None = None,
+        outcomes: Sequence[str] | None = None,
+        email: str | None = None,
+        ids: Sequence[int] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[SyncItem]:
         query = select(SyncItem)
         if run_id is not None:
             query = query.where(SyncItem.run_id == run_id)

@@ -68,7 +68,8 @@ class SecretStore:
         except InvalidToken:
             raise SecretKeyError(
                 f"the stored secret {name!r} cannot be decrypted with this encryption key; was the key file "
-                f"or {SECRET_KEY_ENV} changed? Enter the secret again to replace it") from None
+                f"or {SECRET_KEY_ENV} changed? Enter the secret again to replace it"
+            ) from None
 
     def hint(self, name: str) -> str | None:
         with self.database.session() as session:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import settings
@@ -18,7 +16,6 @@ settings.register_profile("studio", deadline=None, derandomize=os.environ.get("C
 settings.load_profile("studio")
 
 
-
 @pytest.fixture(scope="session")
 def dodo_examples() -> dict[str, dict]:
     """Event type → the official example event (21 of them, Sep 2025 OpenAPI)."""
@@ -28,7 +25,7 @@ def dodo_examples() -> dict[str, dict]:
 
 @pytest.fixture
 def now() -> datetime:
-    return datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+    return datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 # --- databases: every storage test runs on SQLite and on PostgreSQL ---------------------------------------------
@@ -44,8 +41,9 @@ def postgres_url():
 
     import sqlalchemy as sa
 
-    admin = sa.create_engine(POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1),
-                             isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
     try:
         with admin.connect() as connection:
             name = f"sync_studio_test_{uuid.uuid4().hex[:10]}"
@@ -74,8 +72,9 @@ def database(request, tmp_path):
         with db.engine.begin() as connection:
             tables = [t for t in db.engine.dialect.get_table_names(connection) if t != "alembic_version"]
             if tables:
-                connection.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                                           + " RESTART IDENTITY CASCADE")
+                connection.exec_driver_sql(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
     yield db
     db.dispose()
 
@@ -85,8 +84,13 @@ def workspace(database, tmp_path, monkeypatch):
     """A workspace on a test database, with its own data directory and no key in the environment."""
     from sync_core.engine.workspace import Workspace
 
-    for variable in ("MAILERLITE_API_KEY", "MAILERLITE_BASE_URL", "DODO_PAYMENTS_WEBHOOK_KEY",
-                     "PARTNERO_WEBHOOK_SECRET", "SYNC_STUDIO_SECRET_KEY"):
+    for variable in (
+        "MAILERLITE_API_KEY",
+        "MAILERLITE_BASE_URL",
+        "DODO_PAYMENTS_WEBHOOK_KEY",
+        "PARTNERO_WEBHOOK_SECRET",
+        "SYNC_STUDIO_SECRET_KEY",
+    ):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("SYNC_STUDIO_DATA_DIR", str(tmp_path / "data"))
     return Workspace(database, directory=tmp_path / "data")

@@ -24,8 +24,11 @@ __all__ = ["DODO_EXAMPLES_FILE", "MAILERLITE_RECORDINGS", "REPO", "SIGNATURE_VEC
 def require(path: Path) -> Path:
     """``path``, or a failure that says which file is missing."""
     if not path.exists():
-        pytest.fail(f"a test fixture is missing: {path} (it ships with the repository; restore it with "
-                    "`git checkout -- tests/fixtures sync_core/domain/sources/examples`)", pytrace=False)
+        pytest.fail(
+            f"a test fixture is missing: {path} (it ships with the repository; restore it with "
+            "`git checkout -- tests/fixtures sync_core/domain/sources/examples`)",
+            pytrace=False,
+        )
     return path
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sync_core.cli import syncing
@@ -23,25 +23,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     presets = subparsers.add_parser("presets", help="list the ready-made configurations")
     presets.set_defaults(handler=list_presets)
 
-    preview = subparsers.add_parser(
-        "preview", help="print, as JSON, the MailerLite requests one event would cause")
+    preview = subparsers.add_parser("preview", help="print, as JSON, the MailerLite requests one event would cause")
     chosen = preview.add_mutually_exclusive_group(required=True)
     chosen.add_argument("--preset", help="use a preset configuration (see: presets)")
     chosen.add_argument("--config", type=Path, help="use a configuration document (JSON)")
     preview.add_argument("--event", required=True, help="a file with one event as JSON ('-' reads stdin)")
-    preview.add_argument("--source", choices=["dodo_payments", "partnero", "records"],
-                         help="where the event comes from (default: told by its shape)")
-    preview.add_argument("--kind", choices=RECORD_KINDS, default=None,
-                         help="for --source records: whether the record is a partner or a customer")
-    preview.add_argument("--existing", action="store_true",
-                         help="show the requests for a contact already in MailerLite instead of a new one")
+    preview.add_argument(
+        "--source",
+        choices=["dodo_payments", "partnero", "records"],
+        help="where the event comes from (default: told by its shape)",
+    )
+    preview.add_argument(
+        "--kind",
+        choices=RECORD_KINDS,
+        default=None,
+        help="for --source records: whether the record is a partner or a customer",
+    )
+    preview.add_argument(
+        "--existing",
+        action="store_true",
+        help="show the requests for a contact already in MailerLite instead of a new one",
+    )
     preview.set_defaults(handler=run_preview)
 
     config = subparsers.add_parser("config", help="configuration documents")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION")
     config_commands.required = True
-    export = config_commands.add_parser("export", help="print a configuration document (default: the one in "
-                                                         "force)")
+    export = config_commands.add_parser("export", help="print a configuration document (default: the one in force)")
     export_from = export.add_mutually_exclusive_group()
     export_from.add_argument("--preset", help="the preset to print")
     export_from.add_argument("--config", type=Path, help="a document to check and print in full")
@@ -78,7 +86,7 @@ def run_preview(args: argparse.Namespace) -> int:
     if args.source == RECORDS:
         event = _record(body, args.kind)
     else:
-        event = normalize_webhook(body, args.source, received_at=datetime.now(timezone.utc))
+        event = normalize_webhook(body, args.source, received_at=datetime.now(UTC))
     if isinstance(event, RejectedInput):
         raise CommandError(f"the event cannot be read: {event.reason}")
     result = preview_event(config, event)
@@ -126,5 +134,4 @@ def _record(body: bytes, kind: str | None):
         raise CommandError(f"the record is not valid JSON: {exc.msg}") from None
     if not isinstance(record, dict):
         raise CommandError("the record should be one JSON object")
-    return record_event(flatten(record), kind=kind or "partner", received_at=datetime.now(timezone.utc),
-                        position="the record")
+    return record_event(flatten(record), kind=kind or "partner", received_at=datetime.now(UTC), position="the record")

@@ -14,28 +14,44 @@ from sync_core.live.worker import Worker, WorkerSettings, open_workspace
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     command = subparsers.add_parser(
-        "worker", help="sync stored events continuously (webhooks as they arrive) until stopped")
-    command.add_argument("--idle", type=float, default=1.0, metavar="SECONDS",
-                         help="how often to look for new events when there are none (default 1)")
-    command.add_argument("--gather", type=float, default=1.0, metavar="SECONDS",
-                         help="how long a few events may wait for others to join them in one run (default 1)")
-    command.add_argument("--max-backoff", type=float, default=300.0, metavar="SECONDS",
-                         help="longest pause after MailerLite failures (default 300)")
+        "worker", help="sync stored events continuously (webhooks as they arrive) until stopped"
+    )
+    command.add_argument(
+        "--idle",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often to look for new events when there are none (default 1)",
+    )
+    command.add_argument(
+        "--gather",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how long a few events may wait for others to join them in one run (default 1)",
+    )
+    command.add_argument(
+        "--max-backoff",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="longest pause after MailerLite failures (default 300)",
+    )
     command.set_defaults(handler=run_worker)
 
     command = subparsers.add_parser(
-        "serve-webhooks", help="receive Dodo Payments and Partnero webhooks (without the dashboard)")
-    command.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; "
-                                                             "0.0.0.0 for every interface)")
+        "serve-webhooks", help="receive Dodo Payments and Partnero webhooks (without the dashboard)"
+    )
+    command.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)"
+    )
     command.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    command.add_argument("--no-worker", action="store_true",
-                         help="only receive; leave syncing to a separate worker")
+    command.add_argument("--no-worker", action="store_true", help="only receive; leave syncing to a separate worker")
     command.set_defaults(handler=run_serve_webhooks)
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("httpx", "httpcore", "alembic"):  # one line per request or migration step: not news
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -49,8 +65,12 @@ def run_worker(args: argparse.Namespace) -> int:
     _logging()
     workspace = open_workspace(Workspace)
     _say_account(workspace)
-    worker = Worker(workspace, settings=WorkerSettings(idle_seconds=args.idle, gather_seconds=args.gather,
-                                                       backoff_max_seconds=args.max_backoff))
+    worker = Worker(
+        workspace,
+        settings=WorkerSettings(
+            idle_seconds=args.idle, gather_seconds=args.gather, backoff_max_seconds=args.max_backoff
+        ),
+    )
 
     def stop(signum: int, _frame: object) -> None:
         print(f"Stopping after the run in progress (signal {signum})...", file=sys.stderr, flush=True)
@@ -75,8 +95,10 @@ def run_serve_webhooks(args: argparse.Namespace) -> int:
     _logging()
     application = create_app(worker=False if args.no_worker else None)
     base = f"http://{args.host}:{args.port}"
-    print(f"Webhooks: {base}{WEBHOOK_PATHS['dodo_payments']} and {base}{WEBHOOK_PATHS['partnero']}; "
-          f"health: {base}/healthz. Worker: {application.state.live.worker_mode or 'off'}.",
-          flush=True)
+    print(
+        f"Webhooks: {base}{WEBHOOK_PATHS['dodo_payments']} and {base}{WEBHOOK_PATHS['partnero']}; "
+        f"health: {base}/healthz. Worker: {application.state.live.worker_mode or 'off'}.",
+        flush=True,
+    )
     uvicorn.run(application, host=args.host, port=args.port, access_log=False, log_level="info")
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from sync_core.cli import configuration, live, syncing
 from sync_core.cli.errors import CommandError

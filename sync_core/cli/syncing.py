@@ -12,27 +12,38 @@ import os
 import sys
 from pathlib import Path
 
-from sync_core.cli.errors import CommandError
-from sync_core.domain.config import ConfigError, load_config
-from sync_core.engine.run import SyncEngine, SyncError
-from sync_core.engine.file_import import import_file
-from sync_core.mailerlite import test_connection
-from sync_core.domain.sources.records import RECORD_KINDS
-from sync_core.engine.workspace import Workspace
 from storage import describe_url
 from storage.events import EventStore
 from storage.runs import RunStore
 from storage.tables import SyncRun
+from sync_core.cli.errors import CommandError
+from sync_core.domain.config import ConfigError, load_config
+from sync_core.domain.sources.records import RECORD_KINDS
+from sync_core.engine.file_import import import_file
+from sync_core.engine.run import SyncEngine, SyncError
+from sync_core.engine.workspace import Workspace
+from sync_core.mailerlite import test_connection
 
-RUN_COLUMNS = ("created", "updated", "unchanged", "suppressed", "skipped", "invalid", "failed", "dead",
-               "ignored", "rejected")
+RUN_COLUMNS = (
+    "created",
+    "updated",
+    "unchanged",
+    "suppressed",
+    "skipped",
+    "invalid",
+    "failed",
+    "dead",
+    "ignored",
+    "rejected",
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     command = subparsers.add_parser("import", help="store the rows or events of a file, to be synced")
     command.add_argument("file", type=Path, help="a .csv or .jsonl of records, or .json/.jsonl of webhook events")
-    command.add_argument("--kind", choices=RECORD_KINDS, help="records are partners or customers (default: "
-                                                               "told by the columns)")
+    command.add_argument(
+        "--kind", choices=RECORD_KINDS, help="records are partners or customers (default: told by the columns)"
+    )
     command.add_argument("--format", choices=["csv", "jsonl", "json"], help="default: from the file name")
     command.set_defaults(handler=run_import)
 
@@ -79,8 +90,10 @@ def _say_account(workspace: Workspace) -> None:
         print(f"Account: the sandbox ({reason}). Database: {describe_url(workspace.database.url)}")
     else:
         base_url = os.environ.get("MAILERLITE_BASE_URL") or workspace.config().connection.base_url
-        print(f"Account: MailerLite at {base_url} (key {workspace.api_key_hint()}). "
-              f"Database: {describe_url(workspace.database.url)}")
+        print(
+            f"Account: MailerLite at {base_url} (key {workspace.api_key_hint()}). "
+            f"Database: {describe_url(workspace.database.url)}"
+        )
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -89,8 +102,13 @@ def run_import(args: argparse.Namespace) -> int:
     if not args.file.exists():
         raise CommandError(f"there is no file {args.file}")
     try:
-        summary = import_file(EventStore(workspace.database), args.file, kind=args.kind, file_format=args.format,
-                              progress=lambda s: print(f"  {s.read:,} read...", file=sys.stderr))
+        summary = import_file(
+            EventStore(workspace.database),
+            args.file,
+            kind=args.kind,
+            file_format=args.format,
+            progress=lambda s: print(f"  {s.read:,} read...", file=sys.stderr),
+        )
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     print(summary.describe())
@@ -100,8 +118,10 @@ def run_import(args: argparse.Namespace) -> int:
 def _print_run(run: SyncRun) -> None:
     counts = ", ".join(f"{getattr(run, name)} {name}" for name in RUN_COLUMNS if getattr(run, name))
     kind = "Dry run" if run.dry_run else "Run"
-    print(f"{kind} {run.id} {run.status} in {run.duration_seconds:.1f} s: {counts or 'nothing to do'}; "
-          f"{run.requests} request(s) to MailerLite")
+    print(
+        f"{kind} {run.id} {run.status} in {run.duration_seconds:.1f} s: {counts or 'nothing to do'}; "
+        f"{run.requests} request(s) to MailerLite"
+    )
     for text in (run.error, run.notes):
         if text:
             print(f"  {text}")
@@ -113,9 +133,12 @@ def run_sync(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise CommandError("--limit should be at least 1")
     try:
-        run = SyncEngine(workspace).run(dry_run=args.dry_run, limit=args.limit, trigger="cli",
-                                        progress=lambda p: print(f"  {p.contacts:,} contacts, {p.events:,} events",
-                                                                 file=sys.stderr))
+        run = SyncEngine(workspace).run(
+            dry_run=args.dry_run,
+            limit=args.limit,
+            trigger="cli",
+            progress=lambda p: print(f"  {p.contacts:,} contacts, {p.events:,} events", file=sys.stderr),
+        )
     except SyncError as exc:
         raise CommandError(str(exc)) from None
     _print_run(run)
@@ -141,11 +164,17 @@ def list_runs(args: argparse.Namespace) -> int:
     if not runs:
         print("No sync run yet: import a file (python -m sync_core import FILE), then sync.")
         return 0
-    print(f"{'run':>5}  {'started (UTC)':19}  {'status':11}  {'dry':3}  " +
-          "  ".join(f"{name:>9}" for name in RUN_COLUMNS) + f"  {'requests':>8}")
+    print(
+        f"{'run':>5}  {'started (UTC)':19}  {'status':11}  {'dry':3}  "
+        + "  ".join(f"{name:>9}" for name in RUN_COLUMNS)
+        + f"  {'requests':>8}"
+    )
     for run in runs:
-        print(f"{run.id:>5}  {run.started_at:%Y-%m-%d %H:%M:%S}  {run.status:11}  {'yes' if run.dry_run else '':3}  "
-              + "  ".join(f"{getattr(run, name):>9}" for name in RUN_COLUMNS) + f"  {run.requests:>8}")
+        print(
+            f"{run.id:>5}  {run.started_at:%Y-%m-%d %H:%M:%S}  {run.status:11}  {'yes' if run.dry_run else '':3}  "
+            + "  ".join(f"{getattr(run, name):>9}" for name in RUN_COLUMNS)
+            + f"  {run.requests:>8}"
+        )
     return 0
 
 
@@ -155,9 +184,16 @@ def show_contact(args: argparse.Namespace) -> int:
     events = EventStore(workspace.database).for_email(email)
     items = RunStore(workspace.database).items(email=email, limit=200)
     if args.json:
-        print(json.dumps({"email": email,
-                          "events": [e.model_dump(mode="json", exclude={"body"}) for e in events],
-                          "items": [i.model_dump(mode="json") for i in items]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "email": email,
+                    "events": [e.model_dump(mode="json", exclude={"body"}) for e in events],
+                    "items": [i.model_dump(mode="json") for i in items],
+                },
+                indent=2,
+            )
+        )
         return 0
     if not events and not items:
         print(f"Nothing is known about {email}: no event mentions this address.")
@@ -165,8 +201,10 @@ def show_contact(args: argparse.Namespace) -> int:
     print(f"{email}: {len(events)} event(s), {len(items)} sync item(s)")
     for event in events:
         reason = f" — {event.reason}" if event.reason else ""
-        print(f"  event {event.id}  {event.received_at:%Y-%m-%d %H:%M:%S}  {event.source} {event.event_type}  "
-              f"{event.status}{reason}")
+        print(
+            f"  event {event.id}  {event.received_at:%Y-%m-%d %H:%M:%S}  {event.source} {event.event_type}  "
+            f"{event.status}{reason}"
+        )
     for item in items:
         dry = " (dry run)" if item.dry_run else ""
         reason = f" — {item.reason}" if item.reason else ""

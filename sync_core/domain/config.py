@@ -23,7 +23,17 @@ ValueSource = Literal["path", "constant", "template", "event_time", "now"]
 Action = Literal["upsert", "update_only", "ignore"]
 RuleMode = Literal["add_only", "membership"]
 Operator = Literal[
-    "equals", "not_equals", "in", "not_in", "contains", "starts_with", "gt", "gte", "lt", "lte", "is_empty",
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "contains",
+    "starts_with",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "is_empty",
     "is_not_empty",
 ]
 
@@ -38,8 +48,17 @@ VALUE_SOURCE_LABELS = {
 ACTION_LABELS = {"upsert": "create or update", "update_only": "update existing only", "ignore": "ignore"}
 RULE_MODE_LABELS = {"add_only": "add only", "membership": "membership (add and remove)"}
 OPERATOR_LABELS = {
-    "equals": "equals", "not_equals": "not equals", "in": "in", "not_in": "not in", "contains": "contains",
-    "starts_with": "starts with", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "is_empty": "is empty",
+    "equals": "equals",
+    "not_equals": "not equals",
+    "in": "in",
+    "not_in": "not in",
+    "contains": "contains",
+    "starts_with": "starts with",
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+    "is_empty": "is empty",
     "is_not_empty": "is not empty",
 }
 LIST_OPERATORS = {"in", "not_in"}
@@ -76,8 +95,7 @@ class ConnectionSettings(_Model):
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.match(r"https?://[^\s/]+", value):
-            raise ValueError("the API base URL should start with https:// (for example "
-                             f"{DEFAULT_BASE_URL})")
+            raise ValueError(f"the API base URL should start with https:// (for example {DEFAULT_BASE_URL})")
         return value.rstrip("/")
 
 
@@ -97,7 +115,7 @@ class FieldMapping(_Model):
     value: Scalar = Field(
         default=None,
         description="The event path (data.customer.name; alternatives as 'data.key | data.id'), the fixed value, "
-                    "or the template ('{data.name} {data.surname}').",
+        "or the template ('{data.name} {data.surname}').",
     )
     transform: str = "none"
     type: FieldType = "text"
@@ -112,8 +130,9 @@ class FieldMapping(_Model):
         if value == "email":
             raise ValueError("the email is the subscriber's identity and is always sent; map another field")
         if not _FIELD_KEY.fullmatch(value):
-            raise ValueError(f"{value!r} is not a MailerLite field key: use lower-case letters, digits and _ "
-                             "(e.g. last_name)")
+            raise ValueError(
+                f"{value!r} is not a MailerLite field key: use lower-case letters, digits and _ (e.g. last_name)"
+            )
         return value
 
     @field_validator("transform")
@@ -131,9 +150,10 @@ class FieldMapping(_Model):
             for path in self.paths():
                 if not _PATH.fullmatch(path):
                     raise ValueError(f"{path!r} is not a valid path (dotted names without spaces)")
-        elif self.source == "template":
-            if not isinstance(self.value, str) or not _TEMPLATE_PLACEHOLDER.search(self.value):
-                raise ValueError("a template needs at least one {path}, e.g. \"{data.name} {data.surname}\"")
+        elif self.source == "template" and (
+            not isinstance(self.value, str) or not _TEMPLATE_PLACEHOLDER.search(self.value)
+        ):
+            raise ValueError('a template needs at least one {path}, e.g. "{data.name} {data.surname}"')
         return self
 
     def paths(self) -> list[str]:
@@ -155,11 +175,13 @@ class Trigger(_Model):
     name: str
     enabled: bool = True
     source: Literal["dodo_payments", "partnero", "records"] | None = Field(
-        default=None, description="Only events from this source; none means any source.")
+        default=None, description="Only events from this source; none means any source."
+    )
     event_types: list[str] = Field(min_length=1, description="Event types, e.g. payment.succeeded or partner.*")
     action: Action = "upsert"
     subscriber_status: Literal["active", "unconfirmed"] | None = Field(
-        default=None, description="Status given to subscribers this trigger creates.")
+        default=None, description="Status given to subscribers this trigger creates."
+    )
     fields: list[FieldMapping] = Field(default_factory=list)
 
     @field_validator("name")
@@ -207,7 +229,7 @@ class Condition(_Model):
             if isinstance(self.value, str):
                 self.value = [item.strip() for item in self.value.split(",") if item.strip()]
             if not isinstance(self.value, list) or not self.value:
-                raise ValueError(f"'{label}' needs a list of values, e.g. [\"active\", \"pending\"]")
+                raise ValueError(f'\'{label}\' needs a list of values, e.g. ["active", "pending"]')
         elif self.operator in NUMBER_OPERATORS:
             if isinstance(self.value, bool) or not isinstance(self.value, (int, float, str)):
                 raise ValueError(f"'{label}' needs a number (or a date) to compare with")
@@ -251,7 +273,8 @@ class SyncConfig(_Model):
     name: str = ""
     connection: ConnectionSettings = Field(default_factory=ConnectionSettings)
     sources: dict[Literal["dodo_payments", "partnero", "records"], SourceSettings] = Field(
-        default_factory=lambda: {key: SourceSettings() for key in (DODO_PAYMENTS, PARTNERO, RECORDS)})
+        default_factory=lambda: {key: SourceSettings() for key in (DODO_PAYMENTS, PARTNERO, RECORDS)}
+    )
     triggers: list[Trigger] = Field(default_factory=list)
     group_rules: list[GroupRule] = Field(default_factory=list)
 
@@ -270,7 +293,8 @@ class SyncConfig(_Model):
                 if earlier[0] != mapping.type:
                     raise ValueError(
                         f"the field {mapping.target!r} is a {earlier[0]} field in trigger {earlier[1]!r} but a "
-                        f"{mapping.type} field in trigger {trigger.name!r}; a MailerLite field has one type")
+                        f"{mapping.type} field in trigger {trigger.name!r}; a MailerLite field has one type"
+                    )
         return self
 
     def source_settings(self, source: str) -> SourceSettings:
@@ -278,8 +302,12 @@ class SyncConfig(_Model):
 
     def field_types(self) -> dict[str, str]:
         """MailerLite custom fields the configuration writes, with their types."""
-        return {mapping.target: mapping.type for trigger in self.triggers for mapping in trigger.fields
-                if mapping.target not in SUBSCRIBER_ATTRIBUTES}
+        return {
+            mapping.target: mapping.type
+            for trigger in self.triggers
+            for mapping in trigger.fields
+            if mapping.target not in SUBSCRIBER_ATTRIBUTES
+        }
 
     def group_names(self) -> list[str]:
         """Groups the configuration uses, default group first."""
@@ -307,11 +335,11 @@ def load_config(document: str | bytes | dict[str, Any]) -> SyncConfig:
         try:
             document = json.loads(document)
         except json.JSONDecodeError as exc:
-            raise ConfigError([f"the document is not valid JSON: {exc.msg} at line {exc.lineno}, column "
-                               f"{exc.colno}"]) from None
+            raise ConfigError(
+                [f"the document is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"]
+            ) from None
     if not isinstance(document, dict):
-        raise ConfigError(["the document should be a JSON object with connection, sources, triggers and "
-                           "group_rules"])
+        raise ConfigError(["the document should be a JSON object with connection, sources, triggers and group_rules"])
     try:
         return SyncConfig.model_validate(document)
     except ValidationError as exc:
@@ -363,8 +391,11 @@ def _place(loc: tuple[Any, ...], document: Any) -> str:
     while index < len(loc):
         key = loc[index]
         child = node.get(key) if isinstance(node, dict) else None
-        if key in ("triggers", "group_rules", "fields", "conditions") and index + 1 < len(loc) \
-                and isinstance(loc[index + 1], int):
+        if (
+            key in ("triggers", "group_rules", "fields", "conditions")
+            and index + 1 < len(loc)
+            and isinstance(loc[index + 1], int)
+        ):
             position = loc[index + 1]
             item = child[position] if isinstance(child, list) and position < len(child) else None
             parts.append(_item_label(key, position, item))
@@ -383,12 +414,24 @@ def _item_label(collection: str, position: int, item: Any) -> str:
     if isinstance(item, dict):
         name = item.get("name") or item.get("group") or item.get("target") or item.get("field")
     noun = {"triggers": "trigger", "group_rules": "group rule", "fields": "field", "conditions": "condition"}[
-        collection]
+        collection
+    ]
     return f"{noun} {name!r}" if isinstance(name, str) and name else f"{noun} #{position + 1}"
 
 
 __all__ = [
-    "ACTION_LABELS", "Condition", "ConfigError", "ConnectionSettings", "FIELD_TYPES", "FieldMapping",
-    "GroupRule", "OPERATOR_LABELS", "RULE_MODE_LABELS", "SourceSettings", "SyncConfig", "Trigger",
-    "VALUE_SOURCE_LABELS", "load_config",
+    "ACTION_LABELS",
+    "Condition",
+    "ConfigError",
+    "ConnectionSettings",
+    "FIELD_TYPES",
+    "FieldMapping",
+    "GroupRule",
+    "OPERATOR_LABELS",
+    "RULE_MODE_LABELS",
+    "SourceSettings",
+    "SyncConfig",
+    "Trigger",
+    "VALUE_SOURCE_LABELS",
+    "load_config",
 ]

@@ -81,15 +81,25 @@ class Evaluator:
         if route.status != "sync":
             return EventEvaluation(*head, route.status, route.reason, triggers=route.triggers)
         if event.email is None:
-            return EventEvaluation(*head, "invalid", event.email_problem or "the event has no email address",
-                                   triggers=route.triggers)
+            return EventEvaluation(
+                *head, "invalid", event.email_problem or "the event has no email address", triggers=route.triggers
+            )
         values, problems = map_fields(route.mappings, event, now)
         if problems:
-            return EventEvaluation(*head, "invalid", "; ".join(problems), triggers=route.triggers,
-                                   problems=problems)
-        return EventEvaluation(*head, "sync", "", route.action, route.subscriber_status, route.triggers,
-                               values, decide_groups(route.rules, event), (), route.volatile,
-                               route.only_if_empty)
+            return EventEvaluation(*head, "invalid", "; ".join(problems), triggers=route.triggers, problems=problems)
+        return EventEvaluation(
+            *head,
+            "sync",
+            "",
+            route.action,
+            route.subscriber_status,
+            route.triggers,
+            values,
+            decide_groups(route.rules, event),
+            (),
+            route.volatile,
+            route.only_if_empty,
+        )
 
     def _route(self, event: NormalizedEvent) -> _Route:
         source_label = SOURCE_LABELS.get(event.source, event.source)
@@ -97,19 +107,23 @@ class Evaluator:
         if not settings.enabled:
             return _Route("ignored", f"the {source_label} source is turned off")
         if event.kind == PARTNER and not settings.sync_partners:
-            return _Route("ignored", f"\"Sync partners\" is off for {source_label}")
+            return _Route("ignored", f'"Sync partners" is off for {source_label}')
         if event.kind == CUSTOMER and not settings.sync_customers:
-            return _Route("ignored", f"\"Sync customers\" is off for {source_label}")
+            return _Route("ignored", f'"Sync customers" is off for {source_label}')
         matched = [
-            t for t in self._triggers
+            t
+            for t in self._triggers
             if (t.trigger.source is None or t.trigger.source == event.source)
             and (t.matcher.names_exactly(event.type) if not event.known_type else t.matcher.matches(event.type))
         ]
         names = [t.trigger.name for t in matched]
         if not matched:
             if not event.known_type:
-                return _Route("ignored", f"{event.type!r} is not a known {source_label} event type; it is kept "
-                                         "and ignored (name it in a trigger to sync it)")
+                return _Route(
+                    "ignored",
+                    f"{event.type!r} is not a known {source_label} event type; it is kept "
+                    "and ignored (name it in a trigger to sync it)",
+                )
             return _Route("ignored", f"no trigger syncs {event.type} events")
         silencing = [t.trigger.name for t in matched if t.trigger.action == "ignore"]
         if silencing:

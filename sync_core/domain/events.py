@@ -6,9 +6,10 @@ and the reason can be recorded and shown to the user.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 #: Sources, by the key used in configuration and storage.
 DODO_PAYMENTS = "dodo_payments"
@@ -49,8 +50,18 @@ class NormalizedEvent:
     that matters depends on the configuration (an event no trigger syncs needs no email).
     """
 
-    __slots__ = ("source", "type", "id", "occurred_at", "kind", "email", "email_problem", "known_type", "_flat",
-                 "_body")
+    __slots__ = (
+        "source",
+        "type",
+        "id",
+        "occurred_at",
+        "kind",
+        "email",
+        "email_problem",
+        "known_type",
+        "_flat",
+        "_body",
+    )
 
     def __init__(
         self,
@@ -127,13 +138,33 @@ class NormalizedEvent:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, NormalizedEvent):
             return NotImplemented
-        return (self.source, self.type, self.id, self.occurred_at, self.kind, self.email, self.email_problem,
-                self.known_type, self.data) == (other.source, other.type, other.id, other.occurred_at, other.kind,
-                                                other.email, other.email_problem, other.known_type, other.data)
+        return (
+            self.source,
+            self.type,
+            self.id,
+            self.occurred_at,
+            self.kind,
+            self.email,
+            self.email_problem,
+            self.known_type,
+            self.data,
+        ) == (
+            other.source,
+            other.type,
+            other.id,
+            other.occurred_at,
+            other.kind,
+            other.email,
+            other.email_problem,
+            other.known_type,
+            other.data,
+        )
 
     def __repr__(self) -> str:
-        return (f"NormalizedEvent(source={self.source!r}, type={self.type!r}, id={self.id!r}, "
-                f"occurred_at={self.occurred_at.isoformat()!r}, kind={self.kind!r}, email={self.email!r})")
+        return (
+            f"NormalizedEvent(source={self.source!r}, type={self.type!r}, id={self.id!r}, "
+            f"occurred_at={self.occurred_at.isoformat()!r}, kind={self.kind!r}, email={self.email!r})"
+        )
 
 
 _PATH_PARTS: dict[str, tuple[str, ...]] = {}
@@ -230,12 +261,12 @@ class RejectedInput:
 def parse_timestamp(value: Any) -> datetime | None:
     """An aware UTC datetime from ISO-8601 text or Unix seconds; ``None`` when it is not one."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         try:
-            return datetime.fromtimestamp(value, tz=timezone.utc)
+            return datetime.fromtimestamp(value, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
     if not isinstance(value, str) or not value.strip():
@@ -248,5 +279,5 @@ def parse_timestamp(value: Any) -> datetime | None:
             return parse_timestamp(int(text))
         return None
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -8,8 +8,9 @@ half-right is sent.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sync_core.domain.config import FieldMapping
 from sync_core.domain.events import MISSING, NormalizedEvent, compile_path
@@ -74,8 +75,11 @@ def _compile(mapping: FieldMapping) -> Callable[[NormalizedEvent, datetime], Any
         else:
             value = read(event, now)
         kind = type(value)  # is_empty, inlined: this line runs for every mapped value of every event
-        empty = (not value or value.isspace()) if kind is str else (
-            value is None or ((kind is list or kind is dict) and not value))
+        empty = (
+            (not value or value.isspace())
+            if kind is str
+            else (value is None or ((kind is list or kind is dict) and not value))
+        )
         if not empty and transform is not None:
             try:
                 value = transform(value)
@@ -101,8 +105,7 @@ def _compile(mapping: FieldMapping) -> Callable[[NormalizedEvent, datetime], Any
 def _origin(mapping: FieldMapping) -> str:
     if mapping.source in ("path", "template"):
         return f"{mapping.value}"
-    return {"constant": "the fixed value", "event_time": "the event time", "now": "the time of sync"}[
-        mapping.source]
+    return {"constant": "the fixed value", "event_time": "the event time", "now": "the time of sync"}[mapping.source]
 
 
 def _reader(mapping: FieldMapping) -> Reader:
@@ -134,7 +137,8 @@ def _reader(mapping: FieldMapping) -> Reader:
 def _template_reader(template: str) -> Reader:
     parts = _PLACEHOLDER.split(template)  # text, path, text, path, ..., text
     pieces: list[str | Callable[[NormalizedEvent], Any]] = [
-        compile_path(part.strip()) if index % 2 else part for index, part in enumerate(parts)]
+        compile_path(part.strip()) if index % 2 else part for index, part in enumerate(parts)
+    ]
 
     def render(event: NormalizedEvent, now: datetime) -> str:
         out = []
@@ -149,8 +153,9 @@ def _template_reader(template: str) -> Reader:
     return render
 
 
-def map_fields(mappings: list[CompiledMapping], event: NormalizedEvent, now: datetime
-               ) -> tuple[dict[str, Any], list[str]]:
+def map_fields(
+    mappings: list[CompiledMapping], event: NormalizedEvent, now: datetime
+) -> tuple[dict[str, Any], list[str]]:
     """Every mapping applied to the event: target → value, and the problems (all of them, not just the first).
 
     Values are plain (text, numbers), so the dict is one the garbage collector does not track: a batch makes

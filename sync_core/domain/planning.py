@@ -7,13 +7,14 @@ suppressed subscribers are never touched. A dry run is this same call with nothi
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Literal, Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
 from urllib.parse import quote
 
 from sync_core.domain.config import SyncConfig
-from sync_core.domain.evaluation import EventEvaluation, Evaluator
+from sync_core.domain.evaluation import Evaluator, EventEvaluation
 from sync_core.domain.events import NormalizedEvent, RejectedInput
 from sync_core.domain.state import ContactState
 from sync_core.domain.transforms import SUBSCRIBER_ATTRIBUTES, is_empty
@@ -121,7 +122,7 @@ class Planner:
 
         A caller that sends and records each contact plan as it comes keeps only the batch's evaluations in
         memory, not every plan at once."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         states = states or {}
         group_ids = group_ids or {}
         seen: set[tuple[str, str]] = set()
@@ -132,14 +133,14 @@ class Planner:
                 continue
             key = (item.source, item.id)
             if key in seen:
-                yield SkippedEvent("duplicate", "the same event was already in this batch", item.source, item.id,
-                                   item.type, item.email)
+                yield SkippedEvent(
+                    "duplicate", "the same event was already in this batch", item.source, item.id, item.type, item.email
+                )
                 continue
             seen.add(key)
             evaluation = self.evaluator.evaluate(item, now)
             if evaluation.status != "sync":
-                yield SkippedEvent(evaluation.status, evaluation.reason, item.source, item.id, item.type,
-                                   item.email)
+                yield SkippedEvent(evaluation.status, evaluation.reason, item.source, item.id, item.type, item.email)
                 continue
             by_contact.setdefault(item.email, []).append(evaluation)  # type: ignore[arg-type]
         for email, evaluations in by_contact.items():
@@ -156,9 +157,14 @@ class Planner:
         event_ids = [evaluation.event_id for evaluation in evaluations]
         if state is not None and state.suppressed:
             return ContactPlan(
-                email, "suppressed", [], state, event_ids,
+                email,
+                "suppressed",
+                [],
+                state,
+                event_ids,
                 reason=f"the subscriber is {state.status} in MailerLite, which does not allow re-adding them "
-                       "by API; they can only come back through a form or the MailerLite app")
+                "by API; they can only come back through a form or the MailerLite app",
+            )
         ordered = evaluations if len(evaluations) == 1 else sorted(evaluations, key=_occurred_at)
         before_fields = state.fields if state else {}
         before_groups = state.groups if state else {}
@@ -235,11 +241,21 @@ class Planner:
         subscriber_id = state.subscriber_id if state else None
         status = state.status if state else None
         new_state = ContactState(email, subscriber_id, status, fields, groups)
-        operations = self._operations(email, ordered, state, creates, field_values, attributes, added, removed,
-                                      group_ids)
+        operations = self._operations(
+            email, ordered, state, creates, field_values, attributes, added, removed, group_ids
+        )
         outcome: Outcome = "create" if creates else ("update" if operations else "unchanged")
-        return ContactPlan(email, outcome, operations, new_state, event_ids, changes, added, removed,
-                           reason="" if operations else "nothing changed since the last sync")
+        return ContactPlan(
+            email,
+            outcome,
+            operations,
+            new_state,
+            event_ids,
+            changes,
+            added,
+            removed,
+            reason="" if operations else "nothing changed since the last sync",
+        )
 
     def _operations(
         self,
@@ -276,11 +292,13 @@ class Planner:
                 body.update(attributes)
                 operations.append(Operation("update", "PUT", f"{SUBSCRIBERS_PATH}/{subscriber}", body))
             for name in added:
-                operations.append(Operation("assign", "POST", self._group_path(subscriber, name, group_ids),
-                                            group=name))
+                operations.append(
+                    Operation("assign", "POST", self._group_path(subscriber, name, group_ids), group=name)
+                )
         for name in removed:
-            operations.append(Operation("unassign", "DELETE", self._group_path(subscriber, name, group_ids),
-                                        group=name))
+            operations.append(
+                Operation("unassign", "DELETE", self._group_path(subscriber, name, group_ids), group=name)
+            )
         return operations
 
     @staticmethod

@@ -6,7 +6,7 @@ It goes through exactly the planning a real sync uses, so what the preview shows
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.evaluation import EventEvaluation
@@ -23,12 +23,11 @@ class EventPreview:
     existing_contact: ContactPlan | None
 
 
-def preview_event(config: SyncConfig | Planner, event: NormalizedEvent, *, now: datetime | None = None
-                  ) -> EventPreview:
+def preview_event(config: SyncConfig | Planner, event: NormalizedEvent, *, now: datetime | None = None) -> EventPreview:
     """The evaluation of ``event`` and the plans for a contact never synced and for one already known (whose
     MailerLite values are not known, so every mapped field counts as a change)."""
     planner = config if isinstance(config, Planner) else Planner(config)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     evaluation = planner.evaluator.evaluate(event, now)
     if evaluation.status != "sync" or event.email is None:
         return EventPreview(event, evaluation, None, None)

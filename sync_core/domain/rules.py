@@ -7,8 +7,9 @@ not add.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from sync_core.domain.config import Condition, GroupRule
 from sync_core.domain.events import MISSING, NormalizedEvent, compile_path, parse_timestamp

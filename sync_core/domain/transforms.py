@@ -7,10 +7,11 @@ it into a per-event error instead of sending a wrong value.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from sync_core.domain.events import parse_timestamp
 
@@ -86,10 +87,10 @@ def to_number(value: Any) -> int | float:
 
 
 def _moment(value: Any) -> datetime:
-    if type(value) is datetime and value.tzinfo is timezone.utc:
+    if type(value) is datetime and value.tzinfo is UTC:
         return value
     if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     parsed = _parse_text_moment(value) if type(value) is str else parse_timestamp(value)
     if parsed is None:
         raise ValueProblem(f"{value!r} is not a date or time (expected ISO 8601, e.g. 2025-08-04T05:30:45Z)")
@@ -117,8 +118,10 @@ def to_datetime(value: Any) -> str:
 def to_iso_datetime(value: Any) -> str:
     """→ ``2025-08-04T05:30:45.182Z``, what JavaScript's ``toISOString()`` gives (Dodo's examples use it)."""
     m = _moment(value)
-    return (f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}."
-            f"{m.microsecond // 1000:03d}Z")
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}."
+        f"{m.microsecond // 1000:03d}Z"
+    )
 
 
 def first_word(value: Any) -> str:
@@ -151,8 +154,7 @@ TRANSFORMS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 
 
 #: Transform → the value type whose format it always produces; such values need no second check.
-TRANSFORM_OUTPUT_TYPES = {"cents_to_decimal": "number", "number": "number", "date": "date",
-                          "datetime": "datetime"}
+TRANSFORM_OUTPUT_TYPES = {"cents_to_decimal": "number", "number": "number", "date": "date", "datetime": "datetime"}
 
 
 def apply_transform(name: str, value: Any) -> Any:
@@ -193,7 +195,7 @@ def fit_value(value: Any, field_type: str) -> Any:
         if isinstance(value, bool) or not (
             isinstance(value, (int, float)) or (isinstance(value, str) and _NUMERIC_TEXT.fullmatch(value.strip()))
         ):
-            hint = " (an amount in cents? use the \"cents → decimal\" transform)" if isinstance(value, int) else ""
+            hint = ' (an amount in cents? use the "cents → decimal" transform)' if isinstance(value, int) else ""
             raise ValueProblem(f"{value!r} does not fit a number field{hint}; use a number such as 12 or 4.50")
         return value.strip() if isinstance(value, str) else value
     if isinstance(value, datetime) and field_type in ("date", "datetime"):
@@ -201,13 +203,11 @@ def fit_value(value: Any, field_type: str) -> Any:
     if field_type == "date":
         if isinstance(value, str) and _DATE_TEXT.fullmatch(value.strip()) and _valid_date(value.strip()):
             return value.strip()
-        raise ValueProblem(f"{value!r} does not fit a date field, which takes YYYY-MM-DD; "
-                           "use the \"date\" transform")
+        raise ValueProblem(f'{value!r} does not fit a date field, which takes YYYY-MM-DD; use the "date" transform')
     if field_type == "datetime":
         if isinstance(value, str) and _DATETIME_TEXT.fullmatch(value.strip()):
             return value.strip()
-        raise ValueProblem(f"{value!r} is not in the format YYYY-MM-DD HH:MM:SS; use the \"date and time\" "
-                           "transform")
+        raise ValueProblem(f'{value!r} is not in the format YYYY-MM-DD HH:MM:SS; use the "date and time" transform')
     if field_type == "ip":
         if isinstance(value, str) and (_IPV4.fullmatch(value.strip()) or ":" in value):
             return value.strip()

@@ -11,29 +11,31 @@ Nothing here imports Streamlit: the pages only display what these functions retu
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import ValidationError as SettingsError
 
 from sync_core.domain.config import ConnectionSettings, SyncConfig
 from sync_core.domain.events import SOURCE_LABELS, NormalizedEvent
+from sync_core.domain.mapping import SKIP, CompiledMapping
+from sync_core.domain.preview import EventPreview
+from sync_core.domain.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, ValueProblem
 from sync_core.mailerlite import (
     ConnectionReport,
     MailerLiteClient,
     MailerLiteError,
     test_connection,
 )
-from sync_core.domain.mapping import SKIP, CompiledMapping
-from sync_core.domain.preview import EventPreview
-from sync_core.domain.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, ValueProblem
 
 # --- the account in use ------------------------------------------------------------------------------------------
 
 #: Patience of a dashboard page: an answer (or a plain error) within seconds, not after minutes of retries.
-INTERACTIVE = dict(timeout_seconds=10.0, max_attempts=2, backoff_base_seconds=0.2, backoff_max_seconds=1.0,
-                   max_rate_wait_seconds=5.0)
+INTERACTIVE = dict(
+    timeout_seconds=10.0, max_attempts=2, backoff_base_seconds=0.2, backoff_max_seconds=1.0, max_rate_wait_seconds=5.0
+)
 
 
 def interactive_client(workspace, connection: ConnectionSettings) -> MailerLiteClient:
@@ -97,22 +99,31 @@ def check_field(target: str | None, mapped_type: str | None, fields: Mapping[str
     if not target:
         return FieldCheck("", mapped_type, None, "problem", "choose the MailerLite field this value goes into")
     if target in SUBSCRIBER_ATTRIBUTES:
-        return FieldCheck(target, SUBSCRIBER_ATTRIBUTES[target], None, "ok",
-                          f"subscriber attribute ({SUBSCRIBER_ATTRIBUTES[target]})")
+        return FieldCheck(
+            target, SUBSCRIBER_ATTRIBUTES[target], None, "ok", f"subscriber attribute ({SUBSCRIBER_ATTRIBUTES[target]})"
+        )
     if mapped_type not in FIELD_TYPES:
-        return FieldCheck(target, mapped_type, None, "problem",
-                          f"the type should be one of {', '.join(FIELD_TYPES)}")
+        return FieldCheck(target, mapped_type, None, "problem", f"the type should be one of {', '.join(FIELD_TYPES)}")
     if fields is None:
         return FieldCheck(target, mapped_type, None, "unknown", "not checked: the account could not be read")
     account_type = fields.get(target)
     if account_type is None:
-        return FieldCheck(target, mapped_type, None, "missing",
-                          f"not in the MailerLite account yet: \"Create missing fields\" adds it as a "
-                          f"{mapped_type} field")
+        return FieldCheck(
+            target,
+            mapped_type,
+            None,
+            "missing",
+            f'not in the MailerLite account yet: "Create missing fields" adds it as a {mapped_type} field',
+        )
     if account_type != mapped_type:
-        return FieldCheck(target, mapped_type, account_type, "mismatch",
-                          f"MailerLite has {target} as a {account_type} field, but this row sends a "
-                          f"{mapped_type}: set the type to {account_type} (or use another field)")
+        return FieldCheck(
+            target,
+            mapped_type,
+            account_type,
+            "mismatch",
+            f"MailerLite has {target} as a {account_type} field, but this row sends a "
+            f"{mapped_type}: set the type to {account_type} (or use another field)",
+        )
     return FieldCheck(target, mapped_type, account_type, "ok", "OK")
 
 
@@ -178,8 +189,7 @@ def create_fields(client: MailerLiteClient, wanted: Mapping[str, str]) -> Creati
             continue
         result.created.append(created.key)
         if created.key != key:
-            result.problems.append(f"MailerLite gave the field {key!r} the key {created.key!r}; map that key "
-                                   "instead")
+            result.problems.append(f"MailerLite gave the field {key!r} the key {created.key!r}; map that key instead")
     return result
 
 
@@ -199,6 +209,7 @@ def create_groups(client: MailerLiteClient, names: Iterable[str]) -> CreationRes
 
 # --- one event previewed -----------------------------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class MappedValue:
     target: str
@@ -213,12 +224,14 @@ class MappedValue:
 def _origin(mapping) -> str:
     if mapping.source in ("path", "template"):
         return str(mapping.value)
-    return {"constant": f"fixed value {mapping.value!r}", "event_time": "event time",
-            "now": "time of sync"}.get(mapping.source, mapping.source)
+    return {"constant": f"fixed value {mapping.value!r}", "event_time": "event time", "now": "time of sync"}.get(
+        mapping.source, mapping.source
+    )
 
 
-def mapped_values(config: SyncConfig, preview: EventPreview, now: datetime,
-                  fields: Mapping[str, str] | None = None) -> list[MappedValue]:
+def mapped_values(
+    config: SyncConfig, preview: EventPreview, now: datetime, fields: Mapping[str, str] | None = None
+) -> list[MappedValue]:
     """Each field the event's triggers fill: its value (or why there is none) and the check against its type
     and against the account."""
     names = set(preview.evaluation.triggers)
@@ -236,12 +249,30 @@ def mapped_values(config: SyncConfig, preview: EventPreview, now: datetime,
             value = CompiledMapping(mapping).apply(preview.event, now)
         except ValueProblem as exc:
             message = str(exc).removeprefix(f"{target}: ")
-            out.append(MappedValue(target, trigger_name, _origin(mapping), None, value_type, "problem",
-                                   f"{message}. Fix it on the Field mapping page (trigger {trigger_name!r})"))
+            out.append(
+                MappedValue(
+                    target,
+                    trigger_name,
+                    _origin(mapping),
+                    None,
+                    value_type,
+                    "problem",
+                    f"{message}. Fix it on the Field mapping page (trigger {trigger_name!r})",
+                )
+            )
             continue
         if value is SKIP:
-            out.append(MappedValue(target, trigger_name, _origin(mapping), None, value_type, "not sent",
-                                   "empty in this event, so nothing is sent for it"))
+            out.append(
+                MappedValue(
+                    target,
+                    trigger_name,
+                    _origin(mapping),
+                    None,
+                    value_type,
+                    "not sent",
+                    "empty in this event, so nothing is sent for it",
+                )
+            )
             continue
         check = check_field(target, mapping.type, fields)
         status: Literal["ok", "warning"] = "ok" if check.ok else "warning"
@@ -262,8 +293,10 @@ class Advice:
 def _ignored_fix(reason: str, event: NormalizedEvent) -> str:
     source = SOURCE_LABELS.get(event.source, event.source)
     if reason.startswith("no trigger syncs") or "is not a known" in reason:
-        return (f"Add a trigger for {event.type} on the Field mapping page, or add {event.type} to the event "
-                "types of an existing trigger.")
+        return (
+            f"Add a trigger for {event.type} on the Field mapping page, or add {event.type} to the event "
+            "types of an existing trigger."
+        )
     if "source is turned off" in reason:
         return f"Turn {source} on (Connection page, Sources) and save."
     if "Sync partners" in reason or "Sync customers" in reason:
@@ -273,28 +306,42 @@ def _ignored_fix(reason: str, event: NormalizedEvent) -> str:
     return ""
 
 
-def preview_advice(config: SyncConfig, preview: EventPreview, *, fields: Mapping[str, str] | None = None,
-                   groups: Iterable[str] | None = None) -> list[Advice]:
+def preview_advice(
+    config: SyncConfig,
+    preview: EventPreview,
+    *,
+    fields: Mapping[str, str] | None = None,
+    groups: Iterable[str] | None = None,
+) -> list[Advice]:
     """What to tell the user about one previewed event: why it is not synced, or what will fail, with the fix."""
     event, evaluation = preview.event, preview.evaluation
     advice: list[Advice] = []
     if evaluation.status == "ignored":
-        advice.append(Advice("warning", f"This event is not synced: {evaluation.reason}.",
-                             _ignored_fix(evaluation.reason, event)))
+        advice.append(
+            Advice("warning", f"This event is not synced: {evaluation.reason}.", _ignored_fix(evaluation.reason, event))
+        )
         return advice
     if evaluation.status == "invalid":
         if event.email is None:
-            advice.append(Advice(
-                "error", f"This contact cannot be synced: {event.email_problem or 'the event has no email'}.",
-                "MailerLite identifies subscribers by email. The event must carry the contact's address "
-                "(Dodo Payments: data.customer.email; Partnero: data.email; records: an email column)."))
+            advice.append(
+                Advice(
+                    "error",
+                    f"This contact cannot be synced: {event.email_problem or 'the event has no email'}.",
+                    "MailerLite identifies subscribers by email. The event must carry the contact's address "
+                    "(Dodo Payments: data.customer.email; Partnero: data.email; records: an email column).",
+                )
+            )
         for problem in evaluation.problems or [evaluation.reason]:
             if event.email is None and problem == evaluation.reason:
                 continue
             target = problem.split(":", 1)[0]
-            advice.append(Advice("error", f"Nothing is sent for this event: {problem}.",
-                                 f"Change the transform or the type of the field {target!r} on the Field mapping "
-                                 "page."))
+            advice.append(
+                Advice(
+                    "error",
+                    f"Nothing is sent for this event: {problem}.",
+                    f"Change the transform or the type of the field {target!r} on the Field mapping page.",
+                )
+            )
         return advice
     if fields is not None:
         missing, mismatched = [], []
@@ -305,12 +352,17 @@ def preview_advice(config: SyncConfig, preview: EventPreview, *, fields: Mapping
             elif check.status == "mismatch":
                 mismatched.append(check.message)
         if missing:
-            advice.append(Advice("warning", f"{_count(len(missing), 'field')} not in MailerLite yet: "
-                                            f"{', '.join(missing)}.",
-                                 "Use \"Create missing fields\" on the Field mapping page before syncing."))
+            advice.append(
+                Advice(
+                    "warning",
+                    f"{_count(len(missing), 'field')} not in MailerLite yet: {', '.join(missing)}.",
+                    'Use "Create missing fields" on the Field mapping page before syncing.',
+                )
+            )
         for message in mismatched:
-            advice.append(Advice("warning", message[:1].upper() + message[1:] + ".",
-                                 "Fix the type on the Field mapping page."))
+            advice.append(
+                Advice("warning", message[:1].upper() + message[1:] + ".", "Fix the type on the Field mapping page.")
+            )
     touched = []
     for plan in (preview.new_contact, preview.existing_contact):
         if plan is not None:
@@ -318,12 +370,21 @@ def preview_advice(config: SyncConfig, preview: EventPreview, *, fields: Mapping
     if groups is not None:
         absent = missing_groups(touched, groups)
         if absent:
-            advice.append(Advice("warning", f"{_count(len(absent), 'group')} not in MailerLite yet: "
-                                            f"{', '.join(absent)}.",
-                                 "Use \"Create missing groups\" on the Group rules page before syncing."))
+            advice.append(
+                Advice(
+                    "warning",
+                    f"{_count(len(absent), 'group')} not in MailerLite yet: {', '.join(absent)}.",
+                    'Use "Create missing groups" on the Group rules page before syncing.',
+                )
+            )
     if evaluation.action == "update_only":
-        advice.append(Advice("info", "The trigger only updates subscribers MailerLite already has: for an unknown "
-                                     "contact, the sync looks the address up and stops there."))
+        advice.append(
+            Advice(
+                "info",
+                "The trigger only updates subscribers MailerLite already has: for an unknown "
+                "contact, the sync looks the address up and stops there.",
+            )
+        )
     return advice
 
 
@@ -343,7 +404,21 @@ def _mapped_type(config: SyncConfig, trigger_names: Iterable[str], target: str) 
 
 
 __all__ = [
-    "Advice", "CreationResult", "FieldCheck", "INTERACTIVE", "MappedValue", "account_fields", "account_groups",
-    "check_connection", "check_field", "create_fields", "create_groups", "interactive_client", "mapped_values",
-    "missing_fields", "missing_groups", "preview_advice", "type_mismatches",
+    "Advice",
+    "CreationResult",
+    "FieldCheck",
+    "INTERACTIVE",
+    "MappedValue",
+    "account_fields",
+    "account_groups",
+    "check_connection",
+    "check_field",
+    "create_fields",
+    "create_groups",
+    "interactive_client",
+    "mapped_values",
+    "missing_fields",
+    "missing_groups",
+    "preview_advice",
+    "type_mismatches",
 ]

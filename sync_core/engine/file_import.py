@@ -9,18 +9,19 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO
 
+from storage.events import REJECTED, EventStore, NewEvent
 from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
 from sync_core.domain.sources import iter_csv_records, normalize_webhook
 from sync_core.domain.sources.body import parse_json
 from sync_core.domain.sources.detect import detect_source
 from sync_core.domain.sources.flatten import flatten
 from sync_core.domain.sources.records import guess_kind, record_event
-from storage.events import REJECTED, EventStore, NewEvent
 
 CHUNK = 2000
 Item = NormalizedEvent | RejectedInput
@@ -37,8 +38,10 @@ class ImportSummary:
     problems: list[str] = field(default_factory=list)  # the first few reasons, for the user
 
     def describe(self) -> str:
-        text = (f"{self.name}: {self.read:,} read, {self.stored:,} new, {self.duplicates:,} already known, "
-                f"{self.rejected:,} rejected")
+        text = (
+            f"{self.name}: {self.read:,} read, {self.stored:,} new, {self.duplicates:,} already known, "
+            f"{self.rejected:,} rejected"
+        )
         return text + "".join(f"\n  - {problem}" for problem in self.problems)
 
 
@@ -55,18 +58,20 @@ def import_file(
     if isinstance(stream, (str, Path)):
         path = Path(stream)
         with path.open("rb") as handle:
-            return import_file(events, handle, name=name or path.name, kind=kind, file_format=file_format,
-                               progress=progress)
+            return import_file(
+                events, handle, name=name or path.name, kind=kind, file_format=file_format, progress=progress
+            )
     name = name or "upload"
     file_format = file_format or RECORD_FORMATS.get(Path(name).suffix.lower())
     if file_format not in ("csv", "jsonl", "json"):
         raise ValueError(f"{name}: cannot tell the format; use a .csv, .jsonl or .json file")
     summary = ImportSummary(name)
-    received_at = datetime.now(timezone.utc)
+    received_at = datetime.now(UTC)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     if file_format == "csv":
         items: Iterator[tuple[Item, bytes | None]] = (
-            (item, None) for item in iter_csv_records(text, kind=kind, received_at=received_at))
+            (item, None) for item in iter_csv_records(text, kind=kind, received_at=received_at)
+        )
     elif file_format == "jsonl":
         items = _jsonl_items(text, kind, received_at)
     else:
@@ -102,37 +107,45 @@ def _new_event(item: Item, raw: bytes | None, name: str) -> NewEvent:
     if isinstance(item, RejectedInput):
         origin = f"{name} {item.position or ''}".strip()
         digest = hashlib.sha256(f"{origin}\n{item.excerpt}".encode()).hexdigest()[:32]
-        return NewEvent(item.source, f"rejected:{digest}", item.excerpt.encode("utf-8") or None, origin=origin,
-                        status=REJECTED, reason=item.reason)
+        return NewEvent(
+            item.source,
+            f"rejected:{digest}",
+            item.excerpt.encode("utf-8") or None,
+            origin=origin,
+            status=REJECTED,
+            reason=item.reason,
+        )
     if item.source == RECORDS:
-        record = {path[len("data."):]: value for path, value in item.data.items()}
+        record = {path[len("data.") :]: value for path, value in item.data.items()}
         body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     else:
         body = raw
-    return NewEvent(item.source, item.id, body, item.type, item.email, item.occurred_at, item.kind,
-                    origin=f"{name}")
+    return NewEvent(item.source, item.id, body, item.type, item.email, item.occurred_at, item.kind, origin=f"{name}")
 
 
-def _webhook_or_record(raw: bytes, kind: str | None, received_at: datetime, position: str
-                       ) -> tuple[Item, bytes | None]:
+def _webhook_or_record(raw: bytes, kind: str | None, received_at: datetime, position: str) -> tuple[Item, bytes | None]:
     """A line that looks like a Dodo or Partnero envelope is a webhook event (kept as its raw bytes); anything
     else is a record."""
     try:
         value = parse_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        return RejectedInput(RECORDS, f"not valid JSON ({exc})", position=position,
-                             excerpt=raw[:200].decode("utf-8", "replace")), None
+        return RejectedInput(
+            RECORDS, f"not valid JSON ({exc})", position=position, excerpt=raw[:200].decode("utf-8", "replace")
+        ), None
     if isinstance(value, dict) and detect_source(value) is not None:
         event = normalize_webhook(raw, received_at=received_at)
         if isinstance(event, RejectedInput):
             event.position = event.position or position
         return event, raw
     if not isinstance(value, dict):
-        return RejectedInput(RECORDS, "each line should hold one JSON object", position=position,
-                             excerpt=raw[:200].decode("utf-8", "replace")), None
+        return RejectedInput(
+            RECORDS,
+            "each line should hold one JSON object",
+            position=position,
+            excerpt=raw[:200].decode("utf-8", "replace"),
+        ), None
     record = flatten(value)
-    return record_event(record, kind=kind or guess_kind(record), received_at=received_at,
-                        position=position), None
+    return record_event(record, kind=kind or guess_kind(record), received_at=received_at, position=position), None
 
 
 def _jsonl_items(text: IO[str], kind: str | None, received_at: datetime) -> Iterator[tuple[Item, bytes | None]]:

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from storage.tables import ReceivedEvent
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.events import PARTNER, RECORDS, NormalizedEvent
 from sync_core.domain.rules import CompiledRule
 from sync_core.domain.sources import normalize_webhook
 from sync_core.domain.sources.flatten import flatten
 from sync_core.domain.sources.records import record_event
-from storage.tables import ReceivedEvent
 
 DEFAULT_SAMPLE = 5000
 
@@ -45,16 +45,15 @@ def _newest_per_contact(sample: int) -> sa.Select:
         .limit(sample)
         .subquery()
     )
-    return (
-        sa.select(table.c.source, table.c.body, table.c.kind, table.c.received_at)
-        .join(newest, table.c.id == newest.c.id)
+    return sa.select(table.c.source, table.c.body, table.c.kind, table.c.received_at).join(
+        newest, table.c.id == newest.c.id
     )
 
 
 def _event(source: str, body: bytes, kind: str | None, received_at: datetime | None) -> NormalizedEvent | None:
-    received_at = received_at or datetime.now(timezone.utc)
+    received_at = received_at or datetime.now(UTC)
     if received_at.tzinfo is None:
-        received_at = received_at.replace(tzinfo=timezone.utc)
+        received_at = received_at.replace(tzinfo=UTC)
     if source == RECORDS:
         try:
             record = json.loads(body)
@@ -117,7 +116,7 @@ def last_received(workspace) -> dict[str, datetime]:
             continue
         if isinstance(when, str):  # SQLite may hand back text for an aggregate
             when = datetime.fromisoformat(when)
-        out[source] = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        out[source] = when if when.tzinfo else when.replace(tzinfo=UTC)
     return out
 
 

@@ -12,29 +12,29 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import select
 
-from sync_core.domain.config import SyncConfig
-from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
-from sync_core.mailerlite import MailerLiteClient
-from sync_core.mailerlite.errors import MailerLiteError
-from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent
-from sync_core.engine.sender import STOPPING_ERRORS, ContactResult, Preparation, Sender, prepare_account
-from sync_core.domain.sources import normalize_webhook
-from sync_core.domain.sources.flatten import flatten
-from sync_core.domain.sources.records import record_event
-from sync_core.domain.state import ContactState
-from sync_core.engine.workspace import Workspace
 from storage.contacts import ContactStore
 from storage.events import DEAD, FAILED, IGNORED, INVALID, PENDING, REJECTED, SYNCED, EventStore
 from storage.locks import AccountBusy, AccountLease
 from storage.runs import RunStore
 from storage.tables import AccountLock, ReceivedEvent, SyncRun
+from sync_core.domain.config import SyncConfig
+from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
+from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent
+from sync_core.domain.sources import normalize_webhook
+from sync_core.domain.sources.flatten import flatten
+from sync_core.domain.sources.records import record_event
+from sync_core.domain.state import ContactState
+from sync_core.engine.sender import STOPPING_ERRORS, ContactResult, Preparation, Sender, prepare_account
+from sync_core.engine.workspace import Workspace
+from sync_core.mailerlite import MailerLiteClient
+from sync_core.mailerlite.errors import MailerLiteError
 
 #: A contact whose sends failed this many times becomes "dead": it waits for a person, not for the next run.
 MAX_ATTEMPTS = 3
@@ -56,8 +56,15 @@ class RunProgress:
 
 
 class SyncEngine:
-    def __init__(self, workspace: Workspace, *, client: MailerLiteClient | None = None,
-                 config: SyncConfig | None = None, chunk_size: int = 1000, lease_seconds: float = 180):
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        client: MailerLiteClient | None = None,
+        config: SyncConfig | None = None,
+        chunk_size: int = 1000,
+        lease_seconds: float = 180,
+    ):
         self.workspace = workspace
         self.database = workspace.database
         self.events = EventStore(self.database)
@@ -70,8 +77,14 @@ class SyncEngine:
 
     # --- public ---------------------------------------------------------------------------------------------
 
-    def run(self, *, dry_run: bool = False, limit: int | None = None, trigger: str = "manual",
-            progress: Callable[[RunProgress], None] | None = None) -> SyncRun:
+    def run(
+        self,
+        *,
+        dry_run: bool = False,
+        limit: int | None = None,
+        trigger: str = "manual",
+        progress: Callable[[RunProgress], None] | None = None,
+    ) -> SyncRun:
         """Sync every pending event (or the first ``limit`` contacts'); a dry run sends and changes nothing."""
         active = self.workspace.active_config()
         if active.problem and self._config is None:
@@ -86,14 +99,20 @@ class SyncEngine:
         try:
             self._close_interrupted_runs()
             pending = self.events.counts().get(PENDING, 0)
-            run = self.runs.start(trigger=trigger, dry_run=dry_run, contact_limit=limit, holder=lease.holder,
-                                  config_version_id=None if self._config else active.version_id)
+            run = self.runs.start(
+                trigger=trigger,
+                dry_run=dry_run,
+                contact_limit=limit,
+                holder=lease.holder,
+                config_version_id=None if self._config else active.version_id,
+            )
             return _Run(self, run, config, client, lease, dry_run, progress, pending).execute(limit)
         finally:
             lease.release()
 
-    def retry(self, *, item_ids: Sequence[int] | None = None, progress: Callable[[RunProgress], None] | None = None
-              ) -> SyncRun:
+    def retry(
+        self, *, item_ids: Sequence[int] | None = None, progress: Callable[[RunProgress], None] | None = None
+    ) -> SyncRun:
         """Put the events of failed items back in the queue (the given items, dead or invalid ones included; or
         every failed one) and sync them."""
         if item_ids is None:
@@ -106,8 +125,9 @@ class SyncEngine:
             event_ids = [event_id for item in items for event_id in item.event_ids]
             requeued = self.events.requeue(statuses=(FAILED, DEAD, INVALID), event_ids=event_ids)
         if not requeued:
-            raise SyncError("nothing to retry: the items' events are not failed (they may have been retried "
-                            "and synced already)")
+            raise SyncError(
+                "nothing to retry: the items' events are not failed (they may have been retried and synced already)"
+            )
         return self.run(trigger="retry", progress=progress)
 
     # --- helpers for _Run -----------------------------------------------------------------------------------
@@ -116,10 +136,15 @@ class SyncEngine:
         """Runs left "running" by a process that is gone (killed, crashed) are marked interrupted."""
         with self.database.session() as session:
             held = select(AccountLock.holder)
-            session.exec(sa.update(SyncRun).where(SyncRun.status == "running")
-                         .where(SyncRun.holder.not_in(held))
-                         .values(status="interrupted", error="the process stopped before the run finished; "
-                                                             "the next run picked up its events"))
+            session.exec(
+                sa.update(SyncRun)
+                .where(SyncRun.status == "running")
+                .where(SyncRun.holder.not_in(held))
+                .values(
+                    status="interrupted",
+                    error="the process stopped before the run finished; the next run picked up its events",
+                )
+            )
 
 
 def _account_key(workspace: Workspace, config: SyncConfig) -> str:
@@ -133,9 +158,17 @@ def _account_key(workspace: Workspace, config: SyncConfig) -> str:
 class _Run:
     """One run's work (kept apart so that SyncEngine holds no per-run state)."""
 
-    def __init__(self, engine: SyncEngine, run: SyncRun, config: SyncConfig, client: MailerLiteClient,
-                 lease: AccountLease, dry_run: bool, progress: Callable[[RunProgress], None] | None,
-                 pending: int):
+    def __init__(
+        self,
+        engine: SyncEngine,
+        run: SyncRun,
+        config: SyncConfig,
+        client: MailerLiteClient,
+        lease: AccountLease,
+        dry_run: bool,
+        progress: Callable[[RunProgress], None] | None,
+        pending: int,
+    ):
         self.engine, self.run, self.config, self.client, self.lease = engine, run, config, client, lease
         self.dry_run = dry_run
         self.on_progress = progress
@@ -161,17 +194,27 @@ class _Run:
         except AccountBusy as exc:
             status, error = "failed", str(exc)
         except BaseException as exc:  # an unexpected error: record it in plain words, then let it surface
-            self.engine.runs.finish(self.run.id, status="failed", error=f"unexpected error: {exc!r}",  # type: ignore
-                                    duration_seconds=time.monotonic() - started)
+            self.engine.runs.finish(
+                self.run.id,
+                status="failed",
+                error=f"unexpected error: {exc!r}",  # type: ignore
+                duration_seconds=time.monotonic() - started,
+            )
             raise
         notes = self.preparation.warnings[:]
         groups, fields = self.preparation.created_groups, self.preparation.created_fields
         if groups or fields:
             made = ([f"{', '.join(groups)} (groups)"] if groups else []) + (
-                [f"{', '.join(fields)} (fields)"] if fields else [])
+                [f"{', '.join(fields)} (fields)"] if fields else []
+            )
             notes.insert(0, "created in MailerLite: " + "; ".join(made))
-        return self.engine.runs.finish(self.run.id, status=status, error=error, notes="; ".join(notes),  # type: ignore
-                                       duration_seconds=time.monotonic() - started)
+        return self.engine.runs.finish(
+            self.run.id,
+            status=status,
+            error=error,
+            notes="; ".join(notes),  # type: ignore
+            duration_seconds=time.monotonic() - started,
+        )
 
     def _prepare(self) -> Preparation:
         if not self.dry_run:
@@ -201,7 +244,7 @@ class _Run:
             after = page[-1][0]
         rows = events.pending_for(emails)
         for start in range(0, len(rows), self.engine.chunk_size):
-            yield rows[start:start + self.engine.chunk_size]
+            yield rows[start : start + self.engine.chunk_size]
 
     # --- one chunk ------------------------------------------------------------------------------------------
 
@@ -251,9 +294,16 @@ class _Run:
         for entry in skipped:
             rows = by_event_id.get(entry.event_id or "", [])
             if entry.status == "invalid":
-                items.append({"email": entry.email or "(no valid email)", "outcome": "invalid",
-                              "reason": entry.reason, "event_type": entry.event_type,
-                              "event_ids": [row.id for row in rows], "dry_run": self.dry_run})
+                items.append(
+                    {
+                        "email": entry.email or "(no valid email)",
+                        "outcome": "invalid",
+                        "reason": entry.reason,
+                        "event_type": entry.event_type,
+                        "event_ids": [row.id for row in rows],
+                        "dry_run": self.dry_run,
+                    }
+                )
             else:
                 counts[entry.status] = counts.get(entry.status, 0) + 1
             status = {"ignored": IGNORED, "invalid": INVALID, "rejected": REJECTED}.get(entry.status, IGNORED)
@@ -268,14 +318,27 @@ class _Run:
             self.progress.counts["invalid"] = self.progress.counts.get("invalid", 0) + len(items)
 
     def _record_dry(self, plans: list[ContactPlan], by_event_id: dict[str, list[ReceivedEvent]]) -> None:
-        results = [ContactResult(plan, _PLAN_OUTCOMES[plan.outcome], plan.reason,
-                                 [operation.as_request() for operation in plan.operations]) for plan in plans]
+        results = [
+            ContactResult(
+                plan,
+                _PLAN_OUTCOMES[plan.outcome],
+                plan.reason,
+                [operation.as_request() for operation in plan.operations],
+            )
+            for plan in plans
+        ]
         for plan in plans:
             self.dry_states[plan.email] = plan.new_state
         self._commit(results, by_event_id, {})
 
-    def _commit(self, results: list[ContactResult], by_event_id: dict[str, list[ReceivedEvent]],
-                states: dict[str, ContactState], *, requests: int = 0) -> None:
+    def _commit(
+        self,
+        results: list[ContactResult],
+        by_event_id: dict[str, list[ReceivedEvent]],
+        states: dict[str, ContactState],
+        *,
+        requests: int = 0,
+    ) -> None:
         """Record a batch of contacts in one transaction: items, group changes, states, events, run counters."""
         items: list[dict] = []
         groups: dict[int, list[tuple[str, str]]] = {}
@@ -294,14 +357,26 @@ class _Run:
                 contact = self._contact_row(result, outcome, states)
                 if contact is not None:
                     contacts.append(contact)
-                key = (FAILED, reason, True) if outcome == "failed" else (
-                    (DEAD, reason, True) if outcome == DEAD else (SYNCED, reason, False))
+                key = (
+                    (FAILED, reason, True)
+                    if outcome == "failed"
+                    else ((DEAD, reason, True) if outcome == DEAD else (SYNCED, reason, False))
+                )
                 statuses.setdefault(key, []).extend(row_ids)  # type: ignore[arg-type]
-            items.append({"email": plan.email, "outcome": outcome, "reason": reason,
-                          "event_type": rows[0].event_type if rows else None, "event_ids": row_ids,
-                          "requests": result.requests, "response_code": result.response_code,
-                          "changes": {key: [before, after] for key, (before, after) in plan.changes.items()},
-                          "attempts": attempts, "dry_run": self.dry_run})
+            items.append(
+                {
+                    "email": plan.email,
+                    "outcome": outcome,
+                    "reason": reason,
+                    "event_type": rows[0].event_type if rows else None,
+                    "event_ids": row_ids,
+                    "requests": result.requests,
+                    "response_code": result.response_code,
+                    "changes": {key: [before, after] for key, (before, after) in plan.changes.items()},
+                    "attempts": attempts,
+                    "dry_run": self.dry_run,
+                }
+            )
             if outcome in ("created", "updated"):
                 changes = [(g, "added") for g in plan.groups_added] + [(g, "removed") for g in plan.groups_removed]
                 if changes:
@@ -323,29 +398,46 @@ class _Run:
         plan = result.plan
         if outcome in ("created", "updated", "unchanged"):
             state = plan.new_state
-            return {"email": plan.email, "subscriber_id": result.subscriber_id or state.subscriber_id,
-                    "status": result.status or state.status, "state": state.to_dict()}
+            return {
+                "email": plan.email,
+                "subscriber_id": result.subscriber_id or state.subscriber_id,
+                "status": result.status or state.status,
+                "state": state.to_dict(),
+            }
         if outcome == "suppressed" and result.requests and result.response_code and result.response_code < 300:
             state = plan.new_state  # the upsert was applied; MailerLite only kept them unsubscribed
-            return {"email": plan.email, "subscriber_id": result.subscriber_id or state.subscriber_id,
-                    "status": result.status, "state": state.to_dict()}
+            return {
+                "email": plan.email,
+                "subscriber_id": result.subscriber_id or state.subscriber_id,
+                "status": result.status,
+                "state": state.to_dict(),
+            }
         if outcome == "suppressed":  # what MailerLite has is what it had: only the status is new
             before = states.get(plan.email) or ContactState(plan.email)
-            return {"email": plan.email, "subscriber_id": result.subscriber_id or before.subscriber_id,
-                    "status": result.status or before.status or "unsubscribed", "state": before.to_dict()}
+            return {
+                "email": plan.email,
+                "subscriber_id": result.subscriber_id or before.subscriber_id,
+                "status": result.status or before.status or "unsubscribed",
+                "state": before.to_dict(),
+            }
         return None  # skipped (not in MailerLite), failed or dead: nothing was applied
 
 
 def _quiet_result(plan: ContactPlan) -> ContactResult:
     """A plan with nothing to send: unchanged, or suppressed before anything was sent."""
-    return ContactResult(plan, _PLAN_OUTCOMES[plan.outcome], plan.reason, subscriber_id=plan.new_state.subscriber_id,
-                         status=plan.new_state.status)
+    return ContactResult(
+        plan,
+        _PLAN_OUTCOMES[plan.outcome],
+        plan.reason,
+        subscriber_id=plan.new_state.subscriber_id,
+        status=plan.new_state.status,
+    )
 
 
 def _normalize(row: ReceivedEvent) -> NormalizedEvent | RejectedInput:
     """A stored event read again (after a configuration change it maps differently, which is why the raw body
     is kept)."""
-    received_at = row.received_at or datetime.now(timezone.utc)
+    received_at = row.received_at or datetime.now(UTC)
     if row.status == REJECTED or row.body is None:
         return RejectedInput(row.source, row.reason or "the input could not be read", id=row.event_id)
     if row.source == RECORDS:
@@ -354,7 +446,8 @@ def _normalize(row: ReceivedEvent) -> NormalizedEvent | RejectedInput:
         except ValueError:
             return RejectedInput(row.source, "the stored record is not valid JSON", id=row.event_id)
         item: NormalizedEvent | RejectedInput = record_event(
-            flatten(record), kind=row.kind or "partner", received_at=received_at, position=row.origin or "stored")
+            flatten(record), kind=row.kind or "partner", received_at=received_at, position=row.origin or "stored"
+        )
     else:
         item = normalize_webhook(row.body, row.source, {"webhook-id": row.event_id}, received_at=received_at)
     item.id = row.event_id  # the id it was stored under, whatever the normalizer would compute today

@@ -8,11 +8,12 @@ machine offers all of them.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from sync_core.domain import sources
 from sync_core.domain.events import (
     CUSTOMER,
     DODO_PAYMENTS,
@@ -23,7 +24,6 @@ from sync_core.domain.events import (
     NormalizedEvent,
     RejectedInput,
 )
-from sync_core.domain import sources
 from sync_core.domain.sources import DODO_EVENT_TYPES, PARTNERO_EVENT_TYPES, normalize_webhook
 from sync_core.domain.sources.body import parse_json
 from sync_core.domain.sources.flatten import flatten
@@ -80,49 +80,101 @@ def _partnero(event: str, data: dict[str, Any], at: str, *, old_envelope: bool =
 @lru_cache(maxsize=1)
 def _dodo_examples() -> tuple[tuple[str, str, bytes], ...]:
     document = json.loads(DODO_EXAMPLES_FILE.read_text(encoding="utf-8"))
-    return tuple((event_type, str(entry.get("description") or ""), json.dumps(entry["example"], indent=2).encode())
-                 for event_type, entry in sorted(document.items()))
+    return tuple(
+        (event_type, str(entry.get("description") or ""), json.dumps(entry["example"], indent=2).encode())
+        for event_type, entry in sorted(document.items())
+    )
 
 
 def dodo_samples() -> list[Sample]:
     """Every official Dodo Payments example."""
-    return [Sample(f"Dodo Payments · {event_type}", DODO_PAYMENTS, body, None, description)
-            for event_type, description, body in _dodo_examples()]
+    return [
+        Sample(f"Dodo Payments · {event_type}", DODO_PAYMENTS, body, None, description)
+        for event_type, description, body in _dodo_examples()
+    ]
 
 
 def partnero_samples() -> list[Sample]:
     created = "2025-05-07T10:30:00.000000Z"
     updated = "2025-06-12T08:15:00.000000Z"
-    customer = {"key": "cust_456", "partner": "partner_123", "email": "jane.smith@example.com", "name": "Jane",
-                "surname": "Smith", "status": "active", "created_at": "2025-05-08T09:00:00.000000Z"}
+    customer = {
+        "key": "cust_456",
+        "partner": "partner_123",
+        "email": "jane.smith@example.com",
+        "name": "Jane",
+        "surname": "Smith",
+        "status": "active",
+        "created_at": "2025-05-08T09:00:00.000000Z",
+    }
     return [
-        Sample("Partnero · partner.created (newer envelope)", PARTNERO,
-               _partnero("partner.created", _PARTNER, created), None,
-               "A new partner joined the program (envelope with url, webhook_key and created_at)"),
-        Sample("Partnero · partner.created (older envelope)", PARTNERO,
-               _partnero("partner.created", _PARTNER, created, old_envelope=True), None,
-               "The same event in the older documented envelope (event, data, timestamp)"),
-        Sample("Partnero · partner.updated (now inactive)", PARTNERO,
-               _partnero("partner.updated", {**_PARTNER, "status": "archived", "total_sales": 31,
-                                             "total_earned": "930.00", "updated_at": updated}, updated), None,
-               "A partner who stopped being active: leaves the Active Partners group"),
-        Sample("Partnero · customer.created", PARTNERO,
-               _partnero("customer.created", customer, "2025-05-08T09:00:00.000000Z"), None,
-               "A customer referred by a partner"),
+        Sample(
+            "Partnero · partner.created (newer envelope)",
+            PARTNERO,
+            _partnero("partner.created", _PARTNER, created),
+            None,
+            "A new partner joined the program (envelope with url, webhook_key and created_at)",
+        ),
+        Sample(
+            "Partnero · partner.created (older envelope)",
+            PARTNERO,
+            _partnero("partner.created", _PARTNER, created, old_envelope=True),
+            None,
+            "The same event in the older documented envelope (event, data, timestamp)",
+        ),
+        Sample(
+            "Partnero · partner.updated (now inactive)",
+            PARTNERO,
+            _partnero(
+                "partner.updated",
+                {**_PARTNER, "status": "archived", "total_sales": 31, "total_earned": "930.00", "updated_at": updated},
+                updated,
+            ),
+            None,
+            "A partner who stopped being active: leaves the Active Partners group",
+        ),
+        Sample(
+            "Partnero · customer.created",
+            PARTNERO,
+            _partnero("customer.created", customer, "2025-05-08T09:00:00.000000Z"),
+            None,
+            "A customer referred by a partner",
+        ),
     ]
 
 
 def record_samples() -> list[Sample]:
-    partner = {"email": "ada.lovelace@example.com", "name": "Ada Lovelace", "key": "ada_42", "status": "active",
-               "total_sales": "12", "total_earned": "480.00", "tier": "gold",
-               "updated_at": "2025-09-01T12:00:00Z"}
-    customer = {"email": "grace.hopper@example.com", "name": "Grace Hopper", "customer_key": "cust_789",
-                "referred_by": "ada_42", "created_at": "2025-09-02T09:30:00Z"}
+    partner = {
+        "email": "ada.lovelace@example.com",
+        "name": "Ada Lovelace",
+        "key": "ada_42",
+        "status": "active",
+        "total_sales": "12",
+        "total_earned": "480.00",
+        "tier": "gold",
+        "updated_at": "2025-09-01T12:00:00Z",
+    }
+    customer = {
+        "email": "grace.hopper@example.com",
+        "name": "Grace Hopper",
+        "customer_key": "cust_789",
+        "referred_by": "ada_42",
+        "created_at": "2025-09-02T09:30:00Z",
+    }
     return [
-        Sample("Records · a partner row (partners file)", RECORDS, partner, PARTNER,
-               "One row of a partners CSV or JSON Lines file, as a backfill reads it"),
-        Sample("Records · a customer row (customers file)", RECORDS, customer, CUSTOMER,
-               "One row of a customers file, with the referring partner"),
+        Sample(
+            "Records · a partner row (partners file)",
+            RECORDS,
+            partner,
+            PARTNER,
+            "One row of a partners CSV or JSON Lines file, as a backfill reads it",
+        ),
+        Sample(
+            "Records · a customer row (customers file)",
+            RECORDS,
+            customer,
+            CUSTOMER,
+            "One row of a customers file, with the referring partner",
+        ),
     ]
 
 
@@ -132,7 +184,7 @@ def all_samples() -> list[Sample]:
 
 def sample_event(sample: Sample, *, received_at: datetime | None = None) -> NormalizedEvent | RejectedInput:
     """The sample as the sync engine would see it."""
-    received_at = received_at or datetime.now(timezone.utc)
+    received_at = received_at or datetime.now(UTC)
     if sample.source == RECORDS:
         record = flatten(sample.payload) if isinstance(sample.payload, dict) else {}
         return record_event(record, kind=sample.kind or PARTNER, received_at=received_at, position="sample")
@@ -140,13 +192,14 @@ def sample_event(sample: Sample, *, received_at: datetime | None = None) -> Norm
     return normalize_webhook(body, sample.source, received_at=received_at)
 
 
-def parse_pasted(text: str, source: str = "auto", *, received_at: datetime | None = None
-                 ) -> NormalizedEvent | RejectedInput:
+def parse_pasted(
+    text: str, source: str = "auto", *, received_at: datetime | None = None
+) -> NormalizedEvent | RejectedInput:
     """A pasted event (JSON text) → a normalized event, or the reason it cannot be read, in plain words.
 
     ``source`` is one of ``PASTE_SOURCES``: ``auto`` tells a Dodo Payments event from a Partnero one by its
     shape; ``records:partner`` / ``records:customer`` read the JSON object as one row of a file."""
-    received_at = received_at or datetime.now(timezone.utc)
+    received_at = received_at or datetime.now(UTC)
     if not text or not text.strip():
         return RejectedInput("webhook", "nothing was pasted: paste the JSON body of one event")
     if source.startswith(RECORDS):
@@ -156,7 +209,7 @@ def parse_pasted(text: str, source: str = "auto", *, received_at: datetime | Non
         except ValueError as exc:
             return RejectedInput(RECORDS, f"this is not valid JSON ({_json_problem(exc)})")
         if not isinstance(record, dict):
-            return RejectedInput(RECORDS, "a record should be one JSON object, e.g. {\"email\": \"ann@example.com\"}")
+            return RejectedInput(RECORDS, 'a record should be one JSON object, e.g. {"email": "ann@example.com"}')
         return record_event(flatten(record), kind=kind, received_at=received_at, position="pasted")
     return normalize_webhook(text.encode("utf-8"), None if source == "auto" else source, received_at=received_at)
 
@@ -200,6 +253,16 @@ def known_paths() -> list[str]:
 
 
 __all__ = [
-    "DODO_EXAMPLES_FILE", "PASTE_SOURCES", "RECORD_EVENT_TYPES", "Sample", "all_samples", "dodo_samples",
-    "known_event_types", "known_paths", "parse_pasted", "partnero_samples", "record_samples", "sample_event",
+    "DODO_EXAMPLES_FILE",
+    "PASTE_SOURCES",
+    "RECORD_EVENT_TYPES",
+    "Sample",
+    "all_samples",
+    "dodo_samples",
+    "known_event_types",
+    "known_paths",
+    "parse_pasted",
+    "partnero_samples",
+    "record_samples",
+    "sample_event",
 ]

@@ -7,16 +7,17 @@ together in one batch; requests that need an id MailerLite gives back (a subscri
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 from urllib.parse import quote
 
 from sync_core.domain.config import SyncConfig
+from sync_core.domain.planning import ContactPlan, Operation
+from sync_core.domain.state import SUPPRESSED_STATUSES
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import AuthError, ConfigurationError, ForbiddenError, MailerLiteError
 from sync_core.mailerlite.models import MAX_BATCH_REQUESTS, BatchItemResult, BatchRequest
-from sync_core.domain.planning import ContactPlan, Operation
-from sync_core.domain.state import SUPPRESSED_STATUSES
 
 SUBSCRIBER_PLACEHOLDER = "{subscriber_id}"
 # MailerLite runs a batch made only of upserts as a bulk import, limited to 5 per minute ("when a batch request
@@ -68,7 +69,8 @@ def prepare_account(client: MailerLiteClient, config: SyncConfig, *, create: boo
         elif fields[key] != field_type:
             preparation.warnings.append(
                 f"the MailerLite field {key!r} is a {fields[key]} field but the mapping sends a {field_type}; "
-                "values that do not fit are refused by MailerLite")
+                "values that do not fit are refused by MailerLite"
+            )
     return preparation
 
 
@@ -94,8 +96,10 @@ class Sender:
             yield self._send_batch(pending)
 
     def _send_batch(self, plans: list[ContactPlan]) -> list[ContactResult]:
-        results = [ContactResult(plan, "unchanged", subscriber_id=plan.new_state.subscriber_id,
-                                 status=plan.new_state.status) for plan in plans]
+        results = [
+            ContactResult(plan, "unchanged", subscriber_id=plan.new_state.subscriber_id, status=plan.new_state.status)
+            for plan in plans
+        ]
         first: list[tuple[ContactResult, Operation, BatchRequest]] = []
         later: list[tuple[ContactResult, Operation]] = []
         for result in results:
@@ -105,17 +109,22 @@ class Sender:
                 else:
                     first.append((result, operation, _request(operation, None)))
         self._exchange(first)
-        second = [(result, operation, _request(operation, result.subscriber_id)) for result, operation in later
-                  if result.outcome not in ("failed", "skipped", "suppressed") and result.subscriber_id]
+        second = [
+            (result, operation, _request(operation, result.subscriber_id))
+            for result, operation in later
+            if result.outcome not in ("failed", "skipped", "suppressed") and result.subscriber_id
+        ]
         for start in range(0, len(second), self.batch_size):
-            self._exchange(second[start:start + self.batch_size])
+            self._exchange(second[start : start + self.batch_size])
         for result in results:
             if result.outcome == "unchanged" and result.plan.operations:
                 result.outcome = "created" if result.created else "updated"
                 if result.status in SUPPRESSED_STATUSES:  # applied, but MailerLite keeps them unsubscribed
                     result.outcome = "suppressed"
-                    result.reason = (f"the subscriber is {result.status} in MailerLite, which does not allow "
-                                     "re-adding them by API; their fields were updated, later events are not sent")
+                    result.reason = (
+                        f"the subscriber is {result.status} in MailerLite, which does not allow "
+                        "re-adding them by API; their fields were updated, later events are not sent"
+                    )
         return results
 
     def _exchange(self, items: list[tuple[ContactResult, Operation, BatchRequest]]) -> None:
@@ -158,22 +167,25 @@ def _read_answer(result: ContactResult, operation: Operation, item: BatchItemRes
             result.created = result.created or (operation.kind == "upsert" and code == 201)
             if operation.kind == "lookup" and result.status in SUPPRESSED_STATUSES:
                 result.outcome = "suppressed"
-                result.reason = (f"the subscriber is {result.status} in MailerLite, which does not allow "
-                                 "re-adding them by API")
+                result.reason = (
+                    f"the subscriber is {result.status} in MailerLite, which does not allow re-adding them by API"
+                )
         return
     if operation.kind == "unassign" and code == 404:
         return  # not in the group: the wanted result
     if operation.kind == "lookup" and code == 404:
         result.outcome = "skipped"
-        result.reason = ("not in MailerLite: this trigger only updates existing subscribers, so nothing was sent")
+        result.reason = "not in MailerLite: this trigger only updates existing subscribers, so nothing was sent"
         return
     error = item.error()
     message = str(error) if error is not None else f"MailerLite answered {code}"
     if code == 422 and _is_suppression(item.body):
         result.outcome = "suppressed"
         result.status = "unsubscribed"
-        result.reason = ("the subscriber unsubscribed (or bounced, or was marked junk) in MailerLite, which does "
-                         "not allow re-adding them by API; they can only come back through a form or the app")
+        result.reason = (
+            "the subscriber unsubscribed (or bounced, or was marked junk) in MailerLite, which does "
+            "not allow re-adding them by API; they can only come back through a form or the app"
+        )
         return
     _fail(result, message, code, retryable=code == 429 or code >= 500)
 

@@ -12,11 +12,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage import ConfigStore, Database, SecretStore, data_dir
 from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig, load_config
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO
 from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
 from sync_core.sandbox import SandboxAccount, sandbox_client
-from storage import ConfigStore, Database, SecretStore, data_dir
 
 API_KEY_SECRET = "mailerlite_api_key"
 API_KEY_ENV = "MAILERLITE_API_KEY"
@@ -122,8 +122,7 @@ class Workspace:
                 account = _sandboxes[path] = SandboxAccount(state_file=path)
             return account
 
-    def client(self, config: SyncConfig | ConnectionSettings | None = None, **settings: object
-               ) -> MailerLiteClient:
+    def client(self, config: SyncConfig | ConnectionSettings | None = None, **settings: object) -> MailerLiteClient:
         """A client for the account in use: the sandbox, or MailerLite with the key and base URL. ``settings``
         override MailerLiteSettings fields (a page uses short timeouts, for a person waiting)."""
         connection = _connection(config or self.config())

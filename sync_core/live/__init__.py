@@ -11,5 +11,12 @@ from sync_core.live.receiver import WEBHOOK_PATHS
 from sync_core.live.routes import HEALTH_PATH, PING_PATH, LiveSync, webhook_routes
 from sync_core.live.verify import SignatureError, partnero_signature
 
-__all__ = ["HEALTH_PATH", "PING_PATH", "WEBHOOK_PATHS", "LiveSync", "SignatureError", "partnero_signature",
-           "webhook_routes"]
+__all__ = [
+    "HEALTH_PATH",
+    "PING_PATH",
+    "WEBHOOK_PATHS",
+    "LiveSync",
+    "SignatureError",
+    "partnero_signature",
+    "webhook_routes",
+]

@@ -10,16 +10,17 @@ an account at a time, the others stand by). The workspace comes from the environ
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 
-from sync_core.live.routes import LiveSync
 from sync_core.engine.workspace import Workspace
+from sync_core.live.routes import LiveSync
 
 
-def create_app(workspace_factory: Callable[[], Workspace] | None = None, *, worker: bool | str | None = None,
-               **options) -> Starlette:
+def create_app(
+    workspace_factory: Callable[[], Workspace] | None = None, *, worker: bool | str | None = None, **options
+) -> Starlette:
     live = LiveSync(workspace_factory, worker=worker, **options)
     application = Starlette(routes=live.routes(), lifespan=live.lifespan)
     application.state.live = live

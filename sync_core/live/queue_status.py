@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, SOURCE_LABELS
 from storage.db import Database
 from storage.events import FAILED, PENDING
 from storage.heartbeats import Heartbeat, HeartbeatStore
 from storage.tables import ReceivedEvent, utcnow
+from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, SOURCE_LABELS
 
 #: A worker writes its heartbeat every few seconds (sync_core.live.worker); one not heard of for this long is gone.
 ALIVE_SECONDS = 30.0
@@ -64,20 +64,32 @@ class QueueStatus:
     def describe(self) -> str:
         """A few sentences in plain words."""
         if self.waiting:
-            sentences = [f"{self.waiting:,} event(s) waiting to be synced, the oldest for "
-                         f"{_duration(self.oldest_waiting_seconds)}."]
+            sentences = [
+                f"{self.waiting:,} event(s) waiting to be synced, the oldest for "
+                f"{_duration(self.oldest_waiting_seconds)}."
+            ]
         else:
             sentences = ["No event is waiting to be synced."]
         if self.failed:
             sentences.append(f"{self.failed:,} event(s) failed and wait for a retry.")
-        sentences.append("Last event received: " + "; ".join(
-            f"{SOURCE_LABELS.get(source, source)} {_ago(self.checked_at, when)}"
-            for source, when in self.last_received.items()) + ".")
+        sentences.append(
+            "Last event received: "
+            + "; ".join(
+                f"{SOURCE_LABELS.get(source, source)} {_ago(self.checked_at, when)}"
+                for source, when in self.last_received.items()
+            )
+            + "."
+        )
         alive = [worker for worker in self.workers if worker.alive]
         if alive:
-            sentences.append("Worker alive: " + "; ".join(
-                worker.state.replace("_", " ") + (f" ({worker.detail})" if worker.detail else "")
-                for worker in alive) + ".")
+            sentences.append(
+                "Worker alive: "
+                + "; ".join(
+                    worker.state.replace("_", " ") + (f" ({worker.detail})" if worker.detail else "")
+                    for worker in alive
+                )
+                + "."
+            )
         else:
             sentences.append("No worker is running: events are stored but not synced until one starts.")
         return " ".join(sentences)
@@ -90,9 +102,18 @@ class QueueStatus:
             "failed": self.failed,
             "last_received": {source: _iso(when) for source, when in self.last_received.items()},
             "worker_alive": self.worker_alive,
-            "workers": [{"name": w.name, "state": w.state, "detail": w.detail, "alive": w.alive,
-                         "beat_at": _iso(w.beat_at), "started_at": _iso(w.started_at),
-                         "last_run_id": w.last_run_id} for w in self.workers],
+            "workers": [
+                {
+                    "name": w.name,
+                    "state": w.state,
+                    "detail": w.detail,
+                    "alive": w.alive,
+                    "beat_at": _iso(w.beat_at),
+                    "started_at": _iso(w.started_at),
+                    "last_run_id": w.last_run_id,
+                }
+                for w in self.workers
+            ],
         }
 
 
@@ -101,8 +122,7 @@ def waiting(database: Database, *, cap: int | None = None) -> Waiting:
     pending = sa.select(_EVENTS.c.id).where(_EVENTS.c.status == PENDING)
     if cap is not None:
         pending = pending.limit(cap)
-    oldest = (sa.select(_EVENTS.c.received_at).where(_EVENTS.c.status == PENDING).order_by(_EVENTS.c.id)
-              .limit(1))
+    oldest = sa.select(_EVENTS.c.received_at).where(_EVENTS.c.status == PENDING).order_by(_EVENTS.c.id).limit(1)
     with database.engine.connect() as connection:
         count = connection.execute(sa.select(sa.func.count()).select_from(pending.subquery())).scalar() or 0
         first = connection.execute(oldest).scalar()
@@ -114,18 +134,25 @@ def last_received(database: Database, sources: tuple[str, ...] = WEBHOOK_SOURCES
     out: dict[str, datetime | None] = {}
     with database.engine.connect() as connection:
         for source in sources:
-            query = (sa.select(_EVENTS.c.received_at).where(_EVENTS.c.source == source)
-                     .order_by(_EVENTS.c.id.desc()).limit(1))
+            query = (
+                sa.select(_EVENTS.c.received_at)
+                .where(_EVENTS.c.source == source)
+                .order_by(_EVENTS.c.id.desc())
+                .limit(1)
+            )
             out[source] = _aware(connection.execute(query).scalar())
     return out
 
 
-def worker_states(database: Database, *, now: datetime | None = None,
-                  alive_seconds: float = ALIVE_SECONDS) -> list[WorkerState]:
+def worker_states(
+    database: Database, *, now: datetime | None = None, alive_seconds: float = ALIVE_SECONDS
+) -> list[WorkerState]:
     """The workers heard of in the last day, newest first, each alive or not."""
     now = now or utcnow()
-    return [_worker_state(beat, now, alive_seconds)
-            for beat in HeartbeatStore(database).recent(role="worker", within=timedelta(days=1))]
+    return [
+        _worker_state(beat, now, alive_seconds)
+        for beat in HeartbeatStore(database).recent(role="worker", within=timedelta(days=1))
+    ]
 
 
 def _worker_state(beat: Heartbeat, now: datetime, alive_seconds: float) -> WorkerState:
@@ -133,17 +160,25 @@ def _worker_state(beat: Heartbeat, now: datetime, alive_seconds: float) -> Worke
     return WorkerState(beat.name, beat.state, beat.detail, beat.started_at, beat.beat_at, beat.last_run_id, alive)
 
 
-def queue_status(database: Database, *, sources: tuple[str, ...] = WEBHOOK_SOURCES,
-                 alive_seconds: float = ALIVE_SECONDS) -> QueueStatus:
+def queue_status(
+    database: Database, *, sources: tuple[str, ...] = WEBHOOK_SOURCES, alive_seconds: float = ALIVE_SECONDS
+) -> QueueStatus:
     """Everything the dashboard shows about the live queue, read in a few indexed queries."""
     now = utcnow()
     queue = waiting(database)
     failed = sa.select(sa.func.count()).select_from(
-        sa.select(_EVENTS.c.id).where(_EVENTS.c.status == FAILED).subquery())
+        sa.select(_EVENTS.c.id).where(_EVENTS.c.status == FAILED).subquery()
+    )
     with database.engine.connect() as connection:
         failed_count = int(connection.execute(failed).scalar() or 0)
-    return QueueStatus(queue.count, queue.oldest_received_at, failed_count, last_received(database, sources),
-                       worker_states(database, now=now, alive_seconds=alive_seconds), checked_at=now)
+    return QueueStatus(
+        queue.count,
+        queue.oldest_received_at,
+        failed_count,
+        last_received(database, sources),
+        worker_states(database, now=now, alive_seconds=alive_seconds),
+        checked_at=now,
+    )
 
 
 def _aware(value: datetime | str | None) -> datetime | None:
@@ -175,5 +210,13 @@ def _ago(now: datetime, when: datetime | None) -> str:
     return f"{_duration((now - when).total_seconds())} ago"
 
 
-__all__ = ["ALIVE_SECONDS", "QueueStatus", "Waiting", "WorkerState", "last_received", "queue_status", "waiting",
-           "worker_states"]
+__all__ = [
+    "ALIVE_SECONDS",
+    "QueueStatus",
+    "Waiting",
+    "WorkerState",
+    "last_received",
+    "queue_status",
+    "waiting",
+    "worker_states",
+]

@@ -15,19 +15,20 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Generic, Mapping, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
+from storage.events import IGNORED, PENDING, REJECTED, NewEvent
+from storage.secrets import SecretKeyError
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.evaluation import Evaluator
 from sync_core.domain.events import DODO_PAYMENTS, MAX_BODY_BYTES, PARTNERO, SOURCE_LABELS, RejectedInput
 from sync_core.domain.sources import normalize_dodo, normalize_partnero
 from sync_core.domain.sources.body import body_id
-from sync_core.live.verify import SecretError, SignatureError, verifier
 from sync_core.engine.workspace import WEBHOOK_SECRETS, Workspace
-from storage.events import IGNORED, PENDING, REJECTED, NewEvent
-from storage.secrets import SecretKeyError
+from sync_core.live.verify import SecretError, SignatureError, verifier
 
 #: URL path of each source's endpoint.
 WEBHOOK_PATHS = {DODO_PAYMENTS: "/webhooks/dodo-payments", PARTNERO: "/webhooks/partnero"}
@@ -116,12 +117,16 @@ class Receiver:
         try:
             secret = self.workspace.webhook_secret(source)
         except SecretKeyError:
-            raise _Problem(f"the stored {label} signing secret cannot be read with this installation's "
-                           "encryption key; set it again on the Connection page") from None
+            raise _Problem(
+                f"the stored {label} signing secret cannot be read with this installation's "
+                "encryption key; set it again on the Connection page"
+            ) from None
         if not secret or not secret.strip():
             variable = WEBHOOK_SECRETS[source][1]
-            raise _Problem(f"no {label} signing secret is set, so events cannot be verified; set it on the "
-                           f"Connection page or in {variable}")
+            raise _Problem(
+                f"no {label} signing secret is set, so events cannot be verified; set it on the "
+                f"Connection page or in {variable}"
+            )
         try:
             return verifier(source, secret)
         except SecretError as exc:
@@ -143,8 +148,7 @@ class Receiver:
 
     # --- the decision (no blocking I/O) -------------------------------------------------------------------------
 
-    def decide(self, source: str, body: bytes, headers: Mapping[str, str], *,
-               now: datetime | None = None) -> Decision:
+    def decide(self, source: str, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None) -> Decision:
         if len(body) > MAX_BODY_BYTES:
             return too_large(len(body))
         check, problem = self.verifiers.get(source)
@@ -154,13 +158,15 @@ class Receiver:
             check.verify(body, headers)
         except SignatureError as exc:
             return error(401, str(exc))
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         item = _NORMALIZERS[source](body, headers, received_at=now)
         if isinstance(item, RejectedInput):
             event_id = _event_id(source, body, headers)
-            return Decision(400, {"error": item.reason},
-                            NewEvent(source, event_id, body, origin=ORIGIN, status=REJECTED,
-                                     reason=item.reason))
+            return Decision(
+                400,
+                {"error": item.reason},
+                NewEvent(source, event_id, body, origin=ORIGIN, status=REJECTED, reason=item.reason),
+            )
         item.id = _short_id(item.id)
         status, reason = PENDING, ""
         if not item.known_type:  # ignored now, unless the configuration names the type in a trigger
@@ -171,8 +177,18 @@ class Receiver:
                 evaluation = None
             if evaluation is not None and evaluation.status == "ignored":
                 status, reason = IGNORED, evaluation.reason
-        event = NewEvent(source, item.id, body, item.type, item.email, item.occurred_at, item.kind,
-                         origin=ORIGIN, status=status, reason=reason)
+        event = NewEvent(
+            source,
+            item.id,
+            body,
+            item.type,
+            item.email,
+            item.occurred_at,
+            item.kind,
+            origin=ORIGIN,
+            status=status,
+            reason=reason,
+        )
         answer: dict[str, Any] = {"status": "accepted", "id": item.id}
         if status == IGNORED:
             answer.update(recorded_as="ignored", reason=reason)

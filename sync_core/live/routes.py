@@ -19,21 +19,22 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from storage.events import EventStore
 from sync_core.domain.events import DODO_PAYMENTS, MAX_BODY_BYTES, PARTNERO, SOURCE_LABELS
+from sync_core.engine.workspace import Workspace
 from sync_core.live.queue_status import queue_status
 from sync_core.live.receiver import WEBHOOK_PATHS, Decision, Receiver, error, too_large
-from sync_core.live.writer import EventWriter, WriterStopped
 from sync_core.live.worker import Worker, WorkerProcess, WorkerSettings, open_workspace
-from sync_core.engine.workspace import Workspace
-from storage.events import EventStore
+from sync_core.live.writer import EventWriter, WriterStopped
 
 log = logging.getLogger("sync_core.live")
 
@@ -49,8 +50,9 @@ _INLINE_BYTES = 64 * 1024
 def _worker_mode(wanted: bool | str | None, *, in_process_only: bool) -> str | None:
     if wanted is None:
         wanted = os.environ.get(WORKER_ENV, "on").strip().lower()
-        wanted = False if wanted in ("off", "0", "false", "no") else (wanted if wanted in ("thread", "process")
-                                                                        else True)
+        wanted = (
+            False if wanted in ("off", "0", "false", "no") else (wanted if wanted in ("thread", "process") else True)
+        )
     if wanted is False:
         return None
     if wanted is True:
@@ -72,12 +74,20 @@ class LiveSync:
     (the senders' deadlines are 5 s for Partnero and 15 s for Dodo Payments).
     """
 
-    def __init__(self, workspace_factory: Callable[[], Workspace] | None = None, *,
-                 worker: bool | str | None = None, worker_settings: WorkerSettings | None = None,
-                 worker_client: Any = None, ttl: float = 1.0, store_timeout: float = 4.0):
+    def __init__(
+        self,
+        workspace_factory: Callable[[], Workspace] | None = None,
+        *,
+        worker: bool | str | None = None,
+        worker_settings: WorkerSettings | None = None,
+        worker_client: Any = None,
+        ttl: float = 1.0,
+        store_timeout: float = 4.0,
+    ):
         self._factory = workspace_factory or Workspace
-        self.worker_mode = _worker_mode(worker, in_process_only=worker_client is not None
-                                        or workspace_factory is not None)
+        self.worker_mode = _worker_mode(
+            worker, in_process_only=worker_client is not None or workspace_factory is not None
+        )
         self._worker_settings = worker_settings
         self._worker_client = worker_client
         self.ttl = ttl
@@ -116,8 +126,11 @@ class LiveSync:
         """Open the workspace, start the writer and (when wanted) the worker. Blocking."""
         self._ready()
         if self.worker is None and self.worker_mode == "thread":
-            self.worker = Worker(self._workspace, client=self._worker_client,  # type: ignore[arg-type]
-                                 settings=self._worker_settings).start()
+            self.worker = Worker(
+                self._workspace,
+                client=self._worker_client,  # type: ignore[arg-type]
+                settings=self._worker_settings,
+            ).start()
         elif self.worker is None and self.worker_mode == "process":
             settings = self._worker_settings or WorkerSettings()
             self.worker = WorkerProcess(stop_timeout=settings.stop_timeout_seconds).start()
@@ -159,8 +172,11 @@ class LiveSync:
     async def receive(self, source: str, request: Request) -> Response:
         no_delay(request)
         if request.method != "POST":
-            return JSONResponse({"error": f"send {SOURCE_LABELS[source]} webhooks here with POST"},
-                                status_code=405, headers={"Allow": "POST"})
+            return JSONResponse(
+                {"error": f"send {SOURCE_LABELS[source]} webhooks here with POST"},
+                status_code=405,
+                headers={"Allow": "POST"},
+            )
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             return _answer(source, request, too_large(int(declared)))
@@ -171,15 +187,20 @@ class LiveSync:
                 return _answer(source, request, too_large())
         raw = bytes(body)
         try:
-            receiver, writer = (self.receiver, self.writer) if self.writer is not None else (
-                await run_in_threadpool(self._ready))
+            receiver, writer = (
+                (self.receiver, self.writer) if self.writer is not None else (await run_in_threadpool(self._ready))
+            )
             if not receiver.fresh(source):  # type: ignore[union-attr]
                 await run_in_threadpool(receiver.refresh, source)  # type: ignore[union-attr]
         except Exception as exc:  # noqa: BLE001 - nothing verified, nothing stored: the sender retries later
-            log.error("the %s webhook secret or configuration cannot be read: %s", SOURCE_LABELS[source],
-                      type(exc).__name__)
-            return _answer(source, request, error(503, "the studio's database cannot be read right now; send the "
-                                                       "event again later"))
+            log.error(
+                "the %s webhook secret or configuration cannot be read: %s", SOURCE_LABELS[source], type(exc).__name__
+            )
+            return _answer(
+                source,
+                request,
+                error(503, "the studio's database cannot be read right now; send the event again later"),
+            )
         headers = dict(request.headers)
         if len(raw) <= _INLINE_BYTES:
             decision = receiver.decide(source, raw, headers)  # type: ignore[union-attr]
@@ -193,15 +214,17 @@ class LiveSync:
         try:
             future = writer.submit(decision.event)  # type: ignore[arg-type]
             await asyncio.wait_for(asyncio.wrap_future(future), self.store_timeout)
-        except asyncio.TimeoutError:
-            return error(503, f"the event could not be stored within {self.store_timeout:g} s; send it again "
-                              "(it will not be stored twice)")
+        except TimeoutError:
+            return error(
+                503,
+                f"the event could not be stored within {self.store_timeout:g} s; send it again "
+                "(it will not be stored twice)",
+            )
         except WriterStopped:
             return error(503, "the server is stopping; send the event again in a moment")
         except Exception as exc:  # noqa: BLE001 - a database problem: the sender retries later
             log.error("a webhook event could not be stored: %s", type(exc).__name__)
-            return error(503, "the event could not be stored (the database did not accept it); send it again "
-                              "later")
+            return error(503, "the event could not be stored (the database did not accept it); send it again later")
         return decision
 
     async def _health(self, request: Request) -> Response:
@@ -215,10 +238,16 @@ class LiveSync:
         started_here = None if self.worker_mode is None else (self.worker is not None and self.worker.alive)
         # Open to anyone who can reach the server (no sign-in, no signature): figures only, no worker details,
         # which can hold MailerLite's error messages. The dashboard shows those.
-        return JSONResponse({"status": "ok", "waiting": status.waiting,
-                             "oldest_waiting_seconds": status.oldest_waiting_seconds,
-                             "worker_alive": status.worker_alive, "worker_mode": self.worker_mode,
-                             "worker_started_here": started_here})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "waiting": status.waiting,
+                "oldest_waiting_seconds": status.oldest_waiting_seconds,
+                "worker_alive": status.worker_alive,
+                "worker_mode": self.worker_mode,
+                "worker_started_here": started_here,
+            }
+        )
 
 
 async def _ping(request: Request) -> Response:
@@ -245,8 +274,13 @@ def no_delay(request: Request) -> None:
 def _answer(source: str, request: Request, decision: Decision) -> Response:
     if decision.status >= 400:
         client = request.client.host if request.client else "?"
-        log.warning("%s webhook from %s answered %d: %s", SOURCE_LABELS[source], client, decision.status,
-                    decision.body.get("error", ""))
+        log.warning(
+            "%s webhook from %s answered %d: %s",
+            SOURCE_LABELS[source],
+            client,
+            decision.status,
+            decision.body.get("error", ""),
+        )
     return JSONResponse(decision.body, status_code=decision.status)
 
 

@@ -17,7 +17,7 @@ import binascii
 import hashlib
 import hmac
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
@@ -48,23 +48,26 @@ class DodoVerifier:
     def __init__(self, secret: str):
         secret = secret.strip()
         if not secret.removeprefix("whsec_"):
-            raise SecretError("the Dodo Payments signing secret is empty; copy it from Dodo Payments (it starts "
-                              "with whsec_)")
+            raise SecretError(
+                "the Dodo Payments signing secret is empty; copy it from Dodo Payments (it starts with whsec_)"
+            )
         try:
             self._webhook = Webhook(secret)
         except (binascii.Error, ValueError, RuntimeError, TypeError):
-            raise SecretError("the Dodo Payments signing secret is not a valid whsec_ secret; copy it again from "
-                              "Dodo Payments") from None
+            raise SecretError(
+                "the Dodo Payments signing secret is not a valid whsec_ secret; copy it again from Dodo Payments"
+            ) from None
         except Exception as exc:  # EmptyWebhookSecretError and anything the library adds later
             raise SecretError(f"the Dodo Payments signing secret cannot be used ({type(exc).__name__})") from None
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         lowered = _lower(headers)
-        missing = [name for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
-                   if not lowered.get(name)]
+        missing = [name for name in ("webhook-id", "webhook-timestamp", "webhook-signature") if not lowered.get(name)]
         if missing:
-            raise SignatureError(f"the request has no {' or '.join(missing)} header; Dodo Payments signs every "
-                                 "webhook with Standard Webhooks headers")
+            raise SignatureError(
+                f"the request has no {' or '.join(missing)} header; Dodo Payments signs every "
+                "webhook with Standard Webhooks headers"
+            )
         # Keep the well-formed entries only: the library fails on a malformed one instead of trying the others.
         entries = [entry for entry in lowered["webhook-signature"].split() if _SIGNATURE_ENTRY.match(entry)]
         if not entries:
@@ -84,16 +87,20 @@ class DodoVerifier:
 
 def _dodo_reason(message: str) -> str:
     if "too old" in message:
-        return ("the webhook-timestamp is more than 5 minutes old: the request is refused as a possible replay "
-                "(check the sender's clock, or resend the event)")
+        return (
+            "the webhook-timestamp is more than 5 minutes old: the request is refused as a possible replay "
+            "(check the sender's clock, or resend the event)"
+        )
     if "too new" in message:
         return "the webhook-timestamp is more than 5 minutes in the future (check the sender's clock)"
     if "Invalid Signature Headers" in message:
         return "the webhook-timestamp header is not a Unix time in seconds"
     if "Missing" in message:
         return "the request lacks the webhook-id, webhook-timestamp or webhook-signature header"
-    return ("the signature does not match: the body was changed on the way, or the Dodo Payments signing secret "
-            "set here is not this endpoint's")
+    return (
+        "the signature does not match: the body was changed on the way, or the Dodo Payments signing secret "
+        "set here is not this endpoint's"
+    )
 
 
 class PartneroVerifier:
@@ -115,8 +122,10 @@ class PartneroVerifier:
             raise SignatureError("the Signature header is not a hex HMAC-SHA256 (64 hexadecimal characters)")
         expected = hmac.new(self._key, body, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, given.lower()):
-            raise SignatureError("the signature does not match: the body was changed on the way, or the Partnero "
-                                 "signing secret set here is not this webhook's")
+            raise SignatureError(
+                "the signature does not match: the body was changed on the way, or the Partnero "
+                "signing secret set here is not this webhook's"
+            )
 
 
 VERIFIERS = {DODO_PAYMENTS: DodoVerifier, PARTNERO: PartneroVerifier}
@@ -132,5 +141,12 @@ def partnero_signature(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-__all__ = ["DodoVerifier", "PartneroVerifier", "SecretError", "SignatureError", "TOLERANCE_SECONDS",
-           "partnero_signature", "verifier"]
+__all__ = [
+    "DodoVerifier",
+    "PartneroVerifier",
+    "SecretError",
+    "SignatureError",
+    "TOLERANCE_SECONDS",
+    "partnero_signature",
+    "verifier",
+]

@@ -28,25 +28,31 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
-from sync_core.engine.run import SyncEngine, SyncError
-from sync_core.mailerlite import MailerLiteClient
-from sync_core.mailerlite.errors import AuthError, MailerLiteError
-from sync_core.live.queue_status import waiting
-from sync_core.engine.workspace import Workspace
-from storage.events import FAILED, EventStore
 from storage.db import PROJECT_ROOT
+from storage.events import FAILED, EventStore
 from storage.heartbeats import HeartbeatStore
 from storage.locks import new_holder
 from storage.tables import SyncRun, utcnow
+from sync_core.engine.run import SyncEngine, SyncError
+from sync_core.engine.workspace import Workspace
+from sync_core.live.queue_status import waiting
+from sync_core.mailerlite import MailerLiteClient
+from sync_core.mailerlite.errors import AuthError, MailerLiteError
 
 log = logging.getLogger("sync_core.live.worker")
 
 IDLE, GATHERING, SYNCING, STANDBY, BACKING_OFF, STOPPED = (
-    "idle", "waiting", "syncing", "standby", "backing_off", "stopped")
+    "idle",
+    "waiting",
+    "syncing",
+    "standby",
+    "backing_off",
+    "stopped",
+)
 
 
 @dataclass(slots=True)
@@ -65,9 +71,15 @@ class Worker:
     """One worker. ``start()`` runs it in a background thread (the web server's), ``run()`` in the caller's
     (``python -m sync_core worker``); ``step()`` does one turn of the loop (tests)."""
 
-    def __init__(self, workspace: Workspace, *, client: MailerLiteClient | None = None,
-                 settings: WorkerSettings | None = None, name: str | None = None,
-                 on_run: Callable[[SyncRun], None] | None = None):
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        client: MailerLiteClient | None = None,
+        settings: WorkerSettings | None = None,
+        name: str | None = None,
+        on_run: Callable[[SyncRun], None] | None = None,
+    ):
         self.workspace = workspace
         self.settings = settings or WorkerSettings()
         self.name = name or new_holder()
@@ -92,7 +104,7 @@ class Worker:
 
     # --- life cycle ---------------------------------------------------------------------------------------------
 
-    def start(self) -> "Worker":
+    def start(self) -> Worker:
         """Run in background threads (the loop and its heartbeat) until ``stop()``."""
         if self._thread is not None and self._thread.is_alive():
             return self
@@ -208,8 +220,9 @@ class Worker:
         if self._on_run is not None:
             self._on_run(run)
         if run.status != "finished" or run.failed:
-            reason = run.error or (f"{run.failed} contact(s) failed in run {run.id}; they are tried again when "
-                                   "MailerLite answers")
+            reason = run.error or (
+                f"{run.failed} contact(s) failed in run {run.id}; they are tried again when MailerLite answers"
+            )
             log.warning("sync run %s: %s", run.id, reason)
             self._check_before_sync = True
             return self._back_off(reason)
@@ -220,8 +233,7 @@ class Worker:
         return 0.0
 
     def _progress(self, progress) -> None:  # noqa: ANN001 - sync_core.engine.run.RunProgress
-        self.detail = (f"run {progress.run_id}: {progress.events:,} event(s) handled, "
-                       f"{progress.contacts:,} contact(s)")
+        self.detail = f"run {progress.run_id}: {progress.events:,} event(s) handled, {progress.contacts:,} contact(s)"
 
     def _mailerlite_answers(self) -> bool:
         client = self._client or self.workspace.client()
@@ -264,9 +276,14 @@ class Worker:
         # One beat at a time, each reading the state when it writes: the newest state is the one left.
         with self._beat_lock:
             try:
-                self._heartbeats.beat(self.name, role="worker", state=state or self.state, detail=self.detail,
-                                      started_at=self.started_at,
-                                      last_run_id=self.last_run.id if self.last_run is not None else None)
+                self._heartbeats.beat(
+                    self.name,
+                    role="worker",
+                    state=state or self.state,
+                    detail=self.detail,
+                    started_at=self.started_at,
+                    last_run_id=self.last_run.id if self.last_run is not None else None,
+                )
             except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker
                 log.warning("the worker's heartbeat could not be written", exc_info=True)
 
@@ -287,13 +304,24 @@ def open_workspace(factory: Callable[[], Workspace] = Workspace, attempts: int =
 
 
 def _counts(run: SyncRun) -> str:
-    names = ("created", "updated", "unchanged", "suppressed", "skipped", "invalid", "failed", "dead", "ignored",
-             "rejected")
+    names = (
+        "created",
+        "updated",
+        "unchanged",
+        "suppressed",
+        "skipped",
+        "invalid",
+        "failed",
+        "dead",
+        "ignored",
+        "rejected",
+    )
     text = ", ".join(f"{getattr(run, name)} {name}" for name in names if getattr(run, name))
     return f"{text or 'nothing to send'}; {run.requests} request(s)"
 
 
 # --- the worker as a process of its own ------------------------------------------------------------------------------
+
 
 class WorkerProcess:
     """The worker in a child process, kept running by a supervising thread: started again (after a pause that
@@ -318,7 +346,7 @@ class WorkerProcess:
         self.process = subprocess.Popen(self.command(), cwd=PROJECT_ROOT, env=env)
         log.info("sync worker process %d started", self.process.pid)
 
-    def start(self) -> "WorkerProcess":
+    def start(self) -> WorkerProcess:
         self._stopping.clear()
         self._spawn()
         self._supervisor = threading.Thread(target=self._supervise, name="sync-worker-supervisor", daemon=True)
@@ -331,8 +359,9 @@ class WorkerProcess:
             process = self.process
             if process is None or process.poll() is None:
                 continue
-            log.warning("the sync worker process ended (exit code %s); starting it again in %.0f s",
-                        process.returncode, pause)
+            log.warning(
+                "the sync worker process ended (exit code %s); starting it again in %.0f s", process.returncode, pause
+            )
             if self._stopping.wait(pause):
                 return
             self.restarts += 1
@@ -369,8 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=0.5)
     parser.add_argument("--gather", type=float, default=1.0)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -378,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: worker.request_stop())
     signal.signal(signal.SIGINT, lambda *_: worker.request_stop())
     if args.parent:
+
         def watch_parent() -> None:
             while not worker._stop.wait(1.0):
                 if os.getppid() != args.parent:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from concurrent.futures import Future
 import time
-from typing import Callable
+from collections.abc import Callable
+from concurrent.futures import Future
 
 from sqlalchemy.exc import OperationalError
 
@@ -30,8 +30,7 @@ class WriterStopped(RuntimeError):
 
 
 class EventWriter:
-    def __init__(self, events: EventStore, *, max_batch: int = 500,
-                 on_stored: Callable[[int], None] | None = None):
+    def __init__(self, events: EventStore, *, max_batch: int = 500, on_stored: Callable[[int], None] | None = None):
         self.events = events
         self.max_batch = max_batch
         self.on_stored = on_stored
@@ -42,7 +41,7 @@ class EventWriter:
         self.batches = 0
         self.stored = 0
 
-    def start(self) -> "EventWriter":
+    def start(self) -> EventWriter:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._stopping = False

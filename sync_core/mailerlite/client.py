@@ -7,7 +7,8 @@ sandbox.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote
 
 from .errors import InvalidBatch, NotFound
@@ -39,11 +40,18 @@ def _group_ids(groups: Sequence[Any] | None) -> list[Any] | None:
     return [g.id if isinstance(g, Group) else (str(g) if isinstance(g, (int, str)) else g) for g in groups]
 
 
-def _subscriber_body(email: str | None, fields: Mapping[str, Any] | None, groups: Sequence[Any] | None,
-                     **attributes: Any) -> dict[str, Any]:
+def _subscriber_body(
+    email: str | None, fields: Mapping[str, Any] | None, groups: Sequence[Any] | None, **attributes: Any
+) -> dict[str, Any]:
     """The JSON body of an upsert or an update, without the parts not given."""
-    return _clean({"email": email, "fields": dict(fields) if fields is not None else None,
-                   "groups": _group_ids(groups), **attributes})
+    return _clean(
+        {
+            "email": email,
+            "fields": dict(fields) if fields is not None else None,
+            "groups": _group_ids(groups),
+            **attributes,
+        }
+    )
 
 
 def _clean(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,12 +80,21 @@ class MailerLiteClient(ApiSession):
         unsubscribed_at: str | None = None,
     ) -> UpsertResult:
         """POST /subscribers: create (201) or update (200) by email; adds groups, never removes any."""
-        body = _subscriber_body(email, fields, groups, status=status, subscribed_at=subscribed_at,
-                                ip_address=ip_address, opted_in_at=opted_in_at, optin_ip=optin_ip,
-                                unsubscribed_at=unsubscribed_at)
+        body = _subscriber_body(
+            email,
+            fields,
+            groups,
+            status=status,
+            subscribed_at=subscribed_at,
+            ip_address=ip_address,
+            opted_in_at=opted_in_at,
+            optin_ip=optin_ip,
+            unsubscribed_at=unsubscribed_at,
+        )
         response = self._request("POST", "/subscribers", json=body)
-        return UpsertResult(subscriber=Subscriber.model_validate(self._data(response)),
-                            created=response.status_code == 201)
+        return UpsertResult(
+            subscriber=Subscriber.model_validate(self._data(response)), created=response.status_code == 201
+        )
 
     def update_subscriber(
         self,
@@ -94,9 +111,17 @@ class MailerLiteClient(ApiSession):
         unsubscribed_at: str | None = None,
     ) -> Subscriber:
         """PUT /subscribers/{id}: ``groups``, when given, *replaces* the subscriber's groups."""
-        body = _subscriber_body(email, fields, groups, status=status, subscribed_at=subscribed_at,
-                                ip_address=ip_address, opted_in_at=opted_in_at, optin_ip=optin_ip,
-                                unsubscribed_at=unsubscribed_at)
+        body = _subscriber_body(
+            email,
+            fields,
+            groups,
+            status=status,
+            subscribed_at=subscribed_at,
+            ip_address=ip_address,
+            opted_in_at=opted_in_at,
+            optin_ip=optin_ip,
+            unsubscribed_at=unsubscribed_at,
+        )
         response = self._request("PUT", f"/subscribers/{_segment(subscriber_id)}", json=body)
         return Subscriber.model_validate(self._data(response))
 
@@ -112,25 +137,37 @@ class MailerLiteClient(ApiSession):
             return None
 
     def list_subscribers(
-        self, *, status: str | None = None, limit: int = 100, cursor: str | None = None,
+        self,
+        *,
+        status: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
         include_groups: bool = False,
     ) -> SubscriberPage:
         """GET /subscribers: one page; follow ``next_cursor`` for the next."""
-        params = _clean({"filter[status]": status, "limit": limit, "cursor": cursor,
-                         "include": "groups" if include_groups else None})
+        params = _clean(
+            {
+                "filter[status]": status,
+                "limit": limit,
+                "cursor": cursor,
+                "include": "groups" if include_groups else None,
+            }
+        )
         body = _json(self._request("GET", "/subscribers", params=params)) or {}
         meta = body.get("meta") or {}
-        return SubscriberPage(items=[Subscriber.model_validate(item) for item in body.get("data") or []],
-                              next_cursor=meta.get("next_cursor"), prev_cursor=meta.get("prev_cursor"),
-                              per_page=meta.get("per_page"))
+        return SubscriberPage(
+            items=[Subscriber.model_validate(item) for item in body.get("data") or []],
+            next_cursor=meta.get("next_cursor"),
+            prev_cursor=meta.get("prev_cursor"),
+            per_page=meta.get("per_page"),
+        )
 
     def iter_subscribers(
         self, *, status: str | None = None, page_size: int = 100, include_groups: bool = False
     ) -> Iterator[Subscriber]:
         cursor: str | None = None
         while True:
-            page = self.list_subscribers(status=status, limit=page_size, cursor=cursor,
-                                         include_groups=include_groups)
+            page = self.list_subscribers(status=status, limit=page_size, cursor=cursor, include_groups=include_groups)
             yield from page.items
             if not page.next_cursor or not page.items:
                 return
@@ -159,9 +196,13 @@ class MailerLiteClient(ApiSession):
         params = _clean({"filter[name]": name, "limit": limit, "page": page, "sort": sort})
         body = _json(self._request("GET", "/groups", params=params)) or {}
         meta = body.get("meta") or {}
-        return GroupPage(items=[Group.model_validate(item) for item in body.get("data") or []],
-                         current_page=meta.get("current_page") or page, last_page=meta.get("last_page") or 1,
-                         per_page=meta.get("per_page"), total=meta.get("total") or 0)
+        return GroupPage(
+            items=[Group.model_validate(item) for item in body.get("data") or []],
+            current_page=meta.get("current_page") or page,
+            last_page=meta.get("last_page") or 1,
+            per_page=meta.get("per_page"),
+            total=meta.get("total") or 0,
+        )
 
     def iter_groups(self, *, name: str | None = None, page_size: int = 100) -> Iterator[Group]:
         page = 1
@@ -198,9 +239,12 @@ class MailerLiteClient(ApiSession):
         params = _clean({"filter[status]": status, "limit": limit, "cursor": cursor})
         body = _json(self._request("GET", f"/groups/{_segment(group_id)}/subscribers", params=params)) or {}
         meta = body.get("meta") or {}
-        return SubscriberPage(items=[Subscriber.model_validate(item) for item in body.get("data") or []],
-                              next_cursor=meta.get("next_cursor"), prev_cursor=meta.get("prev_cursor"),
-                              per_page=meta.get("per_page"))
+        return SubscriberPage(
+            items=[Subscriber.model_validate(item) for item in body.get("data") or []],
+            next_cursor=meta.get("next_cursor"),
+            prev_cursor=meta.get("prev_cursor"),
+            per_page=meta.get("per_page"),
+        )
 
     def assign_to_group(self, subscriber_id: str, group_id: str) -> Group:
         response = self._request("POST", f"/subscribers/{_segment(subscriber_id)}/groups/{_segment(group_id)}")
@@ -212,16 +256,24 @@ class MailerLiteClient(ApiSession):
     # -- fields -----------------------------------------------------------------------------------------------
 
     def list_fields(
-        self, *, limit: int = 100, page: int = 1, keyword: str | None = None, type: str | None = None,
+        self,
+        *,
+        limit: int = 100,
+        page: int = 1,
+        keyword: str | None = None,
+        type: str | None = None,
         sort: str | None = None,
     ) -> FieldPage:
-        params = _clean({"limit": limit, "page": page, "filter[keyword]": keyword, "filter[type]": type,
-                         "sort": sort})
+        params = _clean({"limit": limit, "page": page, "filter[keyword]": keyword, "filter[type]": type, "sort": sort})
         body = _json(self._request("GET", "/fields", params=params)) or {}
         meta = body.get("meta") or {}
-        return FieldPage(items=[FieldInfo.model_validate(item) for item in body.get("data") or []],
-                         current_page=meta.get("current_page") or page, last_page=meta.get("last_page") or 1,
-                         per_page=meta.get("per_page"), total=meta.get("total") or 0)
+        return FieldPage(
+            items=[FieldInfo.model_validate(item) for item in body.get("data") or []],
+            current_page=meta.get("current_page") or page,
+            last_page=meta.get("last_page") or 1,
+            per_page=meta.get("per_page"),
+            total=meta.get("total") or 0,
+        )
 
     def iter_fields(self, *, page_size: int = 100) -> Iterator[FieldInfo]:
         page = 1
@@ -271,13 +323,18 @@ class MailerLiteClient(ApiSession):
                     f"Request {number} of the batch is malformed: it needs a method (GET, POST, PUT, DELETE, "
                     "PATCH) and a path starting with api/."
                 ) from None
-        response = self._request("POST", "/batch", json={"requests": [item.to_json() for item in items]},
-                                 imports=is_import_batch(items))
+        response = self._request(
+            "POST", "/batch", json={"requests": [item.to_json() for item in items]}, imports=is_import_batch(items)
+        )
         body = _json(response) or {}
         results = []
         for index, item in enumerate(body.get("responses") or []):
             result = BatchItemResult.model_validate(item)
             result.request = items[index] if index < len(items) else None
             results.append(result)
-        return BatchResult(total=body.get("total", len(items)), successful=body.get("successful", 0),
-                           failed=body.get("failed", 0), responses=results)
+        return BatchResult(
+            total=body.get("total", len(items)),
+            successful=body.get("successful", 0),
+            failed=body.get("failed", 0),
+            responses=results,
+        )

@@ -8,7 +8,8 @@ is never part of any of it: errors are built from the response and the request p
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 SUPPRESSED_STATUSES = ("unsubscribed", "bounced", "junk")
 SUBSCRIBER_STATUSES = ("active", "unsubscribed", "unconfirmed", "bounced", "junk")
@@ -134,9 +135,7 @@ def _path_group_id(path: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def explain_validation_error(
-    key: str, message: str, *, request_body: Any = None, path: str | None = None
-) -> str:
+def explain_validation_error(key: str, message: str, *, request_body: Any = None, path: str | None = None) -> str:
     """One entry of MailerLite's 422 ``errors`` map as a plain sentence (the raw text as a fallback)."""
     lowered = message.lower()
     body = request_body if isinstance(request_body, Mapping) else {}
@@ -157,7 +156,7 @@ def explain_validation_error(
         group = _group_id_at(request_body, _index(key))
         if "number" in lowered or "numeric" in lowered:
             return (
-                f"the group id {group!r} is not a number; send group ids such as \"165968863812388812\", "
+                f'the group id {group!r} is not a number; send group ids such as "165968863812388812", '
                 "not group names or group objects"
             )
         return f"the group {group} does not exist in this account"
@@ -215,8 +214,11 @@ def _not_found_sentence(path: str | None) -> str:
     match = re.search(r"/subscribers/([^/]+)/groups/([^/]+)$", path)
     if match:
         return f"subscriber {match.group(1)} is not in group {match.group(2)}, or one of them does not exist"
-    for kind, pattern in (("subscriber", r"/subscribers/([^/]+)"), ("group", r"/groups/([^/]+)"),
-                          ("field", r"/fields/([^/]+)")):
+    for kind, pattern in (
+        ("subscriber", r"/subscribers/([^/]+)"),
+        ("group", r"/groups/([^/]+)"),
+        ("field", r"/fields/([^/]+)"),
+    ):
         match = re.search(pattern, path)
         if match:
             return f"MailerLite has no {kind} {match.group(1)}"
@@ -266,8 +268,11 @@ def error_for_response(
         if "cannot be imported" in email_errors.lower():
             subscriber = body.get("subscriber") if isinstance(body, Mapping) else None
             return SubscriberSuppressed(
-                message, errors=errors, reasons=reasons,
-                subscriber_id=str(subscriber) if subscriber is not None else None, **common,
+                message,
+                errors=errors,
+                reasons=reasons,
+                subscriber_id=str(subscriber) if subscriber is not None else None,
+                **common,
             )
         return ValidationError(message, errors=errors, reasons=reasons, **common)
     if status == 429:
@@ -275,15 +280,13 @@ def error_for_response(
         what = "import (all-upsert batch) limit" if "import" in _body_message(body).lower() else "rate limit"
         return RateLimited(
             f"MailerLite's {what} is used up (429 on {where}, {attempts} attempt(s)){wait}.",
-            retry_after=retry_after, **common,
+            retry_after=retry_after,
+            **common,
         )
     if status >= 500 or status == 408:
         return ServerError(
-            f"MailerLite had an error on its side ({status} on {where}) after {attempts} attempt(s); "
-            "try again later.",
+            f"MailerLite had an error on its side ({status} on {where}) after {attempts} attempt(s); try again later.",
             **common,
         )
     detail = _body_message(body)
-    return RequestRejected(
-        f"MailerLite rejected {where} ({status}){': ' + detail if detail else ''}.", **common
-    )
+    return RequestRejected(f"MailerLite rejected {where} ({status}){': ' + detail if detail else ''}.", **common)

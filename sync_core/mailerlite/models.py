@@ -113,21 +113,25 @@ class BatchRequest(_Model):
         return data
 
     @classmethod
-    def upsert(cls, email: str, **body: Any) -> "BatchRequest":
-        return cls(method="POST", path="api/subscribers",
-                   body={"email": email, **{k: v for k, v in body.items() if v is not None}})
+    def upsert(cls, email: str, **body: Any) -> BatchRequest:
+        return cls(
+            method="POST",
+            path="api/subscribers",
+            body={"email": email, **{k: v for k, v in body.items() if v is not None}},
+        )
 
     @classmethod
-    def update(cls, subscriber_id: str, **body: Any) -> "BatchRequest":
-        return cls(method="PUT", path=f"api/subscribers/{subscriber_id}",
-                   body={k: v for k, v in body.items() if v is not None})
+    def update(cls, subscriber_id: str, **body: Any) -> BatchRequest:
+        return cls(
+            method="PUT", path=f"api/subscribers/{subscriber_id}", body={k: v for k, v in body.items() if v is not None}
+        )
 
     @classmethod
-    def assign(cls, subscriber_id: str, group_id: str) -> "BatchRequest":
+    def assign(cls, subscriber_id: str, group_id: str) -> BatchRequest:
         return cls(method="POST", path=f"api/subscribers/{subscriber_id}/groups/{group_id}")
 
     @classmethod
-    def unassign(cls, subscriber_id: str, group_id: str) -> "BatchRequest":
+    def unassign(cls, subscriber_id: str, group_id: str) -> BatchRequest:
         return cls(method="DELETE", path=f"api/subscribers/{subscriber_id}/groups/{group_id}")
 
 
@@ -148,7 +152,8 @@ class BatchItemResult(_Model):
             return None
         request = self.request
         return error_for_response(
-            self.code, self.body,
+            self.code,
+            self.body,
             method=request.method if request else None,
             path=("/" + request.path.removeprefix("api/")) if request else None,
             request_body=request.body if request else None,

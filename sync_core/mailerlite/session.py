@@ -12,8 +12,9 @@ import email.utils
 import logging
 import random
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Self
+from typing import Any, Self
 
 import httpx
 
@@ -90,7 +91,6 @@ def _json(response: httpx.Response) -> Any:
         return {"message": response.text[:500]}
 
 
-
 class ApiSession:
     """Sends requests to one MailerLite account within its limits (thread-safe)."""
 
@@ -121,17 +121,22 @@ class ApiSession:
         )
         if budget is None:
             budget = shared_budget(
-                self.settings.base_url, self._key or "",
-                limit=self.settings.rate_limit, window_seconds=self.settings.rate_window_seconds,
-                import_limit=self.settings.import_limit, margin_seconds=self.settings.margin_seconds,
-                clock=clock, sleep=sleep,
+                self.settings.base_url,
+                self._key or "",
+                limit=self.settings.rate_limit,
+                window_seconds=self.settings.rate_window_seconds,
+                import_limit=self.settings.import_limit,
+                margin_seconds=self.settings.margin_seconds,
+                clock=clock,
+                sleep=sleep,
             )
         self.budget = budget
 
     def __repr__(self) -> str:
         key = "set" if self._key else "missing"
-        return (f"{type(self).__name__}(base_url={self.settings.base_url!r}, key={key}, "
-                f"budget={self.budget.fingerprint})")
+        return (
+            f"{type(self).__name__}(base_url={self.settings.base_url!r}, key={key}, budget={self.budget.fingerprint})"
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -172,7 +177,8 @@ class ApiSession:
         if not self._key:
             raise ConfigurationError(
                 "No MailerLite API key is set: enter one on the Connection page or set MAILERLITE_API_KEY.",
-                method=method, path=path,
+                method=method,
+                path=path,
             )
         attempts = self.settings.max_attempts
         for attempt in range(1, attempts + 1):
@@ -182,25 +188,45 @@ class ApiSession:
                 raise RateLimited(
                     f"MailerLite's rate limit is used up; the next request would have to wait "
                     f"{exc.wait_seconds:.0f} s, longer than the {self.settings.max_rate_wait_seconds:g} s allowed.",
-                    retry_after=exc.wait_seconds, method=method, path=path, attempts=attempt - 1,
+                    retry_after=exc.wait_seconds,
+                    method=method,
+                    path=path,
+                    attempts=attempt - 1,
                 ) from None
             started = self._clock()
             try:
                 response = self._http.request(
-                    method, path.lstrip("/"), params=params,
+                    method,
+                    path.lstrip("/"),
+                    params=params,
                     json=json,
                     headers={"Content-Type": "application/json"},
                 )
             except httpx.TransportError as exc:
                 reason = self._scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-                self._record(method=method, path=path, params=params, request_body=json, status=None,
-                             response_body=None, attempt=attempt, elapsed_seconds=self._clock() - started,
-                             failure=reason)
+                self._record(
+                    method=method,
+                    path=path,
+                    params=params,
+                    request_body=json,
+                    status=None,
+                    response_body=None,
+                    attempt=attempt,
+                    elapsed_seconds=self._clock() - started,
+                    failure=reason,
+                )
                 maybe_applied = not isinstance(exc, _RETRYABLE_UNSENT)
                 if attempt < attempts and (idempotent or not maybe_applied):
                     delay = self._backoff_delay(attempt)
-                    log.warning("%s %s failed (%s); retrying in %.2f s (attempt %d of %d)",
-                                method, path, reason, delay, attempt, attempts)
+                    log.warning(
+                        "%s %s failed (%s); retrying in %.2f s (attempt %d of %d)",
+                        method,
+                        path,
+                        reason,
+                        delay,
+                        attempt,
+                        attempts,
+                    )
                     self._sleep(delay)
                     continue
                 error_type = RequestTimeout if isinstance(exc, httpx.TimeoutException) else NetworkError
@@ -208,15 +234,27 @@ class ApiSession:
                 raise error_type(
                     f"No answer from MailerLite at {host} for {method} {path} ({reason}) after {attempt} "
                     f"attempt(s)" + ("; it may or may not have been applied." if maybe_applied else "."),
-                    method=method, path=path, attempts=attempt,
+                    method=method,
+                    path=path,
+                    attempts=attempt,
                 ) from None
 
-            self.budget.observe(_int_header(response.headers, "x-ratelimit-limit"),
-                                _int_header(response.headers, "x-ratelimit-remaining"))
+            self.budget.observe(
+                _int_header(response.headers, "x-ratelimit-limit"),
+                _int_header(response.headers, "x-ratelimit-remaining"),
+            )
             status = response.status_code
             body = _json(response)
-            self._record(method=method, path=path, params=params, request_body=json, status=status,
-                         response_body=body, attempt=attempt, elapsed_seconds=self._clock() - started)
+            self._record(
+                method=method,
+                path=path,
+                params=params,
+                request_body=json,
+                status=status,
+                response_body=body,
+                attempt=attempt,
+                elapsed_seconds=self._clock() - started,
+            )
             log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
             if status < 300:
                 return response
@@ -227,17 +265,32 @@ class ApiSession:
                 wait = retry_after if retry_after is not None else self._backoff_delay(attempt)
                 self.budget.pause(wait, imports=import_limited)
                 if attempt < attempts:
-                    log.warning("%s %s got 429 (%s); no request for %.1f s (attempt %d of %d)",
-                                method, path, message or "rate limited", wait, attempt, attempts)
+                    log.warning(
+                        "%s %s got 429 (%s); no request for %.1f s (attempt %d of %d)",
+                        method,
+                        path,
+                        message or "rate limited",
+                        wait,
+                        attempt,
+                        attempts,
+                    )
                     continue
-                raise error_for_response(status, body, method=method, path=path, request_body=json,
-                                         attempts=attempt, retry_after=retry_after)
+                raise error_for_response(
+                    status, body, method=method, path=path, request_body=json, attempts=attempt, retry_after=retry_after
+                )
             if status >= 500 or status == 408:
                 maybe_applied = status not in (502, 503, 504)
                 if attempt < attempts and (idempotent or not maybe_applied):
                     delay = self._backoff_delay(attempt)
-                    log.warning("%s %s got %d; retrying in %.2f s (attempt %d of %d)",
-                                method, path, status, delay, attempt, attempts)
+                    log.warning(
+                        "%s %s got %d; retrying in %.2f s (attempt %d of %d)",
+                        method,
+                        path,
+                        status,
+                        delay,
+                        attempt,
+                        attempts,
+                    )
                     self._sleep(delay)
                     continue
             raise error_for_response(status, body, method=method, path=path, request_body=json, attempts=attempt)

@@ -8,7 +8,7 @@ or a ``model_dump`` of the settings never shows it.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -75,7 +75,7 @@ class MailerLiteSettings(BaseModel):
         return self.api_key is not None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "MailerLiteSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> MailerLiteSettings:
         """Settings from ``MAILERLITE_API_KEY`` / ``MAILERLITE_BASE_URL``; explicit overrides win."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}

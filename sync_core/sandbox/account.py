@@ -22,15 +22,16 @@ import threading
 import time
 import weakref
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from .faults import FaultInjector, FaultSettings
 from .limits import FixedWindowLimiter, LimitDecision
-from .routes import Answer, AccountApi
+from .routes import AccountApi, Answer
 from .state import AccountState
 from .validation import invalid, validate_batch
 
@@ -83,12 +84,14 @@ def parse_query(query: str | bytes | Mapping[str, Any] | None) -> dict[str, str]
 
 def is_import_batch(requests: Sequence[Any]) -> bool:
     return bool(requests) and all(
-        isinstance(r, dict) and r.get("method") == "POST" and str(r.get("path", "")).split("?")[0].rstrip("/")
-        == "api/subscribers" for r in requests
+        isinstance(r, dict)
+        and r.get("method") == "POST"
+        and str(r.get("path", "")).split("?")[0].rstrip("/") == "api/subscribers"
+        for r in requests
     )
 
 
-def _flush_at_exit(reference: "weakref.ref[SandboxAccount]") -> None:
+def _flush_at_exit(reference: weakref.ref[SandboxAccount]) -> None:
     account = reference()
     if account is not None:
         account.flush()
@@ -143,8 +146,10 @@ class SandboxAccount:
             atexit.register(_flush_at_exit, weakref.ref(self))  # a plain exit keeps the last changes too
 
     def __repr__(self) -> str:
-        return (f"SandboxAccount(id={self.account_id}, keys={len(self._keys)}, limit={self.limit}/"
-                f"{self.window_seconds:g}s, subscribers={len(self.state.subscribers)})")
+        return (
+            f"SandboxAccount(id={self.account_id}, keys={len(self._keys)}, limit={self.limit}/"
+            f"{self.window_seconds:g}s, subscribers={len(self.state.subscribers)})"
+        )
 
     @property
     def inprocess_base_url(self) -> str:
@@ -186,26 +191,47 @@ class SandboxAccount:
                 self._mark_dirty()
         return response
 
-    def _handle_locked(self, method: str, path: str, query: dict[str, str], headers: Mapping[str, str],
-                       raw_body: bytes | str | None, base: str) -> SandboxResponse:
+    def _handle_locked(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: Mapping[str, str],
+        raw_body: bytes | str | None,
+        base: str,
+    ) -> SandboxResponse:
         json_headers = {"content-type": "application/json"}
         if not self._authorized(headers):
             self.stats.unauthorized += 1
             return SandboxResponse(401, json_headers, {"message": "Unauthenticated."})
         decision = self.limiter.hit()
-        rate_headers = {**json_headers, "x-ratelimit-limit": str(decision.limit),
-                        "x-ratelimit-remaining": str(decision.remaining)}
+        rate_headers = {
+            **json_headers,
+            "x-ratelimit-limit": str(decision.limit),
+            "x-ratelimit-remaining": str(decision.remaining),
+        }
         if not decision.allowed:
             self.stats.rate_limited += 1
-            return SandboxResponse(429, {**rate_headers, "retry-after": str(decision.retry_after)},
-                                   {"message": "Too Many Attempts."})
+            return SandboxResponse(
+                429, {**rate_headers, "retry-after": str(decision.retry_after)}, {"message": "Too Many Attempts."}
+            )
         fault = self.faults.decide()
         if fault.kind == "timeout":
-            return SandboxResponse(504, rate_headers, {"message": "Gateway Timeout"}, delay_seconds=fault.delay,
-                                   timeout=True, hang_seconds=self.faults.settings.hang_seconds)
+            return SandboxResponse(
+                504,
+                rate_headers,
+                {"message": "Gateway Timeout"},
+                delay_seconds=fault.delay,
+                timeout=True,
+                hang_seconds=self.faults.settings.hang_seconds,
+            )
         if fault.kind == "429":
-            return SandboxResponse(429, {**rate_headers, "retry-after": str(fault.retry_after)},
-                                   {"message": "Too Many Attempts."}, delay_seconds=fault.delay)
+            return SandboxResponse(
+                429,
+                {**rate_headers, "retry-after": str(fault.retry_after)},
+                {"message": "Too Many Attempts."},
+                delay_seconds=fault.delay,
+            )
         if fault.kind == "error":
             return SandboxResponse(fault.status, rate_headers, {"message": "Server Error"}, delay_seconds=fault.delay)
 
@@ -214,52 +240,69 @@ class SandboxAccount:
             try:
                 body = json.loads(raw_body)
             except ValueError:
-                return SandboxResponse(400, rate_headers, {"message": "The request body is not valid JSON."},
-                                       delay_seconds=fault.delay)
+                return SandboxResponse(
+                    400, rate_headers, {"message": "The request body is not valid JSON."}, delay_seconds=fault.delay
+                )
         if not isinstance(body, dict):
             body = {}
         route = unquote(path).lstrip("/")
         if not route.startswith("api/") and route != "api":
             status, answer = 404, {"message": f"The route {route} could not be found."}
         else:
-            status, answer = self._route(method, route[len("api/"):], query, body, base, in_batch=False)
+            status, answer = self._route(method, route[len("api/") :], query, body, base, in_batch=False)
         extra: dict[str, str] = {}
         if status == 429 and isinstance(answer, dict) and answer.get("message") == IMPORT_LIMIT_MESSAGE:
             extra["retry-after"] = answer.pop("_retry_after")
         return SandboxResponse(status, {**rate_headers, **extra}, answer, delay_seconds=fault.delay)
 
-    def _route(self, method: str, route: str, query: dict[str, str], body: dict[str, Any], base: str,
-               *, in_batch: bool) -> Answer:
+    def _route(
+        self, method: str, route: str, query: dict[str, str], body: dict[str, Any], base: str, *, in_batch: bool
+    ) -> Answer:
         """Find the endpoint for ``route`` (the path after ``api/``) and call it."""
         parts = [p for p in route.strip("/").split("/") if p]
         api = self.api
         table: list[tuple[list[str], dict[str, Callable[[], Answer]]]] = []
         if parts == ["subscribers"]:
-            table.append((parts, {"GET": lambda: api.list_subscribers(query, base),
-                                  "POST": lambda: api.upsert_subscriber(body)}))
+            table.append(
+                (parts, {"GET": lambda: api.list_subscribers(query, base), "POST": lambda: api.upsert_subscriber(body)})
+            )
         elif len(parts) == 2 and parts[0] == "subscribers":
-            table.append((parts, {"GET": lambda: api.get_subscriber(parts[1]),
-                                  "PUT": lambda: api.update_subscriber(parts[1], body),
-                                  "DELETE": lambda: api.delete_subscriber(parts[1])}))
+            table.append(
+                (
+                    parts,
+                    {
+                        "GET": lambda: api.get_subscriber(parts[1]),
+                        "PUT": lambda: api.update_subscriber(parts[1], body),
+                        "DELETE": lambda: api.delete_subscriber(parts[1]),
+                    },
+                )
+            )
         elif len(parts) == 3 and parts[0] == "subscribers" and parts[2] == "forget":
             table.append((parts, {"POST": lambda: api.forget_subscriber(parts[1])}))
         elif len(parts) == 4 and parts[0] == "subscribers" and parts[2] == "groups":
-            table.append((parts, {"POST": lambda: api.assign(parts[1], parts[3]),
-                                  "DELETE": lambda: api.unassign(parts[1], parts[3])}))
+            table.append(
+                (
+                    parts,
+                    {
+                        "POST": lambda: api.assign(parts[1], parts[3]),
+                        "DELETE": lambda: api.unassign(parts[1], parts[3]),
+                    },
+                )
+            )
         elif parts == ["groups"]:
-            table.append((parts, {"GET": lambda: api.list_groups(query, base),
-                                  "POST": lambda: api.create_group(body)}))
+            table.append((parts, {"GET": lambda: api.list_groups(query, base), "POST": lambda: api.create_group(body)}))
         elif len(parts) == 2 and parts[0] == "groups":
-            table.append((parts, {"PUT": lambda: api.update_group(parts[1], body),
-                                  "DELETE": lambda: api.delete_group(parts[1])}))
+            table.append(
+                (parts, {"PUT": lambda: api.update_group(parts[1], body), "DELETE": lambda: api.delete_group(parts[1])})
+            )
         elif len(parts) == 3 and parts[0] == "groups" and parts[2] == "subscribers":
             table.append((parts, {"GET": lambda: api.group_subscribers(parts[1], query, base)}))
         elif parts == ["fields"]:
-            table.append((parts, {"GET": lambda: api.list_fields(query, base),
-                                  "POST": lambda: api.create_field(body)}))
+            table.append((parts, {"GET": lambda: api.list_fields(query, base), "POST": lambda: api.create_field(body)}))
         elif len(parts) == 2 and parts[0] == "fields":
-            table.append((parts, {"PUT": lambda: api.update_field(parts[1], body),
-                                  "DELETE": lambda: api.delete_field(parts[1])}))
+            table.append(
+                (parts, {"PUT": lambda: api.update_field(parts[1], body), "DELETE": lambda: api.delete_field(parts[1])})
+            )
         elif parts == ["batch"] and not in_batch:
             table.append((parts, {"POST": lambda: self._batch(body, base)}))
         if not table:
@@ -267,8 +310,10 @@ class SandboxAccount:
         handlers = table[0][1]
         if method not in handlers:
             allowed = ", ".join(handlers)
-            return 405, {"message": f"The {method} method is not supported for route api/{route.strip('/')}. "
-                                    f"Supported methods: {allowed}."}
+            return 405, {
+                "message": f"The {method} method is not supported for route api/{route.strip('/')}. "
+                f"Supported methods: {allowed}."
+            }
         return handlers[method]()
 
     def _batch(self, body: dict[str, Any], base: str) -> Answer:
@@ -284,12 +329,22 @@ class SandboxAccount:
         responses = []
         for request in requests:
             route, _, raw_query = request["path"].partition("?")
-            status, answer = self._route(request["method"], route[len("api/"):], parse_query(raw_query),
-                                         request.get("body") or {}, base, in_batch=True)
+            status, answer = self._route(
+                request["method"],
+                route[len("api/") :],
+                parse_query(raw_query),
+                request.get("body") or {},
+                base,
+                in_batch=True,
+            )
             responses.append({"code": status, "body": answer})
         successful = sum(1 for item in responses if 200 <= item["code"] < 300)
-        return 200, {"total": len(responses), "successful": successful, "failed": len(responses) - successful,
-                     "responses": responses}
+        return 200, {
+            "total": len(responses),
+            "successful": successful,
+            "failed": len(responses) - successful,
+            "responses": responses,
+        }
 
     # -- statistics -------------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import argparse
 import signal
 import sys
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from .account import DEFAULT_SANDBOX_KEY, SandboxAccount, SandboxStateError
 from .faults import FaultSettings
@@ -36,18 +36,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = sandbox.add_subparsers(dest="sandbox_command", metavar="SANDBOX_COMMAND")
     commands.required = True
     serve = commands.add_parser(
-        "serve", help="serve the sandbox over HTTP",
+        "serve",
+        help="serve the sandbox over HTTP",
         description="Serve a MailerLite sandbox account. Point MAILERLITE_BASE_URL at http://HOST:PORT/api.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8025, help="port (default: 8025; 0 picks a free one)")
-    serve.add_argument("--key", action="append", dest="keys", metavar="KEY",
-                       help=f"a bearer key to accept (repeatable; default: {DEFAULT_SANDBOX_KEY})")
+    serve.add_argument(
+        "--key",
+        action="append",
+        dest="keys",
+        metavar="KEY",
+        help=f"a bearer key to accept (repeatable; default: {DEFAULT_SANDBOX_KEY})",
+    )
     serve.add_argument("--limit", type=int, default=120, help="requests per window (default: 120)")
-    serve.add_argument("--window-seconds", type=_positive, default=60.0,
-                       help="rate-limit window in seconds (default: 60; e.g. 1 for benchmarks)")
-    serve.add_argument("--import-limit", type=int, default=5,
-                       help="all-upsert batches per window (default: 5)")
+    serve.add_argument(
+        "--window-seconds",
+        type=_positive,
+        default=60.0,
+        help="rate-limit window in seconds (default: 60; e.g. 1 for benchmarks)",
+    )
+    serve.add_argument("--import-limit", type=int, default=5, help="all-upsert batches per window (default: 5)")
     serve.add_argument("--state-file", help="keep the account in this JSON file across restarts")
     serve.add_argument("--seed", type=int, help="seed for ids and faults (reproducible runs)")
     faults = serve.add_argument_group("fault injection")
@@ -58,21 +67,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     faults.add_argument("--burst-429-length", type=int, default=3, help="429s in a burst (default: 3)")
     faults.add_argument("--burst-retry-after", type=int, default=1, help="Retry-After during a burst (s)")
     faults.add_argument("--timeout-rate", type=_rate, default=0.0, help="share of requests never answered")
-    faults.add_argument("--hang-seconds", type=float, default=5.0,
-                        help="how long an unanswered request hangs before the connection is closed")
+    faults.add_argument(
+        "--hang-seconds",
+        type=float,
+        default=5.0,
+        help="how long an unanswered request hangs before the connection is closed",
+    )
     serve.set_defaults(handler=serve_handler)
 
 
 def build_account(args: argparse.Namespace) -> SandboxAccount:
     faults = FaultSettings(
-        error_rate=args.error_rate, latency_seconds=args.latency, latency_jitter_seconds=args.latency_jitter,
-        burst_429_rate=args.burst_429_rate, burst_429_length=args.burst_429_length,
-        burst_retry_after_seconds=args.burst_retry_after, timeout_rate=args.timeout_rate,
-        hang_seconds=args.hang_seconds, seed=args.seed,
+        error_rate=args.error_rate,
+        latency_seconds=args.latency,
+        latency_jitter_seconds=args.latency_jitter,
+        burst_429_rate=args.burst_429_rate,
+        burst_429_length=args.burst_429_length,
+        burst_retry_after_seconds=args.burst_retry_after,
+        timeout_rate=args.timeout_rate,
+        hang_seconds=args.hang_seconds,
+        seed=args.seed,
     )
     return SandboxAccount(
-        keys=tuple(args.keys or (DEFAULT_SANDBOX_KEY,)), limit=args.limit, window_seconds=args.window_seconds,
-        import_limit=args.import_limit, faults=faults, state_file=args.state_file, seed=args.seed,
+        keys=tuple(args.keys or (DEFAULT_SANDBOX_KEY,)),
+        limit=args.limit,
+        window_seconds=args.window_seconds,
+        import_limit=args.import_limit,
+        faults=faults,
+        state_file=args.state_file,
+        seed=args.seed,
     )
 
 
@@ -93,8 +116,11 @@ def serve_handler(args: argparse.Namespace, *, ready: threading.Event | None = N
         # flush the state file and exit cleanly.
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        print(f"MailerLite sandbox listening on {server.base_url} (accepting {keys}; "
-              f"{args.limit} requests per {args.window_seconds:g} s)", flush=True)
+        print(
+            f"MailerLite sandbox listening on {server.base_url} (accepting {keys}; "
+            f"{args.limit} requests per {args.window_seconds:g} s)",
+            flush=True,
+        )
         if args.state_file:
             print(f"State kept in {args.state_file}", flush=True)
         if ready is not None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sync_core.mailerlite.client import MailerLiteClient
 from sync_core.mailerlite.ratelimit import AccountBudget
@@ -18,23 +19,37 @@ _budget_lock = threading.Lock()
 
 
 def account_budget(
-    account: SandboxAccount, *, clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep, margin_seconds: float | None = None,
+    account: SandboxAccount,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    margin_seconds: float | None = None,
 ) -> AccountBudget:
     """The client-side budget of this sandbox account (created on first use, then shared)."""
     with _budget_lock:
         budget = getattr(account, "_client_budget", None)
         if budget is None:
-            budget = AccountBudget(account.limit, account.window_seconds, import_limit=account.import_limit,
-                                   margin_seconds=margin_seconds, clock=clock, sleep=sleep,
-                                   fingerprint=f"sandbox-{account.account_id}")
+            budget = AccountBudget(
+                account.limit,
+                account.window_seconds,
+                import_limit=account.import_limit,
+                margin_seconds=margin_seconds,
+                clock=clock,
+                sleep=sleep,
+                fingerprint=f"sandbox-{account.account_id}",
+            )
             account._client_budget = budget  # type: ignore[attr-defined]
         return budget
 
 
 def sandbox_settings(account: SandboxAccount, base_url: str, **overrides: Any) -> MailerLiteSettings:
-    values: dict[str, Any] = dict(api_key=account.default_key, base_url=base_url, rate_limit=account.limit,
-                                  rate_window_seconds=account.window_seconds, import_limit=account.import_limit)
+    values: dict[str, Any] = dict(
+        api_key=account.default_key,
+        base_url=base_url,
+        rate_limit=account.limit,
+        rate_window_seconds=account.window_seconds,
+        import_limit=account.import_limit,
+    )
     values.update(overrides)
     return MailerLiteSettings(**values)
 
@@ -59,5 +74,7 @@ def sandbox_client(
         sandbox_settings(account, base_url, **settings),
         transport=transport,
         budget=budget or account_budget(account, clock=clock, sleep=sleep),
-        clock=clock, sleep=sleep, **(client_options or {}),
+        clock=clock,
+        sleep=sleep,
+        **(client_options or {}),
     )

@@ -41,8 +41,9 @@ class FaultSettings:
 
     @property
     def active(self) -> bool:
-        return any((self.error_rate, self.latency_seconds, self.latency_jitter_seconds, self.burst_429_rate,
-                    self.timeout_rate))
+        return any(
+            (self.error_rate, self.latency_seconds, self.latency_jitter_seconds, self.burst_429_rate, self.timeout_rate)
+        )
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,9 @@ class FaultInjector:
     def decide(self) -> FaultDecision:
         with self._lock:
             s = self.settings
-            delay = s.latency_seconds + (self._rng.uniform(0, s.latency_jitter_seconds)
-                                         if s.latency_jitter_seconds else 0.0)
+            delay = s.latency_seconds + (
+                self._rng.uniform(0, s.latency_jitter_seconds) if s.latency_jitter_seconds else 0.0
+            )
             if self._queued:
                 queued = self._queued.popleft()
                 decision = FaultDecision(queued.kind, delay, queued.status, queued.retry_after)

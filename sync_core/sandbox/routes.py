@@ -20,7 +20,8 @@ from __future__ import annotations
 import base64
 import json
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .state import AccountState
 from .validation import (
@@ -78,8 +79,9 @@ def _limit(query: dict[str, str], default: int, *, minimum: int) -> int | Answer
     return value
 
 
-def cursor_page(items: list[dict[str, Any]], render: Callable[[dict[str, Any]], Any], *, limit: int,
-                cursor: str | None, path: str) -> dict[str, Any]:
+def cursor_page(
+    items: list[dict[str, Any]], render: Callable[[dict[str, Any]], Any], *, limit: int, cursor: str | None, path: str
+) -> dict[str, Any]:
     """Cursor pagination over items sorted newest first (descending id), shaped like MailerLite's."""
     position = decode_cursor(cursor)
     if position is None:
@@ -98,9 +100,12 @@ def cursor_page(items: list[dict[str, Any]], render: Callable[[dict[str, Any]], 
             prev_cursor = encode_cursor(page[0]["id"], False)
     return {
         "data": [render(item) for item in page],
-        "links": {"first": None, "last": None,
-                  "prev": f"{path}?cursor={prev_cursor}" if prev_cursor else None,
-                  "next": f"{path}?cursor={next_cursor}" if next_cursor else None},
+        "links": {
+            "first": None,
+            "last": None,
+            "prev": f"{path}?cursor={prev_cursor}" if prev_cursor else None,
+            "next": f"{path}?cursor={next_cursor}" if next_cursor else None,
+        },
         "meta": {"path": path, "per_page": limit, "next_cursor": next_cursor, "prev_cursor": prev_cursor},
     }
 
@@ -109,7 +114,7 @@ def numbered_page(items: list[Any], *, limit: int, page: int, path: str) -> dict
     """Page-number pagination (groups, fields), shaped like Laravel's length-aware paginator."""
     total = len(items)
     last_page = max(1, math.ceil(total / limit))
-    data = items[(page - 1) * limit: page * limit]
+    data = items[(page - 1) * limit : page * limit]
     first_index = (page - 1) * limit + 1 if data else None
 
     def url(number: int) -> str:
@@ -123,8 +128,16 @@ def numbered_page(items: list[Any], *, limit: int, page: int, path: str) -> dict
     return {
         "data": data,
         "links": {"first": url(1), "last": url(last_page), "prev": prev_url, "next": next_url},
-        "meta": {"current_page": page, "from": first_index, "last_page": last_page, "links": links, "path": path,
-                 "per_page": limit, "to": first_index + len(data) - 1 if data else None, "total": total},
+        "meta": {
+            "current_page": page,
+            "from": first_index,
+            "last_page": last_page,
+            "links": links,
+            "path": path,
+            "per_page": limit,
+            "to": first_index + len(data) - 1 if data else None,
+            "total": total,
+        },
     }
 
 
@@ -146,8 +159,13 @@ class AccountApi:
             return 200, {"total": len(items)}
         items.sort(key=lambda s: int(s["id"]), reverse=True)
         with_groups = "groups" in query.get("include", "").split(",")
-        return 200, cursor_page(items, lambda s: self.state.render_subscriber(s, groups=with_groups),
-                                limit=limit, cursor=query.get("cursor"), path=f"{base}/subscribers")
+        return 200, cursor_page(
+            items,
+            lambda s: self.state.render_subscriber(s, groups=with_groups),
+            limit=limit,
+            cursor=query.get("cursor"),
+            path=f"{base}/subscribers",
+        )
 
     def _apply(self, subscriber: dict[str, Any], body: dict[str, Any], *, replace_groups: bool) -> None:
         state = self.state
@@ -178,8 +196,11 @@ class AccountApi:
 
     def _reactivation_refused(self, subscriber: dict[str, Any], body: dict[str, Any]) -> Answer | None:
         if subscriber["status"] in SUPPRESSED and (body.get("status") == "active" or body.get("resubscribe")):
-            return 422, {"message": "The given data was invalid.", "errors": {"email": [SUPPRESSED_MESSAGE]},
-                         "subscriber": subscriber["id"]}
+            return 422, {
+                "message": "The given data was invalid.",
+                "errors": {"email": [SUPPRESSED_MESSAGE]},
+                "subscriber": subscriber["id"],
+            }
         return None
 
     def _set_status(self, subscriber: dict[str, Any], status: str | None) -> None:
@@ -281,13 +302,14 @@ class AccountApi:
             return limit
         page = int(query["page"]) if query.get("page", "").isdigit() and int(query["page"]) > 0 else 1
         name = (query.get("filter[name]") or "").casefold()
-        groups = [self.state.render_group(g) for g in self.state.groups.values()
-                  if name in g["name"].casefold()]
+        groups = [self.state.render_group(g) for g in self.state.groups.values() if name in g["name"].casefold()]
         sort = query.get("sort") or ""
         key = sort.lstrip("-")
         sort_keys: dict[str, Callable[[dict[str, Any]], Any]] = {
-            "name": lambda g: g["name"].casefold(), "total": lambda g: g["active_count"],
-            "open_rate": lambda g: g["open_rate"]["float"], "click_rate": lambda g: g["click_rate"]["float"],
+            "name": lambda g: g["name"].casefold(),
+            "total": lambda g: g["active_count"],
+            "open_rate": lambda g: g["open_rate"]["float"],
+            "click_rate": lambda g: g["click_rate"]["float"],
             "created_at": lambda g: (g["created_at"], int(g["id"])),
         }
         if key in sort_keys:
@@ -328,8 +350,13 @@ class AccountApi:
         items = [s for s in items if s["status"] == status]
         items.sort(key=lambda s: int(s["id"]), reverse=True)
         with_groups = "groups" in query.get("include", "").split(",")
-        return 200, cursor_page(items, lambda s: self.state.render_subscriber(s, groups=with_groups),
-                                limit=limit, cursor=query.get("cursor"), path=f"{base}/groups/{group_id}/subscribers")
+        return 200, cursor_page(
+            items,
+            lambda s: self.state.render_subscriber(s, groups=with_groups),
+            limit=limit,
+            cursor=query.get("cursor"),
+            path=f"{base}/groups/{group_id}/subscribers",
+        )
 
     # -- fields -----------------------------------------------------------------------------------------------
 
@@ -340,8 +367,11 @@ class AccountApi:
         page = int(query["page"]) if query.get("page", "").isdigit() and int(query["page"]) > 0 else 1
         keyword = (query.get("filter[keyword]") or "").casefold()
         wanted_type = query.get("filter[type]")
-        fields = [f for f in self.state.fields.values()
-                  if keyword in f["name"].casefold() and (not wanted_type or f["type"] == wanted_type)]
+        fields = [
+            f
+            for f in self.state.fields.values()
+            if keyword in f["name"].casefold() and (not wanted_type or f["type"] == wanted_type)
+        ]
         sort = query.get("sort") or ""
         if sort.lstrip("-") in ("name", "type"):
             fields.sort(key=lambda f: f[sort.lstrip("-")].casefold(), reverse=sort.startswith("-"))
@@ -354,8 +384,13 @@ class AccountApi:
             return invalid(errors)
         if self.state.field_name_taken(body["name"]):
             return 422, {"message": "Field name must be unique", "errors": {"name": ["Field name must be unique"]}}
-        field = {"id": self.state.new_id("field"), "name": body["name"], "key": self.state.unique_field_key(body["name"]),
-                 "type": body["type"], "is_default": False}
+        field = {
+            "id": self.state.new_id("field"),
+            "name": body["name"],
+            "key": self.state.unique_field_key(body["name"]),
+            "type": body["type"],
+            "is_default": False,
+        }
         self.state.fields[field["id"]] = field
         return 201, {"data": self.state.render_field(field)}
 

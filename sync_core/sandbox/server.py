@@ -11,9 +11,9 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 from .account import SandboxAccount
 
@@ -24,15 +24,16 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as clients expect from an API
     timeout = 30  # idle keep-alive connections are closed after this
     disable_nagle_algorithm = True  # headers and body go out as separate writes; no 40 ms delayed-ACK stall
-    server: "_HTTPServer"
+    server: _HTTPServer
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path, _, query = self.path.partition("?")
-        host = self.headers.get("Host") or "%s:%d" % self.server.server_address[:2]
-        answer = self.server.account.handle(self.command, path, query, dict(self.headers.items()), body,
-                                            base_url=f"http://{host}/api")
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        answer = self.server.account.handle(
+            self.command, path, query, dict(self.headers.items()), body, base_url=f"http://{host}/api"
+        )
         if answer.delay_seconds:
             time.sleep(answer.delay_seconds)
         if answer.timeout:
@@ -117,7 +118,7 @@ class SandboxServer:
     def serve_forever(self) -> None:
         self._server.serve_forever(poll_interval=0.05)
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         self._thread = threading.Thread(target=self.serve_forever, name=f"sandbox-{self.port}", daemon=True)
         self._thread.start()
         return self

@@ -13,13 +13,19 @@ import random
 import re
 import tempfile
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 DEFAULT_FIELDS = (  # id, name, key: MailerLite's 8 default fields, all text
-    ("1", "Name", "name"), ("2", "Last name", "last_name"), ("3", "Company", "company"),
-    ("4", "Country", "country"), ("5", "City", "city"), ("6", "Phone", "phone"), ("7", "State", "state"),
+    ("1", "Name", "name"),
+    ("2", "Last name", "last_name"),
+    ("3", "Company", "company"),
+    ("4", "Country", "country"),
+    ("5", "City", "city"),
+    ("6", "Phone", "phone"),
+    ("7", "State", "state"),
     ("8", "Zip", "z_i_p"),
 )
 STATE_VERSION = 1
@@ -39,7 +45,7 @@ class AccountState:
     """Plain data plus the bookkeeping (email index, group membership counts) kept in step with it."""
 
     def __init__(self, *, seed: int | None = None, wall_clock: Callable[[], datetime] | None = None) -> None:
-        self._wall_clock = wall_clock or (lambda: datetime.now(timezone.utc))
+        self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
         rng = random.Random(seed)
         self.subscribers: dict[str, dict[str, Any]] = {}
         self.by_email: dict[str, str] = {}
@@ -60,7 +66,7 @@ class AccountState:
     # -- time and ids ---------------------------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        return self._wall_clock().astimezone(timezone.utc).replace(tzinfo=None)
+        return self._wall_clock().astimezone(UTC).replace(tzinfo=None)
 
     def now_text(self, offset: timedelta = timedelta(0)) -> str:
         return (self.now() + offset).strftime("%Y-%m-%d %H:%M:%S")
@@ -156,10 +162,19 @@ class AccountState:
     def render_group(self, group: dict[str, Any]) -> dict[str, Any]:
         counts = self.member_status.get(group["id"], Counter())
         return {
-            "id": group["id"], "name": group["name"], "active_count": counts["active"], "sent_count": 0,
-            "opens_count": 0, "open_rate": _rate(), "clicks_count": 0, "click_rate": _rate(),
-            "unsubscribed_count": counts["unsubscribed"], "unconfirmed_count": counts["unconfirmed"],
-            "bounced_count": counts["bounced"], "junk_count": counts["junk"], "created_at": group["created_at"],
+            "id": group["id"],
+            "name": group["name"],
+            "active_count": counts["active"],
+            "sent_count": 0,
+            "opens_count": 0,
+            "open_rate": _rate(),
+            "clicks_count": 0,
+            "click_rate": _rate(),
+            "unsubscribed_count": counts["unsubscribed"],
+            "unconfirmed_count": counts["unconfirmed"],
+            "bounced_count": counts["bounced"],
+            "junk_count": counts["junk"],
+            "created_at": group["created_at"],
         }
 
     def render_field(self, field: dict[str, Any], *, listing: bool = False) -> dict[str, Any]:
@@ -171,9 +186,25 @@ class AccountState:
     def render_subscriber(
         self, subscriber: dict[str, Any], *, groups: bool = True, forgotten: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        out: dict[str, Any] = {key: subscriber[key] for key in (
-            "id", "email", "status", "source", "sent", "opens_count", "clicks_count", "open_rate", "click_rate",
-            "ip_address", "subscribed_at", "unsubscribed_at", "created_at", "updated_at")}
+        out: dict[str, Any] = {
+            key: subscriber[key]
+            for key in (
+                "id",
+                "email",
+                "status",
+                "source",
+                "sent",
+                "opens_count",
+                "clicks_count",
+                "open_rate",
+                "click_rate",
+                "ip_address",
+                "subscribed_at",
+                "unsubscribed_at",
+                "created_at",
+                "updated_at",
+            )
+        }
         if forgotten:
             out.update(forgotten)
         values = subscriber["fields"]
@@ -189,10 +220,24 @@ class AccountState:
     def new_subscriber_record(self, email: str) -> dict[str, Any]:
         now = self.now_text()
         return {
-            "id": self.new_id("subscriber"), "email": email, "status": "active", "source": "api", "sent": 0,
-            "opens_count": 0, "clicks_count": 0, "open_rate": 0, "click_rate": 0, "ip_address": None,
-            "subscribed_at": now, "unsubscribed_at": None, "created_at": now, "updated_at": now,
-            "fields": {}, "groups": [], "opted_in_at": None, "optin_ip": None,
+            "id": self.new_id("subscriber"),
+            "email": email,
+            "status": "active",
+            "source": "api",
+            "sent": 0,
+            "opens_count": 0,
+            "clicks_count": 0,
+            "open_rate": 0,
+            "click_rate": 0,
+            "ip_address": None,
+            "subscribed_at": now,
+            "unsubscribed_at": None,
+            "created_at": now,
+            "updated_at": now,
+            "fields": {},
+            "groups": [],
+            "opted_in_at": None,
+            "optin_ip": None,
         }
 
     # -- persistence ------------------------------------------------------------------------------------------
@@ -214,8 +259,13 @@ class AccountState:
         self.groups = {group["id"]: dict(group) for group in data["groups"]}
         self.subscribers, self.by_email, self.members, self.member_status = {}, {}, {}, {}
         for record in data["subscribers"]:
-            self.add_subscriber({**record, "fields": dict(record["fields"]),
-                                 "groups": [g for g in record["groups"] if g in self.groups]})
+            self.add_subscriber(
+                {
+                    **record,
+                    "fields": dict(record["fields"]),
+                    "groups": [g for g in record["groups"] if g in self.groups],
+                }
+            )
 
     def save(self, path: Path) -> None:
         """Write atomically (temporary file, then rename), so a crash never leaves half a file."""

@@ -22,8 +22,12 @@ class SandboxTransport(httpx.BaseTransport):
         url = request.url
         base = f"{url.scheme}://{url.netloc.decode('ascii')}/api"
         answer = self.account.handle(
-            request.method, url.raw_path.split(b"?", 1)[0].decode("ascii"), url.query,
-            dict(request.headers), request.read(), base_url=base,
+            request.method,
+            url.raw_path.split(b"?", 1)[0].decode("ascii"),
+            url.query,
+            dict(request.headers),
+            request.read(),
+            base_url=base,
         )
         if answer.delay_seconds:
             self._sleep(answer.delay_seconds)

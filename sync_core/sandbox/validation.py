@@ -73,9 +73,7 @@ def _is_date(value: Any) -> bool:
     return False
 
 
-def validate_subscriber_body(
-    state: AccountState, body: dict[str, Any], *, email_required: bool
-) -> Errors:
+def validate_subscriber_body(state: AccountState, body: dict[str, Any], *, email_required: bool) -> Errors:
     """Rules shared by POST /subscribers (upsert) and PUT /subscribers/{id}."""
     errors: Errors = {}
     email = body.get("email")

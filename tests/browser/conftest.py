@@ -17,8 +17,9 @@ import pytest
 from tests.reference import REPO
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-RUN_COMMAND = ("python3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt && "
-               ".venv/bin/streamlit run dashboard.py")
+RUN_COMMAND = (
+    "python3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt && .venv/bin/streamlit run dashboard.py"
+)
 ARTIFACTS = REPO / "test-artifacts"
 
 
@@ -52,13 +53,27 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 180) -> 
 def studio(tmp_path):
     """The app as a user starts it (the README's command), on a free 127.0.0.1 port, with its own data."""
     port = free_port()
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("MAILERLITE_", "DATABASE_URL", "SYNC_STUDIO_"))}
-    env.update(SYNC_STUDIO_DATA_DIR=str(tmp_path / "data"), STREAMLIT_SERVER_PORT=str(port),
-               STREAMLIT_SERVER_ADDRESS="127.0.0.1", STREAMLIT_SERVER_HEADLESS="true",
-               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    process = subprocess.Popen(["bash", "-c", RUN_COMMAND], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MAILERLITE_", "DATABASE_URL", "SYNC_STUDIO_"))
+    }
+    env.update(
+        SYNC_STUDIO_DATA_DIR=str(tmp_path / "data"),
+        STREAMLIT_SERVER_PORT=str(port),
+        STREAMLIT_SERVER_ADDRESS="127.0.0.1",
+        STREAMLIT_SERVER_HEADLESS="true",
+        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+    )
+    process = subprocess.Popen(
+        ["bash", "-c", RUN_COMMAND],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process)
@@ -82,9 +97,17 @@ def browser_page():
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1440, "height": 1100})
         try:
             yield page

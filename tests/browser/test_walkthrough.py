@@ -10,11 +10,17 @@ from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
-PAGES = [("connection", "Connection"), ("field_mapping", "Field mapping"), ("group_rules", "Group rules"),
-         ("preview", "Preview"), ("run_sync", "Run sync"), ("monitor", "Monitor")]
-SAMPLE = ("email,name,surname,key,status,total_sales\n"
-          + "".join(f"partner{n}@example.com,Pat,Number{n},key{n},{'active' if n % 2 else 'pending'},{n}\n"
-                    for n in range(25)))
+PAGES = [
+    ("connection", "Connection"),
+    ("field_mapping", "Field mapping"),
+    ("group_rules", "Group rules"),
+    ("preview", "Preview"),
+    ("run_sync", "Run sync"),
+    ("monitor", "Monitor"),
+]
+SAMPLE = "email,name,surname,key,status,total_sales\n" + "".join(
+    f"partner{n}@example.com,Pat,Number{n},key{n},{'active' if n % 2 else 'pending'},{n}\n" for n in range(25)
+)
 
 
 def open_page(page, url: str, title: str) -> None:

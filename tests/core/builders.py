@@ -8,24 +8,55 @@ from typing import Any
 from sync_core.domain.sources import normalize_dodo, normalize_partnero
 
 
-def partnero_body(event: str, data: dict[str, Any], created_at: str = "2025-05-07T10:30:00.000000Z",
-                  *, old_envelope: bool = False) -> str:
+def partnero_body(
+    event: str, data: dict[str, Any], created_at: str = "2025-05-07T10:30:00.000000Z", *, old_envelope: bool = False
+) -> str:
     if old_envelope:
         return json.dumps({"event": event, "data": data, "timestamp": created_at})
-    return json.dumps({"event": event, "url": "https://example.com/webhooks/partnero", "webhook_key": "wh_abc123",
-                       "created_at": created_at, "data": data})
+    return json.dumps(
+        {
+            "event": event,
+            "url": "https://example.com/webhooks/partnero",
+            "webhook_key": "wh_abc123",
+            "created_at": created_at,
+            "data": data,
+        }
+    )
 
 
-def partner(status: str = "active", *, at: str = "2025-05-07T10:30:00.000000Z", event: str = "partner.created",
-            email: str = "john.doe@partnero.com", **extra: Any):
-    data = {"id": "partner_123", "key": "partner_123", "email": email, "name": "John", "surname": "Doe",
-            "status": status, "total_sales": 25, "total_earned": "750.00", "created_at": at, **extra}
+def partner(
+    status: str = "active",
+    *,
+    at: str = "2025-05-07T10:30:00.000000Z",
+    event: str = "partner.created",
+    email: str = "john.doe@partnero.com",
+    **extra: Any,
+):
+    data = {
+        "id": "partner_123",
+        "key": "partner_123",
+        "email": email,
+        "name": "John",
+        "surname": "Doe",
+        "status": status,
+        "total_sales": 25,
+        "total_earned": "750.00",
+        "created_at": at,
+        **extra,
+    }
     return normalize_partnero(partnero_body(event, data, at))
 
 
 def referred_customer(*, at: str = "2025-05-08T09:00:00.000000Z", email: str = "jane.smith@example.com"):
-    data = {"key": "cust_456", "partner": "partner_123", "email": email, "name": "Jane", "surname": "Smith",
-            "status": "active", "created_at": at}
+    data = {
+        "key": "cust_456",
+        "partner": "partner_123",
+        "email": email,
+        "name": "Jane",
+        "surname": "Smith",
+        "status": "active",
+        "created_at": at,
+    }
     return normalize_partnero(partnero_body("customer.created", data, at))
 
 

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.processes
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sync_core", *args], cwd=REPO, capture_output=True, text=True,
-                          input=stdin, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "sync_core", *args], cwd=REPO, capture_output=True, text=True, input=stdin, timeout=60
+    )
 
 
 def test_presets_are_listed():
@@ -41,9 +42,19 @@ def test_preview_with_a_configuration_file_and_stdin(tmp_path: Path):
     exported = run("config", "export", "--preset", "partnero")
     assert exported.returncode == 0
     config.write_text(exported.stdout)
-    body = json.dumps({"event": "customer.created", "created_at": "2025-05-02T16:12:39Z",
-                       "data": {"key": "customer_123", "partner": "partner_123", "email": "alice@example.com",
-                                "name": "Alice", "surname": "Brown"}})
+    body = json.dumps(
+        {
+            "event": "customer.created",
+            "created_at": "2025-05-02T16:12:39Z",
+            "data": {
+                "key": "customer_123",
+                "partner": "partner_123",
+                "email": "alice@example.com",
+                "name": "Alice",
+                "surname": "Brown",
+            },
+        }
+    )
     result = run("preview", "--config", str(config), "--event", "-", stdin=body)
     assert result.returncode == 0, result.stderr
     (request,) = json.loads(result.stdout)
@@ -63,11 +74,14 @@ def test_preview_of_an_existing_contact_and_of_an_ignored_event(tmp_path: Path, 
     assert "no trigger syncs refund.succeeded events" in ignored.stderr
 
 
-@pytest.mark.parametrize("args,message", [
-    (["preview", "--preset", "mailchimp", "--event", "x.json"], "there is no preset named 'mailchimp'"),
-    (["preview", "--preset", "partnero", "--event", "/nonexistent.json"], "cannot read the event file"),
-    (["config", "export", "--config", "/nonexistent.json"], "cannot read the configuration"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["preview", "--preset", "mailchimp", "--event", "x.json"], "there is no preset named 'mailchimp'"),
+        (["preview", "--preset", "partnero", "--event", "/nonexistent.json"], "cannot read the event file"),
+        (["config", "export", "--config", "/nonexistent.json"], "cannot read the configuration"),
+    ],
+)
 def test_errors_are_plain_messages_with_a_non_zero_exit(args, message):
     result = run(*args)
     assert result.returncode == 2

@@ -45,31 +45,48 @@ def _with_trigger(**trigger) -> dict:
     return {"triggers": [{**base, **trigger}]}
 
 
-@pytest.mark.parametrize("document,expected", [
-    ("{not json", "not valid JSON"),
-    ("[]", "should be a JSON object"),
-    ({"conection": {}}, "conection: is not a known setting (check the spelling)"),
-    (_with_trigger(action="delete"), "trigger 'New customer', action: 'delete' is not allowed"),
-    (_with_trigger(fields=[{"target": "company", "value": "data.x", "transform": "cents"}]),
-     "trigger 'New customer', field 'company', transform: the transform 'cents' is not known"),
-    (_with_trigger(fields=[{"target": "Company Name", "value": "data.x"}]),
-     "'Company Name' is not a MailerLite field key"),
-    (_with_trigger(fields=[{"target": "total", "value": "data.x", "type": "money"}]),
-     "field 'total', type: 'money' is not allowed; choose one of 'text', 'number' or 'date'"),
-    (_with_trigger(fields=[{"target": "name", "source": "path"}]), "needs the path of the value"),
-    (_with_trigger(fields=[{"target": "name", "source": "template", "value": "no placeholder"}]),
-     "a template needs at least one {path}"),
-    (_with_trigger(event_types=[]), "event types: should not be empty"),
-    (_with_trigger(fields=[{"target": "a", "value": "data.a"}, {"target": "a", "value": "data.b"}]),
-     "the field 'a' is mapped twice"),
-    ({"group_rules": [{"group": "VIP", "conditions": [{"field": "data.x", "operator": "in", "value": 3}]}]},
-     "group rule 'VIP', condition 'data.x': 'in' needs a list of values"),
-    ({"group_rules": [{"group": "VIP", "conditions": [{"field": "data.x", "operator": "gte", "value": None}]}]},
-     "'>=' needs a number"),
-    ({"group_rules": [{"group": "x" * 256}]}, "at most 255 characters"),
-    ({"sources": {"stripe": {}}}, "'stripe' is not a source"),
-    ({"connection": {"base_url": "connect.mailerlite.com"}}, "should start with https://"),
-])
+@pytest.mark.parametrize(
+    "document,expected",
+    [
+        ("{not json", "not valid JSON"),
+        ("[]", "should be a JSON object"),
+        ({"conection": {}}, "conection: is not a known setting (check the spelling)"),
+        (_with_trigger(action="delete"), "trigger 'New customer', action: 'delete' is not allowed"),
+        (
+            _with_trigger(fields=[{"target": "company", "value": "data.x", "transform": "cents"}]),
+            "trigger 'New customer', field 'company', transform: the transform 'cents' is not known",
+        ),
+        (
+            _with_trigger(fields=[{"target": "Company Name", "value": "data.x"}]),
+            "'Company Name' is not a MailerLite field key",
+        ),
+        (
+            _with_trigger(fields=[{"target": "total", "value": "data.x", "type": "money"}]),
+            "field 'total', type: 'money' is not allowed; choose one of 'text', 'number' or 'date'",
+        ),
+        (_with_trigger(fields=[{"target": "name", "source": "path"}]), "needs the path of the value"),
+        (
+            _with_trigger(fields=[{"target": "name", "source": "template", "value": "no placeholder"}]),
+            "a template needs at least one {path}",
+        ),
+        (_with_trigger(event_types=[]), "event types: should not be empty"),
+        (
+            _with_trigger(fields=[{"target": "a", "value": "data.a"}, {"target": "a", "value": "data.b"}]),
+            "the field 'a' is mapped twice",
+        ),
+        (
+            {"group_rules": [{"group": "VIP", "conditions": [{"field": "data.x", "operator": "in", "value": 3}]}]},
+            "group rule 'VIP', condition 'data.x': 'in' needs a list of values",
+        ),
+        (
+            {"group_rules": [{"group": "VIP", "conditions": [{"field": "data.x", "operator": "gte", "value": None}]}]},
+            "'>=' needs a number",
+        ),
+        ({"group_rules": [{"group": "x" * 256}]}, "at most 255 characters"),
+        ({"sources": {"stripe": {}}}, "'stripe' is not a source"),
+        ({"connection": {"base_url": "connect.mailerlite.com"}}, "should start with https://"),
+    ],
+)
 def test_invalid_documents_get_plain_errors_naming_the_place(document, expected):
     with pytest.raises(ConfigError) as info:
         load_config(json.dumps(document) if isinstance(document, (dict, list)) else document)
@@ -78,18 +95,19 @@ def test_invalid_documents_get_plain_errors_naming_the_place(document, expected)
 
 
 def test_every_problem_is_reported_not_only_the_first():
-    document = {"triggers": [{"name": "A", "event_types": ["x"], "action": "nope"}],
-                "group_rules": [{"group": ""}]}
+    document = {"triggers": [{"name": "A", "event_types": ["x"], "action": "nope"}], "group_rules": [{"group": ""}]}
     with pytest.raises(ConfigError) as info:
         load_config(document)
     assert len(info.value.problems) == 2
 
 
 def test_a_field_cannot_have_two_types_across_triggers():
-    document = {"triggers": [
-        {"name": "A", "event_types": ["x"], "fields": [{"target": "amount", "value": "data.a", "type": "number"}]},
-        {"name": "B", "event_types": ["y"], "fields": [{"target": "amount", "value": "data.a", "type": "text"}]},
-    ]}
+    document = {
+        "triggers": [
+            {"name": "A", "event_types": ["x"], "fields": [{"target": "amount", "value": "data.a", "type": "number"}]},
+            {"name": "B", "event_types": ["y"], "fields": [{"target": "amount", "value": "data.a", "type": "text"}]},
+        ]
+    }
     with pytest.raises(ConfigError) as info:
         load_config(document)
     assert "'amount' is a number field in trigger 'A' but a text field in trigger 'B'" in str(info.value)
@@ -97,6 +115,10 @@ def test_a_field_cannot_have_two_types_across_triggers():
 
 def test_in_operator_accepts_comma_separated_text():
     config = SyncConfig.model_validate(
-        {"group_rules": [{"group": "G", "conditions": [{"field": "data.s", "operator": "in",
-                                                         "value": "active, pending"}]}]})
+        {
+            "group_rules": [
+                {"group": "G", "conditions": [{"field": "data.s", "operator": "in", "value": "active, pending"}]}
+            ]
+        }
+    )
     assert config.group_rules[0].conditions[0].value == ["active", "pending"]

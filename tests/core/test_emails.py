@@ -11,9 +11,12 @@ from sync_core.domain.emails import InvalidEmail, _is_plain_address, normalize_e
 
 atext = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~-.", min_size=1, max_size=70)
 label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=65)
-candidate = st.builds(lambda local, labels, tld: f"{local}@{'.'.join(labels)}.{tld}", atext,
-                      st.lists(label, min_size=1, max_size=3),
-                      st.sampled_from(["com", "io", "test", "local", "c", "co1", "example", "onion", "arpa"]))
+candidate = st.builds(
+    lambda local, labels, tld: f"{local}@{'.'.join(labels)}.{tld}",
+    atext,
+    st.lists(label, min_size=1, max_size=3),
+    st.sampled_from(["com", "io", "test", "local", "c", "co1", "example", "onion", "arpa"]),
+)
 
 
 @settings(max_examples=500)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 from sync_core.domain.events import MISSING, NormalizedEvent, compile_path
 from sync_core.domain.sources.flatten import flatten
 
-AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2025, 1, 1, tzinfo=UTC)
 keys = st.sampled_from(["data", "customer", "email", "a", "b", "0", "1", "a.b", "x.y.z", "name"])
 leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=3))
-bodies = st.recursive(leaves, lambda children: st.one_of(st.lists(children, max_size=3),
-                                                         st.dictionaries(keys, children, max_size=4)),
-                      max_leaves=25)
+bodies = st.recursive(
+    leaves,
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(keys, children, max_size=4)),
+    max_leaves=25,
+)
 
 
 def event(body: dict) -> NormalizedEvent:
@@ -45,8 +47,13 @@ def _all_keys(value) -> list[str]:
 
 
 def test_lists_and_keys_with_dots():
-    body = {"data": {"product_cart": [{"product_id": "p1"}, {"product_id": "p2"}], "tags": ["a", "b"],
-                     "metadata": {"rekomi.ref": "r1", "empty": {}}}}
+    body = {
+        "data": {
+            "product_cart": [{"product_id": "p1"}, {"product_id": "p2"}],
+            "tags": ["a", "b"],
+            "metadata": {"rekomi.ref": "r1", "empty": {}},
+        }
+    }
     nested = event(body)
     assert compile_path("data.product_cart.1.product_id")(nested) == "p2"
     assert compile_path("data.tags")(nested) == ["a", "b"]

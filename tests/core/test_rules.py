@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -12,30 +12,58 @@ from sync_core.domain.config import Condition, GroupRule
 from sync_core.domain.events import NormalizedEvent
 from sync_core.domain.rules import CompiledRule, decide_groups, evaluate_operator, values_equal
 
-AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def event(event_type: str = "partner.updated", **data) -> NormalizedEvent:
-    return NormalizedEvent("partnero", event_type, "id-1", AT, "partner",
-                           {f"data.{key}": value for key, value in data.items()}, email="a@example.com")
+    return NormalizedEvent(
+        "partnero",
+        event_type,
+        "id-1",
+        AT,
+        "partner",
+        {f"data.{key}": value for key, value in data.items()},
+        email="a@example.com",
+    )
 
 
 def rule(group="G", mode="add_only", match="all", event_types=(), conditions=()) -> CompiledRule:
-    return CompiledRule(GroupRule(group=group, mode=mode, match=match, event_types=list(event_types),
-                                  conditions=[Condition(**c) for c in conditions]))
+    return CompiledRule(
+        GroupRule(
+            group=group,
+            mode=mode,
+            match=match,
+            event_types=list(event_types),
+            conditions=[Condition(**c) for c in conditions],
+        )
+    )
 
 
-@pytest.mark.parametrize("operator,actual,expected,result", [
-    ("equals", "Active", "active", True), ("equals", 10000, "10000", True), ("equals", 1.0, 1, True),
-    ("equals", "a", "b", False), ("not_equals", "a", "b", True),
-    ("in", "pending", ["active", "pending"], True), ("not_in", "archived", ["active", "pending"], True),
-    ("contains", "Premium Plan", "plan", True), ("contains", ["vip", "beta"], "VIP", True),
-    ("contains", ["vip"], "beta", False), ("starts_with", "pdt_RUST", "pdt_", True),
-    ("gt", 10001, 10000, True), ("gte", 10000, 10000, True), ("gte", 9999, 10000, False),
-    ("lt", "5", 10, True), ("lte", "abc", 10, False),
-    ("gt", "2025-08-04T05:30:00Z", "2025-01-01", True),
-    ("is_empty", "", None, True), ("is_empty", [], None, True), ("is_not_empty", "x", None, True),
-])
+@pytest.mark.parametrize(
+    "operator,actual,expected,result",
+    [
+        ("equals", "Active", "active", True),
+        ("equals", 10000, "10000", True),
+        ("equals", 1.0, 1, True),
+        ("equals", "a", "b", False),
+        ("not_equals", "a", "b", True),
+        ("in", "pending", ["active", "pending"], True),
+        ("not_in", "archived", ["active", "pending"], True),
+        ("contains", "Premium Plan", "plan", True),
+        ("contains", ["vip", "beta"], "VIP", True),
+        ("contains", ["vip"], "beta", False),
+        ("starts_with", "pdt_RUST", "pdt_", True),
+        ("gt", 10001, 10000, True),
+        ("gte", 10000, 10000, True),
+        ("gte", 9999, 10000, False),
+        ("lt", "5", 10, True),
+        ("lte", "abc", 10, False),
+        ("gt", "2025-08-04T05:30:00Z", "2025-01-01", True),
+        ("is_empty", "", None, True),
+        ("is_empty", [], None, True),
+        ("is_not_empty", "x", None, True),
+    ],
+)
 def test_operators(operator, actual, expected, result):
     assert evaluate_operator(operator, actual, expected) is result
 
@@ -54,7 +82,7 @@ def test_in_is_any_equals_and_not_in_its_negation(actual, options):
     assert evaluate_operator("not_in", actual, options) is not evaluate_operator("in", actual, options)
 
 
-@given(st.integers(-10**6, 10**6), st.integers(-10**6, 10**6))
+@given(st.integers(-(10**6), 10**6), st.integers(-(10**6), 10**6))
 def test_order_operators_are_consistent(left, right):
     gt, lt = evaluate_operator("gt", left, right), evaluate_operator("lt", left, right)
     eq = evaluate_operator("equals", left, right)
@@ -71,8 +99,12 @@ def test_all_and_any_combine_conditions(flags, match):
 
 
 def test_membership_rule_adds_and_removes_within_its_scope_only():
-    active_partners = rule("Active Partners", "membership", event_types=["partner.*"],
-                           conditions=[{"field": "data.status", "value": "active"}])
+    active_partners = rule(
+        "Active Partners",
+        "membership",
+        event_types=["partner.*"],
+        conditions=[{"field": "data.status", "value": "active"}],
+    )
     assert active_partners.decide(event(status="active")) is True
     assert active_partners.decide(event(status="archived")) is False
     assert active_partners.decide(event("customer.created", status="archived")) is None
@@ -91,8 +123,12 @@ def test_add_only_rule_never_removes():
 
 
 def test_event_type_condition():
-    churn = rule("Churned", conditions=[{"field": "event.type", "operator": "in",
-                                         "value": ["subscription.cancelled", "subscription.expired"]}])
+    churn = rule(
+        "Churned",
+        conditions=[
+            {"field": "event.type", "operator": "in", "value": ["subscription.cancelled", "subscription.expired"]}
+        ],
+    )
     assert churn.decide(event("subscription.expired")) is not None
     assert churn.decide(event("subscription.active")) is None
 
@@ -104,7 +140,9 @@ def test_is_empty_decides_even_when_the_field_is_absent():
 
 
 def test_adding_wins_when_two_rules_disagree_on_one_group():
-    rules = [rule("VIP", "membership", conditions=[{"field": "data.a", "value": "1"}]),
-             rule("VIP", "add_only", conditions=[{"field": "data.b", "value": "1"}])]
+    rules = [
+        rule("VIP", "membership", conditions=[{"field": "data.a", "value": "1"}]),
+        rule("VIP", "add_only", conditions=[{"field": "data.b", "value": "1"}]),
+    ]
     assert decide_groups(rules, event(a="0", b="1")) == {"VIP": True}
     assert decide_groups(rules, event(a="0", b="0")) == {"VIP": False}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,7 +19,7 @@ from sync_core.domain.sources import (
 )
 from tests.core.builders import partnero_body
 
-RECEIVED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_all_21_official_dodo_examples_normalize(dodo_examples):
@@ -71,28 +71,43 @@ def test_unknown_dodo_event_type_is_kept_and_marked_unknown(dodo_examples):
 
 @pytest.mark.parametrize("old_envelope", [False, True])
 def test_partnero_both_envelope_versions(old_envelope):
-    data = {"id": "partner_123", "email": "John.Doe@Partnero.com", "name": "John", "surname": "Doe",
-            "created_at": "2025-05-07T10:30:00.000000Z"}
-    event = normalize_partnero(partnero_body("partner.created", data, "2025-05-07T10:30:00Z",
-                                             old_envelope=old_envelope))
+    data = {
+        "id": "partner_123",
+        "email": "John.Doe@Partnero.com",
+        "name": "John",
+        "surname": "Doe",
+        "created_at": "2025-05-07T10:30:00.000000Z",
+    }
+    event = normalize_partnero(
+        partnero_body("partner.created", data, "2025-05-07T10:30:00Z", old_envelope=old_envelope)
+    )
     assert isinstance(event, NormalizedEvent)
     assert (event.source, event.type, event.kind) == ("partnero", "partner.created", "partner")
     assert event.email == "john.doe@partnero.com"
-    assert event.occurred_at == datetime(2025, 5, 7, 10, 30, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2025, 5, 7, 10, 30, tzinfo=UTC)
     assert event.data["data.surname"] == "Doe"
     assert event.id.startswith("sha256:")
 
 
 def test_partnero_documented_example_body():
-    body = ('{"event":"partner.created","url":"https://your-server.com/webhooks/partnero","webhook_key":"wh_abc123",'
-            '"created_at":"2025-05-07T10:30:00.000000Z","data":{"id":"partner_123","email":"john.doe@partnero.com",'
-            '"name":"John","surname":"Doe","created_at":"2025-05-07T10:30:00.000000Z"}}')
+    body = (
+        '{"event":"partner.created","url":"https://your-server.com/webhooks/partnero","webhook_key":"wh_abc123",'
+        '"created_at":"2025-05-07T10:30:00.000000Z","data":{"id":"partner_123","email":"john.doe@partnero.com",'
+        '"name":"John","surname":"Doe","created_at":"2025-05-07T10:30:00.000000Z"}}'
+    )
     event = normalize_webhook(body)
     assert event.source == "partnero" and event.email == "john.doe@partnero.com"
 
 
-@pytest.mark.parametrize("event_type,kind", [("customer.created", "customer"), ("transaction.created", "customer"),
-                                             ("partner.archived", "partner"), ("lead.submitted", "lead")])
+@pytest.mark.parametrize(
+    "event_type,kind",
+    [
+        ("customer.created", "customer"),
+        ("transaction.created", "customer"),
+        ("partner.archived", "partner"),
+        ("lead.submitted", "lead"),
+    ],
+)
 def test_partnero_kind_follows_event_family(event_type, kind):
     event = normalize_partnero(partnero_body(event_type, {"email": "a@example.com"}))
     assert event.kind == kind and event.known_type
@@ -108,15 +123,19 @@ def test_webhook_source_is_detected_from_shape_and_headers(dodo_examples):
 
 # --- bad input: each gives a reason, nothing raises ------------------------------------------------------------
 
-@pytest.mark.parametrize("body,reason", [
-    (b'{"type": "payment.succeeded", "data": {', "not valid JSON"),
-    (b"\xff\xfe not utf-8", "not valid JSON"),
-    (b"[1, 2, 3]", "should be a JSON object, not a JSON array"),
-    (b'"just text"', "not a JSON string"),
-    (b'{"data": {}}', "has no \"type\""),
-    (b'{"type": "payment.succeeded", "data": []}', "has no \"data\" object"),
-    (b'{"type": "payment.succeeded", "timestamp": "yesterday", "data": {}}', "no valid \"timestamp\""),
-])
+
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        (b'{"type": "payment.succeeded", "data": {', "not valid JSON"),
+        (b"\xff\xfe not utf-8", "not valid JSON"),
+        (b"[1, 2, 3]", "should be a JSON object, not a JSON array"),
+        (b'"just text"', "not a JSON string"),
+        (b'{"data": {}}', 'has no "type"'),
+        (b'{"type": "payment.succeeded", "data": []}', 'has no "data" object'),
+        (b'{"type": "payment.succeeded", "timestamp": "yesterday", "data": {}}', 'no valid "timestamp"'),
+    ],
+)
 def test_malformed_dodo_bodies_are_rejected_with_a_reason(body, reason):
     result = normalize_dodo(body)
     assert isinstance(result, RejectedInput)
@@ -132,13 +151,16 @@ def test_ten_megabyte_body_is_rejected_without_parsing():
     assert len(body) > MAX_BODY_BYTES
 
 
-@pytest.mark.parametrize("email,problem", [
-    (None, "no email address"),
-    ("", "no email address"),
-    ("not-an-email", "not a valid email address"),
-    ("a@b", "not a valid email address"),
-    (12345, "should be text"),
-])
+@pytest.mark.parametrize(
+    "email,problem",
+    [
+        (None, "no email address"),
+        ("", "no email address"),
+        ("not-an-email", "not a valid email address"),
+        ("a@b", "not a valid email address"),
+        (12345, "should be text"),
+    ],
+)
 def test_missing_or_invalid_email_is_a_problem_on_the_event(dodo_examples, email, problem):
     example = json.loads(json.dumps(dodo_examples["payment.succeeded"]))
     example["data"]["customer"]["email"] = email
@@ -149,7 +171,7 @@ def test_missing_or_invalid_email_is_a_problem_on_the_event(dodo_examples, email
 
 def test_partnero_missing_event_name_is_rejected():
     result = normalize_partnero('{"data": {"email": "a@example.com"}}')
-    assert isinstance(result, RejectedInput) and "no \"event\" name" in result.reason
+    assert isinstance(result, RejectedInput) and 'no "event" name' in result.reason
 
 
 # --- records -------------------------------------------------------------------------------------------------
@@ -182,17 +204,19 @@ def test_csv_customers_are_recognized_by_their_partner_column():
     text = "email,name,partner,key,updated_at\nbob@example.com,Bob,partner_123,c1,2025-06-01T00:00:00Z\n"
     (event,) = iter_csv_records(io.StringIO(text))
     assert event.kind == "customer" and event.type == "customer.imported"
-    assert event.occurred_at == datetime(2025, 6, 1, tzinfo=timezone.utc)
+    assert event.occurred_at == datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def test_csv_bad_rows_are_reported_by_number_and_the_rest_goes_through():
-    text = ("email,name,key\n"
-            "a@example.com,A,k1\n"
-            "b@example.com,B\n"
-            "c@example.com,C,k3,extra\n"
-            "not-an-email,D,k4\n"
-            "\n"
-            "e@example.com,E,k5\n")
+    text = (
+        "email,name,key\n"
+        "a@example.com,A,k1\n"
+        "b@example.com,B\n"
+        "c@example.com,C,k3,extra\n"
+        "not-an-email,D,k4\n"
+        "\n"
+        "e@example.com,E,k5\n"
+    )
     items = list(iter_csv_records(io.StringIO(text), kind="partner"))
     rejected = [i for i in items if isinstance(i, RejectedInput)]
     events = [i for i in items if isinstance(i, NormalizedEvent)]
@@ -203,11 +227,14 @@ def test_csv_bad_rows_are_reported_by_number_and_the_rest_goes_through():
     assert events[1].email is None and "row 5" in events[1].email_problem
 
 
-@pytest.mark.parametrize("text,reason", [
-    ("", "the file is empty"),
-    ("name,key\nA,k1\n", "no email column"),
-    ("email,name,name\n", "more than once: name"),
-])
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("", "the file is empty"),
+        ("name,key\nA,k1\n", "no email column"),
+        ("email,name,name\n", "more than once: name"),
+    ],
+)
 def test_csv_header_problems_reject_the_file(text, reason):
     (item,) = list(iter_csv_records(io.StringIO(text)))
     assert isinstance(item, RejectedInput) and reason in item.reason
@@ -225,10 +252,12 @@ def test_csv_is_read_as_a_stream():
 
 
 def test_jsonl_records_keep_nesting_and_report_bad_lines():
-    text = ('{"email": "ada@example.com", "name": "Ada", "referrals": {"sales_count": 3}}\n'
-            '{"email": "bob@example.com", "partner": {"key": "partner_123"}}\n'
-            '{not json}\n'
-            '[1, 2]\n')
+    text = (
+        '{"email": "ada@example.com", "name": "Ada", "referrals": {"sales_count": 3}}\n'
+        '{"email": "bob@example.com", "partner": {"key": "partner_123"}}\n'
+        "{not json}\n"
+        "[1, 2]\n"
+    )
     items = list(iter_jsonl_records(io.StringIO(text)))
     assert items[0].data["data.referrals.sales_count"] == 3 and items[0].kind == "partner"
     assert items[1].kind == "customer" and items[1].data["data.partner.key"] == "partner_123"

@@ -7,8 +7,20 @@ from streamlit.testing.v1 import AppTest
 # --- helpers -----------------------------------------------------------------------------------------------------
 
 GENERIC_FAILURE = "Something went wrong on this page"
-TEXT_ELEMENTS = ("title", "header", "subheader", "markdown", "caption", "text", "error", "warning", "info",
-                 "success", "code", "json")
+TEXT_ELEMENTS = (
+    "title",
+    "header",
+    "subheader",
+    "markdown",
+    "caption",
+    "text",
+    "error",
+    "warning",
+    "info",
+    "success",
+    "code",
+    "json",
+)
 
 
 def open_page(app: AppTest, path: str) -> AppTest:

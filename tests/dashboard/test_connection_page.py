@@ -8,8 +8,14 @@ from sync_core.sandbox import SandboxAccount, serve_sandbox
 
 from .helpers import assert_clean, by_label, open_page, page_text, texts
 
-PAGES = ["pages/connection.py", "pages/field_mapping.py", "pages/group_rules.py", "pages/preview.py",
-         "pages/run_sync.py", "pages/monitor.py"]
+PAGES = [
+    "pages/connection.py",
+    "pages/field_mapping.py",
+    "pages/group_rules.py",
+    "pages/preview.py",
+    "pages/run_sync.py",
+    "pages/monitor.py",
+]
 
 
 def test_every_page_opens_on_an_empty_installation_with_the_sandbox_in_the_sidebar(app):

@@ -35,8 +35,15 @@ def test_an_edit_in_the_table_is_saved_as_a_new_version_with_its_comment(app, st
     open_page(app, PAGE)
     app.session_state[editor_key(app)] = {
         "edited_rows": {0: {"transform": "Title Case"}},
-        "added_rows": [{"target": "phone", "source": "event field", "value": "data.customer.phone_number",
-                        "skip_if_empty": False, "only_if_empty": False}],
+        "added_rows": [
+            {
+                "target": "phone",
+                "source": "event field",
+                "value": "data.customer.phone_number",
+                "skip_if_empty": False,
+                "only_if_empty": False,
+            }
+        ],
         "deleted_rows": [2],
     }
     app.run()
@@ -63,8 +70,11 @@ def test_an_edit_in_the_table_is_saved_as_a_new_version_with_its_comment(app, st
 def test_edits_survive_moving_to_another_page_and_back(app, studio_workspace):
     studio_workspace.save_config(load_preset("partnero"), author="test")
     open_page(app, PAGE)
-    app.session_state[editor_key(app, 1)] = {"edited_rows": {1: {"value": "data.partner_key"}}, "added_rows": [],
-                                             "deleted_rows": []}
+    app.session_state[editor_key(app, 1)] = {
+        "edited_rows": {1: {"value": "data.partner_key"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     app.run()
     by_label(app.text_input, "Trigger name").input("Partners (renamed)").run()
     assert unsaved(app)
@@ -75,9 +85,11 @@ def test_edits_survive_moving_to_another_page_and_back(app, studio_workspace):
     assert by_label(app.text_input, "Trigger name").value == "Partners (renamed)"
     assert list(app.data_editor[1].value["value"])[1] == "data.partner_key"
     # a second edit after coming back applies to the table as it now is (nothing lost, nothing doubled)
-    app.session_state[editor_key(app, 1)] = {"edited_rows": {}, "deleted_rows": [0],
-                                             "added_rows": [{"target": "tier", "value": "data.tier",
-                                                             "skip_if_empty": True, "only_if_empty": False}]}
+    app.session_state[editor_key(app, 1)] = {
+        "edited_rows": {},
+        "deleted_rows": [0],
+        "added_rows": [{"target": "tier", "value": "data.tier", "skip_if_empty": True, "only_if_empty": False}],
+    }
     app.run()
     app.button(key="ui_save_field_mapping").click().run()
     assert_clean(app)
@@ -107,10 +119,21 @@ def test_add_and_remove_triggers(app, studio_workspace):
     assert_clean(app)
     by_label(app.multiselect, "Event types").set_value(["refund.succeeded"]).run()
     by_label(app.selectbox, "Source").set_value("dodo_payments").run()
-    app.session_state[editor_key(app)] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
-        {"target": "refund_amount", "source": "event field", "value": "data.amount",
-         "transform": "cents → decimal, 2 places", "type": "number", "skip_if_empty": False,
-         "only_if_empty": False}]}
+    app.session_state[editor_key(app)] = {
+        "edited_rows": {},
+        "deleted_rows": [],
+        "added_rows": [
+            {
+                "target": "refund_amount",
+                "source": "event field",
+                "value": "data.amount",
+                "transform": "cents → decimal, 2 places",
+                "type": "number",
+                "skip_if_empty": False,
+                "only_if_empty": False,
+            }
+        ],
+    }
     app.run()
     app.button(key="ui_save_field_mapping").click().run()
     assert_clean(app)

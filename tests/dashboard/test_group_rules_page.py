@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+from storage.tables import ReceivedEvent
 from sync_core.domain.config import Condition, GroupRule, SyncConfig
 from sync_core.domain.presets import load_preset
 from sync_core.engine.rule_counts import last_received, rule_match_counts, rule_match_summary
-from storage.tables import ReceivedEvent
 
 from .helpers import assert_clean, by_label, open_page
 
@@ -18,7 +18,7 @@ PAGE = "pages/group_rules.py"
 def store_events(workspace, dodo_examples) -> None:
     """Four contacts: two payers (one premium), a partner, a partner from a records file; plus an older event of
     the first payer that must not count (only each contact's newest event does)."""
-    base = datetime(2025, 9, 1, tzinfo=timezone.utc)
+    base = datetime(2025, 9, 1, tzinfo=UTC)
     payment = dodo_examples["payment.succeeded"]
 
     def dodo(email: str, total: int) -> bytes:
@@ -27,27 +27,52 @@ def store_events(workspace, dodo_examples) -> None:
         event["data"]["total_amount"] = total
         return json.dumps(event).encode()
 
-    partner = {"event": "partner.updated", "created_at": "2025-09-01T10:00:00Z",
-               "data": {"email": "john@example.com", "status": "active", "name": "John"}}
+    partner = {
+        "event": "partner.updated",
+        "created_at": "2025-09-01T10:00:00Z",
+        "data": {"email": "john@example.com", "status": "active", "name": "John"},
+    }
     rows = [
         ("dodo_payments", "e0", "payment.succeeded", "test@acme.com", dodo("test@acme.com", 20000), None),
         ("dodo_payments", "e1", "payment.succeeded", "test@acme.com", dodo("test@acme.com", 400), None),
         ("dodo_payments", "e2", "payment.succeeded", "big@example.com", dodo("big@example.com", 15000), None),
         ("partnero", "e3", "partner.updated", "john@example.com", json.dumps(partner).encode(), None),
-        ("records", "e4", "partner.imported", "rita@example.com",
-         json.dumps({"email": "rita@example.com", "status": "archived"}).encode(), "partner"),
+        (
+            "records",
+            "e4",
+            "partner.imported",
+            "rita@example.com",
+            json.dumps({"email": "rita@example.com", "status": "archived"}).encode(),
+            "partner",
+        ),
     ]
     with workspace.database.session() as session:
         for number, (source, event_id, event_type, email, body, kind) in enumerate(rows):
-            session.add(ReceivedEvent(source=source, event_id=event_id, event_type=event_type, email=email,
-                                      body=body, kind=kind, received_at=base + timedelta(minutes=number)))
+            session.add(
+                ReceivedEvent(
+                    source=source,
+                    event_id=event_id,
+                    event_type=event_type,
+                    email=email,
+                    body=body,
+                    kind=kind,
+                    received_at=base + timedelta(minutes=number),
+                )
+            )
 
 
 RULES = [
-    GroupRule(group="Premium", event_types=["payment.succeeded"],
-              conditions=[Condition(field="data.total_amount", operator="gte", value=10000)]),
-    GroupRule(group="Active Partners", mode="membership", event_types=["partner.*"],
-              conditions=[Condition(field="data.status", operator="equals", value="active")]),
+    GroupRule(
+        group="Premium",
+        event_types=["payment.succeeded"],
+        conditions=[Condition(field="data.total_amount", operator="gte", value=10000)],
+    ),
+    GroupRule(
+        group="Active Partners",
+        mode="membership",
+        event_types=["partner.*"],
+        conditions=[Condition(field="data.status", operator="equals", value="active")],
+    ),
     GroupRule(group="Everyone"),
 ]
 
@@ -137,6 +162,8 @@ def test_the_page_shows_how_many_known_contacts_each_rule_matches(app, studio_wo
     store_events(studio_workspace, dodo_examples)
     open_page(app, PAGE)
     counts = [m.value for m in app.markdown if m.value.startswith(":material/groups:")]
-    assert counts == [":material/groups: Matches **1** of 4 known contacts now.",
-                      ":material/groups: Matches **1** of 4 known contacts now; 1 would leave the group.",
-                      ":material/groups: Matches **4** of 4 known contacts now."]
+    assert counts == [
+        ":material/groups: Matches **1** of 4 known contacts now.",
+        ":material/groups: Matches **1** of 4 known contacts now; 1 would leave the group.",
+        ":material/groups: Matches **4** of 4 known contacts now.",
+    ]

@@ -81,9 +81,14 @@ def test_an_event_no_trigger_syncs_says_how_to_fix_it(app, studio_workspace):
 
 
 def test_a_value_that_does_not_fit_a_date_field_points_at_the_date_transform(app, studio_workspace):
-    trigger = Trigger(name="Payments", event_types=["payment.succeeded"], fields=[
-        FieldMapping(target="paid_on", value="data.created_at", type="date"),
-        FieldMapping(target="amount", value="data.total_amount", type="number", transform="cents_to_decimal")])
+    trigger = Trigger(
+        name="Payments",
+        event_types=["payment.succeeded"],
+        fields=[
+            FieldMapping(target="paid_on", value="data.created_at", type="date"),
+            FieldMapping(target="amount", value="data.total_amount", type="number", transform="cents_to_decimal"),
+        ],
+    )
     studio_workspace.save_config(SyncConfig(triggers=[trigger]), author="test")
     open_page(app, PAGE)
     errors = "\n".join(e.value for e in app.error)
@@ -108,8 +113,11 @@ def test_pasted_malformed_json_gets_a_plain_error(app):
 def test_pasted_events_are_detected_or_read_as_the_chosen_source(app, studio_workspace):
     studio_workspace.save_config(load_preset("partnero"), author="test")
     open_page(app, PAGE)
-    body = {"event": "partner.created", "timestamp": "2025-05-07T10:30:00Z",
-            "data": {"email": "Ann@Example.com ", "name": "Ann", "surname": "Lee", "status": "active", "key": "ann1"}}
+    body = {
+        "event": "partner.created",
+        "timestamp": "2025-05-07T10:30:00Z",
+        "data": {"email": "Ann@Example.com ", "name": "Ann", "surname": "Lee", "status": "active", "key": "ann1"},
+    }
     paste(app, json.dumps(body))
     markdown = "\n".join(m.value for m in app.markdown)
     assert "Partnero" in markdown and "ann@example.com" in markdown

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import io
 
-from sync_core.engine.file_import import import_file
-from sync_core.domain.presets import load_preset
-from sync_core.sandbox import FaultSettings
 from storage.events import EventStore
+from sync_core.domain.presets import load_preset
+from sync_core.engine.file_import import import_file
+from sync_core.sandbox import FaultSettings
 from tests.dashboard.helpers import assert_clean, by_label, open_page, page_text
 
-PARTNERS = ("email,name,surname,key,status,total_sales\n"
-            + "".join(f"p{n}@example.com,Pat,N{n},k{n},{'active' if n % 2 else 'pending'},{n}\n" for n in range(12))
-            + "broken,row\n").encode()
+PARTNERS = (
+    "email,name,surname,key,status,total_sales\n"
+    + "".join(f"p{n}@example.com,Pat,N{n},k{n},{'active' if n % 2 else 'pending'},{n}\n" for n in range(12))
+    + "broken,row\n"
+).encode()
 
 
 def arrange(workspace) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sync_core
-
+from sync_core.domain.config import ConnectionSettings, SyncConfig
+from sync_core.domain.events import NormalizedEvent, RejectedInput
+from sync_core.domain.presets import load_preset
+from sync_core.domain.preview import preview_event
 from sync_core.engine.account_checks import (
     check_connection,
     check_field,
@@ -15,10 +18,6 @@ from sync_core.engine.account_checks import (
     missing_groups,
     preview_advice,
 )
-from sync_core.domain.config import ConnectionSettings, SyncConfig
-from sync_core.domain.events import NormalizedEvent, RejectedInput
-from sync_core.domain.presets import load_preset
-from sync_core.domain.preview import preview_event
 from sync_core.engine.samples import (
     DODO_EXAMPLES_FILE,
     all_samples,
@@ -31,15 +30,14 @@ from sync_core.engine.samples import (
     sample_event,
 )
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_samples_cover_every_official_dodo_example_partnero_and_records(dodo_examples):
     labels = [sample.label for sample in dodo_samples()]
     assert labels == [f"Dodo Payments · {t}" for t in sorted(dodo_examples)] and len(labels) == 21
     partnero = [sample_event(sample) for sample in partnero_samples()]
-    assert [e.type for e in partnero] == ["partner.created", "partner.created", "partner.updated",
-                                          "customer.created"]
+    assert [e.type for e in partnero] == ["partner.created", "partner.created", "partner.updated", "customer.created"]
     assert partnero[0].data["webhook_key"] == "wh_abc123" and "timestamp" in partnero[1].data
     assert partnero[2].data["data.status"] != "active"
     records = [sample_event(sample) for sample in record_samples()]
@@ -89,8 +87,13 @@ def test_field_checks_against_the_account():
     assert check_field("", "text", fields).status == "problem"
     assert check_field("tier", "text", None).status == "unknown"
     assert missing_fields(load_preset("partnero"), fields) == {
-        "partner_key": "text", "status": "text", "total_earned": "number", "tier": "text", "referred_by": "text",
-        "customer_key": "text"}
+        "partner_key": "text",
+        "status": "text",
+        "total_earned": "number",
+        "tier": "text",
+        "referred_by": "text",
+        "customer_key": "text",
+    }
     draft = {"triggers": [{"fields": [{"target": "x", "type": "date"}, {"target": ""}, "junk"]}, "junk"]}
     assert missing_fields(draft, fields) == {"x": "date"}
     assert missing_groups(["Partners", "vip", "VIP", " New "], ["partners", "Vip"]) == ["New"]

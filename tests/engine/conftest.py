@@ -7,9 +7,10 @@ import io
 import httpx
 import pytest
 
-from sync_core.engine.run import SyncEngine
-from sync_core.engine.file_import import import_file
+from storage.events import EventStore
 from sync_core.domain.presets import load_preset
+from sync_core.engine.file_import import import_file
+from sync_core.engine.run import SyncEngine
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.sandbox import (
     FaultSettings,
@@ -19,14 +20,16 @@ from sync_core.sandbox import (
     sandbox_client,
     sandbox_settings,
 )
-from storage.events import EventStore
 
 
-def partners_csv(count: int, *, start: int = 0, status=lambda n: "active" if n % 2 else "pending",
-                 sales=lambda n: n % 50) -> bytes:
+def partners_csv(
+    count: int, *, start: int = 0, status=lambda n: "active" if n % 2 else "pending", sales=lambda n: n % 50
+) -> bytes:
     lines = ["email,name,surname,key,status,total_sales,total_earned"]
-    lines += [f"partner{n}@example.com,Pat,Number{n},key{n},{status(n)},{sales(n)},{n % 7}.50"
-              for n in range(start, start + count)]
+    lines += [
+        f"partner{n}@example.com,Pat,Number{n},key{n},{status(n)},{sales(n)},{n % 7}.50"
+        for n in range(start, start + count)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 

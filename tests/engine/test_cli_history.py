@@ -16,13 +16,17 @@ pytestmark = pytest.mark.processes
 
 @pytest.fixture
 def run(tmp_path):
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "MAILERLITE_API_KEY", "MAILERLITE_BASE_URL")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "MAILERLITE_API_KEY", "MAILERLITE_BASE_URL")
+    }
     env["SYNC_STUDIO_DATA_DIR"] = str(tmp_path / "data")
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "sync_core", *args], cwd=REPO, env=env, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "sync_core", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        )
 
     return run
 
@@ -32,8 +36,9 @@ def test_import_sync_runs_contact_retry_from_the_command_line(run, tmp_path):
     config.write_text(run("config", "export", "--preset", "partnero").stdout)
     assert run("config", "import", str(config)).stdout.strip() == "Saved as configuration version 1."
     partners = tmp_path / "partners.csv"
-    partners.write_text("email,name,key,status\nada@example.com,Ada,a1,active\nbob@example.com,Bob,b1,pending\n"
-                        "broken,Row\n")
+    partners.write_text(
+        "email,name,key,status\nada@example.com,Ada,a1,active\nbob@example.com,Bob,b1,pending\nbroken,Row\n"
+    )
     imported = run("import", str(partners))
     assert imported.returncode == 0
     assert imported.stdout.splitlines()[0].startswith("Account: the sandbox (no MailerLite API key set)")
@@ -60,11 +65,14 @@ def test_import_sync_runs_contact_retry_from_the_command_line(run, tmp_path):
     assert exported["name"] == "Partnero → MailerLite"
 
 
-@pytest.mark.parametrize("args,message", [
-    (["import", "/nonexistent.csv"], "there is no file /nonexistent.csv"),
-    (["sync", "--limit", "0"], "--limit should be at least 1"),
-    (["retry", "--item", "42"], "no sync item with id 42"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["import", "/nonexistent.csv"], "there is no file /nonexistent.csv"),
+        (["sync", "--limit", "0"], "--limit should be at least 1"),
+        (["retry", "--item", "42"], "no sync item with id 42"),
+    ],
+)
 def test_bad_input_gets_a_plain_message_and_a_non_zero_exit(run, args, message):
     result = run(*args)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
@@ -74,4 +82,6 @@ def test_an_invalid_configuration_is_not_saved(run, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"triggers": [{"name": "T", "event_types": ["x"], "action": "delete"}]}')
     result = run("config", "import", str(bad))
-    assert result.returncode == 2 and "'delete' is not allowed" in result.stderr and "Nothing was saved" in result.stderr
+    assert (
+        result.returncode == 2 and "'delete' is not allowed" in result.stderr and "Nothing was saved" in result.stderr
+    )

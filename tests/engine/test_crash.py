@@ -16,11 +16,11 @@ from collections import Counter
 
 import pytest
 
+from storage.events import EventStore
 from sync_core.domain.presets import load_preset
 from sync_core.sandbox import FaultSettings, SandboxAccount, serve_sandbox
-from storage.events import EventStore
-from tests.reference import REPO
 from tests.engine.conftest import import_bytes, partners_csv
+from tests.reference import REPO
 
 pytestmark = pytest.mark.processes
 
@@ -48,20 +48,32 @@ class CountingAccount(SandboxAccount):
 def served(partnero_workspace, monkeypatch):
     """An HTTP sandbox (with a little latency, so that a run takes long enough to be killed in the middle) and
     the environment a sync process needs to reach it and the test database."""
-    account = CountingAccount(limit=100_000, window_seconds=1, import_limit=10_000,
-                              faults=FaultSettings(latency_seconds=0.03))
+    account = CountingAccount(
+        limit=100_000, window_seconds=1, import_limit=10_000, faults=FaultSettings(latency_seconds=0.03)
+    )
     config = load_preset("partnero")
     config.connection.sandbox = False  # talk to the HTTP sandbox as if it were MailerLite
     partnero_workspace.save_config(config)
     with serve_sandbox(account) as server:
-        env = dict(os.environ, DATABASE_URL=partnero_workspace.database.url, MAILERLITE_API_KEY="sandbox-key",
-                   MAILERLITE_BASE_URL=server.base_url, PYTHONPATH=str(REPO))
+        env = dict(
+            os.environ,
+            DATABASE_URL=partnero_workspace.database.url,
+            MAILERLITE_API_KEY="sandbox-key",
+            MAILERLITE_BASE_URL=server.base_url,
+            PYTHONPATH=str(REPO),
+        )
         yield account, env
 
 
 def start_sync(env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "sync_core", "sync"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "sync_core", "sync"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_run_to_start(database, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -78,12 +90,14 @@ def wait_for_run_to_start(database, process: subprocess.Popen, timeout: float = 
 def successes_per_email(database) -> Counter:
     with database.engine.connect() as connection:
         rows = connection.exec_driver_sql(
-            "SELECT email FROM sync_item WHERE outcome IN ('created', 'updated') AND dry_run = false").all()
+            "SELECT email FROM sync_item WHERE outcome IN ('created', 'updated') AND dry_run = false"
+        ).all()
     return Counter(email for (email,) in rows)
 
 
 def test_a_sync_killed_at_a_random_moment_finishes_on_restart_with_every_contact_recorded_once(
-        partnero_workspace, served):
+    partnero_workspace, served
+):
     account, env = served
     import_bytes(partnero_workspace, partners_csv(2000))
     seed = random.randrange(10**6)
@@ -107,8 +121,7 @@ def test_a_sync_killed_at_a_random_moment_finishes_on_restart_with_every_contact
     # a contact is sent again only if it was in the batch in flight at the kill: at most one batch of 49
     assert sum(count - 1 for count in account.upserts.values()) <= 49, f"seed {seed}"
     with partnero_workspace.database.engine.connect() as connection:
-        statuses = [status for (status,) in connection.exec_driver_sql(
-            "SELECT status FROM sync_run ORDER BY id").all()]
+        statuses = [status for (status,) in connection.exec_driver_sql("SELECT status FROM sync_run ORDER BY id").all()]
     assert statuses == ["interrupted", "finished"]
     assert len(account.state.subscribers) == 2000  # the sandbox's own view, not the product's
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 import json
 
-from sync_core.engine.run import SyncEngine
-from sync_core.engine.file_import import import_file
-from sync_core.domain.presets import load_preset
 from storage.events import EventStore
 from storage.runs import RunStore
+from sync_core.domain.presets import load_preset
+from sync_core.engine.file_import import import_file
+from sync_core.engine.run import SyncEngine
 from tests.engine.conftest import fast_client
 
 
@@ -29,23 +29,33 @@ def test_dodo_lifecycle_from_a_webhook_file(workspace, account, dodo_examples):
     engine = SyncEngine(workspace, client=fast_client(account))
     client = fast_client(account)
     store = EventStore(workspace.database)
-    summary = import_file(store, events_file(
-        event(dodo_examples["payment.succeeded"], "big@example.com", total_amount=25000),
-        event(dodo_examples["subscription.active"], "big@example.com"),
-        event(dodo_examples["payment.succeeded"], "small@example.com"),
-        dodo_examples["license_key.created"],
-    ), name="events.jsonl")
+    summary = import_file(
+        store,
+        events_file(
+            event(dodo_examples["payment.succeeded"], "big@example.com", total_amount=25000),
+            event(dodo_examples["subscription.active"], "big@example.com"),
+            event(dodo_examples["payment.succeeded"], "small@example.com"),
+            dodo_examples["license_key.created"],
+        ),
+        name="events.jsonl",
+    )
     assert (summary.stored, summary.rejected) == (4, 0)
     run = engine.run()
     assert (run.created, run.ignored) == (2, 1)
     big = client.get_subscriber("big@example.com")
-    assert {g.name for g in big.groups} == {"Dodo Payments", "Customers", "Premium customers", "Subscribers",
-                                           "Active subscriptions"}
+    assert {g.name for g in big.groups} == {
+        "Dodo Payments",
+        "Customers",
+        "Premium customers",
+        "Subscribers",
+        "Active subscriptions",
+    }
     assert big.fields["last_purchase_amount"] == 250  # "250.00" sent; a number field keeps the number
     assert "Premium customers" not in {g.name for g in client.get_subscriber("small@example.com").groups}
 
-    import_file(store, events_file(event(dodo_examples["subscription.cancelled"], "big@example.com")),
-                name="later.jsonl")
+    import_file(
+        store, events_file(event(dodo_examples["subscription.cancelled"], "big@example.com")), name="later.jsonl"
+    )
     churn = engine.run()
     assert churn.updated == 1
     big = client.get_subscriber("big@example.com")
@@ -59,10 +69,14 @@ def test_update_only_trigger_finds_subscribers_the_product_never_synced(workspac
     workspace.save_config(load_preset("dodo-payments"))
     client = fast_client(account)
     client.upsert_subscriber("known-elsewhere@example.com", fields={"name": "From the form"})
-    import_file(EventStore(workspace.database), events_file(
-        event(dodo_examples["subscription.cancelled"], "known-elsewhere@example.com"),
-        event(dodo_examples["subscription.cancelled"], "stranger@example.com"),
-    ), name="cancellations.jsonl")
+    import_file(
+        EventStore(workspace.database),
+        events_file(
+            event(dodo_examples["subscription.cancelled"], "known-elsewhere@example.com"),
+            event(dodo_examples["subscription.cancelled"], "stranger@example.com"),
+        ),
+        name="cancellations.jsonl",
+    )
     run = SyncEngine(workspace, client=fast_client(account)).run()
     assert (run.updated, run.skipped) == (1, 1)
     found = client.get_subscriber("known-elsewhere@example.com")

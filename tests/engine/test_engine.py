@@ -5,17 +5,18 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from sync_core.engine.run import SyncEngine, SyncError
-from sync_core.sandbox import FaultSettings, SandboxAccount
 from storage.events import EventStore
 from storage.runs import RunStore
+from sync_core.engine.run import SyncEngine, SyncError
+from sync_core.sandbox import FaultSettings, SandboxAccount
 from tests.engine.conftest import failing_batches_client, fast_client, import_bytes, partners_csv
 
 
 def outcomes_by_email(database) -> dict[str, list[str]]:
     with database.engine.connect() as connection:
-        rows = connection.exec_driver_sql("SELECT email, outcome FROM sync_item WHERE dry_run = false "
-                                          "ORDER BY id").all()
+        rows = connection.exec_driver_sql(
+            "SELECT email, outcome FROM sync_item WHERE dry_run = false ORDER BY id"
+        ).all()
     result: dict[str, list[str]] = {}
     for email, outcome in rows:
         result.setdefault(email, []).append(outcome)
@@ -37,7 +38,11 @@ def test_10000_partners_sync_once_and_a_second_run_sends_nothing(engine, partner
     assert groups["Partners"].active_count == 10_000 and groups["Active Partners"].active_count == 5_000
     ada = client.get_subscriber("partner7@example.com")
     assert (ada.fields["name"], ada.fields["partner_key"], ada.fields["status"], ada.fields["total_sales"]) == (
-        "Pat Number7", "key7", "active", 7)
+        "Pat Number7",
+        "key7",
+        "active",
+        7,
+    )
     assert sorted(group.name for group in ada.groups) == ["Active Partners", "Partners"]
     requests_before = account.stats.requests
     again = engine.run()
@@ -50,8 +55,11 @@ def test_10000_partners_sync_once_and_a_second_run_sends_nothing(engine, partner
 def test_changed_rows_update_only_what_changed(engine, partnero_workspace, account):
     import_bytes(partnero_workspace, partners_csv(100))
     engine.run()
-    day2 = import_bytes(partnero_workspace, partners_csv(100, status=lambda n: "archived" if n < 10 else
-                                                         ("active" if n % 2 else "pending")), name="day2.csv")
+    day2 = import_bytes(
+        partnero_workspace,
+        partners_csv(100, status=lambda n: "archived" if n < 10 else ("active" if n % 2 else "pending")),
+        name="day2.csv",
+    )
     assert (day2.stored, day2.duplicates) == (10, 90)  # identical rows are the same event: stored once
     run = engine.run()
     assert (run.updated, run.unchanged, run.requests) == (10, 0, 1)
@@ -108,8 +116,14 @@ def test_unsubscribed_subscribers_are_suppressed_not_reactivated(engine, partner
     requests_before = account.stats.requests
     later = engine.run()
     assert later.suppressed == 1 and later.updated == 2
-    assert len(later_requests := RunStore(partnero_workspace.database).items(
-        run_id=later.id, outcomes=["suppressed"])[0].requests) == 0, later_requests  # nothing sent for them
+    assert (
+        len(
+            later_requests := RunStore(partnero_workspace.database)
+            .items(run_id=later.id, outcomes=["suppressed"])[0]
+            .requests
+        )
+        == 0
+    ), later_requests  # nothing sent for them
     assert account.stats.requests > requests_before
 
 
@@ -124,9 +138,15 @@ def test_a_revoked_key_stops_the_run_and_loses_nothing(partnero_workspace, accou
 
 
 def test_with_server_errors_and_429_bursts_every_contact_ends_synced_or_failed_with_a_reason(partnero_workspace):
-    stormy = SandboxAccount(limit=10_000, window_seconds=1, import_limit=1000, seed=11,
-                            faults=FaultSettings(error_rate=0.10, burst_429_rate=0.05, burst_429_length=3,
-                                                 burst_retry_after_seconds=0, seed=11))
+    stormy = SandboxAccount(
+        limit=10_000,
+        window_seconds=1,
+        import_limit=1000,
+        seed=11,
+        faults=FaultSettings(
+            error_rate=0.10, burst_429_rate=0.05, burst_429_length=3, burst_retry_after_seconds=0, seed=11
+        ),
+    )
     import_bytes(partnero_workspace, partners_csv(500))
     engine = SyncEngine(partnero_workspace, client=fast_client(stormy, max_attempts=2))
     events = EventStore(partnero_workspace.database)
@@ -194,6 +214,9 @@ def test_run_counts_add_up_to_the_items(engine, partnero_workspace):
     import_bytes(partnero_workspace, partners_csv(40) + b"bad-email,X,Y,k,active,1,1\n")
     run = engine.run()
     with partnero_workspace.database.engine.connect() as connection:
-        per_outcome = dict(connection.execute(sa.text(
-            "SELECT outcome, count(*) FROM sync_item WHERE run_id = :run GROUP BY outcome"), {"run": run.id}).all())
+        per_outcome = dict(
+            connection.execute(
+                sa.text("SELECT outcome, count(*) FROM sync_item WHERE run_id = :run GROUP BY outcome"), {"run": run.id}
+            ).all()
+        )
     assert per_outcome == {"created": run.created, "invalid": run.invalid}

@@ -26,7 +26,7 @@ def _scalar(lines: list[str], start: int, column: int) -> tuple[Any, int]:
         while position < len(raw):
             char = raw[position]
             if quote == "'" and char == "'":
-                if raw[position + 1: position + 2] == "'":
+                if raw[position + 1 : position + 2] == "'":
                     position += 2
                     continue
                 end = position

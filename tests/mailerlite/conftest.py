@@ -66,11 +66,17 @@ def make_client(clock):
         values.update(overrides)
         settings = MailerLiteSettings(**values)
         if budget is None:
-            budget = AccountBudget(settings.rate_limit, settings.rate_window_seconds,
-                                   import_limit=settings.import_limit, margin_seconds=settings.margin_seconds,
-                                   clock=clock, sleep=clock.sleep)
-        client = MailerLiteClient(settings, budget=budget, clock=clock, sleep=clock.sleep, rng=random.Random(7),
-                                  **(client_options or {}))
+            budget = AccountBudget(
+                settings.rate_limit,
+                settings.rate_window_seconds,
+                import_limit=settings.import_limit,
+                margin_seconds=settings.margin_seconds,
+                clock=clock,
+                sleep=clock.sleep,
+            )
+        client = MailerLiteClient(
+            settings, budget=budget, clock=clock, sleep=clock.sleep, rng=random.Random(7), **(client_options or {})
+        )
         made.append(client)
         return client
 
@@ -93,8 +99,10 @@ def api():
 @pytest.fixture(scope="session")
 def recordings():
     if not cassettes.RECORDINGS.is_dir():
-        pytest.fail(f"the MailerLite recordings are missing: {cassettes.RECORDINGS} (they ship with the repository)",
-                    pytrace=False)
+        pytest.fail(
+            f"the MailerLite recordings are missing: {cassettes.RECORDINGS} (they ship with the repository)",
+            pytrace=False,
+        )
     return cassettes.load_recordings()
 
 

@@ -29,10 +29,14 @@ def test_requests_carry_bearer_key_and_json_headers(api, client, recorded, api_k
 def test_upsert_new_subscriber_is_created_201(api, client, recorded):
     status, body = recorded("subscribers-create")
     route = api.post("/subscribers").mock(return_value=httpx.Response(status, json=body))
-    result = client.upsert_subscriber("test5@email.com", fields={"name": "John", "last_name": "Doe"},
-                                      ip_address="1.1.1.1")
-    assert sent_json(route) == {"email": "test5@email.com", "fields": {"name": "John", "last_name": "Doe"},
-                                "ip_address": "1.1.1.1"}
+    result = client.upsert_subscriber(
+        "test5@email.com", fields={"name": "John", "last_name": "Doe"}, ip_address="1.1.1.1"
+    )
+    assert sent_json(route) == {
+        "email": "test5@email.com",
+        "fields": {"name": "John", "last_name": "Doe"},
+        "ip_address": "1.1.1.1",
+    }
     assert result.created is True
     assert result.subscriber.id == "165968862226941797"
     assert result.subscriber.fields["company"] is None
@@ -51,8 +55,11 @@ def test_upsert_sends_group_ids_as_strings_and_skips_unset_options(api, client, 
     status, body = recorded("subscribers-create")
     route = api.post("/subscribers").mock(return_value=httpx.Response(status, json=body))
     client.upsert_subscriber("a@b.co", groups=[165968863812388812, "165968863812388813"], status="active")
-    assert sent_json(route) == {"email": "a@b.co", "groups": ["165968863812388812", "165968863812388813"],
-                                "status": "active"}
+    assert sent_json(route) == {
+        "email": "a@b.co",
+        "groups": ["165968863812388812", "165968863812388813"],
+        "status": "active",
+    }
 
 
 def test_update_by_id_uses_put_with_replacing_groups(api, client, recorded):
@@ -88,9 +95,11 @@ def test_find_subscriber_answers_none_for_404(api, client, recorded):
 
 def test_list_subscribers_follows_cursor_until_null(api, client, recorded):
     _, first = recorded("subscribers-list")
-    second = {"data": [first["data"][0] | {"id": "1", "email": "last@example.com"}],
-              "links": {"first": None, "last": None, "prev": None, "next": None},
-              "meta": {"path": "x", "per_page": 10, "next_cursor": None, "prev_cursor": "abc"}}
+    second = {
+        "data": [first["data"][0] | {"id": "1", "email": "last@example.com"}],
+        "links": {"first": None, "last": None, "prev": None, "next": None},
+        "meta": {"path": "x", "per_page": 10, "next_cursor": None, "prev_cursor": "abc"},
+    }
     cursor = first["meta"]["next_cursor"]
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -133,8 +142,11 @@ def test_groups_list_pages_by_number(api, client, recorded):
     page_two = json.loads(json.dumps(page_one))
     page_two["meta"]["current_page"] = 2
     page_two["data"] = [page_one["data"][0] | {"id": "200000000000000001", "name": "Churned"}]
-    route = api.get("/groups").mock(side_effect=lambda request: httpx.Response(
-        200, json=page_two if request.url.params["page"] == "2" else page_one))
+    route = api.get("/groups").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json=page_two if request.url.params["page"] == "2" else page_one
+        )
+    )
     groups = list(client.iter_groups(page_size=10))
     assert [g.name for g in groups] == ["Grupa 1", "Grupa2", "Test group", "Churned"]
     assert [call.request.url.params["page"] for call in route.calls] == ["1", "2"]
@@ -169,9 +181,11 @@ def test_rename_and_delete_group(api, client, recorded):
 def test_assign_returns_group_and_unassign_204(api, client, recorded):
     status, body = recorded("subscribers-assign-subscriber-to-group", 2)
     assign = api.post("/subscribers/139790465506477360/groups/165968863812388812").mock(
-        return_value=httpx.Response(status, json=body))
+        return_value=httpx.Response(status, json=body)
+    )
     unassign = api.delete("/subscribers/139790465506477360/groups/165968863812388812").mock(
-        return_value=httpx.Response(204))
+        return_value=httpx.Response(204)
+    )
     group = client.assign_to_group("139790465506477360", "165968863812388812")
     client.unassign_from_group("139790465506477360", "165968863812388812")
     assert group.name == "UhtyyCDqLt"
@@ -216,10 +230,12 @@ def test_rename_and_delete_field(api, client, recorded):
 def test_batch_sends_requests_and_reads_per_item_codes(api, client, recorded):
     status, body = recorded("batches-request")
     route = api.post("/batch").mock(return_value=httpx.Response(status, json=body))
-    result = client.batch([{"method": "GET", "path": "api/subscribers/list"},
-                           BatchRequest(method="GET", path="api/campaigns/list")])
-    assert sent_json(route) == {"requests": [{"method": "GET", "path": "api/subscribers/list"},
-                                             {"method": "GET", "path": "api/campaigns/list"}]}
+    result = client.batch(
+        [{"method": "GET", "path": "api/subscribers/list"}, BatchRequest(method="GET", path="api/campaigns/list")]
+    )
+    assert sent_json(route) == {
+        "requests": [{"method": "GET", "path": "api/subscribers/list"}, {"method": "GET", "path": "api/campaigns/list"}]
+    }
     assert (result.total, result.successful, result.failed) == (2, 0, 2)
     assert [item.code for item in result.responses] == [404, 404]
     assert isinstance(result.responses[1].error(), NotFound)
@@ -227,10 +243,21 @@ def test_batch_sends_requests_and_reads_per_item_codes(api, client, recorded):
 
 
 def test_batch_item_errors_are_plain_language(api, client):
-    body = {"total": 2, "successful": 1, "failed": 1, "responses": [
-        {"code": 201, "body": {"data": {}}},
-        {"code": 422, "body": {"message": "The given data was invalid.",
-                               "errors": {"groups.0": ["The selected groups.0 is invalid."]}}}]}
+    body = {
+        "total": 2,
+        "successful": 1,
+        "failed": 1,
+        "responses": [
+            {"code": 201, "body": {"data": {}}},
+            {
+                "code": 422,
+                "body": {
+                    "message": "The given data was invalid.",
+                    "errors": {"groups.0": ["The selected groups.0 is invalid."]},
+                },
+            },
+        ],
+    }
     api.post("/batch").mock(return_value=httpx.Response(200, json=body))
     result = client.batch([BatchRequest.upsert("a@b.co"), BatchRequest.upsert("c@d.co", groups=["777"])])
     assert result.responses[0].error() is None
@@ -252,7 +279,10 @@ def test_batch_builders_make_api_paths():
     assert BatchRequest.assign("1", "2").to_json() == {"method": "POST", "path": "api/subscribers/1/groups/2"}
     assert BatchRequest.unassign("1", "2").method == "DELETE"
     assert BatchRequest.update("9", groups=["2"]).to_json() == {
-        "method": "PUT", "path": "api/subscribers/9", "body": {"groups": ["2"]}}
+        "method": "PUT",
+        "path": "api/subscribers/9",
+        "body": {"groups": ["2"]},
+    }
     assert BatchRequest.upsert("a@b.co", fields={"x": 1}).is_upsert
 
 

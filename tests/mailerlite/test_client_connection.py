@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
-from sync_core.mailerlite import connection
+from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings, connection
 
 
 def test_valid_key_reports_counts_groups_fields_and_rate_left(api, client, recorded):
@@ -22,8 +21,9 @@ def test_valid_key_reports_counts_groups_fields_and_rate_left(api, client, recor
     assert [g.name for g in report.groups] == ["Grupa 1", "Grupa2", "Test group"]
     assert len(report.fields) == 9
     assert (report.rate_limit, report.rate_limit_remaining) == (120, 73)
-    assert report.summary() == ("Connected. The account has 1,004 subscribers, 3 groups and 9 fields; "
-                                "73 of 120 requests left in this minute.")
+    assert report.summary() == (
+        "Connected. The account has 1,004 subscribers, 3 groups and 9 fields; 73 of 120 requests left in this minute."
+    )
 
 
 def test_wrong_key_says_so(api, client, recorded):

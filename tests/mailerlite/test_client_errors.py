@@ -50,32 +50,61 @@ def test_404_on_unassign_says_which_pair(api, client):
 @pytest.mark.parametrize(
     ("call", "route", "errors", "expected"),
     [
-        (lambda c: c.upsert_subscriber("not-an-email"), ("post", "/subscribers"),
-         {"email": ["The email must be a valid email address."]},
-         "the email address 'not-an-email' is not a valid email address"),
-        (lambda c: c.upsert_subscriber("a@b.co", groups=["123"]), ("post", "/subscribers"),
-         {"groups.0": ["The selected groups.0 is invalid."]}, "the group 123 does not exist in this account"),
-        (lambda c: c.upsert_subscriber("a@b.co", groups=[{"id": "9"}]), ("post", "/subscribers"),
-         {"groups.0": ["The groups.0 field must be a number.", "The selected groups.0 is not numeric."]},
-         "is not a number; send group ids"),
-        (lambda c: c.create_field("My Field", "text"), ("post", "/fields"),
-         {"name": ["Field name must be unique"]}, "a field named 'My Field' already exists in this account"),
-        (lambda c: c.create_field("Tier", "boolean"), ("post", "/fields"),
-         {"type": ["The selected type is invalid."]}, "the field type 'boolean' is not allowed"),
-        (lambda c: c.assign_to_group("1", "555"), ("post", "/subscribers/1/groups/555"),
-         {"id": ["The selected id is invalid."]}, "the group 555 does not exist in this account"),
-        (lambda c: c.upsert_subscriber("a@b.co", fields={"total_sales": "lots"}), ("post", "/subscribers"),
-         {"fields.total_sales": ["The fields.total_sales must be a number."]},
-         "the field 'total_sales' holds numbers, but 'lots' is not a number"),
-        (lambda c: c.batch([{"method": "GET", "path": "api/x"}]), ("post", "/batch"),
-         {"requests.0.method": ["The selected requests.0.method is invalid."]},
-         "the batch is malformed: request 1 of the batch"),
+        (
+            lambda c: c.upsert_subscriber("not-an-email"),
+            ("post", "/subscribers"),
+            {"email": ["The email must be a valid email address."]},
+            "the email address 'not-an-email' is not a valid email address",
+        ),
+        (
+            lambda c: c.upsert_subscriber("a@b.co", groups=["123"]),
+            ("post", "/subscribers"),
+            {"groups.0": ["The selected groups.0 is invalid."]},
+            "the group 123 does not exist in this account",
+        ),
+        (
+            lambda c: c.upsert_subscriber("a@b.co", groups=[{"id": "9"}]),
+            ("post", "/subscribers"),
+            {"groups.0": ["The groups.0 field must be a number.", "The selected groups.0 is not numeric."]},
+            "is not a number; send group ids",
+        ),
+        (
+            lambda c: c.create_field("My Field", "text"),
+            ("post", "/fields"),
+            {"name": ["Field name must be unique"]},
+            "a field named 'My Field' already exists in this account",
+        ),
+        (
+            lambda c: c.create_field("Tier", "boolean"),
+            ("post", "/fields"),
+            {"type": ["The selected type is invalid."]},
+            "the field type 'boolean' is not allowed",
+        ),
+        (
+            lambda c: c.assign_to_group("1", "555"),
+            ("post", "/subscribers/1/groups/555"),
+            {"id": ["The selected id is invalid."]},
+            "the group 555 does not exist in this account",
+        ),
+        (
+            lambda c: c.upsert_subscriber("a@b.co", fields={"total_sales": "lots"}),
+            ("post", "/subscribers"),
+            {"fields.total_sales": ["The fields.total_sales must be a number."]},
+            "the field 'total_sales' holds numbers, but 'lots' is not a number",
+        ),
+        (
+            lambda c: c.batch([{"method": "GET", "path": "api/x"}]),
+            ("post", "/batch"),
+            {"requests.0.method": ["The selected requests.0.method is invalid."]},
+            "the batch is malformed: request 1 of the batch",
+        ),
     ],
 )
 def test_422_reads_the_errors_map(api, client, call, route, errors, expected):
     method, path = route
     mocked = getattr(api, method)(path).mock(
-        return_value=httpx.Response(422, json={"message": INVALID, "errors": errors}))
+        return_value=httpx.Response(422, json={"message": INVALID, "errors": errors})
+    )
     with pytest.raises(ValidationError) as caught:
         call(client)
     assert expected in str(caught.value)
@@ -84,8 +113,11 @@ def test_422_reads_the_errors_map(api, client, call, route, errors, expected):
 
 
 def test_422_unsubscribed_becomes_subscriber_suppressed(api, client):
-    body = {"message": INVALID, "errors": {"email": ["This subscriber is unsubscribed and cannot be imported"]},
-            "subscriber": "197606381721748792"}
+    body = {
+        "message": INVALID,
+        "errors": {"email": ["This subscriber is unsubscribed and cannot be imported"]},
+        "subscriber": "197606381721748792",
+    }
     api.post("/subscribers").mock(return_value=httpx.Response(422, json=body))
     with pytest.raises(SubscriberSuppressed) as caught:
         client.upsert_subscriber("gone@example.com", status="active")
@@ -106,8 +138,13 @@ def test_403_and_other_4xx_are_not_retried(api, client):
 
 def test_5xx_is_retried_with_backoff_then_succeeds(api, client, clock, recorded):
     status, body = recorded("subscribers-count")
-    route = api.get("/subscribers").mock(side_effect=[
-        httpx.Response(500, json={"message": "Server Error"}), httpx.Response(503), httpx.Response(status, json=body)])
+    route = api.get("/subscribers").mock(
+        side_effect=[
+            httpx.Response(500, json={"message": "Server Error"}),
+            httpx.Response(503),
+            httpx.Response(status, json=body),
+        ]
+    )
     assert client.count_subscribers() == 1004
     assert route.call_count == 3
     # backoff base 1 s: attempt 1 waits within [0.5, 1], attempt 2 within [1, 2]
@@ -138,8 +175,9 @@ def test_backoff_grows_exponentially_and_is_capped(api, make_client, clock):
 
 def test_timeouts_and_connection_errors_are_retried(api, client, recorded):
     status, body = recorded("subscribers-count")
-    route = api.get("/subscribers").mock(side_effect=[
-        httpx.ReadTimeout("slow"), httpx.ConnectError("refused"), httpx.Response(status, json=body)])
+    route = api.get("/subscribers").mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.ConnectError("refused"), httpx.Response(status, json=body)]
+    )
     assert client.count_subscribers() == 1004
     assert route.call_count == 3
 
@@ -170,18 +208,23 @@ def test_create_group_is_not_retried_after_a_read_timeout(api, client):
 
 def test_create_group_is_retried_when_it_never_left(api, client, recorded):
     status, body = recorded("groups-create")
-    route = api.post("/groups").mock(side_effect=[httpx.ConnectError("refused"),
-                                                 httpx.Response(status, json=body)])
+    route = api.post("/groups").mock(side_effect=[httpx.ConnectError("refused"), httpx.Response(status, json=body)])
     assert client.create_group("Test group").name == "Test group"
     assert route.call_count == 2
 
 
 def test_429_is_retried_after_retry_after(api, client, clock, recorded):
     status, body = recorded("groups-list")
-    route = api.get("/groups").mock(side_effect=[
-        httpx.Response(429, json={"message": "Too Many Attempts."},
-                       headers={"Retry-After": "7", "X-RateLimit-Limit": "120", "X-RateLimit-Remaining": "0"}),
-        httpx.Response(status, json=body)])
+    route = api.get("/groups").mock(
+        side_effect=[
+            httpx.Response(
+                429,
+                json={"message": "Too Many Attempts."},
+                headers={"Retry-After": "7", "X-RateLimit-Limit": "120", "X-RateLimit-Remaining": "0"},
+            ),
+            httpx.Response(status, json=body),
+        ]
+    )
     started = clock()
     assert len(client.list_groups().items) == 3
     assert route.call_count == 2
@@ -190,8 +233,9 @@ def test_429_is_retried_after_retry_after(api, client, clock, recorded):
 
 def test_429_retries_are_bounded(api, make_client):
     client = make_client(max_attempts=3)
-    route = api.get("/groups").mock(return_value=httpx.Response(
-        429, json={"message": "Too Many Attempts."}, headers={"Retry-After": "2"}))
+    route = api.get("/groups").mock(
+        return_value=httpx.Response(429, json={"message": "Too Many Attempts."}, headers={"Retry-After": "2"})
+    )
     with pytest.raises(RateLimited, match="rate limit is used up") as caught:
         client.list_groups()
     assert route.call_count == 3 and caught.value.retry_after == 2

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -37,13 +37,14 @@ def timed(clock, answers):
 
 
 def too_many(retry_after: str, message: str = "Too Many Attempts.", remaining: str = "0") -> httpx.Response:
-    return httpx.Response(429, json={"message": message},
-                          headers={"Retry-After": retry_after, "X-RateLimit-Limit": "120",
-                                   "X-RateLimit-Remaining": remaining})
+    return httpx.Response(
+        429,
+        json={"message": message},
+        headers={"Retry-After": retry_after, "X-RateLimit-Limit": "120", "X-RateLimit-Remaining": remaining},
+    )
 
 
-OK_COUNT = httpx.Response(200, json={"total": 3}, headers={"X-RateLimit-Limit": "120",
-                                                           "X-RateLimit-Remaining": "100"})
+OK_COUNT = httpx.Response(200, json={"total": 3}, headers={"X-RateLimit-Limit": "120", "X-RateLimit-Remaining": "100"})
 
 
 # -- the budget alone ------------------------------------------------------------------------------------------
@@ -146,7 +147,7 @@ def test_shared_budget_is_one_per_account_and_keyless():
 def test_parse_retry_after_seconds_and_http_date():
     assert parse_retry_after("119") == 119
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
-    when = datetime.now(timezone.utc) + timedelta(seconds=30)
+    when = datetime.now(UTC) + timedelta(seconds=30)
     assert 28 <= parse_retry_after(format_datetime(when, usegmt=True)) <= 31
 
 
@@ -183,8 +184,9 @@ def test_client_never_exceeds_the_limit(api, make_client, clock):
 
 
 def test_client_believes_x_ratelimit_remaining(api, client, clock):
-    exhausted = httpx.Response(200, json={"total": 1}, headers={"X-RateLimit-Limit": "120",
-                                                                "X-RateLimit-Remaining": "0"})
+    exhausted = httpx.Response(
+        200, json={"total": 1}, headers={"X-RateLimit-Limit": "120", "X-RateLimit-Remaining": "0"}
+    )
     answer, times = timed(clock, [exhausted, OK_COUNT])
     api.get("/subscribers").mock(side_effect=answer)
     client.count_subscribers()
@@ -194,8 +196,7 @@ def test_client_believes_x_ratelimit_remaining(api, client, clock):
 
 def test_all_upsert_batches_respect_the_import_limit(api, make_client, clock):
     client = make_client(import_limit=5, rate_window_seconds=60, rate_margin_seconds=1)
-    ok = httpx.Response(200, json={"total": 1, "successful": 1, "failed": 0,
-                                   "responses": [{"code": 201, "body": {}}]})
+    ok = httpx.Response(200, json={"total": 1, "successful": 1, "failed": 0, "responses": [{"code": 201, "body": {}}]})
     answer, times = timed(clock, [ok])
     api.post("/batch").mock(side_effect=answer)
     for number in range(6):
@@ -207,10 +208,12 @@ def test_all_upsert_batches_respect_the_import_limit(api, make_client, clock):
 
 def test_import_429_pauses_imports_only(api, make_client, clock):
     client = make_client(max_attempts=1)
-    batch_ok = httpx.Response(200, json={"total": 1, "successful": 1, "failed": 0,
-                                         "responses": [{"code": 200, "body": {}}]})
-    answer, batch_times = timed(clock, [too_many("30", "You're being rate limited on import creation.", "117"),
-                                      batch_ok])
+    batch_ok = httpx.Response(
+        200, json={"total": 1, "successful": 1, "failed": 0, "responses": [{"code": 200, "body": {}}]}
+    )
+    answer, batch_times = timed(
+        clock, [too_many("30", "You're being rate limited on import creation.", "117"), batch_ok]
+    )
     api.post("/batch").mock(side_effect=answer)
     count_answer, count_times = timed(clock, [OK_COUNT])
     api.get("/subscribers").mock(side_effect=count_answer)

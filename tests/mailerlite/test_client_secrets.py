@@ -48,21 +48,41 @@ def assert_clean(texts: list[str], *secrets: str) -> None:
 
 
 def test_respx_failures_leak_no_key(api, make_client, gathered, api_key):
-    client = make_client(max_attempts=2, backoff_base_seconds=0.01,
-                         client_options={"on_exchange": lambda exchange: gathered.append(repr(exchange))})
+    client = make_client(
+        max_attempts=2,
+        backoff_base_seconds=0.01,
+        client_options={"on_exchange": lambda exchange: gathered.append(repr(exchange))},
+    )
     api.get("/groups").mock(return_value=httpx.Response(401, json={"message": "Unauthenticated."}))
     api.get("/fields").mock(return_value=httpx.Response(403, json={"message": "Forbidden."}))
     api.delete("/subscribers/1").mock(return_value=httpx.Response(404, json={"message": "No query results"}))
-    api.post("/subscribers").mock(return_value=httpx.Response(422, json={
-        "message": "The given data was invalid.", "errors": {"email": ["The email must be a valid email address."]}}))
-    api.get("/subscribers").mock(return_value=httpx.Response(429, json={"message": "Too Many Attempts."},
-                                                            headers={"Retry-After": "1"}))
+    api.post("/subscribers").mock(
+        return_value=httpx.Response(
+            422,
+            json={
+                "message": "The given data was invalid.",
+                "errors": {"email": ["The email must be a valid email address."]},
+            },
+        )
+    )
+    api.get("/subscribers").mock(
+        return_value=httpx.Response(429, json={"message": "Too Many Attempts."}, headers={"Retry-After": "1"})
+    )
     api.post("/groups").mock(return_value=httpx.Response(500, json={"message": "Server Error"}))
     api.put("/subscribers/2").mock(side_effect=httpx.ReadTimeout("timed out"))
     # a transport error whose own text carries the header value must be scrubbed
     api.post("/fields").mock(side_effect=httpx.ConnectError(f"bad header: Authorization: Bearer {api_key}"))
-    api.post("/batch").mock(return_value=httpx.Response(200, json={"total": 1, "successful": 0, "failed": 1,
-                            "responses": [{"code": 422, "body": {"errors": {"groups.0": ["invalid"]}}}]}))
+    api.post("/batch").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "total": 1,
+                "successful": 0,
+                "failed": 1,
+                "responses": [{"code": 422, "body": {"errors": {"groups.0": ["invalid"]}}}],
+            },
+        )
+    )
 
     fail(gathered, client.list_groups)
     fail(gathered, client.list_fields)
@@ -77,8 +97,15 @@ def test_respx_failures_leak_no_key(api, make_client, gathered, api_key):
     gathered.extend(exception_texts(item.error()))
     client.budget.pause(10_000)
     fail(gathered, client.count_subscribers)
-    gathered.extend([repr(client), str(client), repr(client.settings), repr(client.budget),
-                     repr(connection.test_connection(client))])
+    gathered.extend(
+        [
+            repr(client),
+            str(client),
+            repr(client.settings),
+            repr(client.budget),
+            repr(connection.test_connection(client)),
+        ]
+    )
     assert_clean(gathered, api_key)
 
 
@@ -91,8 +118,13 @@ def test_sandbox_failures_leak_no_key(gathered, mode):
     try:
         options = dict(max_attempts=2, backoff_base_seconds=0.01, timeout_seconds=0.15)
         wrong = sandbox_client(account, server=server, api_key=WRONG_KEY, **options)
-        right = sandbox_client(account, server=server, api_key=right_key,
-                               client_options={"on_exchange": lambda e: gathered.append(repr(e))}, **options)
+        right = sandbox_client(
+            account,
+            server=server,
+            api_key=right_key,
+            client_options={"on_exchange": lambda e: gathered.append(repr(e))},
+            **options,
+        )
         fail(gathered, wrong.count_subscribers)
         gathered.append(connection.test_connection(wrong).summary())
         fail(gathered, lambda: right.upsert_subscriber("not-an-email"))

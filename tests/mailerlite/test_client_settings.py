@@ -18,7 +18,8 @@ def test_defaults_point_at_the_real_api():
 
 def test_environment_variables_are_read(api_key):
     settings = MailerLiteSettings.from_env(
-        {"MAILERLITE_API_KEY": f"  {api_key}\n", "MAILERLITE_BASE_URL": "http://127.0.0.1:8025/api/"})
+        {"MAILERLITE_API_KEY": f"  {api_key}\n", "MAILERLITE_BASE_URL": "http://127.0.0.1:8025/api/"}
+    )
     assert settings.api_key.get_secret_value() == api_key  # trimmed
     assert settings.base_url == "http://127.0.0.1:8025/api"
 

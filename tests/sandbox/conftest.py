@@ -86,6 +86,8 @@ def raw(account, server):
 @pytest.fixture(scope="session")
 def recordings():
     if not cassettes.RECORDINGS.is_dir():
-        pytest.fail(f"the MailerLite recordings are missing: {cassettes.RECORDINGS} (they ship with the repository)",
-                    pytrace=False)
+        pytest.fail(
+            f"the MailerLite recordings are missing: {cassettes.RECORDINGS} (they ship with the repository)",
+            pytrace=False,
+        )
     return cassettes.load_recordings()

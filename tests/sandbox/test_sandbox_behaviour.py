@@ -29,8 +29,17 @@ def test_upsert_creates_201_then_updates_200_keeping_the_id(client, raw):
 def test_subscriber_carries_every_account_field_with_nulls(client):
     client.create_field("Total sales", "number")
     subscriber = client.upsert_subscriber("a@example.com", fields={"total_sales": "1500"}).subscriber
-    assert list(subscriber.fields) == ["name", "last_name", "company", "country", "city", "phone", "state",
-                                       "z_i_p", "total_sales"]
+    assert list(subscriber.fields) == [
+        "name",
+        "last_name",
+        "company",
+        "country",
+        "city",
+        "phone",
+        "state",
+        "z_i_p",
+        "total_sales",
+    ]
     assert subscriber.fields["total_sales"] == 1500 and subscriber.fields["company"] is None
 
 
@@ -64,7 +73,8 @@ def test_get_by_id_or_email_and_404(client, raw):
     with pytest.raises(NotFound, match="no subscriber nobody@example.com"):
         client.get_subscriber("nobody@example.com")
     assert raw.get("subscribers/123").json() == {
-        "message": "No query results for model [App\\Models\\Subscriber\\Subscriber]."}
+        "message": "No query results for model [App\\Models\\Subscriber\\Subscriber]."
+    }
 
 
 def test_list_is_cursor_paginated_newest_first(client, raw):
@@ -150,8 +160,7 @@ def test_group_members_list_defaults_to_active(client):
     client.upsert_subscriber("a@example.com", groups=[group.id])
     client.upsert_subscriber("b@example.com", groups=[group.id], status="unsubscribed")
     assert [s.email for s in client.list_group_subscribers(group.id).items] == ["a@example.com"]
-    assert [s.email for s in client.list_group_subscribers(group.id, status="unsubscribed").items] == [
-        "b@example.com"]
+    assert [s.email for s in client.list_group_subscribers(group.id, status="unsubscribed").items] == ["b@example.com"]
     assert client.find_group("G").model_extra["unsubscribed_count"] == 1
 
 
@@ -169,8 +178,10 @@ def test_duplicate_field_name_and_bad_type_answer_422(client, raw):
     client.create_field("Tier", "text")
     duplicate = raw.post("fields", json={"name": "tier", "type": "text"})
     assert duplicate.status_code == 422
-    assert duplicate.json() == {"message": "Field name must be unique",
-                                "errors": {"name": ["Field name must be unique"]}}
+    assert duplicate.json() == {
+        "message": "Field name must be unique",
+        "errors": {"name": ["Field name must be unique"]},
+    }
     bad_type = raw.post("fields", json={"name": "Flag", "type": "boolean"})
     assert bad_type.json() == {"message": INVALID, "errors": {"type": ["The selected type is invalid."]}}
     with pytest.raises(ValidationError, match="a field named 'Tier' already exists"):
@@ -180,13 +191,13 @@ def test_duplicate_field_name_and_bad_type_answer_422(client, raw):
 def test_invalid_email_and_unknown_group_answer_422(client, raw):
     bad_email = raw.post("subscribers", json={"email": "not-an-email"})
     assert bad_email.status_code == 422
-    assert bad_email.json() == {"message": INVALID,
-                                "errors": {"email": ["The email must be a valid email address."]}}
+    assert bad_email.json() == {"message": INVALID, "errors": {"email": ["The email must be a valid email address."]}}
     unknown = raw.post("subscribers", json={"email": "a@example.com", "groups": ["123456789"]})
     assert unknown.json()["errors"] == {"groups.0": ["The selected groups.0 is invalid."]}
     not_numeric = raw.post("subscribers", json={"email": "a@example.com", "groups": [{"id": "1"}]})
     assert not_numeric.json()["errors"] == {
-        "groups.0": ["The groups.0 field must be a number.", "The selected groups.0 is not numeric."]}
+        "groups.0": ["The groups.0 field must be a number.", "The selected groups.0 is not numeric."]
+    }
     with pytest.raises(ValidationError, match="the group 123456789 does not exist"):
         client.upsert_subscriber("a@example.com", groups=["123456789"])
     assert client.count_subscribers() == 0  # nothing was created by the refused requests
@@ -195,10 +206,13 @@ def test_invalid_email_and_unknown_group_answer_422(client, raw):
 def test_field_types_are_checked(client, raw):
     client.create_field("Total sales", "number")
     client.create_field("Renews on", "date")
-    bad = raw.post("subscribers", json={"email": "a@example.com",
-                                        "fields": {"total_sales": "lots", "renews_on": "tomorrow"}})
-    assert bad.json()["errors"] == {"fields.total_sales": ["The fields.total_sales must be a number."],
-                                    "fields.renews_on": ["The fields.renews_on is not a valid date."]}
+    bad = raw.post(
+        "subscribers", json={"email": "a@example.com", "fields": {"total_sales": "lots", "renews_on": "tomorrow"}}
+    )
+    assert bad.json()["errors"] == {
+        "fields.total_sales": ["The fields.total_sales must be a number."],
+        "fields.renews_on": ["The fields.renews_on is not a valid date."],
+    }
     good = client.upsert_subscriber("a@example.com", fields={"total_sales": 12.5, "renews_on": "2025-10-01"})
     assert good.subscriber.fields["total_sales"] == 12.5 and good.subscriber.fields["renews_on"] == "2025-10-01"
 
@@ -208,9 +222,11 @@ def test_suppressed_subscribers_are_not_reactivated(client, raw, status):
     sid = client.upsert_subscriber("gone@example.com", status=status).subscriber.id
     refused = raw.post("subscribers", json={"email": "gone@example.com", "status": "active"})
     assert refused.status_code == 422
-    assert refused.json() == {"message": INVALID,
-                              "errors": {"email": ["This subscriber is unsubscribed and cannot be imported"]},
-                              "subscriber": sid}
+    assert refused.json() == {
+        "message": INVALID,
+        "errors": {"email": ["This subscriber is unsubscribed and cannot be imported"]},
+        "subscriber": sid,
+    }
     with pytest.raises(SubscriberSuppressed) as caught:
         client.update_subscriber(sid, status="active")
     assert caught.value.subscriber_id == sid
@@ -228,12 +244,21 @@ def test_active_subscribers_can_unsubscribe_by_api(client):
 def test_batch_answers_per_item_and_costs_one_request(client, raw):
     group = client.create_group("G")
     before = int(raw.get("subscribers", params={"limit": 0}).headers["x-ratelimit-remaining"])
-    answer = raw.post("batch", json={"requests": [
-        {"method": "POST", "path": "api/subscribers", "body": {"email": "b1@example.com", "groups": [group.id]}},
-        {"method": "POST", "path": "api/subscribers", "body": {"email": "broken"}},
-        {"method": "GET", "path": "api/subscribers?limit=0"},
-        {"method": "GET", "path": "api/campaigns/list"},
-    ]})
+    answer = raw.post(
+        "batch",
+        json={
+            "requests": [
+                {
+                    "method": "POST",
+                    "path": "api/subscribers",
+                    "body": {"email": "b1@example.com", "groups": [group.id]},
+                },
+                {"method": "POST", "path": "api/subscribers", "body": {"email": "broken"}},
+                {"method": "GET", "path": "api/subscribers?limit=0"},
+                {"method": "GET", "path": "api/campaigns/list"},
+            ]
+        },
+    )
     assert answer.status_code == 200
     body = answer.json()
     assert (body["total"], body["successful"], body["failed"]) == (4, 2, 2)
@@ -248,7 +273,8 @@ def test_malformed_batches_answer_422(raw):
     assert answer.status_code == 422
     assert answer.json()["errors"] == {
         "requests.0.method": ["The selected requests.0.method is invalid."],
-        "requests.0.path": ["The requests.0.path must start with one of the following: api/."]}
+        "requests.0.path": ["The requests.0.path must start with one of the following: api/."],
+    }
     too_many = raw.post("batch", json={"requests": [{"method": "GET", "path": "api/fields"}] * 51})
     assert too_many.json()["errors"] == {"requests": ["The requests may not have more than 50 items."]}
     assert raw.post("batch", json={}).json()["errors"] == {"requests": ["The requests field is required."]}

@@ -32,9 +32,28 @@ def test_serve_defaults():
 
 
 def test_serve_options_build_the_account(tmp_path):
-    args = parse("--key", "k1", "--key", "k2", "--window-seconds", "1", "--limit", "50", "--error-rate", "0.2",
-                 "--burst-429-rate", "0.1", "--timeout-rate", "0.05", "--latency", "0.01", "--seed", "9",
-                 "--state-file", str(tmp_path / "s.json"))
+    args = parse(
+        "--key",
+        "k1",
+        "--key",
+        "k2",
+        "--window-seconds",
+        "1",
+        "--limit",
+        "50",
+        "--error-rate",
+        "0.2",
+        "--burst-429-rate",
+        "0.1",
+        "--timeout-rate",
+        "0.05",
+        "--latency",
+        "0.01",
+        "--seed",
+        "9",
+        "--state-file",
+        str(tmp_path / "s.json"),
+    )
     account = cli.build_account(args)
     assert (account.limit, account.window_seconds) == (50, 1.0)
     assert account.faults.settings.error_rate == 0.2 and account.faults.settings.seed == 9
@@ -52,9 +71,24 @@ def served(tmp_path):
     """The sandbox as a separate process on a free port; yields (base_url, process)."""
     state = tmp_path / "state.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "sync_core.sandbox.cli", "serve", "--port", "0", "--key", "cli-key-1",
-         "--key", "cli-key-2", "--state-file", str(state)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sync_core.sandbox.cli",
+            "serve",
+            "--port",
+            "0",
+            "--key",
+            "cli-key-1",
+            "--key",
+            "cli-key-2",
+            "--state-file",
+            str(state),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     line = process.stdout.readline()
     assert "listening on http://127.0.0.1:" in line, line + process.stderr.read()
@@ -80,18 +114,42 @@ def test_the_served_sandbox_works_with_the_client_and_stops_cleanly(served):
 
 
 @pytest.mark.processes
-@pytest.mark.skipif(shutil.which("curl") is None and os.environ.get("CI") != "true",
-                    reason="curl is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    shutil.which("curl") is None and os.environ.get("CI") != "true",
+    reason="curl is not installed (.ci/run installs it)",
+)
 def test_curl_can_use_the_served_sandbox(served):
     base_url, _, _ = served
-    ok = subprocess.run(["curl", "-s", "-i", "-H", "Authorization: Bearer cli-key-1",
-                         f"{base_url}/subscribers?limit=0"], capture_output=True, text=True, timeout=10)
+    ok = subprocess.run(
+        ["curl", "-s", "-i", "-H", "Authorization: Bearer cli-key-1", f"{base_url}/subscribers?limit=0"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
     assert ok.stdout.startswith("HTTP/1.1 200") and '{"total":0}' in ok.stdout
     assert "x-ratelimit-remaining: 119" in ok.stdout.lower()
-    created = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
-                              "-H", "Authorization: Bearer cli-key-1", "-H", "Content-Type: application/json",
-                              "-d", '{"email":"Curl@Example.com"}', f"{base_url}/subscribers"],
-                             capture_output=True, text=True, timeout=10)
+    created = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "POST",
+            "-H",
+            "Authorization: Bearer cli-key-1",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            '{"email":"Curl@Example.com"}',
+            f"{base_url}/subscribers",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
     assert created.stdout == "201"
     refused = subprocess.run(["curl", "-s", f"{base_url}/subscribers"], capture_output=True, text=True, timeout=10)
     assert refused.stdout == '{"message":"Unauthenticated."}'
@@ -102,9 +160,14 @@ def test_python_m_sync_core_sandbox_serve_when_wired():
     from sync_core.cli import main as main_cli
 
     assert cli in main_cli.COMMAND_MODULES
-    process = subprocess.Popen([sys.executable, "-m", "sync_core", "sandbox", "serve", "--port", "0"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sync_core", "sandbox", "serve", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
         line = process.stdout.readline()
         assert "listening on http://127.0.0.1:" in line, process.stderr.read()

@@ -37,8 +37,7 @@ def served(account, mode):
 
 
 def test_same_seed_same_faults():
-    settings = FaultSettings(error_rate=0.3, burst_429_rate=0.1, timeout_rate=0.1, latency_jitter_seconds=0.5,
-                             seed=11)
+    settings = FaultSettings(error_rate=0.3, burst_429_rate=0.1, timeout_rate=0.1, latency_jitter_seconds=0.5, seed=11)
     first, second = FaultInjector(settings), FaultInjector(settings)
     assert [first.decide() for _ in range(200)] == [second.decide() for _ in range(200)]
     counts = FaultInjector(settings)
@@ -68,8 +67,10 @@ def test_server_errors_are_retried_and_not_applied(mode):
 
 def test_error_rate_one_exhausts_the_retries(mode):
     account = SandboxAccount(faults=FaultSettings(error_rate=1.0, seed=3))
-    with served(account, mode) as server, sandbox_client(
-            account, server=server, max_attempts=3, backoff_base_seconds=0.01) as client:
+    with (
+        served(account, mode) as server,
+        sandbox_client(account, server=server, max_attempts=3, backoff_base_seconds=0.01) as client,
+    ):
         with pytest.raises(ServerError, match="after 3 attempt"):
             client.upsert_subscriber("a@example.com")
     assert len(account.state.subscribers) == 0 and account.faults.injected["error"] == 3
@@ -87,9 +88,12 @@ def test_429_burst_is_waited_out_per_retry_after(mode):
     account = SandboxAccount()
     account.faults.inject("429", 2, retry_after=5)
     clock, exchanges = FakeClock(), []
-    with served(account, mode) as server, sandbox_client(
-            account, server=server, clock=clock, sleep=clock.sleep,
-            client_options={"on_exchange": exchanges.append}) as client:
+    with (
+        served(account, mode) as server,
+        sandbox_client(
+            account, server=server, clock=clock, sleep=clock.sleep, client_options={"on_exchange": exchanges.append}
+        ) as client,
+    ):
         assert client.count_subscribers() == 0
     statuses = [exchange.status for exchange in exchanges]
     assert statuses == [429, 429, 200]
@@ -107,9 +111,17 @@ def test_timeouts_are_retried_and_not_applied_in_process():
 def test_a_hanging_server_becomes_request_timeout_over_http():
     account = SandboxAccount(faults=FaultSettings(timeout_rate=1.0, hang_seconds=0.6, seed=1))
     failures: list[Exchange] = []
-    with serve_sandbox(account) as server, sandbox_client(
-            account, server=server, timeout_seconds=0.2, max_attempts=2, backoff_base_seconds=0.01,
-            client_options={"on_exchange": failures.append}) as client:
+    with (
+        serve_sandbox(account) as server,
+        sandbox_client(
+            account,
+            server=server,
+            timeout_seconds=0.2,
+            max_attempts=2,
+            backoff_base_seconds=0.01,
+            client_options={"on_exchange": failures.append},
+        ) as client,
+    ):
         started = time.monotonic()
         with pytest.raises(RequestTimeout):
             client.count_subscribers()

@@ -65,9 +65,12 @@ def replay(raw, interactions, ids: dict[str, str]):
         for recorded_id, sandbox_id in ids.items():
             path = re.sub(rf"(?<=/){recorded_id}(?=/|$|\?)", sandbox_id, path)
         body = request["json"]
-        answer = raw.request(request["method"], path,
-                             content=json.dumps(body) if body is not None else None,
-                             headers={"Content-Type": "application/json"})
+        answer = raw.request(
+            request["method"],
+            path,
+            content=json.dumps(body) if body is not None else None,
+            headers={"Content-Type": "application/json"},
+        )
         got = answer.json() if answer.content else None
         yield interaction, answer, got
         if isinstance(expected["json"], dict) and isinstance(got, dict):
@@ -76,13 +79,31 @@ def replay(raw, interactions, ids: dict[str, str]):
                 ids[recorded_data["id"]] = sandbox_data["id"]
 
 
-@pytest.mark.parametrize("name", [
-    "batches-request", "fields-create", "fields-delete", "fields-list", "fields-update", "groups-create",
-    "groups-delete", "groups-get-subscribers-in-group", "groups-list", "groups-update",
-    "subscribers-assign-subscriber-to-group", "subscribers-count", "subscribers-create", "subscribers-delete",
-    "subscribers-forget", "subscribers-get-email", "subscribers-get-id", "subscribers-list",
-    "subscribers-unassign-subscriber-from-group", "subscribers-update",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "batches-request",
+        "fields-create",
+        "fields-delete",
+        "fields-list",
+        "fields-update",
+        "groups-create",
+        "groups-delete",
+        "groups-get-subscribers-in-group",
+        "groups-list",
+        "groups-update",
+        "subscribers-assign-subscriber-to-group",
+        "subscribers-count",
+        "subscribers-create",
+        "subscribers-delete",
+        "subscribers-forget",
+        "subscribers-get-email",
+        "subscribers-get-id",
+        "subscribers-list",
+        "subscribers-unassign-subscriber-from-group",
+        "subscribers-update",
+    ],
+)
 def test_sandbox_answers_like_the_recording(raw, recordings, name):
     ids = prelude(raw, name)
     for interaction, answer, got in replay(raw, recordings[name], ids):
@@ -113,12 +134,19 @@ def test_default_fields_listed_like_the_recording(raw, recordings):
     expected = [{k: v for k, v in f.items() if k != "id" or v.isdigit() and len(v) == 1} for f in recorded["data"]]
     assert without_ids == expected
     assert {k: v for k, v in got["meta"].items() if k not in ("path", "links")} == {
-        k: v for k, v in recorded["meta"].items() if k not in ("path", "links")}
+        k: v for k, v in recorded["meta"].items() if k not in ("path", "links")
+    }
 
 
 def test_the_sandbox_starts_with_the_eight_default_fields(raw):
     fields = raw.get("fields", params={"limit": 100}).json()["data"]
     assert [(f["id"], f["key"], f["type"], f["is_default"]) for f in fields] == [
-        ("1", "name", "text", True), ("2", "last_name", "text", True), ("3", "company", "text", True),
-        ("4", "country", "text", True), ("5", "city", "text", True), ("6", "phone", "text", True),
-        ("7", "state", "text", True), ("8", "z_i_p", "text", True)]
+        ("1", "name", "text", True),
+        ("2", "last_name", "text", True),
+        ("3", "company", "text", True),
+        ("4", "country", "text", True),
+        ("5", "city", "text", True),
+        ("6", "phone", "text", True),
+        ("7", "state", "text", True),
+        ("8", "z_i_p", "text", True),
+    ]

@@ -36,8 +36,7 @@ def test_an_expired_lease_can_be_taken_and_its_old_holder_cannot_renew(database)
 
 
 def test_a_holder_whose_process_is_gone_is_replaced_at_once(database):
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                              text=True)
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(finished.stdout)
     AccountLease(database, "sandbox", holder=f"{HOST}:{dead_pid}:dead", seconds=3600).acquire()
     AccountLease(database, "sandbox").acquire()  # no wait for the hour-long lease

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sync_core.engine.run import SyncEngine
-from sync_core.domain.presets import load_preset
-from sync_core.sandbox import SandboxAccount
 from storage.monitor import ItemFilter, MonitorQueries
+from sync_core.domain.presets import load_preset
+from sync_core.engine.run import SyncEngine
+from sync_core.sandbox import SandboxAccount
 from tests.engine.conftest import failing_batches_client, fast_client, import_bytes, partners_csv
 
 
@@ -20,10 +20,14 @@ def test_rollups_match_the_items_and_pages_cover_everything(workspace):
     totals = monitor.totals()
     assert totals.by_outcome == {"created": 120, "invalid": 1}
     assert round(totals.success_rate, 3) == round(120 / 121, 3)
-    assert {(t, o): n for t, o, n in monitor.by_event_type()} == {("partner.imported", "created"): 120,
-                                                                  ("partner.imported", "invalid"): 1}
-    assert dict(((g, a), n) for g, a, n in monitor.by_group()) == {("Partners", "added"): 120,
-                                                                   ("Active Partners", "added"): 60}
+    assert {(t, o): n for t, o, n in monitor.by_event_type()} == {
+        ("partner.imported", "created"): 120,
+        ("partner.imported", "invalid"): 1,
+    }
+    assert dict(((g, a), n) for g, a, n in monitor.by_group()) == {
+        ("Partners", "added"): 120,
+        ("Active Partners", "added"): 60,
+    }
     assert sum(n for _, _, n in monitor.by_day()) == 121
 
     seen, before = [], None

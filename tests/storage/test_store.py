@@ -10,8 +10,17 @@ from sync_core.domain.presets import load_preset
 
 def test_migrations_create_every_table_and_reopening_is_harmless(database):
     tables = set(sa.inspect(database.engine).get_table_names())
-    assert {"config_version", "secret", "received_event", "contact", "sync_run", "sync_item",
-            "sync_item_group", "account_lock", "alembic_version"} <= tables
+    assert {
+        "config_version",
+        "secret",
+        "received_event",
+        "contact",
+        "sync_run",
+        "sync_item",
+        "sync_item_group",
+        "account_lock",
+        "alembic_version",
+    } <= tables
     again = Database(database.url)  # migrating an up-to-date database changes nothing
     assert set(sa.inspect(again.engine).get_table_names()) == tables
     again.dispose()
@@ -28,7 +37,9 @@ def test_every_saved_configuration_version_is_kept(workspace):
     assert active.version_id == second and active.config.connection.default_group == "Newsletter"
     versions = workspace.configs.versions()
     assert [(v.id, v.author, v.comment) for v in versions] == [
-        (second, "bo", "default group"), (first, "ana", "start from the preset")]
+        (second, "bo", "default group"),
+        (first, "ana", "start from the preset"),
+    ]
     assert workspace.configs.get(first).document["connection"]["default_group"] is None
 
 

@@ -8,10 +8,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from sync_core.sandbox import serve_sandbox
 from sync_core.live import LiveSync
-from tests.reference import REPO
+from sync_core.sandbox import serve_sandbox
 from tests.engine.test_crash import CountingAccount
+from tests.reference import REPO
 from tests.webhooks.helpers import DODO_SECRET, PARTNERO_SECRET, both_sources_config, serve_app
 from tests.webhooks.processes import studio_env
 
@@ -44,11 +44,16 @@ def http(server):
 def require_wiring() -> None:
     """Fail at once, with the reason, rather than after waiting for a server that has no webhook routes."""
     tree = ast.parse((REPO / "dashboard.py").read_text(encoding="utf-8"))
-    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
-             and isinstance(node.func, ast.Attribute) and node.func.attr == "App"]
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "App"
+    ]
     if not calls or "LiveSync" not in (REPO / "dashboard.py").read_text(encoding="utf-8"):
-        pytest.fail("dashboard.py does not create the st.App with the webhook routes and the worker yet "
-                    "(LiveSync from sync_core.live)")
+        pytest.fail(
+            "dashboard.py does not create the st.App with the webhook routes and the worker yet "
+            "(LiveSync from sync_core.live)"
+        )
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import json
 import socket
 import threading
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from standardwebhooks import Webhook
@@ -24,51 +24,76 @@ DODO_SECRET_NEXT = "whsec_" + base64.b64encode(b"sync-studio-rotated-secret-9876
 PARTNERO_SECRET = "uy51DfvoJ7mUm2Ua"  # the sample secret of Partnero's documentation
 PARTNERO_SECRET_NEXT = "p4rtn3ro-next-Secret-2026"
 
-_DODO_EXAMPLE = json.loads(DODO_EXAMPLES_FILE.read_text(encoding="utf-8"))["payment.succeeded"]["example"] \
-    if DODO_EXAMPLES_FILE.exists() else None
+_DODO_EXAMPLE = (
+    json.loads(DODO_EXAMPLES_FILE.read_text(encoding="utf-8"))["payment.succeeded"]["example"]
+    if DODO_EXAMPLES_FILE.exists()
+    else None
+)
 
 
-def dodo_body(n: int, *, event_type: str = "payment.succeeded", email: str | None = None,
-              amount: int = 400) -> bytes:
+def dodo_body(n: int, *, event_type: str = "payment.succeeded", email: str | None = None, amount: int = 400) -> bytes:
     """Dodo's official payment.succeeded example, for customer number ``n``."""
     event = json.loads(json.dumps(_DODO_EXAMPLE))
     event["type"] = event_type
     event["data"]["payment_id"] = f"pay_test_{n:06d}"
     event["data"]["total_amount"] = amount
-    event["data"]["customer"] = {"customer_id": f"cus_{n:06d}", "email": email or f"buyer{n}@example.com",
-                                 "name": f"Buyer Number{n}"}
+    event["data"]["customer"] = {
+        "customer_id": f"cus_{n:06d}",
+        "email": email or f"buyer{n}@example.com",
+        "name": f"Buyer Number{n}",
+    }
     return json.dumps(event, separators=(",", ":")).encode()
 
 
 def partnero_body(n: int, *, event: str = "partner.created", email: str | None = None) -> bytes:
     """A partner.created webhook in Partnero's newer envelope, for partner number ``n``."""
-    return json.dumps({
-        "event": event, "url": "https://studio.example.com/webhooks/partnero", "webhook_key": "wh_abc123",
-        "created_at": "2025-05-07T10:30:00.000000Z",
-        "data": {"id": f"partner_{n}", "key": f"partner_{n}", "email": email or f"partner{n}@example.com",
-                 "name": "Pat", "surname": f"Number{n}", "status": "active", "total_sales": n % 40,
-                 "total_earned": f"{n % 9}.50", "created_at": "2025-05-07T10:30:00.000000Z"},
-    }, separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "event": event,
+            "url": "https://studio.example.com/webhooks/partnero",
+            "webhook_key": "wh_abc123",
+            "created_at": "2025-05-07T10:30:00.000000Z",
+            "data": {
+                "id": f"partner_{n}",
+                "key": f"partner_{n}",
+                "email": email or f"partner{n}@example.com",
+                "name": "Pat",
+                "surname": f"Number{n}",
+                "status": "active",
+                "total_sales": n % 40,
+                "total_earned": f"{n % 9}.50",
+                "created_at": "2025-05-07T10:30:00.000000Z",
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
-def dodo_headers(body: bytes, *, msg_id: str, secrets: tuple[str, ...] = (DODO_SECRET,),
-                 timestamp: datetime | None = None) -> dict[str, str]:
+def dodo_headers(
+    body: bytes, *, msg_id: str, secrets: tuple[str, ...] = (DODO_SECRET,), timestamp: datetime | None = None
+) -> dict[str, str]:
     """Standard Webhooks headers signed with each of ``secrets`` (several: a rotation), by the official library."""
-    when = timestamp or datetime.now(timezone.utc)
+    when = timestamp or datetime.now(UTC)
     text = body.decode("utf-8")
     signatures = " ".join(Webhook(secret).sign(msg_id, when, text) for secret in secrets)
-    return {"webhook-id": msg_id, "webhook-timestamp": str(int(when.timestamp())),
-            "webhook-signature": signatures, "content-type": "application/json"}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(when.timestamp())),
+        "webhook-signature": signatures,
+        "content-type": "application/json",
+    }
 
 
 def partnero_headers(body: bytes, *, secret: str = PARTNERO_SECRET) -> dict[str, str]:
     """Partnero's header: the hex HMAC-SHA256 of the raw body (computed here with hmac, not the product's code)."""
-    return {"Signature": hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest(),
-            "content-type": "application/json"}
+    return {
+        "Signature": hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest(),
+        "content-type": "application/json",
+    }
 
 
 def minutes_ago(minutes: float) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(minutes=minutes)
+    return datetime.now(UTC) - timedelta(minutes=minutes)
 
 
 @contextlib.contextmanager
@@ -114,7 +139,7 @@ class ClientPerThread:
         for client in self._clients:
             client.close()
 
-    def __enter__(self) -> "ClientPerThread":
+    def __enter__(self) -> ClientPerThread:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -134,9 +159,12 @@ def count_rows(database, where: str = "1=1") -> int:
 
 def rows(database) -> list[dict]:
     with database.engine.connect() as connection:
-        return [dict(row._mapping) for row in connection.exec_driver_sql(
-            "SELECT source, event_id, status, reason, event_type, email, origin FROM received_event ORDER BY id")]
-
+        return [
+            dict(row._mapping)
+            for row in connection.exec_driver_sql(
+                "SELECT source, event_id, status, reason, event_type, email, origin FROM received_event ORDER BY id"
+            )
+        ]
 
 
 def both_sources_config(*, sandbox: bool = True):

@@ -17,15 +17,17 @@ from tests.webhooks.helpers import DODO_SECRET, PARTNERO_SECRET
 
 # ``python -m sync_core COMMAND`` once sync_core.cli.live is in sync_core.cli.main.COMMAND_MODULES; until then the
 # same parser and handlers, through this shim.
-_SHIM = ("import argparse, sys; from sync_core.cli import live; "
-         "parser = argparse.ArgumentParser(prog='python -m sync_core'); "
-         "commands = parser.add_subparsers(dest='command', required=True); live.register(commands); "
-         "args = parser.parse_args(); sys.exit(args.handler(args))")
+_SHIM = (
+    "import argparse, sys; from sync_core.cli import live; "
+    "parser = argparse.ArgumentParser(prog='python -m sync_core'); "
+    "commands = parser.add_subparsers(dest='command', required=True); live.register(commands); "
+    "args = parser.parse_args(); sys.exit(args.handler(args))"
+)
 
 
 def cli(*args: str) -> list[str]:
-    from sync_core.cli import main as entry
     from sync_core.cli import live
+    from sync_core.cli import main as entry
 
     if live in entry.COMMAND_MODULES:
         return [sys.executable, "-m", "sync_core", *args]
@@ -36,23 +38,37 @@ def streamlit_run(port: int) -> list[str]:
     """The README's start command (``.venv/bin/streamlit run dashboard.py``), bound to 127.0.0.1:port."""
     script = Path(sys.executable).with_name("streamlit")
     head = [str(script)] if script.exists() else [sys.executable, "-m", "streamlit"]
-    return head + ["run", "dashboard.py", "--server.address", "127.0.0.1", "--server.port", str(port),
-                   "--server.headless", "true"]
+    return head + [
+        "run",
+        "dashboard.py",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+    ]
 
 
 def studio_env(workspace, sandbox_base_url: str, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in ("SYNC_STUDIO_WORKER",)}
-    env.update(DATABASE_URL=workspace.database.url, SYNC_STUDIO_DATA_DIR=str(workspace.directory),
-               MAILERLITE_API_KEY="sandbox-key", MAILERLITE_BASE_URL=sandbox_base_url,
-               DODO_PAYMENTS_WEBHOOK_KEY=DODO_SECRET, PARTNERO_WEBHOOK_SECRET=PARTNERO_SECRET,
-               PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1", **extra)
+    env.update(
+        DATABASE_URL=workspace.database.url,
+        SYNC_STUDIO_DATA_DIR=str(workspace.directory),
+        MAILERLITE_API_KEY="sandbox-key",
+        MAILERLITE_BASE_URL=sandbox_base_url,
+        DODO_PAYMENTS_WEBHOOK_KEY=DODO_SECRET,
+        PARTNERO_WEBHOOK_SECRET=PARTNERO_SECRET,
+        PYTHONPATH=str(REPO),
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
     return env
 
 
 def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     handle = log.open("ab")
-    return subprocess.Popen(command, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(command, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def wait_healthy(process: subprocess.Popen, url: str, log: Path, timeout: float = 90) -> dict:
@@ -67,8 +83,7 @@ def wait_healthy(process: subprocess.Popen, url: str, log: Path, timeout: float 
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise AssertionError(f"the server did not answer /healthz within {timeout} s:\n"
-                         f"{log.read_text(errors='replace')}")
+    raise AssertionError(f"the server did not answer /healthz within {timeout} s:\n{log.read_text(errors='replace')}")
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> int:

@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from storage.events import EventStore
+from sync_core.domain.presets import load_preset
 from sync_core.live.queue_status import queue_status
 from sync_core.sandbox import serve_sandbox
 from tests.engine.conftest import import_bytes, partners_csv
 from tests.engine.test_crash import CountingAccount
-from sync_core.domain.presets import load_preset
 from tests.webhooks.helpers import dodo_body, dodo_headers, free_port
 from tests.webhooks.processes import cli, start, stop, studio_env, wait_healthy
 from tests.webhooks.test_worker import wait_until
@@ -59,8 +59,11 @@ def test_serve_webhooks_receives_alone_and_stops_on_sigterm(workspace, sandbox, 
     log = tmp_path / "serve.log"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = start(cli("serve-webhooks", "--host", "127.0.0.1", "--port", str(port), "--no-worker"),
-                    studio_env(workspace, base_url), log)
+    process = start(
+        cli("serve-webhooks", "--host", "127.0.0.1", "--port", str(port), "--no-worker"),
+        studio_env(workspace, base_url),
+        log,
+    )
     try:
         health = wait_healthy(process, url, log)
         assert health["worker_started_here"] is None and health["worker_mode"] is None
@@ -77,7 +80,8 @@ def test_serve_webhooks_receives_alone_and_stops_on_sigterm(workspace, sandbox, 
 
 
 def test_the_worker_process_beside_a_server_is_restarted_if_it_dies_and_ends_with_its_server(
-        workspace, sandbox, tmp_path, monkeypatch):
+    workspace, sandbox, tmp_path, monkeypatch
+):
     from sync_core.live.worker import WorkerProcess
 
     _, base_url = sandbox
@@ -106,8 +110,9 @@ def test_a_worker_process_whose_server_is_gone_stops_by_itself(workspace, sandbo
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     log = tmp_path / "orphan.log"
-    process = start([sys.executable, "-m", "sync_core.live.worker", "--parent", str(gone.pid)],
-                    studio_env(workspace, base_url), log)
+    process = start(
+        [sys.executable, "-m", "sync_core.live.worker", "--parent", str(gone.pid)], studio_env(workspace, base_url), log
+    )
     try:
         assert process.wait(timeout=30) == 0
     finally:

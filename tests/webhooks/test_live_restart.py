@@ -37,8 +37,14 @@ def test_every_acknowledged_event_is_synced_once_across_a_kill_and_restart(studi
     for n in range(TOTAL):
         if n % 2:
             body = dodo_body(n)
-            jobs.append(("/webhooks/dodo-payments", body, dodo_headers(body, msg_id=f"msg_restart_{n}"),
-                         f"buyer{n}@example.com"))
+            jobs.append(
+                (
+                    "/webhooks/dodo-payments",
+                    body,
+                    dodo_headers(body, msg_id=f"msg_restart_{n}"),
+                    f"buyer{n}@example.com",
+                )
+            )
         else:
             body = partnero_body(n)
             jobs.append(("/webhooks/partnero", body, partnero_headers(body), f"partner{n}@example.com"))
@@ -96,13 +102,17 @@ def test_every_acknowledged_event_is_synced_once_across_a_kill_and_restart(studi
         stop(server, signal.SIGTERM)
     assert at_kill < TOTAL, "the kill came after the stream ended: nothing was tested"
     with workspace.database.engine.connect() as connection:
-        created = dict(connection.exec_driver_sql(
-            "SELECT email, count(*) FROM sync_item WHERE outcome = 'created' GROUP BY email").all())
-        others = connection.exec_driver_sql(
-            "SELECT count(*) FROM sync_item WHERE outcome NOT IN ('created')").scalar()
+        created = dict(
+            connection.exec_driver_sql(
+                "SELECT email, count(*) FROM sync_item WHERE outcome = 'created' GROUP BY email"
+            ).all()
+        )
+        others = connection.exec_driver_sql("SELECT count(*) FROM sync_item WHERE outcome NOT IN ('created')").scalar()
     assert set(created) == acknowledged and set(created.values()) == {1}
     assert others == 0
     assert set(account.upserts) == acknowledged
     assert sum(count - 1 for count in account.upserts.values()) <= 49  # at most the batch in flight at the kill
-    print(f"\nkilled after {at_kill} of {TOTAL} acknowledged; "
-          f"{sum(count - 1 for count in account.upserts.values())} contact(s) sent twice")
+    print(
+        f"\nkilled after {at_kill} of {TOTAL} acknowledged; "
+        f"{sum(count - 1 for count in account.upserts.values())} contact(s) sent twice"
+    )

@@ -37,8 +37,7 @@ pytestmark = [pytest.mark.processes, pytest.mark.parametrize("database", ["sqlit
 
 def post_all(url: str, jobs: list[tuple[str, bytes, dict]], threads: int = 8) -> list[int]:
     with ThreadPoolExecutor(threads) as pool, ClientPerThread(base_url=url) as clients:
-        return list(pool.map(lambda job: clients.get().post(job[0], content=job[1], headers=job[2]).status_code,
-                             jobs))
+        return list(pool.map(lambda job: clients.get().post(job[0], content=job[1], headers=job[2]).status_code, jobs))
 
 
 def monitor_page_metrics(workspace, monkeypatch) -> dict[str, str]:
@@ -108,8 +107,9 @@ def test_two_thousand_signed_events_are_synced_and_shown(studio, tmp_path, monke
     assert "Traceback" not in output, output
 
     # into the sandbox account, each contact once
-    emails = {f"buyer{n}@example.com" for n in range(PER_SOURCE)} | {f"partner{n}@example.com"
-                                                                     for n in range(PER_SOURCE)}
+    emails = {f"buyer{n}@example.com" for n in range(PER_SOURCE)} | {
+        f"partner{n}@example.com" for n in range(PER_SOURCE)
+    }
     assert set(account.upserts) == emails and set(account.upserts.values()) == {1}
     assert {subscriber["email"] for subscriber in account.state.subscribers.values()} == emails
     # what the Monitor page reads, and what it shows

@@ -43,14 +43,22 @@ def post_partnero(http, body: bytes, **options):
 
 # --- valid events ----------------------------------------------------------------------------------------------------
 
+
 def test_valid_dodo_event_is_committed_before_the_answer(http, workspace):
     answer = post_dodo(http, dodo_body(7), "msg_valid")
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"status": "accepted", "id": "msg_valid"}
     # Read through a connection of its own, right after the answer: the row is committed, not just queued.
     [row] = rows(workspace.database)
-    assert row == {"source": "dodo_payments", "event_id": "msg_valid", "status": "pending", "reason": "",
-                   "event_type": "payment.succeeded", "email": "buyer7@example.com", "origin": "webhook"}
+    assert row == {
+        "source": "dodo_payments",
+        "event_id": "msg_valid",
+        "status": "pending",
+        "reason": "",
+        "event_type": "payment.succeeded",
+        "email": "buyer7@example.com",
+        "origin": "webhook",
+    }
 
 
 def test_valid_partnero_event_is_stored_under_its_body_hash(http, workspace):
@@ -63,14 +71,16 @@ def test_valid_partnero_event_is_stored_under_its_body_hash(http, workspace):
 
 
 def test_the_stored_body_is_the_raw_bytes_as_signed(http, workspace):
-    body = (b'{"event":  "partner.created", "data": {"email": "spaced@example.com"},  '
-            b'"timestamp": "2025-05-07T10:30:00Z"}')
+    body = (
+        b'{"event":  "partner.created", "data": {"email": "spaced@example.com"},  "timestamp": "2025-05-07T10:30:00Z"}'
+    )
     assert post_partnero(http, body).status_code == 200
     with workspace.database.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT body FROM received_event").scalar() == body
 
 
 # --- refused: nothing stored ----------------------------------------------------------------------------------------
+
 
 def test_wrong_secret_is_401_and_stores_nothing(http, workspace):
     answer = post_dodo(http, dodo_body(1), secrets=(DODO_SECRET_NEXT,))
@@ -125,6 +135,7 @@ def test_a_source_without_a_secret_refuses_with_503_and_stores_nothing(http, wor
 
 # --- duplicates ------------------------------------------------------------------------------------------------------
 
+
 def test_replayed_webhook_id_is_2xx_and_stored_once(http, workspace):
     body = dodo_body(1)
     first = post_dodo(http, body, "msg_same")
@@ -154,6 +165,7 @@ def test_concurrent_duplicates_are_stored_once(server, workspace):
 
 # --- secrets: rotation, environment, Connection page ---------------------------------------------------------------
 
+
 def test_rotated_secret_with_two_signatures(http, workspace, monkeypatch):
     body = dodo_body(1)
     both = (DODO_SECRET, DODO_SECRET_NEXT)
@@ -181,24 +193,34 @@ def test_secret_set_on_the_connection_page_is_used_and_the_environment_wins(http
 def test_secrets_never_appear_in_answers_logs_or_history(http, workspace, caplog):
     caplog.set_level(logging.DEBUG)
     texts = []
-    for answer in (post_dodo(http, dodo_body(1), secrets=(DODO_SECRET_NEXT,)),
-                   post_dodo(http, b"{not json", "msg_bad"),
-                   post_dodo(http, dodo_body(2), "msg_ok"),
-                   post_partnero(http, partnero_body(1), secret="wrong"),
-                   post_partnero(http, b"[1, 2", ),
-                   http.get("/healthz")):
+    for answer in (
+        post_dodo(http, dodo_body(1), secrets=(DODO_SECRET_NEXT,)),
+        post_dodo(http, b"{not json", "msg_bad"),
+        post_dodo(http, dodo_body(2), "msg_ok"),
+        post_partnero(http, partnero_body(1), secret="wrong"),
+        post_partnero(
+            http,
+            b"[1, 2",
+        ),
+        http.get("/healthz"),
+    ):
         texts.append(answer.text)
         texts.append(json.dumps(dict(answer.headers)))
     texts.append(caplog.text)
     with workspace.database.engine.connect() as connection:
         texts += [str(row) for row in connection.exec_driver_sql("SELECT * FROM received_event")]
     everything = "\n".join(texts)
-    for secret in (DODO_SECRET, DODO_SECRET.removeprefix("whsec_"), DODO_SECRET_NEXT.removeprefix("whsec_"),
-                   PARTNERO_SECRET):
+    for secret in (
+        DODO_SECRET,
+        DODO_SECRET.removeprefix("whsec_"),
+        DODO_SECRET_NEXT.removeprefix("whsec_"),
+        PARTNERO_SECRET,
+    ):
         assert secret not in everything
 
 
 # --- verified but not usable ----------------------------------------------------------------------------------------
+
 
 def test_malformed_json_after_a_good_signature_is_400_and_recorded_as_rejected(http, workspace):
     answer = post_dodo(http, b'{"type": "payment.succeeded", "data": {', "msg_broken")
@@ -206,10 +228,12 @@ def test_malformed_json_after_a_good_signature_is_400_and_recorded_as_rejected(h
     answer = post_partnero(http, b'{"event": "partner.created"}')  # JSON, but no data object
     assert answer.status_code == 400 and "data" in answer.json()["error"]
     stored = rows(workspace.database)
-    assert [(row["source"], row["status"]) for row in stored] == [("dodo_payments", "rejected"),
-                                                                   ("partnero", "rejected")]
+    assert [(row["source"], row["status"]) for row in stored] == [
+        ("dodo_payments", "rejected"),
+        ("partnero", "rejected"),
+    ]
     assert stored[0]["event_id"] == "msg_broken" and "not valid JSON" in stored[0]["reason"]
-    assert "no \"data\" object" in stored[1]["reason"]
+    assert 'no "data" object' in stored[1]["reason"]
     # Dodo retries a 400: the retry is recorded once
     assert post_dodo(http, b'{"type": "payment.succeeded", "data": {', "msg_broken").status_code == 400
     assert count_rows(workspace.database) == 2
@@ -230,7 +254,7 @@ def test_oversize_body_is_413_and_stores_nothing(http, workspace):
 
     def chunks():  # no Content-Length: the limit is enforced while reading
         for start in range(0, len(body), 64 * 1024):
-            yield body[start:start + 64 * 1024]
+            yield body[start : start + 64 * 1024]
 
     answer = http.post(PARTNERO, content=chunks(), headers=partnero_headers(body))
     assert answer.status_code == 413
@@ -238,8 +262,11 @@ def test_oversize_body_is_413_and_stores_nothing(http, workspace):
 
 
 def test_a_body_just_under_the_limit_is_accepted(http, workspace):
-    envelope = {"event": "partner.created", "data": {"email": "big@example.com", "note": ""},
-                "timestamp": "2025-05-07T10:30:00Z"}
+    envelope = {
+        "event": "partner.created",
+        "data": {"email": "big@example.com", "note": ""},
+        "timestamp": "2025-05-07T10:30:00Z",
+    }
     room = MAX_BODY_BYTES - len(json.dumps(envelope, separators=(",", ":")))
     envelope["data"]["note"] = "x" * room
     body = json.dumps(envelope, separators=(",", ":")).encode()
@@ -273,6 +300,7 @@ def test_an_unknown_type_named_in_a_trigger_waits_to_be_synced(http, workspace):
 
 # --- the other routes and methods -----------------------------------------------------------------------------------
 
+
 def test_get_on_a_webhook_url_says_to_use_post(http):
     answer = http.get(DODO)
     assert answer.status_code == 405 and "POST" in answer.json()["error"]
@@ -284,12 +312,19 @@ def test_health_and_ping(http, workspace):
     post_dodo(http, dodo_body(1), "msg_h")
     health = http.get("/healthz")
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "waiting": 1, "oldest_waiting_seconds": health.json()[
-        "oldest_waiting_seconds"], "worker_alive": False, "worker_mode": None, "worker_started_here": None}
+    assert health.json() == {
+        "status": "ok",
+        "waiting": 1,
+        "oldest_waiting_seconds": health.json()["oldest_waiting_seconds"],
+        "worker_alive": False,
+        "worker_mode": None,
+        "worker_started_here": None,
+    }
     assert 0 <= health.json()["oldest_waiting_seconds"] < 5
 
 
 # --- storage failures and deadlines -----------------------------------------------------------------------------------
+
 
 def test_a_database_failure_is_503_with_a_plain_reason(http, workspace, monkeypatch):
     def broken(self, events):
@@ -302,7 +337,8 @@ def test_a_database_failure_is_503_with_a_plain_reason(http, workspace, monkeypa
 
 
 def test_a_slow_commit_is_answered_503_within_the_deadline_and_the_retry_is_not_stored_twice(
-        workspace, monkeypatch, secrets_in_env):
+    workspace, monkeypatch, secrets_in_env
+):
     import httpx
     from starlette.applications import Starlette
 
@@ -319,8 +355,10 @@ def test_a_slow_commit_is_answered_503_within_the_deadline_and_the_retry_is_not_
 
     monkeypatch.setattr(EventStore, "add_many", slow_add_many)
     live = LiveSync(lambda: workspace, worker=False, ttl=0, store_timeout=0.2)
-    with serve_app(Starlette(routes=live.routes(), lifespan=live.lifespan)) as url, \
-            httpx.Client(base_url=url, timeout=10) as http:
+    with (
+        serve_app(Starlette(routes=live.routes(), lifespan=live.lifespan)) as url,
+        httpx.Client(base_url=url, timeout=10) as http,
+    ):
         body = dodo_body(1)
         started = time.monotonic()
         answer = post_dodo(http, body, "msg_slow")

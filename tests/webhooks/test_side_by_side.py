@@ -11,10 +11,10 @@ from starlette.applications import Starlette
 
 from storage import Database
 from storage.events import EventStore
-from sync_core.sandbox import sandbox_client
+from sync_core.engine.workspace import Workspace
 from sync_core.live import LiveSync
 from sync_core.live.worker import WorkerSettings
-from sync_core.engine.workspace import Workspace
+from sync_core.sandbox import sandbox_client
 from tests.engine.test_crash import CountingAccount
 from tests.webhooks.helpers import (
     ClientPerThread,
@@ -34,20 +34,31 @@ EVENTS = 150  # per source
 def test_two_receivers_and_two_workers_side_by_side(workspace, tmp_path):
     workspace.save_config(both_sources_config())
     account = CountingAccount(limit=100_000, window_seconds=1, import_limit=10_000)
-    settings = WorkerSettings(idle_seconds=0.02, gather_seconds=0.05, heartbeat_seconds=0.1,
-                              standby_seconds=0.02, backoff_initial_seconds=0.05)
+    settings = WorkerSettings(
+        idle_seconds=0.02,
+        gather_seconds=0.05,
+        heartbeat_seconds=0.1,
+        standby_seconds=0.02,
+        backoff_initial_seconds=0.05,
+    )
     second_database = Database(workspace.database.url)  # another "process" on the same database
     second = Workspace(second_database, directory=workspace.directory)
-    lives = [LiveSync(lambda ws=ws: ws, worker=True, worker_settings=settings,
-                      worker_client=sandbox_client(account)) for ws in (workspace, second)]
+    lives = [
+        LiveSync(lambda ws=ws: ws, worker=True, worker_settings=settings, worker_client=sandbox_client(account))
+        for ws in (workspace, second)
+    ]
     bodies = [("/webhooks/dodo-payments", dodo_body(n), f"msg_{n}") for n in range(EVENTS)]
     bodies += [("/webhooks/partnero", partnero_body(n), None) for n in range(EVENTS)]
     try:
-        with serve_app(Starlette(routes=lives[0].routes(), lifespan=lives[0].lifespan)) as first_url, \
-                serve_app(Starlette(routes=lives[1].routes(), lifespan=lives[1].lifespan)) as second_url:
+        with (
+            serve_app(Starlette(routes=lives[0].routes(), lifespan=lives[0].lifespan)) as first_url,
+            serve_app(Starlette(routes=lives[1].routes(), lifespan=lives[1].lifespan)) as second_url,
+        ):
             # every event goes to both receivers (a sender retrying through another node)
-            jobs = [(url, path, body, msg_id) for (path, body, msg_id), url
-                    in itertools.product(bodies, (first_url, second_url))]
+            jobs = [
+                (url, path, body, msg_id)
+                for (path, body, msg_id), url in itertools.product(bodies, (first_url, second_url))
+            ]
 
             def send(job):
                 url, path, body, msg_id = job
@@ -64,7 +75,8 @@ def test_two_receivers_and_two_workers_side_by_side(workspace, tmp_path):
     assert len(account.upserts) == 2 * EVENTS and set(account.upserts.values()) == {1}
     with workspace.database.engine.connect() as connection:
         created = connection.exec_driver_sql(
-            "SELECT email, count(*) FROM sync_item WHERE outcome = 'created' GROUP BY email").all()
+            "SELECT email, count(*) FROM sync_item WHERE outcome = 'created' GROUP BY email"
+        ).all()
         triggers = {row[0] for row in connection.exec_driver_sql("SELECT DISTINCT trigger FROM sync_run")}
     assert len(created) == 2 * EVENTS and {count for _, count in created} == {1}
     assert triggers == {"worker"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from standardwebhooks import Webhook
@@ -29,7 +29,7 @@ PARTNERO_VECTOR = (VECTORS_DOCUMENT["partnero"]["body"].encode(), VECTORS_DOCUME
 
 @pytest.mark.parametrize("msg_id, body, signature", VECTORS)
 def test_the_signing_helper_reproduces_the_reference_vectors(msg_id, body, signature):
-    when = datetime.fromtimestamp(STANDARD["timestamp"], tz=timezone.utc)
+    when = datetime.fromtimestamp(STANDARD["timestamp"], tz=UTC)
     assert Webhook(VECTOR_SECRET).sign(msg_id, when, body) == signature
 
 
@@ -49,6 +49,7 @@ def test_partnero_reference_vector():
 
 
 # --- Dodo Payments: Standard Webhooks ------------------------------------------------------------------------------
+
 
 def test_dodo_valid():
     body = dodo_body(1)
@@ -160,6 +161,7 @@ def test_dodo_raw_secret_without_prefix_is_base64_as_in_the_library():
 
 # --- Partnero ------------------------------------------------------------------------------------------------------
 
+
 def test_partnero_valid_and_upper_case_hex():
     body = b'{"event":"partner.created","data":{"email":"a@example.com"}}'
     headers = partnero_headers(body)
@@ -196,8 +198,9 @@ def test_partnero_signs_the_raw_bytes_not_reserialized_json():
 def test_failure_reasons_never_hold_the_secret_or_the_expected_signature():
     body = dodo_body(1)
     headers = dodo_headers(body, msg_id="msg_1", secrets=(DODO_SECRET_NEXT,))
-    expected = dodo_headers(body, msg_id="msg_1", timestamp=datetime.fromtimestamp(
-        int(headers["webhook-timestamp"]), tz=timezone.utc))["webhook-signature"].split(",")[1]
+    expected = dodo_headers(
+        body, msg_id="msg_1", timestamp=datetime.fromtimestamp(int(headers["webhook-timestamp"]), tz=UTC)
+    )["webhook-signature"].split(",")[1]
     with pytest.raises(SignatureError) as caught:
         DodoVerifier(DODO_SECRET).verify(body, headers)
     text = str(caught.value) + repr(caught.value)

@@ -11,16 +11,23 @@ import pytest
 
 from storage.events import EventStore
 from storage.locks import AccountLease
-from sync_core.engine.run import SyncEngine
-from sync_core.mailerlite import MailerLiteClient
 from sync_core.domain.presets import load_preset
+from sync_core.engine.run import SyncEngine
 from sync_core.live.queue_status import queue_status
-from sync_core.sandbox import SandboxAccount, SandboxTransport, account_budget, sandbox_client, sandbox_settings
 from sync_core.live.worker import BACKING_OFF, GATHERING, IDLE, STANDBY, Worker, WorkerSettings
+from sync_core.mailerlite import MailerLiteClient
+from sync_core.sandbox import SandboxAccount, SandboxTransport, account_budget, sandbox_client, sandbox_settings
 from tests.engine.conftest import import_bytes, partners_csv
 
-FAST = dict(idle_seconds=0.02, gather_seconds=0.0, heartbeat_seconds=0.05, backoff_initial_seconds=0.05,
-            backoff_max_seconds=0.2, standby_seconds=0.02, stop_timeout_seconds=10)
+FAST = dict(
+    idle_seconds=0.02,
+    gather_seconds=0.0,
+    heartbeat_seconds=0.05,
+    backoff_initial_seconds=0.05,
+    backoff_max_seconds=0.2,
+    standby_seconds=0.02,
+    stop_timeout_seconds=10,
+)
 
 
 @pytest.fixture
@@ -84,8 +91,9 @@ def test_the_worker_drains_events_as_they_come_and_says_it_is_alive(studio, acco
         wait_until(lambda: events.counts() == {"synced": 120})
         import_bytes(studio, partners_csv(30, start=120))  # more arrive while it runs
         wait_until(lambda: events.counts() == {"synced": 150})
-        status = wait_until(lambda: (s := queue_status(studio.database)).worker_alive
-                            and s.workers[0].state == IDLE and s)
+        status = wait_until(
+            lambda: (s := queue_status(studio.database)).worker_alive and s.workers[0].state == IDLE and s
+        )
         assert status.waiting == 0 and status.oldest_waiting_at is None
         [state] = status.workers
         assert state.name == worker.name and state.last_run_id is not None and "last run" in state.detail
@@ -99,16 +107,20 @@ def test_the_worker_drains_events_as_they_come_and_says_it_is_alive(studio, acco
 
 def test_an_idle_worker_sends_no_request_and_starts_no_run(studio, account):
     seen = Exchanges()
-    worker = Worker(studio, client=sandbox_client(account, client_options={"on_exchange": seen}),
-                    settings=WorkerSettings(**FAST))
+    worker = Worker(
+        studio, client=sandbox_client(account, client_options={"on_exchange": seen}), settings=WorkerSettings(**FAST)
+    )
     for _ in range(5):
         assert worker.step() == FAST["idle_seconds"]
     assert worker.state == IDLE and seen.seen == [] and runs(studio.database) == []
 
 
 def test_a_trickle_is_gathered_into_one_run_and_a_full_batch_starts_at_once(studio, account):
-    worker = Worker(studio, client=sandbox_client(account),
-                    settings=WorkerSettings(**{**FAST, "gather_seconds": 0.3, "full_batch": 49}))
+    worker = Worker(
+        studio,
+        client=sandbox_client(account),
+        settings=WorkerSettings(**{**FAST, "gather_seconds": 0.3, "full_batch": 49}),
+    )
     import_bytes(studio, partners_csv(3))
     pause = worker.step()
     assert worker.state == GATHERING and 0 < pause <= 0.3 and runs(studio.database) == []
@@ -144,8 +156,11 @@ def test_mailerlite_failures_back_off_then_the_failed_events_are_retried(studio,
 
 def test_an_outage_doubles_the_pause_and_does_not_use_up_the_contacts_attempts(studio, account):
     client, transport = switchable_client(account)
-    worker = Worker(studio, client=client, settings=WorkerSettings(**{**FAST, "backoff_initial_seconds": 0.05,
-                                                                       "backoff_max_seconds": 10}))
+    worker = Worker(
+        studio,
+        client=client,
+        settings=WorkerSettings(**{**FAST, "backoff_initial_seconds": 0.05, "backoff_max_seconds": 10}),
+    )
     import_bytes(studio, partners_csv(4))
     transport.mode = "down"
     worker.step()  # the run fails (the account cannot even be read)

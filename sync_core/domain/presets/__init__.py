@@ -9,10 +9,16 @@ from sync_core.domain.config import SyncConfig, load_config
 
 #: Preset name → (file, one-line description).
 PRESETS = {
-    "partnero": ("partnero.json", "Partnero's MailerLite integration: partner and customer fields, the groups "
-                                  "Partners, Active Partners and Referred Customers"),
-    "dodo-payments": ("dodo_payments.json", "Dodo Payments' six MailerLite examples: new customers, premium "
-                                            "group, subscription fields, churn, custom fields, automation trigger"),
+    "partnero": (
+        "partnero.json",
+        "Partnero's MailerLite integration: partner and customer fields, the groups "
+        "Partners, Active Partners and Referred Customers",
+    ),
+    "dodo-payments": (
+        "dodo_payments.json",
+        "Dodo Payments' six MailerLite examples: new customers, premium "
+        "group, subscription fields, churn, custom fields, automation trigger",
+    ),
 }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import orjson
 
@@ -26,18 +27,25 @@ def decode_object(raw: bytes, source: str) -> dict[str, Any] | RejectedInput:
     if len(raw) > MAX_BODY_BYTES:
         return RejectedInput(
             source,
-            f"the body is {len(raw) / 1024 / 1024:.1f} MB; the limit is {MAX_BODY_BYTES // 1024 // 1024} MB "
-            "per event",
+            f"the body is {len(raw) / 1024 / 1024:.1f} MB; the limit is {MAX_BODY_BYTES // 1024 // 1024} MB per event",
             id=body_id(raw),
         )
     try:
         decoded = parse_json(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return RejectedInput(source, f"the body is not valid JSON ({_json_error(exc)})", id=body_id(raw),
-                             excerpt=raw[:200].decode("utf-8", "replace"))
+        return RejectedInput(
+            source,
+            f"the body is not valid JSON ({_json_error(exc)})",
+            id=body_id(raw),
+            excerpt=raw[:200].decode("utf-8", "replace"),
+        )
     if not isinstance(decoded, dict):
-        return RejectedInput(source, f"the body should be a JSON object, not a JSON {_json_kind(decoded)}",
-                             id=body_id(raw), excerpt=raw[:200].decode("utf-8", "replace"))
+        return RejectedInput(
+            source,
+            f"the body should be a JSON object, not a JSON {_json_kind(decoded)}",
+            id=body_id(raw),
+            excerpt=raw[:200].decode("utf-8", "replace"),
+        )
     return decoded
 
 
@@ -89,5 +97,4 @@ def _json_error(exc: Exception) -> str:
 
 
 def _json_kind(value: Any) -> str:
-    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(
-        type(value), "null")
+    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "null")

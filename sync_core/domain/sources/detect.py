@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, NormalizedEvent, RejectedInput
 from sync_core.domain.sources.body import as_bytes, decode_object
@@ -46,8 +47,8 @@ def normalize_webhook(
         if source is None:
             return RejectedInput(
                 "webhook",
-                "cannot tell the source: a Dodo Payments event has \"type\" and \"data\", a Partnero event has "
-                "\"event\" and \"data\"",
+                'cannot tell the source: a Dodo Payments event has "type" and "data", a Partnero event has '
+                '"event" and "data"',
                 excerpt=json.dumps(envelope)[:200],
             )
     normalizer = NORMALIZERS.get(source)

@@ -6,27 +6,62 @@ and marked unknown, because Dodo keeps adding types and a receiver must not fail
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Mapping
 
 from sync_core.domain.events import CUSTOMER, DODO_PAYMENTS, NormalizedEvent, RejectedInput, parse_timestamp
 from sync_core.domain.sources.body import as_bytes, body_id, decode_object, email_finder, header
 
-DODO_EVENT_TYPES = frozenset("""
-payment.succeeded payment.failed payment.processing payment.cancelled
-refund.succeeded refund.failed
-dispute.opened dispute.expired dispute.accepted dispute.cancelled dispute.challenged dispute.won dispute.lost
-subscription.active subscription.renewed subscription.on_hold subscription.paused subscription.cancelled
-subscription.failed subscription.expired subscription.plan_changed subscription.updated
-subscription.update_payment_method
-license_key.created
-payout.created payout.on_hold payout.in_progress payout.failed payout.success
-credit.added credit.deducted credit.expired credit.rolled_over credit.rollover_forfeited credit.overage_charged
-credit.overage_reset credit.manual_adjustment credit.balance_low
-abandoned_checkout.detected abandoned_checkout.recovered
-dunning.started dunning.recovered
-entitlement_grant.created entitlement_grant.delivered entitlement_grant.failed entitlement_grant.revoked
-""".split())
+DODO_EVENT_TYPES = frozenset(
+    [
+        "payment.succeeded",
+        "payment.failed",
+        "payment.processing",
+        "payment.cancelled",
+        "refund.succeeded",
+        "refund.failed",
+        "dispute.opened",
+        "dispute.expired",
+        "dispute.accepted",
+        "dispute.cancelled",
+        "dispute.challenged",
+        "dispute.won",
+        "dispute.lost",
+        "subscription.active",
+        "subscription.renewed",
+        "subscription.on_hold",
+        "subscription.paused",
+        "subscription.cancelled",
+        "subscription.failed",
+        "subscription.expired",
+        "subscription.plan_changed",
+        "subscription.updated",
+        "subscription.update_payment_method",
+        "license_key.created",
+        "payout.created",
+        "payout.on_hold",
+        "payout.in_progress",
+        "payout.failed",
+        "payout.success",
+        "credit.added",
+        "credit.deducted",
+        "credit.expired",
+        "credit.rolled_over",
+        "credit.rollover_forfeited",
+        "credit.overage_charged",
+        "credit.overage_reset",
+        "credit.manual_adjustment",
+        "credit.balance_low",
+        "abandoned_checkout.detected",
+        "abandoned_checkout.recovered",
+        "dunning.started",
+        "dunning.recovered",
+        "entitlement_grant.created",
+        "entitlement_grant.delivered",
+        "entitlement_grant.failed",
+        "entitlement_grant.revoked",
+    ]
+)
 
 EMAIL_PATHS = ("data.customer.email", "data.email")
 _find_email = email_finder(EMAIL_PATHS)
@@ -51,19 +86,28 @@ def normalize_dodo(
     event_id = header(headers, "webhook-id") or body_id(raw)
     event_type = envelope.get("type")
     if not isinstance(event_type, str) or not event_type.strip():
-        return RejectedInput(DODO_PAYMENTS, "the event has no \"type\" (such as payment.succeeded)", id=event_id)
+        return RejectedInput(DODO_PAYMENTS, 'the event has no "type" (such as payment.succeeded)', id=event_id)
     event_type = event_type.strip()
     if not isinstance(envelope.get("data"), dict):
-        return RejectedInput(DODO_PAYMENTS, f"the {event_type} event has no \"data\" object", id=event_id)
+        return RejectedInput(DODO_PAYMENTS, f'the {event_type} event has no "data" object', id=event_id)
     occurred_at = (
         parse_timestamp(envelope.get("timestamp"))
         or parse_timestamp(header(headers, "webhook-timestamp"))
         or received_at
     )
     if occurred_at is None:
-        return RejectedInput(DODO_PAYMENTS, f"the {event_type} event has no valid \"timestamp\"", id=event_id)
-    event = NormalizedEvent(DODO_PAYMENTS, event_type, event_id, occurred_at, CUSTOMER, None, None, None,
-                            event_type in DODO_EVENT_TYPES, body=envelope)
+        return RejectedInput(DODO_PAYMENTS, f'the {event_type} event has no valid "timestamp"', id=event_id)
+    event = NormalizedEvent(
+        DODO_PAYMENTS,
+        event_type,
+        event_id,
+        occurred_at,
+        CUSTOMER,
+        None,
+        None,
+        None,
+        event_type in DODO_EVENT_TYPES,
+        body=envelope,
+    )
     event.email, event.email_problem = _find_email(event)
     return event
-

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from sync_core.domain.events import (
     CUSTOMER,
@@ -43,7 +44,7 @@ def iter_csv_records(
     received_at: datetime | None = None,
 ) -> Iterator[Item]:
     """Events from CSV text lines (a file opened in text mode works); the first row names the columns."""
-    received_at = received_at or datetime.now(timezone.utc)
+    received_at = received_at or datetime.now(UTC)
     reader = csv.reader(_bounded_lines(lines))
     try:
         header = next(reader)
@@ -96,7 +97,7 @@ def iter_jsonl_records(
     received_at: datetime | None = None,
 ) -> Iterator[Item]:
     """Events from JSON Lines: one JSON object per line, nested objects allowed (``{"partner": {"key": ..}}``)."""
-    received_at = received_at or datetime.now(timezone.utc)
+    received_at = received_at or datetime.now(UTC)
     if kind is not None and kind not in RECORD_KINDS:
         yield RejectedInput(RECORDS, f"the record kind should be partner or customer, not {kind!r}")
         return
@@ -105,18 +106,22 @@ def iter_jsonl_records(
             continue
         position = f"line {number}"
         if len(line) > MAX_BODY_BYTES:
-            yield RejectedInput(RECORDS, f"the line is longer than {MAX_BODY_BYTES // 1024 // 1024} MB",
-                                position=position)
+            yield RejectedInput(
+                RECORDS, f"the line is longer than {MAX_BODY_BYTES // 1024 // 1024} MB", position=position
+            )
             continue
         try:
             record = parse_json(line)
         except json.JSONDecodeError as exc:
-            yield RejectedInput(RECORDS, f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
-                                position=position, excerpt=line[:200])
+            yield RejectedInput(
+                RECORDS,
+                f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
+                position=position,
+                excerpt=line[:200],
+            )
             continue
         if not isinstance(record, dict):
-            yield RejectedInput(RECORDS, "the line should hold one JSON object", position=position,
-                                excerpt=line[:200])
+            yield RejectedInput(RECORDS, "the line should hold one JSON object", position=position, excerpt=line[:200])
             continue
         flat = flatten(record)
         yield record_event(flat, kind=kind or guess_kind(flat), received_at=received_at, position=position)
@@ -128,7 +133,8 @@ def record_event(record: dict[str, Any], *, kind: str, received_at: datetime, po
     email, problem = find_email(data.get, _EMAIL_PATHS)
     key = _first_present(record, KEY_COLUMNS[kind]) or email or ""
     occurred_at = next(
-        (parsed for column in TIME_COLUMNS if (parsed := parse_timestamp(record.get(column)))), received_at)
+        (parsed for column in TIME_COLUMNS if (parsed := parse_timestamp(record.get(column)))), received_at
+    )
     return NormalizedEvent(
         source=RECORDS,
         type=f"{kind}.imported",
