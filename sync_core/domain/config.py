@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
-from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, RECORDS, SOURCE_LABELS
+from sync_core.domain.events import SOURCE_LABELS
 from sync_core.domain.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, TRANSFORMS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
+#: The sources a configuration has settings for.
+SourceKey = Literal["dodo_payments", "partnero", "records"]
+SOURCE_KEYS: tuple[SourceKey, ...] = get_args(SourceKey)
 DEFAULT_BASE_URL = "https://connect.mailerlite.com/api"
 
 FieldType = Literal["text", "number", "date"]
@@ -174,9 +178,7 @@ class Trigger(_Model):
 
     name: str
     enabled: bool = True
-    source: Literal["dodo_payments", "partnero", "records"] | None = Field(
-        default=None, description="Only events from this source; none means any source."
-    )
+    source: SourceKey | None = Field(default=None, description="Only events from this source; none means any source.")
     event_types: list[str] = Field(min_length=1, description="Event types, e.g. payment.succeeded or partner.*")
     action: Action = "upsert"
     subscriber_status: Literal["active", "unconfirmed"] | None = Field(
@@ -272,8 +274,8 @@ class SyncConfig(_Model):
     version: Literal[1] = SCHEMA_VERSION
     name: str = ""
     connection: ConnectionSettings = Field(default_factory=ConnectionSettings)
-    sources: dict[Literal["dodo_payments", "partnero", "records"], SourceSettings] = Field(
-        default_factory=lambda: {key: SourceSettings() for key in (DODO_PAYMENTS, PARTNERO, RECORDS)}
+    sources: dict[SourceKey, SourceSettings] = Field(
+        default_factory=lambda: {key: SourceSettings() for key in SOURCE_KEYS}
     )
     triggers: list[Trigger] = Field(default_factory=list)
     group_rules: list[GroupRule] = Field(default_factory=list)
@@ -368,7 +370,7 @@ _MESSAGES = {
 }
 
 
-def _describe(error: dict[str, Any], document: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails, document: dict[str, Any]) -> str:
     """One pydantic error → "In trigger 'New customer', field 'company', transform: ..."."""
     where = _place(error["loc"], document)
     kind = error["type"]

@@ -128,7 +128,10 @@ class PartneroVerifier:
             )
 
 
-VERIFIERS = {DODO_PAYMENTS: DodoVerifier, PARTNERO: PartneroVerifier}
+VERIFIERS: dict[str, type[DodoVerifier] | type[PartneroVerifier]] = {
+    DODO_PAYMENTS: DodoVerifier,
+    PARTNERO: PartneroVerifier,
+}
 
 
 def verifier(source: str, secret: str) -> DodoVerifier | PartneroVerifier:

@@ -135,7 +135,7 @@ def numbered_page(items: list[Any], *, limit: int, page: int, path: str) -> dict
             "links": links,
             "path": path,
             "per_page": limit,
-            "to": first_index + len(data) - 1 if data else None,
+            "to": first_index + len(data) - 1 if first_index is not None else None,
             "total": total,
         },
     }
