@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -60,12 +62,23 @@ def postgres_url():
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory) -> Path:
+    """One SQLite file migrated to head: each test gets a copy, instead of running every migration again."""
+    from storage import Database
+
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    Database(f"sqlite:///{path}").dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path):
     """An empty, migrated database of each kind."""
     from storage import Database
 
     if request.param == "sqlite":
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), tmp_path / "test.db")
         db = Database(f"sqlite:///{tmp_path / 'test.db'}")
     else:
         db = Database(request.getfixturevalue("postgres_url"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from storage.events import EventStore
 from sync_core.domain.presets import load_preset
 from sync_core.engine.file_import import import_file
@@ -46,6 +48,7 @@ def test_dry_run_then_sync_from_the_page_and_see_the_run_in_monitor(app, studio_
     assert list(runs["run"]) == [2, 1] and list(runs["created"]) == [12, 12]
 
 
+@pytest.mark.slow
 def test_failed_items_are_listed_with_their_reason_and_retried(app, studio_workspace):
     arrange(studio_workspace)
     sandbox = studio_workspace.sandbox()

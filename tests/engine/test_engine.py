@@ -23,6 +23,7 @@ def outcomes_by_email(database) -> dict[str, list[str]]:
     return result
 
 
+@pytest.mark.slow
 def test_10000_partners_sync_once_and_a_second_run_sends_nothing(engine, partnero_workspace, account):
     summary = import_bytes(partnero_workspace, partners_csv(10_000))
     assert (summary.read, summary.stored, summary.rejected) == (10_000, 10_000, 0)

@@ -30,6 +30,7 @@ from tests.webhooks.test_worker import wait_until
 EVENTS = 150  # per source
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("secrets_in_env")
 def test_two_receivers_and_two_workers_side_by_side(workspace, tmp_path):
     workspace.save_config(both_sources_config())
