@@ -18,7 +18,7 @@ if __name__ != "__main__":  # imported to be served: build the app, draw nothing
     app = st.App(__file__, routes=live.routes(), lifespan=live.lifespan)
 
 else:  # a page view
-    from pages import ui
+    from pages import sidebar, ui
 
     st.set_page_config(page_title="MailerLite sync studio", page_icon=":material/sync:", layout="wide")
 
@@ -43,7 +43,7 @@ else:  # a page view
     workspace = ui.workspace()
     if workspace is not None:
         # Drawn after the page (so it shows what the page just changed), but placed above anything else.
-        sidebar = st.sidebar.container()
+        sidebar_area = st.sidebar.container()
         try:
             with ui.inside_navigation():
                 navigation.run()
@@ -54,9 +54,9 @@ else:  # a page view
                 "Your unsaved changes are kept; try again, or reload the page.",
                 icon=":material/error:",
             )
-        with sidebar:
+        with sidebar_area:
             try:
-                ui.sidebar(workspace)
+                sidebar.draw(workspace)
             except Exception as exc:  # noqa: BLE001
                 logging.getLogger("sync_studio.dashboard").exception("the sidebar failed")
                 st.error(f"The account status cannot be shown: {exc}")

@@ -9,7 +9,7 @@ import secrets
 import streamlit as st
 from pydantic import ValidationError
 
-from pages import ui
+from pages import draft, ui, widgets
 from sync_core.domain.config import ConnectionSettings
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, RECORDS, SOURCE_LABELS
 from sync_core.engine.account_checks import create_groups, interactive_client
@@ -30,27 +30,27 @@ def _save_api_key(ws) -> None:
     value = (st.session_state.get("cn_api_key") or "").strip()
     st.session_state["cn_api_key"] = ""  # the key stays in the session no longer than this
     if not value:
-        ui.flash("error", "Paste the API key into the field first.")
+        widgets.flash("error", "Paste the API key into the field first.")
         return
     try:
         MailerLiteSettings(api_key=value)
     except ValidationError as exc:
         reasons = "; ".join(str(error.get("msg", "")).removeprefix("Value error, ") for error in exc.errors())
-        ui.flash("error", f"That API key cannot be used: {reasons}.")
+        widgets.flash("error", f"That API key cannot be used: {reasons}.")
         return
     try:
         ws.set_api_key(value)
     except Exception as exc:  # noqa: BLE001
-        ui.flash("error", f"The key could not be saved: {exc}")
+        widgets.flash("error", f"The key could not be saved: {exc}")
         return
     ui.refresh_account()
-    ui.flash("success", "The API key is saved, encrypted. Press **Test connection** to check it.")
+    widgets.flash("success", "The API key is saved, encrypted. Press **Test connection** to check it.")
 
 
 def _remove_api_key(ws) -> None:
     ws.clear_api_key()
     ui.refresh_account()
-    ui.flash("info", "The stored API key was removed. Until you save another one, the sandbox is used.")
+    widgets.flash("info", "The stored API key was removed. Until you save another one, the sandbox is used.")
 
 
 def _save_webhook_secret(ws, source: str) -> None:
@@ -59,20 +59,20 @@ def _save_webhook_secret(ws, source: str) -> None:
     st.session_state[key] = ""
     label = SOURCE_LABELS[source]
     if not value:
-        ui.flash("error", f"Paste the {label} signing secret into the field first.")
+        widgets.flash("error", f"Paste the {label} signing secret into the field first.")
         return
     if source == DODO_PAYMENTS and not value.startswith("whsec_"):
-        ui.flash(
+        widgets.flash(
             "error",
             "A Dodo Payments signing secret starts with whsec_. Copy it from Dodo Payments "
             "(Developer → Webhooks → your endpoint → Signing secret).",
         )
         return
     if any(ord(ch) < 33 for ch in value):
-        ui.flash("error", "The secret contains spaces or line breaks; copy it again.")
+        widgets.flash("error", "The secret contains spaces or line breaks; copy it again.")
         return
     ws.set_webhook_secret(source, value)
-    ui.flash("success", f"The {label} signing secret is saved, encrypted.")
+    widgets.flash("success", f"The {label} signing secret is saved, encrypted.")
 
 
 def _generate_partnero_secret(ws) -> None:
@@ -85,23 +85,25 @@ def _generate_partnero_secret(ws) -> None:
 def _create_group(ws) -> None:
     name = (st.session_state.get("cn_new_group") or "").strip()
     if not name:
-        ui.flash("error", "Type the name of the group to create.")
+        widgets.flash("error", "Type the name of the group to create.")
         return
     try:
-        connection = ui.working_connection(ws)
+        connection = draft.working_connection(ws)
         with interactive_client(ws, connection) as client:
             result = create_groups(client, [name])
     except Exception as exc:  # noqa: BLE001
-        ui.flash("error", f"The group could not be created: {exc}")
+        widgets.flash("error", f"The group could not be created: {exc}")
         return
     if result.problems:
-        ui.flash("error", "The group could not be created: " + "; ".join(result.problems))
+        widgets.flash("error", "The group could not be created: " + "; ".join(result.problems))
         return
     ui.refresh_account()
     st.session_state["cn_new_group"] = ""
-    st.session_state[ui.key("cn_default_group")] = name
-    ui.draft(ws).setdefault("connection", {})["default_group"] = name
-    ui.flash("success", f"The group “{name}” exists in the account and is now the default group (save to keep it).")
+    st.session_state[draft.key("cn_default_group")] = name
+    draft.document(ws).setdefault("connection", {})["default_group"] = name
+    widgets.flash(
+        "success", f"The group “{name}” exists in the account and is now the default group (save to keep it)."
+    )
 
 
 # --- sections ------------------------------------------------------------------------------------------------------
@@ -117,10 +119,10 @@ def account_section(ws, doc: dict) -> None:
         has_key = False
         st.error(f"The stored API key cannot be read: {exc}", icon=":material/key_off:")
 
-    ui.seed(ui.key("cn_sandbox"), bool(connection.get("sandbox", True)))
+    draft.seed(draft.key("cn_sandbox"), bool(connection.get("sandbox", True)))
     connection["sandbox"] = st.toggle(
         "Use the sandbox",
-        key=ui.key("cn_sandbox"),
+        key=draft.key("cn_sandbox"),
         help="The built-in sandbox answers like a MailerLite account, so you can try everything safely. "
         "Turn it off to sync with your real MailerLite account.",
     )
@@ -177,10 +179,10 @@ def account_section(ws, doc: dict) -> None:
             st.info("Syncs go to your MailerLite account with the saved key.", icon=":material/mail:")
 
     with st.expander("Advanced: API address", key="cn_advanced"):
-        ui.seed(ui.key("cn_base_url"), connection.get("base_url") or ConnectionSettings().base_url)
+        draft.seed(draft.key("cn_base_url"), connection.get("base_url") or ConnectionSettings().base_url)
         connection["base_url"] = st.text_input(
             "MailerLite API base URL",
-            key=ui.key("cn_base_url"),
+            key=draft.key("cn_base_url"),
             help="Leave as it is unless MailerLite tells you otherwise. MAILERLITE_BASE_URL overrides it.",
         )
 
@@ -188,7 +190,7 @@ def account_section(ws, doc: dict) -> None:
     pressed = st.button("Test connection", icon=":material/network_check:", type="primary", key="cn_test")
     with st.spinner("Asking the account…"):
         report = ui.account_report(ws, refresh=pressed)
-    settings = ui.working_connection(ws)
+    settings = draft.working_connection(ws)
     account = "the sandbox" if ws.uses_sandbox(settings) else "MailerLite"
     if report.ok:
         st.success(f"{report.summary()} (tested: {account})", icon=":material/check_circle:")
@@ -228,9 +230,9 @@ def default_group_section(ws, doc: dict) -> None:
     options: list[str | None] = [None, *names]
     if current and current not in options:
         options.append(current)
-    if st.session_state.get(ui.key("cn_default_group")) not in options:
-        st.session_state.pop(ui.key("cn_default_group"), None)
-    ui.seed(ui.key("cn_default_group"), current)
+    if st.session_state.get(draft.key("cn_default_group")) not in options:
+        st.session_state.pop(draft.key("cn_default_group"), None)
+    draft.seed(draft.key("cn_default_group"), current)
 
     def label(value: str | None) -> str:
         if value is None:
@@ -239,7 +241,7 @@ def default_group_section(ws, doc: dict) -> None:
 
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     connection["default_group"] = left.selectbox(
-        "Default group", options, key=ui.key("cn_default_group"), format_func=label, placeholder="No default group"
+        "Default group", options, key=draft.key("cn_default_group"), format_func=label, placeholder="No default group"
     )
     with right.popover("Create a group", icon=":material/group_add:", disabled=not report.ok):
         with st.form("cn_group_form", border=False, enter_to_submit=True):
@@ -262,8 +264,8 @@ def sources_section(doc: dict) -> None:
                 ("sync_partners", "Sync partners"),
                 ("sync_customers", "Sync customers"),
             ):
-                key = ui.key(f"cn_{source}_{name}")
-                ui.seed(key, bool(settings.get(name, True)))
+                key = draft.key(f"cn_{source}_{name}")
+                draft.seed(key, bool(settings.get(name, True)))
                 off = name != "enabled" and not settings.get("enabled", True)
                 settings[name] = st.toggle(text, key=key, disabled=off)
 
@@ -323,7 +325,7 @@ def webhooks_section(ws) -> None:
                     st.success("New secret saved. Copy it into Partnero's webhook settings now: it is not shown again.")
                     st.code(generated, language=None)
             when = received.get(source)
-            st.caption(f"Last event received: {ui.when(when) if when else 'none yet'}")
+            st.caption(f"Last event received: {widgets.when(when) if when else 'none yet'}")
 
 
 def main() -> None:
@@ -335,14 +337,14 @@ def main() -> None:
     ws = ui.workspace()
     if ws is None:
         return
-    ui.show_flash()
-    ui.config_problem(ws, "connection")
-    doc = ui.draft(ws)
+    widgets.show_flash()
+    draft.config_problem(ws, "connection")
+    doc = draft.document(ws)
     account_section(ws, doc)
     default_group_section(ws, doc)
     sources_section(doc)
     webhooks_section(ws)
-    ui.save_bar(ws, "connection")
+    draft.save_bar(ws, "connection")
 
 
 ui.page_guard("pages/connection.py")

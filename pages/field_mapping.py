@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages import ui
+from pages import draft, ui, widgets
 from sync_core.domain.config import ACTION_LABELS, VALUE_SOURCE_LABELS, ConfigError, load_config
 from sync_core.domain.events import SOURCE_LABELS
 from sync_core.domain.presets import PRESETS, load_preset
@@ -237,7 +237,7 @@ def checks_table(trigger: dict[str, Any], fields: dict[str, str] | None) -> None
 
 
 def _add_trigger(ws) -> None:
-    triggers = ui.draft(ws).setdefault("triggers", [])
+    triggers = draft.document(ws).setdefault("triggers", [])
     names = {t.get("name") for t in triggers}
     number = len(triggers) + 1
     while f"New trigger {number}" in names:
@@ -257,18 +257,18 @@ def _add_trigger(ws) -> None:
 
 
 def _remove_trigger(ws, index: int) -> None:
-    triggers = ui.draft(ws).setdefault("triggers", [])
+    triggers = draft.document(ws).setdefault("triggers", [])
     if 0 <= index < len(triggers):
         name = triggers[index].get("name") or f"#{index + 1}"
         del triggers[index]
-        ui.remove_uid("triggers", index)
-        ui.flash("info", f"The trigger “{name}” was removed (save to make it final, or discard to undo).")
+        draft.remove_uid("triggers", index)
+        widgets.flash("info", f"The trigger “{name}” was removed (save to make it final, or discard to undo).")
 
 
 def _add_target() -> None:
     name = (st.session_state.get("fm_new_target") or "").strip()
     if not FIELD_KEY.fullmatch(name):
-        ui.flash(
+        widgets.flash(
             "error",
             f"{name!r} is not a MailerLite field key: use lower-case letters, digits and _ "
             "(e.g. last_purchase_amount).",
@@ -278,7 +278,7 @@ def _add_target() -> None:
     if name not in extra:
         extra.append(name)
     st.session_state["fm_new_target"] = ""
-    ui.flash(
+    widgets.flash(
         "success",
         f"{name} can now be chosen in the MailerLite field column. “Create missing fields” adds it to the account.",
     )
@@ -286,16 +286,16 @@ def _add_target() -> None:
 
 def _create_missing(ws, wanted: dict[str, str]) -> None:
     try:
-        with interactive_client(ws, ui.working_connection(ws)) as client:
+        with interactive_client(ws, draft.working_connection(ws)) as client:
             result = create_fields(client, wanted)
     except Exception as exc:  # noqa: BLE001
-        ui.flash("error", f"The fields could not be created: {exc}")
+        widgets.flash("error", f"The fields could not be created: {exc}")
         return
     ui.refresh_account()
     if result.created:
-        ui.flash("success", f"Created in MailerLite: {', '.join(result.created)}.")
+        widgets.flash("success", f"Created in MailerLite: {', '.join(result.created)}.")
     if result.problems:
-        ui.flash("error", "Some fields could not be created:\n" + "\n".join(f"- {p}" for p in result.problems))
+        widgets.flash("error", "Some fields could not be created:\n" + "\n".join(f"- {p}" for p in result.problems))
 
 
 def _ask_preset() -> None:
@@ -305,11 +305,11 @@ def _ask_preset() -> None:
 def _load_preset(ws, name: str) -> None:
     st.session_state.pop("fm_confirm_preset", None)
     try:
-        version = ui.load_preset_now(ws, name)
+        version = draft.load_preset_now(ws, name)
     except Exception as exc:  # noqa: BLE001
-        ui.flash("error", f"The preset could not be loaded: {exc}")
+        widgets.flash("error", f"The preset could not be loaded: {exc}")
         return
-    ui.flash("success", f"The preset “{load_preset(name).name}” is loaded and saved as version {version}.")
+    widgets.flash("success", f"The preset “{load_preset(name).name}” is loaded and saved as version {version}.")
 
 
 def _cancel_preset() -> None:
@@ -320,12 +320,12 @@ def _import(ws, document: bytes, file_name: str) -> None:
     try:
         config = load_config(document)
     except ConfigError as exc:
-        ui.flash("error", "Nothing was imported:\n" + "\n".join(f"- {p}" for p in exc.problems))
+        widgets.flash("error", "Nothing was imported:\n" + "\n".join(f"- {p}" for p in exc.problems))
         return
-    version = ws.save_config(config, author=ui.author(), comment=f"Imported {file_name}")
-    ui.replace_draft(ws, config.model_dump(mode="json"))
+    version = ws.save_config(config, author=draft.author(), comment=f"Imported {file_name}")
+    draft.replace(ws, config.model_dump(mode="json"))
     st.session_state["fm_import_round"] = st.session_state.get("fm_import_round", 0) + 1
-    ui.flash("success", f"{file_name} is imported and saved as version {version}.")
+    widgets.flash("success", f"{file_name} is imported and saved as version {version}.")
 
 
 # --- sections ------------------------------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def presets_import_export(ws) -> None:
         right.button("Load preset…", on_click=_ask_preset, key="fm_preset_ask", icon=":material/download:")
         pending = st.session_state.get("fm_confirm_preset")
         if pending:
-            extra = " Your unsaved changes will be lost." if ui.is_dirty() else ""
+            extra = " Your unsaved changes will be lost." if draft.is_dirty() else ""
             st.warning(
                 f"Load “{load_preset(pending).name}”? It replaces the whole configuration (connection "
                 "settings, field mapping and group rules) and is saved as a new version; older versions "
@@ -368,7 +368,7 @@ def presets_import_export(ws) -> None:
             try:
                 config = load_config(data)
             except ConfigError as exc:
-                ui.show_problems(f"{upload.name} cannot be imported; nothing was changed:", exc.problems)
+                widgets.show_problems(f"{upload.name} cannot be imported; nothing was changed:", exc.problems)
             else:
                 st.info(
                     f"{upload.name} is valid: “{config.name or 'unnamed'}”, {len(config.triggers)} triggers, "
@@ -383,7 +383,7 @@ def presets_import_export(ws) -> None:
                     args=(ws, data, upload.name),
                 )
     with exporting:
-        current = ui.active(ws)
+        current = ws.active_config()
         st.caption(
             "The configuration as one JSON document, without any key or secret: safe to share or to keep "
             "in version control."
@@ -398,7 +398,7 @@ def presets_import_export(ws) -> None:
             on_click="ignore",
             key="fm_export",
         )
-        if ui.is_dirty():
+        if draft.is_dirty():
             st.caption("This is the saved version; save first to include your unsaved changes.")
 
 
@@ -427,11 +427,11 @@ def missing_fields_panel(ws, doc: dict, fields: dict[str, str] | None) -> None:
 
 def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
     c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
-    ui.seed(f"fm_{uid}_name", trigger.get("name") or "")
+    draft.seed(f"fm_{uid}_name", trigger.get("name") or "")
     trigger["name"] = c1.text_input("Trigger name", key=f"fm_{uid}_name")
     sources = [None, *SOURCE_LABELS]
     source = trigger.get("source") if trigger.get("source") in sources else None
-    ui.seed(f"fm_{uid}_source", source)
+    draft.seed(f"fm_{uid}_source", source)
     trigger["source"] = c2.selectbox(
         "Source",
         sources,
@@ -439,13 +439,13 @@ def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
         placeholder="any source",
         format_func=lambda s: "any source" if s is None else SOURCE_LABELS[s],
     )
-    ui.seed(f"fm_{uid}_enabled", bool(trigger.get("enabled", True)))
+    draft.seed(f"fm_{uid}_enabled", bool(trigger.get("enabled", True)))
     trigger["enabled"] = c3.toggle("Enabled", key=f"fm_{uid}_enabled")
 
     c4, c5, c6 = st.columns([3, 1, 1])
     current = [t for t in trigger.get("event_types") or [] if isinstance(t, str)]
     options = list(dict.fromkeys(current + known_event_types(trigger["source"])))
-    ui.seed(f"fm_{uid}_types", current)
+    draft.seed(f"fm_{uid}_types", current)
     trigger["event_types"] = c4.multiselect(
         "Event types",
         options,
@@ -456,7 +456,7 @@ def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
         "custom type, and press Enter.",
     )
     action = trigger.get("action") if trigger.get("action") in ACTION_LABELS else "upsert"
-    ui.seed(f"fm_{uid}_action", action)
+    draft.seed(f"fm_{uid}_action", action)
     trigger["action"] = c5.selectbox(
         "Action",
         list(ACTION_LABELS),
@@ -466,7 +466,7 @@ def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
         "existing only: never create; ignore: these events are not synced",
     )
     status = trigger.get("subscriber_status") if trigger.get("subscriber_status") in STATUS_LABELS else None
-    ui.seed(f"fm_{uid}_status", status)
+    draft.seed(f"fm_{uid}_status", status)
     trigger["subscriber_status"] = c6.selectbox(
         "New subscribers' status",
         list(STATUS_LABELS),
@@ -478,7 +478,7 @@ def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
 
 def triggers_section(ws, doc: dict, fields: dict[str, str] | None) -> None:
     triggers = doc.setdefault("triggers", [])
-    ids = ui.uids("triggers", len(triggers))
+    ids = draft.uids("triggers", len(triggers))
     if not triggers:
         st.info("No triggers yet: nothing syncs. Add a trigger, or load a preset above.", icon=":material/info:")
     opened = st.session_state.pop("fm_open", None)
@@ -521,9 +521,9 @@ def main() -> None:
     ws = ui.workspace()
     if ws is None:
         return
-    ui.show_flash()
-    ui.config_problem(ws, "field_mapping")
-    doc = ui.draft(ws)
+    widgets.show_flash()
+    draft.config_problem(ws, "field_mapping")
+    doc = draft.document(ws)
     report = ui.account_report(ws)
     fields = account_fields(report)
     if not report.ok:
@@ -537,8 +537,8 @@ def main() -> None:
     triggers_section(ws, doc, fields)
     with panel:  # drawn after the tables, so that it lists the fields as they are now
         missing_fields_panel(ws, doc, fields)
-    ui.save_bar(ws, "field_mapping")
-    ui.version_history(ws, "field_mapping")
+    draft.save_bar(ws, "field_mapping")
+    draft.version_history(ws, "field_mapping")
 
 
 ui.page_guard("pages/field_mapping.py")

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages import ui
+from pages import draft, ui, widgets
 from sync_core.domain.config import (
     LIST_OPERATORS,
     NO_VALUE_OPERATORS,
@@ -87,7 +87,7 @@ def _number_or_text(text: str) -> Any:
 
 
 def _add_rule(ws) -> None:
-    rules = ui.draft(ws).setdefault("group_rules", [])
+    rules = draft.document(ws).setdefault("group_rules", [])
     rules.append(
         {"group": "", "mode": "add_only", "enabled": True, "event_types": [], "match": "all", "conditions": []}
     )
@@ -95,43 +95,43 @@ def _add_rule(ws) -> None:
 
 
 def _remove_rule(ws, index: int) -> None:
-    rules = ui.draft(ws).setdefault("group_rules", [])
+    rules = draft.document(ws).setdefault("group_rules", [])
     if 0 <= index < len(rules):
         name = rules[index].get("group") or f"#{index + 1}"
         del rules[index]
-        ui.remove_uid("rules", index)
-        ui.flash("info", f"The rule for “{name}” was removed (save to make it final, or discard to undo).")
+        draft.remove_uid("rules", index)
+        widgets.flash("info", f"The rule for “{name}” was removed (save to make it final, or discard to undo).")
 
 
 def _add_condition(ws, index: int, uid: str) -> None:
-    rules = ui.draft(ws).setdefault("group_rules", [])
+    rules = draft.document(ws).setdefault("group_rules", [])
     if 0 <= index < len(rules):
         rules[index].setdefault("conditions", []).append({"field": "data.status", "operator": "equals", "value": ""})
         st.session_state["gr_open"] = index
 
 
 def _remove_condition(ws, index: int, uid: str, position: int) -> None:
-    rules = ui.draft(ws).setdefault("group_rules", [])
+    rules = draft.document(ws).setdefault("group_rules", [])
     if 0 <= index < len(rules):
         conditions = rules[index].setdefault("conditions", [])
         if 0 <= position < len(conditions):
             del conditions[position]
-            ui.remove_uid(f"conditions:{uid}", position)
+            draft.remove_uid(f"conditions:{uid}", position)
         st.session_state["gr_open"] = index
 
 
 def _create_missing_groups(ws, names: list[str]) -> None:
     try:
-        with interactive_client(ws, ui.working_connection(ws)) as client:
+        with interactive_client(ws, draft.working_connection(ws)) as client:
             result = create_groups(client, names)
     except Exception as exc:  # noqa: BLE001
-        ui.flash("error", f"The groups could not be created: {exc}")
+        widgets.flash("error", f"The groups could not be created: {exc}")
         return
     ui.refresh_account()
     if result.created:
-        ui.flash("success", f"Created in MailerLite: {', '.join(result.created)}.")
+        widgets.flash("success", f"Created in MailerLite: {', '.join(result.created)}.")
     if result.problems:
-        ui.flash("error", "Some groups could not be created:\n" + "\n".join(f"- {p}" for p in result.problems))
+        widgets.flash("error", "Some groups could not be created:\n" + "\n".join(f"- {p}" for p in result.problems))
 
 
 # --- sections ------------------------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def condition_row(
     c1, c2, c3, c4 = st.columns([4, 2, 4, 1], vertical_alignment="bottom")
     field = condition.get("field") or ""
     options = list(dict.fromkeys(([field] if field else []) + paths))
-    ui.seed(f"gr_{cuid}_field", field or None)
+    draft.seed(f"gr_{cuid}_field", field or None)
     chosen = c1.selectbox(
         "Field",
         options,
@@ -187,7 +187,7 @@ def condition_row(
     )
     condition["field"] = (chosen or "").strip()
     operator = condition.get("operator") if condition.get("operator") in OPERATOR_LABELS else "equals"
-    ui.seed(f"gr_{cuid}_operator", operator)
+    draft.seed(f"gr_{cuid}_operator", operator)
     operator = c2.selectbox(
         "Operator",
         list(OPERATOR_LABELS),
@@ -203,7 +203,7 @@ def condition_row(
     elif operator in LIST_OPERATORS:
         current = original if isinstance(original, list) else ([] if original in (None, "") else [original])
         texts = [_text(item) for item in current]
-        ui.seed(f"gr_{cuid}_list", texts)
+        draft.seed(f"gr_{cuid}_list", texts)
         chosen_list = c3.multiselect(
             "Values",
             texts,
@@ -216,7 +216,7 @@ def condition_row(
         condition["value"] = [by_text.get(text, text) for text in chosen_list]
     else:
         scalar = ", ".join(_text(v) for v in original) if isinstance(original, list) else original
-        ui.seed(f"gr_{cuid}_text", _text(scalar))
+        draft.seed(f"gr_{cuid}_text", _text(scalar))
         text = c3.text_input(
             "Value",
             key=f"gr_{cuid}_text",
@@ -244,7 +244,7 @@ def rule_editor(ws, index: int, uid: str, rule: dict[str, Any], groups: list[str
     c1, c2, c3 = st.columns([3, 3, 1])
     group = rule.get("group") or None
     options = list(dict.fromkeys(([group] if group else []) + (groups or [])))
-    ui.seed(f"gr_{uid}_group", group)
+    draft.seed(f"gr_{uid}_group", group)
     chosen = c1.selectbox(
         "Group",
         options,
@@ -255,17 +255,17 @@ def rule_editor(ws, index: int, uid: str, rule: dict[str, Any], groups: list[str
     )
     rule["group"] = (chosen or "").strip()
     mode = rule.get("mode") if rule.get("mode") in RULE_MODE_LABELS else "add_only"
-    ui.seed(f"gr_{uid}_mode", mode)
+    draft.seed(f"gr_{uid}_mode", mode)
     rule["mode"] = c2.radio(
         "Mode", list(RULE_MODE_LABELS), key=f"gr_{uid}_mode", format_func=RULE_MODE_LABELS.get, horizontal=True
     )
     c2.caption(MODE_HELP[rule["mode"]])
-    ui.seed(f"gr_{uid}_enabled", bool(rule.get("enabled", True)))
+    draft.seed(f"gr_{uid}_enabled", bool(rule.get("enabled", True)))
     rule["enabled"] = c3.toggle("Enabled", key=f"gr_{uid}_enabled")
 
     c4, c5 = st.columns([4, 2])
     scope = [t for t in rule.get("event_types") or [] if isinstance(t, str)]
-    ui.seed(f"gr_{uid}_scope", scope)
+    draft.seed(f"gr_{uid}_scope", scope)
     rule["event_types"] = c4.multiselect(
         "Events that decide (scope)",
         list(dict.fromkeys(scope + known_event_types())),
@@ -275,7 +275,7 @@ def rule_editor(ws, index: int, uid: str, rule: dict[str, Any], groups: list[str
         help="Only these events can add to (or remove from) the group. Empty: every synced event.",
     )
     match = rule.get("match") if rule.get("match") in ("all", "any") else "all"
-    ui.seed(f"gr_{uid}_match", match)
+    draft.seed(f"gr_{uid}_match", match)
     rule["match"] = c5.radio(
         "Conditions",
         ["all", "any"],
@@ -285,7 +285,7 @@ def rule_editor(ws, index: int, uid: str, rule: dict[str, Any], groups: list[str
     )
 
     conditions = rule.setdefault("conditions", [])
-    condition_ids = ui.uids(f"conditions:{uid}", len(conditions))
+    condition_ids = draft.uids(f"conditions:{uid}", len(conditions))
     if conditions:
         st.caption("Conditions (field · operator · value)")
     else:
@@ -329,7 +329,7 @@ def show_count(slot, index: int, rule: dict[str, Any], counts: RuleCounts) -> No
 
 def rules_section(ws, doc: dict, groups: list[str] | None) -> None:
     rules = doc.setdefault("group_rules", [])
-    ids = ui.uids("rules", len(rules))
+    ids = draft.uids("rules", len(rules))
     notice = st.empty()
     if not rules:
         notice.info(
@@ -373,9 +373,9 @@ def main() -> None:
     ws = ui.workspace()
     if ws is None:
         return
-    ui.show_flash()
-    ui.config_problem(ws, "group_rules")
-    doc = ui.draft(ws)
+    widgets.show_flash()
+    draft.config_problem(ws, "group_rules")
+    doc = draft.document(ws)
     report = ui.account_report(ws)
     groups = account_groups(report)
     if not report.ok:
@@ -384,7 +384,7 @@ def main() -> None:
     rules_section(ws, doc, groups)
     with panel:  # drawn after the rules, so that it lists the groups as they are now
         groups_panel(ws, doc, groups)
-    ui.save_bar(ws, "group_rules")
+    draft.save_bar(ws, "group_rules")
 
 
 ui.page_guard("pages/group_rules.py")

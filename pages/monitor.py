@@ -12,13 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from pages import ui
-from storage.contacts import ContactStore
-from storage.events import EventStore
-from storage.monitor import ItemFilter, MonitorQueries
-from storage.runs import RunStore
+from pages import ui, widgets
 from sync_core.domain.events import SOURCE_LABELS
 from sync_core.engine.run import SyncEngine, SyncError
+from sync_core.engine.workspace import ItemFilter
 from sync_core.live.queue_status import queue_status
 
 ui.page_guard("pages/monitor.py")
@@ -26,8 +23,8 @@ st.title("Monitor")
 ws = ui.workspace()
 if ws is None:
     st.stop()
-ui.show_flash()
-monitor, runs, events = MonitorQueries(ws.database), RunStore(ws.database), EventStore(ws.database)
+widgets.show_flash()
+monitor, runs, events = ws.monitor, ws.runs, ws.events
 PAGE = 50
 OUTCOMES = ["created", "updated", "unchanged", "suppressed", "skipped", "invalid", "failed", "dead"]
 
@@ -209,24 +206,24 @@ with failed_tab:
         if left.button(f"Retry selected ({len(selected)})", disabled=not selected, icon=":material/replay:"):
             try:
                 run = engine.retry(item_ids=selected)
-                ui.flash(
+                widgets.flash(
                     "success",
                     f"Retried in run {run.id}: {run.created + run.updated} synced, "
                     f"{run.failed + run.dead} still failing.",
                 )
             except SyncError as exc:
-                ui.flash("error", str(exc))
+                widgets.flash("error", str(exc))
             st.rerun()
         if right.button("Retry all failed", icon=":material/replay:"):
             try:
                 run = engine.retry()
-                ui.flash(
+                widgets.flash(
                     "success",
                     f"Retried in run {run.id}: {run.created + run.updated} synced, "
                     f"{run.failed + run.dead} still failing.",
                 )
             except SyncError as exc:
-                ui.flash("error", str(exc))
+                widgets.flash("error", str(exc))
             st.rerun()
         detail = st.selectbox("Details of item", [item.id for item in failures], key="monitor_failed_detail")
         item = next(item for item in failures if item.id == detail)
@@ -237,7 +234,7 @@ with failed_tab:
 with contact_tab:
     email = st.text_input("Email address", key="monitor_email", placeholder="ada@example.com").strip().lower()
     if email:
-        contact = ContactStore(ws.database).get(email)
+        contact = ws.contacts.get(email)
         history = events.for_email(email, limit=100)
         items, _ = monitor.items(ItemFilter(email=email, include_dry_runs=True), limit=100)
         if contact is None and not history and not items:

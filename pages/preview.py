@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages import ui
+from pages import draft, ui, widgets
 from sync_core.domain.config import ACTION_LABELS
 from sync_core.domain.events import SOURCE_LABELS, NormalizedEvent, RejectedInput
 from sync_core.domain.planning import ContactPlan
@@ -209,14 +209,14 @@ def main() -> None:
     ws = ui.workspace()
     if ws is None:
         return
-    ui.show_flash()
-    config, from_draft = ui.working_config(ws)
-    _, draft_problems = ui.validate_draft(ws)
-    current = ui.active(ws)
-    if ui.is_dirty() and from_draft:
+    widgets.show_flash()
+    config, from_draft = draft.working_config(ws)
+    _, draft_problems = draft.validate(ws)
+    current = ws.active_config()
+    if draft.is_dirty() and from_draft:
         st.caption(":orange-badge[:material/edit: Unsaved changes] Previewing with your unsaved changes.")
-    elif ui.is_dirty():
-        ui.show_problems(
+    elif draft.is_dirty():
+        widgets.show_problems(
             f"Your unsaved changes have problems, so the preview uses the saved version "
             f"{current.version_id or '(none)'}:",
             draft_problems,
@@ -247,7 +247,7 @@ def main() -> None:
     try:
         preview = preview_event(config, event, now=now)
     except Exception as exc:  # noqa: BLE001
-        ui.plain_error("preview this event", exc)
+        widgets.plain_error("preview this event", exc)
         return
     event_section(event)
 

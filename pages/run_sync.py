@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import ui
-from storage.events import EventStore
+from pages import ui, widgets
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run import RunProgress, SyncEngine, SyncError
 
@@ -14,9 +13,9 @@ st.title("Run sync")
 ws = ui.workspace()
 if ws is None:
     st.stop()
-active = ui.active(ws)
+active = ws.active_config()
 if active.problem:
-    ui.show_problems(
+    widgets.show_problems(
         "The saved configuration cannot be used; open Field mapping to load a preset or fix it.", [active.problem]
     )
     st.stop()
@@ -25,8 +24,8 @@ if not active.config.triggers:
         "No trigger is set up yet, so every event would be ignored. Start from a preset on the **Field mapping** page.",
         icon=":material/warning:",
     )
-ui.show_flash()
-events = EventStore(ws.database)
+widgets.show_flash()
+events = ws.events
 
 st.subheader("1. Bring in data")
 st.caption(
@@ -49,7 +48,9 @@ if st.button("Import the file", disabled=uploaded is None, icon=":material/uploa
             f"{summary.duplicates:,} already known, {summary.rejected:,} rejected."
         )
         if summary.rejected:
-            ui.show_problems(message + " Rejected rows are kept with their reason:", summary.problems, level="warning")
+            widgets.show_problems(
+                message + " Rejected rows are kept with their reason:", summary.problems, level="warning"
+            )
         else:
             st.success(message)
 
@@ -89,7 +90,7 @@ if st.button(label, type="primary", disabled=waiting == 0, icon=":material/play_
     except SyncError as exc:
         st.error(str(exc))
     except Exception as exc:  # noqa: BLE001 - a page never shows a traceback
-        ui.plain_error("run the sync", exc)
+        widgets.plain_error("run the sync", exc)
     else:
         bar.progress(1.0, text="Done")
         if not run.dry_run:
@@ -99,9 +100,7 @@ if st.button(label, type="primary", disabled=waiting == 0, icon=":material/play_
 
 last = st.session_state.get("last_run_id")
 if last is not None:
-    from storage.runs import RunStore
-
-    run = RunStore(ws.database).get(last)
+    run = ws.runs.get(last)
     if run is not None:
         kind_of_run = "Dry run" if run.dry_run else "Run"
         outcome = {"finished": st.success, "failed": st.error}.get(run.status, st.info)

@@ -78,6 +78,13 @@ class Database:
         self.engine.dispose()
 
 
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` is the database failing to carry a statement out (a busy or locked SQLite file, a
+    PostgreSQL deadlock victim, a dropped connection) rather than refusing it: the failed transaction stored
+    nothing, so trying again is safe and may succeed."""
+    return isinstance(error, sa.exc.OperationalError)
+
+
 def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer (the dashboard while a sync runs)

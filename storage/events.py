@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,6 +24,7 @@ PENDING, SYNCED, IGNORED, INVALID, REJECTED, FAILED, DEAD = (
     "failed",
     "dead",
 )
+_TABLE = ReceivedEvent.__table__
 
 
 @dataclass(slots=True)
@@ -167,3 +169,56 @@ class EventStore:
                     .limit(limit)
                 )
             )
+
+    def count(self, status: str, *, cap: int | None = None) -> int:
+        """How many events have ``status`` (at most ``cap`` counted), along ``ix_received_event_status_id``: the
+        cost follows those events, not the size of the history."""
+        with self.database.engine.connect() as connection:
+            return int(connection.execute(_count(status, cap)).scalar() or 0)
+
+    def waiting(self, *, cap: int | None = None) -> tuple[int, datetime | None]:
+        """How many events are pending (at most ``cap`` counted) and when the oldest of them arrived, read
+        together so that the two agree. Both walk ``ix_received_event_status_id`` and stop early."""
+        oldest = sa.select(_TABLE.c.received_at).where(_TABLE.c.status == PENDING).order_by(_TABLE.c.id).limit(1)
+        with self.database.engine.connect() as connection:
+            count = connection.execute(_count(PENDING, cap)).scalar() or 0
+            return int(count), connection.execute(oldest).scalar()
+
+    def last_received(self, sources: Iterable[str]) -> dict[str, datetime | None]:
+        """Source → when its newest event was stored (``None``: never). One step along
+        ``ix_received_event_source_id`` per source, whatever the size of the history."""
+        out: dict[str, datetime | None] = {}
+        with self.database.engine.connect() as connection:
+            for source in sources:
+                newest = (
+                    sa.select(_TABLE.c.received_at)
+                    .where(_TABLE.c.source == source)
+                    .order_by(_TABLE.c.id.desc())
+                    .limit(1)
+                )
+                out[source] = connection.execute(newest).scalar()
+        return out
+
+    def newest_per_contact(self, limit: int) -> list[tuple[str, bytes, str | None, datetime | None]]:
+        """(source, body, kind, received_at) of the newest event with a body of up to ``limit`` contacts, those
+        heard from most recently, so that a sample of the contacts stands for all of them."""
+        newest = (
+            sa.select(sa.func.max(_TABLE.c.id).label("id"))
+            .where(_TABLE.c.email.is_not(None), _TABLE.c.body.is_not(None))
+            .group_by(_TABLE.c.email)
+            .order_by(sa.func.max(_TABLE.c.id).desc())
+            .limit(limit)
+            .subquery()
+        )
+        query = sa.select(_TABLE.c.source, _TABLE.c.body, _TABLE.c.kind, _TABLE.c.received_at).join(
+            newest, _TABLE.c.id == newest.c.id
+        )
+        with self.database.engine.connect() as connection:
+            return [(row[0], row[1], row[2], row[3]) for row in connection.execute(query)]
+
+
+def _count(status: str, cap: int | None) -> sa.Select[Any]:
+    ids = sa.select(_TABLE.c.id).where(_TABLE.c.status == status)
+    if cap is not None:
+        ids = ids.limit(cap)
+    return sa.select(sa.func.count()).select_from(ids.subquery())

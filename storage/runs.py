@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.db import Database
-from storage.tables import DailyGroup, DailyOutcome, SyncItem, SyncItemGroup, SyncRun, utcnow
+from storage.tables import AccountLock, DailyGroup, DailyOutcome, SyncItem, SyncItemGroup, SyncRun, utcnow
 
 #: Outcome → the run column counting it.
 COUNTED_OUTCOMES = (
@@ -145,6 +145,19 @@ class RunStore:
             run.duration_seconds = duration_seconds
             session.add(run)
         return run
+
+    def close_interrupted(self, error: str) -> int:
+        """Mark "interrupted" the runs left "running" by a holder that no longer holds an account lock (its
+        process was killed or crashed); returns how many."""
+        held = select(AccountLock.holder)
+        with self.database.session() as session:
+            closed = session.exec(
+                sa.update(SyncRun)
+                .where(SyncRun.status == "running")
+                .where(SyncRun.holder.not_in(held))
+                .values(status="interrupted", error=error)
+            )
+            return closed.rowcount
 
     def get(self, run_id: int) -> SyncRun | None:
         with self.database.session() as session:

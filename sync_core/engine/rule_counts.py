@@ -12,11 +12,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
-from storage.tables import ReceivedEvent
 from sync_core.domain.config import SyncConfig
-from sync_core.domain.events import PARTNER, RECORDS, NormalizedEvent
+from sync_core.domain.events import PARTNER, RECORDS, SOURCE_LABELS, NormalizedEvent
 from sync_core.domain.rules import CompiledRule
 from sync_core.domain.sources import normalize_webhook
 from sync_core.domain.sources.flatten import flatten
@@ -33,21 +30,6 @@ class RuleCounts:
     contacts: int = 0  # contacts whose newest event could be read
     unreadable: int = 0  # newest events that could not be normalized again
     limited: bool = False  # the sample bound was reached: more contacts are known than were counted
-
-
-def _newest_per_contact(sample: int) -> sa.Select:
-    table = ReceivedEvent.__table__
-    newest = (
-        sa.select(sa.func.max(table.c.id).label("id"))
-        .where(table.c.email.is_not(None), table.c.body.is_not(None))
-        .group_by(table.c.email)
-        .order_by(sa.func.max(table.c.id).desc())
-        .limit(sample)
-        .subquery()
-    )
-    return sa.select(table.c.source, table.c.body, table.c.kind, table.c.received_at).join(
-        newest, table.c.id == newest.c.id
-    )
 
 
 def _event(source: str, body: bytes, kind: str | None, received_at: datetime | None) -> NormalizedEvent | None:
@@ -76,8 +58,7 @@ def rule_match_summary(workspace, config: SyncConfig, *, sample: int = DEFAULT_S
     rules = [CompiledRule(rule) for rule in config.group_rules]
     matched = [0] * len(rules)
     decided = [0] * len(rules)
-    with workspace.database.engine.connect() as connection:
-        rows = connection.execute(_newest_per_contact(sample + 1)).all()
+    rows = workspace.events.newest_per_contact(sample + 1)
     if len(rows) > sample:
         result.limited = True
         rows = rows[:sample]
@@ -106,18 +87,8 @@ def rule_match_counts(workspace, config: SyncConfig, *, sample: int = DEFAULT_SA
 
 def last_received(workspace) -> dict[str, datetime]:
     """Source → when its newest event was received (sources that never sent anything are absent)."""
-    table = ReceivedEvent.__table__
-    query = sa.select(table.c.source, sa.func.max(table.c.received_at)).group_by(table.c.source)
-    with workspace.database.engine.connect() as connection:
-        rows = connection.execute(query).all()
-    out: dict[str, datetime] = {}
-    for source, when in rows:
-        if when is None:
-            continue
-        if isinstance(when, str):  # SQLite may hand back text for an aggregate
-            when = datetime.fromisoformat(when)
-        out[source] = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return out
+    newest = workspace.events.last_received(SOURCE_LABELS)
+    return {source: when for source, when in newest.items() if when is not None}
 
 
 __all__ = ["DEFAULT_SAMPLE", "RuleCounts", "last_received", "rule_match_counts", "rule_match_summary"]

@@ -16,14 +16,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-from sqlmodel import select
-
 from storage.contacts import ContactStore
 from storage.events import DEAD, FAILED, IGNORED, INVALID, PENDING, REJECTED, SYNCED, EventStore
 from storage.locks import AccountBusy, AccountLease
 from storage.runs import RunStore
-from storage.tables import AccountLock, ReceivedEvent, SyncRun
+from storage.tables import ReceivedEvent, SyncRun
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
 from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent
@@ -134,17 +131,9 @@ class SyncEngine:
 
     def _close_interrupted_runs(self) -> None:
         """Runs left "running" by a process that is gone (killed, crashed) are marked interrupted."""
-        with self.database.session() as session:
-            held = select(AccountLock.holder)
-            session.exec(
-                sa.update(SyncRun)
-                .where(SyncRun.status == "running")
-                .where(SyncRun.holder.not_in(held))
-                .values(
-                    status="interrupted",
-                    error="the process stopped before the run finished; the next run picked up its events",
-                )
-            )
+        self.runs.close_interrupted(
+            error="the process stopped before the run finished; the next run picked up its events"
+        )
 
 
 def _account_key(workspace: Workspace, config: SyncConfig) -> str:

@@ -1,8 +1,11 @@
-"""One installation of the studio: its database, configuration, secrets and the MailerLite account it talks to.
+"""One installation of the studio: its database, configuration, secrets, history and the MailerLite account it
+talks to.
 
 Pages, the command line and the worker all start here, so that they agree on where things are: the database
 (``DATABASE_URL`` or the SQLite file), the configuration in force (the newest saved version), the API key (the
 environment wins over the stored one) and whether the sandbox account is used (no key, or sandbox switched on).
+The pages reach the stored history (events, contacts, runs and their items) through the workspace's stores too,
+never the storage package itself.
 """
 
 from __future__ import annotations
@@ -12,7 +15,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage import ConfigStore, Database, SecretStore, data_dir
+from storage import ConfigStore, Database, SecretStore, data_dir, database_url
+from storage.contacts import ContactStore
+from storage.events import EventStore
+from storage.monitor import ItemFilter, MonitorQueries
+from storage.runs import RunStore
 from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig, load_config
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO
 from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
@@ -38,12 +45,26 @@ class ActiveConfig:
     problem: str | None = None  # the newest saved version could not be read (shown, not raised)
 
 
+def default_location() -> tuple[Path, str]:
+    """The data directory and database URL that ``Workspace()`` opens, as the environment names them."""
+    return data_dir(), database_url()
+
+
 class Workspace:
     def __init__(self, database: Database | None = None, *, directory: Path | None = None):
         self.directory = directory or data_dir()
         self.database = database or Database()
         self.configs = ConfigStore(self.database)
         self.secrets = SecretStore(self.database)
+        self.events = EventStore(self.database)
+        self.contacts = ContactStore(self.database)
+        self.runs = RunStore(self.database)
+        self.monitor = MonitorQueries(self.database)  # totals, charts and pages of items, for the Monitor
+
+    @classmethod
+    def at(cls, directory: Path, url: str) -> Workspace:
+        """The workspace of this data directory and database (a process keeping one per place opens it so)."""
+        return cls(Database(url), directory=directory)
 
     def __repr__(self) -> str:
         return f"Workspace({self.database!r})"
@@ -134,3 +155,14 @@ class Workspace:
 
 def _connection(config: SyncConfig | ConnectionSettings) -> ConnectionSettings:
     return config if isinstance(config, ConnectionSettings) else config.connection
+
+
+__all__ = [
+    "API_KEY_ENV",
+    "API_KEY_SECRET",
+    "WEBHOOK_SECRETS",
+    "ActiveConfig",
+    "ItemFilter",
+    "Workspace",
+    "default_location",
+]

@@ -1,9 +1,9 @@
 """The live queue at a glance, for the dashboard and the health route: events waiting, the oldest one waiting,
 the last event received from each webhook source, and whether a sync worker is alive.
 
-Every query here walks an index and stops early, so it costs the same with a hundred stored events or a million
-(waiting events are found through ``ix_received_event_status_id``; the last event of a source by walking the
-newest rows back until one is from that source).
+Every question is one the event store answers along an index, stopping early, so it costs the same with a
+hundred stored events or a million (waiting events are found through ``ix_received_event_status_id``, the last
+event of a source through ``ix_received_event_source_id``).
 """
 
 from __future__ import annotations
@@ -11,18 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
 from storage.db import Database
-from storage.events import FAILED, PENDING
+from storage.events import FAILED, EventStore
 from storage.heartbeats import Heartbeat, HeartbeatStore
-from storage.tables import ReceivedEvent, utcnow
+from storage.tables import utcnow
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, SOURCE_LABELS
 
 #: A worker writes its heartbeat every few seconds (sync_core.live.worker); one not heard of for this long is gone.
 ALIVE_SECONDS = 30.0
 WEBHOOK_SOURCES = (DODO_PAYMENTS, PARTNERO)
-_EVENTS = ReceivedEvent.__table__
 
 
 @dataclass(slots=True)
@@ -119,29 +116,7 @@ class QueueStatus:
 
 def waiting(database: Database, *, cap: int | None = None) -> Waiting:
     """How many events wait for a sync (at most ``cap`` counted) and when the oldest of them arrived."""
-    pending = sa.select(_EVENTS.c.id).where(_EVENTS.c.status == PENDING)
-    if cap is not None:
-        pending = pending.limit(cap)
-    oldest = sa.select(_EVENTS.c.received_at).where(_EVENTS.c.status == PENDING).order_by(_EVENTS.c.id).limit(1)
-    with database.engine.connect() as connection:
-        count = connection.execute(sa.select(sa.func.count()).select_from(pending.subquery())).scalar() or 0
-        first = connection.execute(oldest).scalar()
-    return Waiting(int(count), _aware(first))
-
-
-def last_received(database: Database, sources: tuple[str, ...] = WEBHOOK_SOURCES) -> dict[str, datetime | None]:
-    """Source → when its newest event was stored (``None``: never)."""
-    out: dict[str, datetime | None] = {}
-    with database.engine.connect() as connection:
-        for source in sources:
-            query = (
-                sa.select(_EVENTS.c.received_at)
-                .where(_EVENTS.c.source == source)
-                .order_by(_EVENTS.c.id.desc())
-                .limit(1)
-            )
-            out[source] = _aware(connection.execute(query).scalar())
-    return out
+    return Waiting(*EventStore(database).waiting(cap=cap))
 
 
 def worker_states(
@@ -166,27 +141,15 @@ def queue_status(
     """Everything the dashboard shows about the live queue, read in a few indexed queries."""
     now = utcnow()
     queue = waiting(database)
-    failed = sa.select(sa.func.count()).select_from(
-        sa.select(_EVENTS.c.id).where(_EVENTS.c.status == FAILED).subquery()
-    )
-    with database.engine.connect() as connection:
-        failed_count = int(connection.execute(failed).scalar() or 0)
+    events = EventStore(database)
     return QueueStatus(
         queue.count,
         queue.oldest_received_at,
-        failed_count,
-        last_received(database, sources),
+        events.count(FAILED),
+        events.last_received(sources),
         worker_states(database, now=now, alive_seconds=alive_seconds),
         checked_at=now,
     )
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite may hand back text
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -215,7 +178,6 @@ __all__ = [
     "QueueStatus",
     "Waiting",
     "WorkerState",
-    "last_received",
     "queue_status",
     "waiting",
     "worker_states",

@@ -16,8 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from sqlalchemy.exc import OperationalError
-
+from storage.db import is_transient
 from storage.events import EventStore, NewEvent
 
 log = logging.getLogger("sync_core.live")
@@ -118,8 +117,8 @@ class EventWriter:
         for attempt in range(RETRIES):
             try:
                 return self.events.add_many(events)
-            except OperationalError:
-                if attempt == RETRIES - 1:
+            except Exception as exc:
+                if not is_transient(exc) or attempt == RETRIES - 1:
                     raise
                 log.info("storing %d webhook event(s) met a conflict; trying again", len(events))
                 time.sleep(0.02 * (attempt + 1))
