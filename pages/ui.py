@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,10 +22,9 @@ from sync_core.engine.account_checks import check_connection
 from sync_core.engine.workspace import Workspace, default_location
 from sync_core.live.receiver import WEBHOOK_PATHS
 from sync_core.mailerlite import ConnectionReport
+from sync_core.settings import get_settings
 
 log = logging.getLogger("sync_studio.dashboard")
-
-PUBLIC_URL_ENV = "SYNC_STUDIO_PUBLIC_URL"
 
 
 # --- navigation --------------------------------------------------------------------------------------------------
@@ -96,7 +94,7 @@ def _account_token(ws: Workspace, connection: ConnectionSettings) -> str:
         key = "unreadable"
     sandbox = ws.uses_sandbox(connection) if key != "unreadable" else connection.sandbox
     who = "sandbox" if sandbox else hashlib.sha256((key or "").encode()).hexdigest()[:16]
-    base = os.environ.get("MAILERLITE_BASE_URL") or connection.base_url
+    base = ws.base_url(connection)
     return f"{ws.directory}|{ws.database.url}|{who}|{base}"
 
 
@@ -132,7 +130,7 @@ def account_report(ws: Workspace, *, refresh: bool = False) -> ConnectionReport:
 
 def public_base_url() -> str:
     """Where senders reach this process: ``SYNC_STUDIO_PUBLIC_URL``, else the address the browser uses."""
-    configured = os.environ.get(PUBLIC_URL_ENV)
+    configured = get_settings().public_url
     if configured:
         return configured.rstrip("/")
     try:

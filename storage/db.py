@@ -1,4 +1,5 @@
-"""The database: a SQLite file by default (WAL, no setup), PostgreSQL when ``DATABASE_URL`` says so.
+"""The database: a SQLite file or PostgreSQL, whichever URL the caller gives (sync_core reads it from the
+environment; storage reads no environment).
 
 Opening a database applies the migrations first, so a fresh machine and an old database both end up at the
 current schema without a separate step.
@@ -6,7 +7,6 @@ current schema without a separate step.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,20 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR_ENV = "SYNC_STUDIO_DATA_DIR"
-DATABASE_URL_ENV = "DATABASE_URL"
+from storage.migrate import upgrade
 
 
-def data_dir() -> Path:
-    """Where the SQLite file and the secret key file live: ``SYNC_STUDIO_DATA_DIR``, else ``data/`` in the
-    project (the same place whatever the current directory)."""
-    return Path(os.environ.get(DATA_DIR_ENV) or PROJECT_ROOT / "data")
-
-
-def database_url(url: str | None = None) -> str:
-    """The URL to use: the one given, ``DATABASE_URL``, or the default SQLite file."""
-    url = url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{data_dir() / 'sync_studio.db'}"
+def driver_url(url: str) -> str:
+    """The URL with the driver installed for it: ``postgres://`` and ``postgresql://`` mean psycopg 3."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
@@ -44,8 +35,8 @@ def describe_url(url: str) -> str:
 class Database:
     """One database: its engine, sessions and kind. Create one per process and share it."""
 
-    def __init__(self, url: str | None = None, *, migrate: bool = True):
-        self.url = database_url(url)
+    def __init__(self, url: str, *, migrate: bool = True):
+        self.url = driver_url(url)
         self.kind = sa.engine.make_url(self.url).get_backend_name()  # "sqlite" or "postgresql"
         if self.kind == "sqlite":
             path = sa.engine.make_url(self.url).database
@@ -56,9 +47,7 @@ class Database:
         else:
             self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5)
         if migrate:
-            from storage.migrate import upgrade
-
-            upgrade(self)
+            upgrade(self.engine)
 
     def __repr__(self) -> str:
         return f"Database({describe_url(self.url)!r})"

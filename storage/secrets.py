@@ -1,8 +1,8 @@
 """Secrets encrypted at rest: the API key and webhook signing secrets.
 
-The encryption key is never in the database: it comes from ``SYNC_STUDIO_SECRET_KEY`` or from a key file that is
-generated on first use in the data directory (readable by the owner only). A copy of the database alone reveals
-no secret. Fernet (AES-128-CBC + HMAC-SHA256) authenticates as well as encrypts, so tampering is detected.
+The encryption key is never in the database: the caller gives it (sync_core takes ``SYNC_STUDIO_SECRET_KEY``, or
+the key file that ``load_or_create_key`` generates on first use in the data directory, readable by the owner
+only). A copy of the database alone reveals no secret. Fernet (AES-128-CBC + HMAC-SHA256) authenticates as well as encrypts, so tampering is detected.
 """
 
 from __future__ import annotations
@@ -12,22 +12,16 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from storage.db import Database, data_dir
+from storage.db import Database
 from storage.tables import Secret, utcnow
-
-SECRET_KEY_ENV = "SYNC_STUDIO_SECRET_KEY"
 
 
 class SecretKeyError(RuntimeError):
     """The stored secrets cannot be read with the key at hand (a different key file or variable)."""
 
 
-def load_or_create_key(path: Path | None = None) -> bytes:
-    """The encryption key: the environment's, else the key file's, else a new key written to the file."""
-    from_env = os.environ.get(SECRET_KEY_ENV)
-    if from_env:
-        return from_env.encode()
-    path = path or data_dir() / "secret.key"
+def load_or_create_key(path: Path) -> bytes:
+    """The key in the key file at ``path``, or a new key written there."""
     if path.exists():
         return path.read_bytes().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,9 +38,9 @@ def mask(secret: str) -> str:
 
 
 class SecretStore:
-    def __init__(self, database: Database, key: bytes | None = None):
+    def __init__(self, database: Database, key: bytes):
         self.database = database
-        self._fernet = Fernet(key or load_or_create_key())
+        self._fernet = Fernet(key)
 
     def __repr__(self) -> str:
         return f"SecretStore({self.database!r})"
@@ -68,7 +62,7 @@ class SecretStore:
         except InvalidToken:
             raise SecretKeyError(
                 f"the stored secret {name!r} cannot be decrypted with this encryption key; was the key file "
-                f"or {SECRET_KEY_ENV} changed? Enter the secret again to replace it"
+                "or SYNC_STUDIO_SECRET_KEY changed? Enter the secret again to replace it"
             ) from None
 
     def hint(self, name: str) -> str | None:

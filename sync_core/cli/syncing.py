@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -89,9 +88,8 @@ def _say_account(workspace: Workspace) -> None:
         reason = "no MailerLite API key set" if not workspace.api_key() else "sandbox switched on"
         print(f"Account: the sandbox ({reason}). Database: {describe_url(workspace.database.url)}")
     else:
-        base_url = os.environ.get("MAILERLITE_BASE_URL") or workspace.config().connection.base_url
         print(
-            f"Account: MailerLite at {base_url} (key {workspace.api_key_hint()}). "
+            f"Account: MailerLite at {workspace.base_url()} (key {workspace.api_key_hint()}). "
             f"Database: {describe_url(workspace.database.url)}"
         )
 

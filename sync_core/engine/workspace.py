@@ -5,17 +5,18 @@ Pages, the command line and the worker all start here, so that they agree on whe
 (``DATABASE_URL`` or the SQLite file), the configuration in force (the newest saved version), the API key (the
 environment wins over the stored one) and whether the sandbox account is used (no key, or sandbox switched on).
 The pages reach the stored history (events, contacts, runs and their items) through the workspace's stores too,
-never the storage package itself.
+never the storage package itself. What the environment says comes from ``sync_core.settings``, read at each
+use, so that a variable changed while the process runs (a rotated secret) is followed.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from storage import ConfigStore, Database, SecretStore, data_dir, database_url
+from storage import ConfigStore, Database, SecretStore, load_or_create_key
 from storage.contacts import ContactStore
 from storage.events import EventStore
 from storage.monitor import ItemFilter, MonitorQueries
@@ -24,15 +25,11 @@ from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig,
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO
 from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
 from sync_core.sandbox import SandboxAccount, sandbox_client
+from sync_core.settings import StudioSettings, get_settings, revealed
 
 API_KEY_SECRET = "mailerlite_api_key"
-API_KEY_ENV = "MAILERLITE_API_KEY"
-#: Per source: the stored secret's name and the environment variable that overrides it (Dodo's SDK reads
-#: DODO_PAYMENTS_WEBHOOK_KEY).
-WEBHOOK_SECRETS = {
-    DODO_PAYMENTS: ("webhook_secret:dodo_payments", "DODO_PAYMENTS_WEBHOOK_KEY"),
-    PARTNERO: ("webhook_secret:partnero", "PARTNERO_WEBHOOK_SECRET"),
-}
+#: Per source, the stored signing secret's name (the environment's one wins: see ``StudioSettings``).
+WEBHOOK_SECRET_NAMES = {DODO_PAYMENTS: "webhook_secret:dodo_payments", PARTNERO: "webhook_secret:partnero"}
 
 _sandboxes: dict[Path, SandboxAccount] = {}
 _sandboxes_lock = threading.Lock()
@@ -47,15 +44,20 @@ class ActiveConfig:
 
 def default_location() -> tuple[Path, str]:
     """The data directory and database URL that ``Workspace()`` opens, as the environment names them."""
-    return data_dir(), database_url()
+    settings = get_settings()
+    return settings.data_dir, settings.database_url
 
 
 class Workspace:
+    """``directory`` is the data directory (the sandbox account and the key file live there); it and the database
+    default to the settings' ones."""
+
     def __init__(self, database: Database | None = None, *, directory: Path | None = None):
-        self.directory = directory or data_dir()
-        self.database = database or Database()
+        settings = get_settings()
+        self.directory = directory or settings.data_dir
+        self.database = database or Database(settings.database_url)
         self.configs = ConfigStore(self.database)
-        self.secrets = SecretStore(self.database)
+        self.secrets = SecretStore(self.database, encryption_key(settings, self.directory))
         self.events = EventStore(self.database)
         self.contacts = ContactStore(self.database)
         self.runs = RunStore(self.database)
@@ -92,16 +94,16 @@ class Workspace:
     # --- secrets --------------------------------------------------------------------------------------------
 
     def api_key(self) -> str | None:
-        return os.environ.get(API_KEY_ENV) or self.secrets.get(API_KEY_SECRET)
+        return revealed(get_settings().mailerlite_api_key) or self.secrets.get(API_KEY_SECRET)
 
     def api_key_source(self) -> str | None:
         """Where the key comes from: "environment", "stored", or None."""
-        if os.environ.get(API_KEY_ENV):
+        if get_settings().mailerlite_api_key is not None:
             return "environment"
         return "stored" if self.secrets.hint(API_KEY_SECRET) else None
 
     def api_key_hint(self) -> str | None:
-        key = os.environ.get(API_KEY_ENV)
+        key = revealed(get_settings().mailerlite_api_key)
         if key:
             return "••••" + key[-4:]
         return self.secrets.hint(API_KEY_SECRET)
@@ -113,17 +115,16 @@ class Workspace:
         self.secrets.delete(API_KEY_SECRET)
 
     def webhook_secret(self, source: str) -> str | None:
-        name, variable = WEBHOOK_SECRETS[source]
-        return os.environ.get(variable) or self.secrets.get(name)
+        return revealed(get_settings().webhook_secret(source)) or self.secrets.get(WEBHOOK_SECRET_NAMES[source])
 
     def webhook_secret_hint(self, source: str) -> str | None:
-        name, variable = WEBHOOK_SECRETS[source]
-        if os.environ.get(variable):
-            return "••••" + os.environ[variable][-4:] + " (from the environment)"
-        return self.secrets.hint(name)
+        secret = revealed(get_settings().webhook_secret(source))
+        if secret:
+            return "••••" + secret[-4:] + " (from the environment)"
+        return self.secrets.hint(WEBHOOK_SECRET_NAMES[source])
 
     def set_webhook_secret(self, source: str, secret: str) -> None:
-        self.secrets.set(WEBHOOK_SECRETS[source][0], secret.strip())
+        self.secrets.set(WEBHOOK_SECRET_NAMES[source], secret.strip())
 
     # --- the MailerLite account -----------------------------------------------------------------------------
 
@@ -132,6 +133,10 @@ class Workspace:
         connection settings alone (e.g. ones being edited, not saved yet)."""
         connection = _connection(config or self.config())
         return connection.sandbox or not self.api_key()
+
+    def base_url(self, config: SyncConfig | ConnectionSettings | None = None) -> str:
+        """MailerLite's address: ``MAILERLITE_BASE_URL``, else the connection settings' one."""
+        return get_settings().mailerlite_base_url or _connection(config or self.config()).base_url
 
     def sandbox(self) -> SandboxAccount:
         """This installation's sandbox account, kept in a file so that it survives restarts (one per process)."""
@@ -143,14 +148,21 @@ class Workspace:
                 account = _sandboxes[path] = SandboxAccount(state_file=path)
             return account
 
-    def client(self, config: SyncConfig | ConnectionSettings | None = None, **settings: object) -> MailerLiteClient:
+    def client(self, config: SyncConfig | ConnectionSettings | None = None, **settings: Any) -> MailerLiteClient:
         """A client for the account in use: the sandbox, or MailerLite with the key and base URL. ``settings``
         override MailerLiteSettings fields (a page uses short timeouts, for a person waiting)."""
         connection = _connection(config or self.config())
         if self.uses_sandbox(connection):
             return sandbox_client(self.sandbox(), **settings)
-        base_url = None if os.environ.get("MAILERLITE_BASE_URL") else connection.base_url
-        return MailerLiteClient(MailerLiteSettings.from_env(api_key=self.api_key(), base_url=base_url, **settings))
+        return MailerLiteClient(
+            MailerLiteSettings.from_env(api_key=self.api_key(), base_url=self.base_url(connection), **settings)
+        )
+
+
+def encryption_key(settings: StudioSettings, directory: Path) -> bytes:
+    """The key for the stored secrets: ``SYNC_STUDIO_SECRET_KEY``, else the key file in the data directory."""
+    configured = revealed(settings.secret_key)
+    return configured.encode() if configured else load_or_create_key(directory / "secret.key")
 
 
 def _connection(config: SyncConfig | ConnectionSettings) -> ConnectionSettings:
@@ -158,11 +170,11 @@ def _connection(config: SyncConfig | ConnectionSettings) -> ConnectionSettings:
 
 
 __all__ = [
-    "API_KEY_ENV",
     "API_KEY_SECRET",
-    "WEBHOOK_SECRETS",
+    "WEBHOOK_SECRET_NAMES",
     "ActiveConfig",
     "ItemFilter",
     "Workspace",
     "default_location",
+    "encryption_key",
 ]

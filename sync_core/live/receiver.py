@@ -27,8 +27,9 @@ from sync_core.domain.evaluation import Evaluator
 from sync_core.domain.events import DODO_PAYMENTS, MAX_BODY_BYTES, PARTNERO, SOURCE_LABELS, RejectedInput
 from sync_core.domain.sources import normalize_dodo, normalize_partnero
 from sync_core.domain.sources.body import body_id
-from sync_core.engine.workspace import WEBHOOK_SECRETS, Workspace
+from sync_core.engine.workspace import Workspace
 from sync_core.live.verify import SecretError, SignatureError, verifier
+from sync_core.settings import WEBHOOK_SECRET_FIELDS, variable_name
 
 #: URL path of each source's endpoint.
 WEBHOOK_PATHS = {DODO_PAYMENTS: "/webhooks/dodo-payments", PARTNERO: "/webhooks/partnero"}
@@ -122,7 +123,7 @@ class Receiver:
                 "encryption key; set it again on the Connection page"
             ) from None
         if not secret or not secret.strip():
-            variable = WEBHOOK_SECRETS[source][1]
+            variable = variable_name(WEBHOOK_SECRET_FIELDS[source])
             raise _Problem(
                 f"no {label} signing secret is set, so events cannot be verified; set it on the "
                 f"Connection page or in {variable}"

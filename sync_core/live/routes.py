@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -35,21 +34,19 @@ from sync_core.live.queue_status import queue_status
 from sync_core.live.receiver import WEBHOOK_PATHS, Decision, Receiver, error, too_large
 from sync_core.live.worker import Worker, WorkerProcess, WorkerSettings, open_workspace
 from sync_core.live.writer import EventWriter, WriterStopped
+from sync_core.settings import get_settings
 
 log = logging.getLogger("sync_core.live")
 
 HEALTH_PATH = "/healthz"
 PING_PATH = "/webhooks/ping"
-#: ``off`` keeps the worker from starting with the web server (extra receivers); ``thread`` runs it inside the
-#: server's process instead of a child process.
-WORKER_ENV = "SYNC_STUDIO_WORKER"
 #: Bodies up to this size are verified and parsed on the event loop; larger ones in a thread.
 _INLINE_BYTES = 64 * 1024
 
 
 def _worker_mode(wanted: bool | str | None, *, in_process_only: bool) -> str | None:
     if wanted is None:
-        wanted = os.environ.get(WORKER_ENV, "on").strip().lower()
+        wanted = get_settings().worker.strip().lower()
         wanted = (
             False if wanted in ("off", "0", "false", "no") else (wanted if wanted in ("thread", "process") else True)
         )
@@ -289,4 +286,4 @@ def webhook_routes(workspace_factory: Callable[[], Workspace] | None = None) -> 
     return LiveSync(workspace_factory, worker=False).routes()
 
 
-__all__ = ["HEALTH_PATH", "LiveSync", "PING_PATH", "WORKER_ENV", "webhook_routes"]
+__all__ = ["HEALTH_PATH", "LiveSync", "PING_PATH", "webhook_routes"]

@@ -32,7 +32,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import PROJECT_ROOT
 from storage.events import FAILED, EventStore
 from storage.heartbeats import HeartbeatStore
 from storage.locks import new_holder
@@ -42,6 +41,7 @@ from sync_core.engine.workspace import Workspace
 from sync_core.live.queue_status import waiting
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import AuthError, MailerLiteError
+from sync_core.settings import PROJECT_ROOT
 
 log = logging.getLogger("sync_core.live.worker")
 

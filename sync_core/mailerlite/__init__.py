@@ -43,11 +43,9 @@ from .models import (
 )
 from .ratelimit import AccountBudget, BudgetSnapshot, account_fingerprint, forget_shared_budgets, shared_budget
 from .session import ApiSession, Exchange, parse_retry_after
-from .settings import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, MailerLiteSettings
+from .settings import DEFAULT_BASE_URL, MailerLiteSettings
 
 __all__ = [
-    "API_KEY_ENV",
-    "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "MAX_BATCH_REQUESTS",
     "AccountBudget",

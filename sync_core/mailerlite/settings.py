@@ -1,20 +1,17 @@
 """Connection settings for one MailerLite account.
 
-A plain pydantic model rather than ``pydantic-settings``: the few environment variables are read by
-``from_env`` so the project needs no extra dependency. The key is a ``SecretStr`` so that a repr, a log line
-or a ``model_dump`` of the settings never shows it.
+A plain pydantic model: the environment's part (``MAILERLITE_API_KEY``, ``MAILERLITE_BASE_URL``) comes from the
+studio's settings, through ``from_env``. The key is a ``SecretStr`` so that a repr, a log line or a
+``model_dump`` of the settings never shows it.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from sync_core.settings import get_settings
+
 DEFAULT_BASE_URL = "https://connect.mailerlite.com/api"
-API_KEY_ENV = "MAILERLITE_API_KEY"
-BASE_URL_ENV = "MAILERLITE_BASE_URL"
 
 
 class MailerLiteSettings(BaseModel):
@@ -75,13 +72,9 @@ class MailerLiteSettings(BaseModel):
         return self.api_key is not None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> MailerLiteSettings:
+    def from_env(cls, **overrides: object) -> MailerLiteSettings:
         """Settings from ``MAILERLITE_API_KEY`` / ``MAILERLITE_BASE_URL``; explicit overrides win."""
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        if env.get(API_KEY_ENV):
-            values["api_key"] = env[API_KEY_ENV]
-        if env.get(BASE_URL_ENV):
-            values["base_url"] = env[BASE_URL_ENV]
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        studio = get_settings()
+        values: dict[str, object] = {"api_key": studio.mailerlite_api_key, "base_url": studio.mailerlite_base_url}
+        values.update(overrides)
+        return cls(**{name: value for name, value in values.items() if value is not None})

@@ -16,23 +16,27 @@ def test_defaults_point_at_the_real_api():
     assert settings.timeout_seconds > 0
 
 
-def test_environment_variables_are_read(api_key):
-    settings = MailerLiteSettings.from_env(
-        {"MAILERLITE_API_KEY": f"  {api_key}\n", "MAILERLITE_BASE_URL": "http://127.0.0.1:8025/api/"}
-    )
+def test_environment_variables_are_read(monkeypatch, api_key):
+    monkeypatch.setenv("MAILERLITE_API_KEY", f"  {api_key}\n")
+    monkeypatch.setenv("MAILERLITE_BASE_URL", "http://127.0.0.1:8025/api/")
+    settings = MailerLiteSettings.from_env()
     assert settings.api_key.get_secret_value() == api_key  # trimmed
     assert settings.base_url == "http://127.0.0.1:8025/api"
 
 
-def test_explicit_values_win_over_the_environment(api_key):
-    settings = MailerLiteSettings.from_env({"MAILERLITE_API_KEY": "from-env"}, api_key=api_key, timeout_seconds=5)
+def test_explicit_values_win_over_the_environment(monkeypatch, api_key):
+    monkeypatch.setenv("MAILERLITE_API_KEY", "from-env")
+    settings = MailerLiteSettings.from_env(api_key=api_key, timeout_seconds=5)
     assert settings.api_key.get_secret_value() == api_key and settings.timeout_seconds == 5
 
 
 def test_process_environment_is_used_by_default(monkeypatch, api_key):
     monkeypatch.setenv("MAILERLITE_API_KEY", api_key)
     monkeypatch.delenv("MAILERLITE_BASE_URL", raising=False)
-    assert MailerLiteSettings.from_env().api_key.get_secret_value() == api_key
+    settings = MailerLiteSettings.from_env()
+    assert settings.api_key.get_secret_value() == api_key and settings.base_url == DEFAULT_BASE_URL
+    with MailerLiteClient() as client:  # no settings given: the environment's
+        assert client.settings.api_key.get_secret_value() == api_key
 
 
 def test_key_is_hidden_in_repr_str_and_dump(api_key):
