@@ -8,7 +8,13 @@ import logging
 import signal
 import sys
 
+import uvicorn
+
 from sync_core.cli.errors import CommandError
+from sync_core.cli.syncing import say_account
+from sync_core.engine.workspace import Workspace
+from sync_core.live.asgi import create_app
+from sync_core.live.receiver import WEBHOOK_PATHS
 from sync_core.live.worker import Worker, WorkerSettings, open_workspace
 
 
@@ -57,14 +63,11 @@ def _logging() -> None:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from sync_core.cli.syncing import _say_account
-    from sync_core.engine.workspace import Workspace
-
     if args.idle <= 0 or args.gather < 0 or args.max_backoff <= 0:
         raise CommandError("--idle and --max-backoff should be more than 0, --gather at least 0")
     _logging()
     workspace = open_workspace(Workspace)
-    _say_account(workspace)
+    say_account(workspace)
     worker = Worker(
         workspace,
         settings=WorkerSettings(
@@ -85,11 +88,6 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def run_serve_webhooks(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from sync_core.live.asgi import create_app
-    from sync_core.live.receiver import WEBHOOK_PATHS
-
     if not 0 < args.port < 65536:
         raise CommandError("--port should be between 1 and 65535")
     _logging()

@@ -83,7 +83,7 @@ def _workspace() -> Workspace:
     return Workspace()
 
 
-def _say_account(workspace: Workspace) -> None:
+def say_account(workspace: Workspace) -> None:
     if workspace.uses_sandbox():
         reason = "no MailerLite API key set" if not workspace.api_key() else "sandbox switched on"
         print(f"Account: the sandbox ({reason}). Database: {describe_url(workspace.database.url)}")
@@ -96,7 +96,7 @@ def _say_account(workspace: Workspace) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     workspace = _workspace()
-    _say_account(workspace)
+    say_account(workspace)
     if not args.file.exists():
         raise CommandError(f"there is no file {args.file}")
     try:
@@ -127,7 +127,7 @@ def _print_run(run: SyncRun) -> None:
 
 def run_sync(args: argparse.Namespace) -> int:
     workspace = _workspace()
-    _say_account(workspace)
+    say_account(workspace)
     if args.limit is not None and args.limit < 1:
         raise CommandError("--limit should be at least 1")
     try:
@@ -145,7 +145,7 @@ def run_sync(args: argparse.Namespace) -> int:
 
 def run_retry(args: argparse.Namespace) -> int:
     workspace = _workspace()
-    _say_account(workspace)
+    say_account(workspace)
     try:
         run = SyncEngine(workspace).retry(item_ids=None if args.all else args.item)
     except SyncError as exc:
@@ -224,7 +224,7 @@ def import_config(args: argparse.Namespace) -> int:
 
 def run_test_connection(args: argparse.Namespace) -> int:
     workspace = _workspace()
-    _say_account(workspace)
+    say_account(workspace)
     report = test_connection(workspace.client())
     print(report.summary())
     return 0 if report.ok else 1
