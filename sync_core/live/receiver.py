@@ -25,8 +25,7 @@ from storage.secrets import SecretKeyError
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.evaluation import Evaluator
 from sync_core.domain.events import DODO_PAYMENTS, MAX_BODY_BYTES, PARTNERO, SOURCE_LABELS, RejectedInput
-from sync_core.domain.sources import normalize_dodo, normalize_partnero
-from sync_core.domain.sources.body import body_id
+from sync_core.domain.sources import normalize_input
 from sync_core.engine.workspace import WEBHOOK_SECRETS, Workspace
 from sync_core.live.verify import SecretError, SignatureError, verifier
 
@@ -34,7 +33,6 @@ from sync_core.live.verify import SecretError, SignatureError, verifier
 WEBHOOK_PATHS = {DODO_PAYMENTS: "/webhooks/dodo-payments", PARTNERO: "/webhooks/partnero"}
 ORIGIN = "webhook"
 MAX_EVENT_ID = 200  # the column's width
-_NORMALIZERS = {DODO_PAYMENTS: normalize_dodo, PARTNERO: normalize_partnero}
 
 T = TypeVar("T")
 
@@ -159,15 +157,15 @@ class Receiver:
         except SignatureError as exc:
             return error(401, str(exc))
         now = now or datetime.now(UTC)
-        item = _NORMALIZERS[source](body, headers, received_at=now)
+        item = normalize_input(body, source, headers=headers, received_at=now)
+        # A rejected body has an id too (Dodo's webhook-id, else the body hash), so that its retries are one row.
+        item.id = _short_id(item.id)  # type: ignore[arg-type]
         if isinstance(item, RejectedInput):
-            event_id = _event_id(source, body, headers)
             return Decision(
                 400,
                 {"error": item.reason},
-                NewEvent(source, event_id, body, origin=ORIGIN, status=REJECTED, reason=item.reason),
+                NewEvent(source, item.id, body, origin=ORIGIN, status=REJECTED, reason=item.reason),
             )
-        item.id = _short_id(item.id)
         status, reason = PENDING, ""
         if not item.known_type:  # ignored now, unless the configuration names the type in a trigger
             evaluator, _ = self.evaluators.get("config")
@@ -200,15 +198,6 @@ def _short_id(event_id: str) -> str:
     if len(event_id) <= MAX_EVENT_ID:
         return event_id
     return "webhook-id-sha256:" + hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:40]
-
-
-def _event_id(source: str, body: bytes, headers: Mapping[str, str]) -> str:
-    """The id of a rejected body: Dodo's ``webhook-id`` (so retries of it are stored once), else a body hash."""
-    if source == DODO_PAYMENTS:
-        for name, value in headers.items():
-            if name.lower() == "webhook-id" and value:
-                return _short_id(value)
-    return body_id(body)
 
 
 __all__ = ["Cached", "Decision", "ORIGIN", "Receiver", "WEBHOOK_PATHS", "error", "too_large"]
