@@ -1,9 +1,11 @@
 """What to do with one webhook request, without any web framework: verify, read, decide, say what to store.
 
 The order matters:
-1. the body size (over ``MAX_BODY_BYTES``: 413, nothing stored: an unread body cannot be verified);
+1. the body size, checked by the route while it reads the body (over ``MAX_BODY_BYTES``: 413, nothing stored:
+   an unread body cannot be verified), so a body that reaches ``decide`` is within the limit;
 2. the signature, on the raw bytes (bad, missing, expired: 401, nothing stored);
-3. only then the JSON (malformed after a good signature: 400, recorded as rejected with the reason);
+3. only then the JSON, parsed once here (malformed after a good signature: 400, recorded as rejected with the
+   reason); the stored row is the raw body, which the worker parses again only when it syncs the event;
 4. a type the configuration does not know and does not name is accepted and recorded as ignored;
 5. anything else is stored as pending for the worker.
 A verified event is answered 2xx only after it is committed (the route waits for the writer). A duplicate — the
@@ -24,7 +26,7 @@ from storage.events import IGNORED, PENDING, REJECTED, NewEvent
 from storage.secrets import SecretKeyError
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.evaluation import Evaluator
-from sync_core.domain.events import DODO_PAYMENTS, MAX_BODY_BYTES, PARTNERO, SOURCE_LABELS, RejectedInput
+from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, SOURCE_LABELS, RejectedInput
 from sync_core.domain.sources import normalize_input
 from sync_core.engine.workspace import WEBHOOK_SECRETS, Workspace
 from sync_core.live.verify import SecretError, SignatureError, verifier
@@ -48,12 +50,6 @@ class Decision:
 
 def error(status: int, message: str) -> Decision:
     return Decision(status, {"error": message})
-
-
-def too_large(size: int | None = None) -> Decision:
-    limit = MAX_BODY_BYTES // 1024 // 1024
-    said = f" ({size / 1024 / 1024:.1f} MB)" if size else ""
-    return error(413, f"the body is larger than {limit} MB{said}; webhook events are a few kB")
 
 
 @dataclass(slots=True)
@@ -147,8 +143,7 @@ class Receiver:
     # --- the decision (no blocking I/O) -------------------------------------------------------------------------
 
     def decide(self, source: str, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None) -> Decision:
-        if len(body) > MAX_BODY_BYTES:
-            return too_large(len(body))
+        """The answer to one request whose ``body`` the route has read (no larger than ``MAX_BODY_BYTES``)."""
         check, problem = self.verifiers.get(source)
         if check is None:
             return error(503, problem or "the signing secret has not been read yet; try again")
@@ -157,7 +152,7 @@ class Receiver:
         except SignatureError as exc:
             return error(401, str(exc))
         now = now or datetime.now(UTC)
-        item = normalize_input(body, source, headers=headers, received_at=now)
+        item = normalize_input(body, source, headers=headers, received_at=now, limit=None)
         # A rejected body has an id too (Dodo's webhook-id, else the body hash), so that its retries are one row.
         item.id = _short_id(item.id)  # type: ignore[arg-type]
         if isinstance(item, RejectedInput):
@@ -200,4 +195,4 @@ def _short_id(event_id: str) -> str:
     return "webhook-id-sha256:" + hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:40]
 
 
-__all__ = ["Cached", "Decision", "ORIGIN", "Receiver", "WEBHOOK_PATHS", "error", "too_large"]
+__all__ = ["Cached", "Decision", "ORIGIN", "Receiver", "WEBHOOK_PATHS", "error"]
