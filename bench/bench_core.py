@@ -19,9 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sync_core.domain.config import SyncConfig, load_config  # noqa: E402
+from sync_core.domain.events import DODO_PAYMENTS, PARTNERO  # noqa: E402
 from sync_core.domain.planning import ContactPlan, Planner  # noqa: E402
 from sync_core.domain.presets import preset_document  # noqa: E402
-from sync_core.domain.sources import normalize_dodo, normalize_partnero  # noqa: E402
+from sync_core.domain.sources import normalize_input  # noqa: E402
 from sync_core.domain.state import ContactState  # noqa: E402
 from sync_core.engine.samples import DODO_EXAMPLES_FILE  # noqa: E402
 
@@ -102,7 +103,7 @@ def make_bodies(count: int, seed: int = 7) -> list[tuple[str, bytes]]:
 
 def run(bodies: list[tuple[str, bytes]], batch: int) -> tuple[float, dict[str, int], int]:
     planner = Planner(combined_config())
-    normalizers = {"dodo": normalize_dodo, "partnero": normalize_partnero}
+    sources = {"dodo": DODO_PAYMENTS, "partnero": PARTNERO}
     states: dict[str, ContactState] = {}
     counts: dict[str, int] = {}
     operations = 0
@@ -110,7 +111,8 @@ def run(bodies: list[tuple[str, bytes]], batch: int) -> tuple[float, dict[str, i
     started = time.perf_counter()
     for offset in range(0, len(bodies), batch):
         events = (
-            normalizers[source](body, received_at=received_at) for source, body in bodies[offset : offset + batch]
+            normalize_input(body, sources[source], received_at=received_at)
+            for source, body in bodies[offset : offset + batch]
         )
         # streamed both ways, as the engine does: each body goes once evaluated, each plan once recorded
         for result in planner.iter_plan(events, states, now=received_at):

@@ -11,12 +11,11 @@ from pathlib import Path
 from sync_core.cli import syncing
 from sync_core.cli.errors import CommandError
 from sync_core.domain.config import ConfigError, SyncConfig, load_config
-from sync_core.domain.events import RECORDS, RejectedInput
+from sync_core.domain.events import PARTNER, RejectedInput
 from sync_core.domain.presets import PRESETS, UnknownPreset, load_preset, preset_document
 from sync_core.domain.preview import preview_event
-from sync_core.domain.sources import normalize_webhook
-from sync_core.domain.sources.flatten import flatten
-from sync_core.domain.sources.records import RECORD_KINDS, record_event
+from sync_core.domain.sources import normalize_input
+from sync_core.domain.sources.records import RECORD_KINDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -82,11 +81,13 @@ def export_config(args: argparse.Namespace) -> int:
 
 def run_preview(args: argparse.Namespace) -> int:
     config = _preset(args.preset) if args.preset else _load_config(args.config)
-    body = _read_event(args.event)
-    if args.source == RECORDS:
-        event = _record(body, args.kind)
-    else:
-        event = normalize_webhook(body, args.source, received_at=datetime.now(UTC))
+    event = normalize_input(
+        _read_event(args.event),
+        args.source,
+        kind=args.kind or PARTNER,
+        received_at=datetime.now(UTC),
+        position="the record",
+    )
     if isinstance(event, RejectedInput):
         raise CommandError(f"the event cannot be read: {event.reason}")
     result = preview_event(config, event)
@@ -125,13 +126,3 @@ def _read_event(name: str) -> bytes:
         return Path(name).read_bytes()
     except OSError as exc:
         raise CommandError(f"cannot read the event file {name}: {exc.strerror}") from None
-
-
-def _record(body: bytes, kind: str | None):
-    try:
-        record = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"the record is not valid JSON: {exc.msg}") from None
-    if not isinstance(record, dict):
-        raise CommandError("the record should be one JSON object")
-    return record_event(flatten(record), kind=kind or "partner", received_at=datetime.now(UTC), position="the record")

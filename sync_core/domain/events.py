@@ -98,8 +98,6 @@ class NormalizedEvent:
     @property
     def data(self) -> dict[str, Any]:
         if self._flat is None:
-            from sync_core.domain.sources.flatten import flatten
-
             self._flat = flatten(self._body)
         return self._flat
 
@@ -168,6 +166,39 @@ class NormalizedEvent:
 
 
 _PATH_PARTS: dict[str, tuple[str, ...]] = {}
+
+
+def flatten(value: Any, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``{"data": {"customer": {"name": "A"}}}`` → ``{"data.customer.name": "A"}``: the dotted paths that
+    mappings and rules name.
+
+    Keys whose value is ``None`` are kept (present but empty is not the same as absent). A list of plain values
+    stays one list value; a list containing objects is spread by index (``items.0.id``).
+    """
+    if out is None:
+        out = {}
+    if isinstance(value, dict):
+        if not value and prefix:
+            out[prefix] = None
+        for key, item in value.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(item, (dict, list)):
+                flatten(item, path, out)
+            else:
+                out[path] = item
+    elif isinstance(value, list):
+        if any(isinstance(item, (dict, list)) for item in value):
+            for index, item in enumerate(value):
+                path = f"{prefix}.{index}"
+                if isinstance(item, (dict, list)):
+                    flatten(item, path, out)
+                else:
+                    out[path] = item
+        else:
+            out[prefix] = value
+    else:
+        out[prefix] = value
+    return out
 
 
 def compile_path(path: str) -> Callable[[NormalizedEvent], Any]:

@@ -17,11 +17,8 @@ from typing import IO
 
 from storage.events import REJECTED, EventStore, NewEvent
 from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
-from sync_core.domain.sources import iter_csv_records, normalize_webhook
-from sync_core.domain.sources.body import parse_json
-from sync_core.domain.sources.detect import detect_source
-from sync_core.domain.sources.flatten import flatten
-from sync_core.domain.sources.records import guess_kind, record_event
+from sync_core.domain.sources import detect_source, iter_csv_records, normalize_input
+from sync_core.domain.sources.body import body_id, decode_object
 
 CHUNK = 2000
 Item = NormalizedEvent | RejectedInput
@@ -124,28 +121,17 @@ def _new_event(item: Item, raw: bytes | None, name: str) -> NewEvent:
 
 
 def _webhook_or_record(raw: bytes, kind: str | None, received_at: datetime, position: str) -> tuple[Item, bytes | None]:
-    """A line that looks like a Dodo or Partnero envelope is a webhook event (kept as its raw bytes); anything
-    else is a record."""
-    try:
-        value = parse_json(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return RejectedInput(
-            RECORDS, f"not valid JSON ({exc})", position=position, excerpt=raw[:200].decode("utf-8", "replace")
-        ), None
-    if isinstance(value, dict) and detect_source(value) is not None:
-        event = normalize_webhook(raw, received_at=received_at)
-        if isinstance(event, RejectedInput):
-            event.position = event.position or position
-        return event, raw
-    if not isinstance(value, dict):
-        return RejectedInput(
-            RECORDS,
-            "each line should hold one JSON object",
-            position=position,
-            excerpt=raw[:200].decode("utf-8", "replace"),
-        ), None
-    record = flatten(value)
-    return record_event(record, kind=kind or guess_kind(record), received_at=received_at, position=position), None
+    """A line shaped like a Dodo or Partnero envelope is a webhook event, kept as its raw bytes under their hash
+    (as the webhook route would store it); anything else is a record."""
+    value = decode_object(raw, RECORDS)
+    if isinstance(value, RejectedInput):
+        value.position = position
+        return value, None
+    source = detect_source(value)
+    if source is None:
+        return normalize_input(value, RECORDS, kind=kind, received_at=received_at, position=position), None
+    event = normalize_input(value, source, event_id=body_id(raw), received_at=received_at, position=position)
+    return event, raw
 
 
 def _jsonl_items(text: IO[str], kind: str | None, received_at: datetime) -> Iterator[tuple[Item, bytes | None]]:

@@ -8,16 +8,13 @@ raw body exactly as the sync engine would, and each rule decides on it: added (m
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sync_core.domain.config import SyncConfig
-from sync_core.domain.events import PARTNER, RECORDS, SOURCE_LABELS, NormalizedEvent
+from sync_core.domain.events import PARTNER, SOURCE_LABELS, NormalizedEvent
 from sync_core.domain.rules import CompiledRule
-from sync_core.domain.sources import normalize_webhook
-from sync_core.domain.sources.flatten import flatten
-from sync_core.domain.sources.records import record_event
+from sync_core.domain.sources import normalize_input
 
 DEFAULT_SAMPLE = 5000
 
@@ -36,16 +33,7 @@ def _event(source: str, body: bytes, kind: str | None, received_at: datetime | N
     received_at = received_at or datetime.now(UTC)
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=UTC)
-    if source == RECORDS:
-        try:
-            record = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return None
-        if not isinstance(record, dict):
-            return None
-        item = record_event(flatten(record), kind=kind or PARTNER, received_at=received_at, position="stored")
-    else:
-        item = normalize_webhook(body, source, received_at=received_at)
+    item = normalize_input(body, source, kind=kind or PARTNER, received_at=received_at, position="stored", limit=None)
     return item if isinstance(item, NormalizedEvent) else None
 
 

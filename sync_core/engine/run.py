@@ -10,7 +10,6 @@ is counted twice. One engine per account at a time (AccountLease).
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,11 +21,9 @@ from storage.locks import AccountBusy, AccountLease
 from storage.runs import RunStore
 from storage.tables import ReceivedEvent, SyncRun
 from sync_core.domain.config import SyncConfig
-from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
+from sync_core.domain.events import PARTNER, NormalizedEvent, RejectedInput
 from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent
-from sync_core.domain.sources import normalize_webhook
-from sync_core.domain.sources.flatten import flatten
-from sync_core.domain.sources.records import record_event
+from sync_core.domain.sources import normalize_input
 from sync_core.domain.state import ContactState
 from sync_core.engine.sender import STOPPING_ERRORS, ContactResult, Preparation, Sender, prepare_account
 from sync_core.engine.workspace import Workspace
@@ -425,19 +422,16 @@ def _quiet_result(plan: ContactPlan) -> ContactResult:
 
 def _normalize(row: ReceivedEvent) -> NormalizedEvent | RejectedInput:
     """A stored event read again (after a configuration change it maps differently, which is why the raw body
-    is kept)."""
-    received_at = row.received_at or datetime.now(UTC)
+    is kept). It keeps the id it was stored under, whatever its body would give today; its size was checked
+    when it came in."""
     if row.status == REJECTED or row.body is None:
         return RejectedInput(row.source, row.reason or "the input could not be read", id=row.event_id)
-    if row.source == RECORDS:
-        try:
-            record = json.loads(row.body)
-        except ValueError:
-            return RejectedInput(row.source, "the stored record is not valid JSON", id=row.event_id)
-        item: NormalizedEvent | RejectedInput = record_event(
-            flatten(record), kind=row.kind or "partner", received_at=received_at, position=row.origin or "stored"
-        )
-    else:
-        item = normalize_webhook(row.body, row.source, {"webhook-id": row.event_id}, received_at=received_at)
-    item.id = row.event_id  # the id it was stored under, whatever the normalizer would compute today
-    return item
+    return normalize_input(
+        row.body,
+        row.source,
+        kind=row.kind or PARTNER,
+        event_id=row.event_id,
+        received_at=row.received_at or datetime.now(UTC),
+        position=row.origin or "stored",
+        limit=None,
+    )

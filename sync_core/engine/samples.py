@@ -24,10 +24,7 @@ from sync_core.domain.events import (
     NormalizedEvent,
     RejectedInput,
 )
-from sync_core.domain.sources import DODO_EVENT_TYPES, PARTNERO_EVENT_TYPES, normalize_webhook
-from sync_core.domain.sources.body import parse_json
-from sync_core.domain.sources.flatten import flatten
-from sync_core.domain.sources.records import record_event
+from sync_core.domain.sources import DODO_EVENT_TYPES, PARTNERO_EVENT_TYPES, normalize_input
 
 #: Dodo Payments' official example events (their README says where they come from).
 DODO_EXAMPLES_FILE = Path(sources.__file__).resolve().parent / "examples" / "dodo-webhook-examples-2025-09.json"
@@ -184,12 +181,13 @@ def all_samples() -> list[Sample]:
 
 def sample_event(sample: Sample, *, received_at: datetime | None = None) -> NormalizedEvent | RejectedInput:
     """The sample as the sync engine would see it."""
-    received_at = received_at or datetime.now(UTC)
-    if sample.source == RECORDS:
-        record = flatten(sample.payload) if isinstance(sample.payload, dict) else {}
-        return record_event(record, kind=sample.kind or PARTNER, received_at=received_at, position="sample")
-    body = sample.payload if isinstance(sample.payload, bytes) else json.dumps(sample.payload).encode("utf-8")
-    return normalize_webhook(body, sample.source, received_at=received_at)
+    return normalize_input(
+        sample.payload,
+        sample.source,
+        kind=sample.kind or PARTNER,
+        received_at=received_at or datetime.now(UTC),
+        position="sample",
+    )
 
 
 def parse_pasted(
@@ -199,25 +197,16 @@ def parse_pasted(
 
     ``source`` is one of ``PASTE_SOURCES``: ``auto`` tells a Dodo Payments event from a Partnero one by its
     shape; ``records:partner`` / ``records:customer`` read the JSON object as one row of a file."""
-    received_at = received_at or datetime.now(UTC)
     if not text or not text.strip():
         return RejectedInput("webhook", "nothing was pasted: paste the JSON body of one event")
-    if source.startswith(RECORDS):
-        kind = source.partition(":")[2] or PARTNER
-        try:
-            record = parse_json(text)
-        except ValueError as exc:
-            return RejectedInput(RECORDS, f"this is not valid JSON ({_json_problem(exc)})")
-        if not isinstance(record, dict):
-            return RejectedInput(RECORDS, 'a record should be one JSON object, e.g. {"email": "ann@example.com"}')
-        return record_event(flatten(record), kind=kind, received_at=received_at, position="pasted")
-    return normalize_webhook(text.encode("utf-8"), None if source == "auto" else source, received_at=received_at)
-
-
-def _json_problem(exc: ValueError) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
-    return str(exc)
+    chosen, _, kind = source.partition(":")
+    return normalize_input(
+        text,
+        None if chosen == "auto" else chosen,
+        kind=kind or PARTNER,
+        received_at=received_at or datetime.now(UTC),
+        position="pasted",
+    )
 
 
 def known_event_types(source: str | None = None) -> list[str]:

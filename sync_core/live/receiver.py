@@ -1,9 +1,11 @@
 """What to do with one webhook request, without any web framework: verify, read, decide, say what to store.
 
 The order matters:
-1. the body size (over ``MAX_BODY_BYTES``: 413, nothing stored: an unread body cannot be verified);
+1. the body size, checked by the route while it reads the body (over ``MAX_BODY_BYTES``: 413, nothing stored:
+   an unread body cannot be verified), so a body that reaches ``decide`` is within the limit;
 2. the signature, on the raw bytes (bad, missing, expired: 401, nothing stored);
-3. only then the JSON (malformed after a good signature: 400, recorded as rejected with the reason);
+3. only then the JSON, parsed once here (malformed after a good signature: 400, recorded as rejected with the
+   reason); the stored row is the raw body, which the worker parses again only when it syncs the event;
 4. a type the configuration does not know and does not name is accepted and recorded as ignored;
 5. anything else is stored as pending for the worker.
 A verified event is answered 2xx only after it is committed (the route waits for the writer). A duplicate — the
@@ -24,9 +26,8 @@ from storage.events import IGNORED, PENDING, REJECTED, NewEvent
 from storage.secrets import SecretKeyError
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.evaluation import Evaluator
-from sync_core.domain.events import DODO_PAYMENTS, MAX_BODY_BYTES, PARTNERO, SOURCE_LABELS, RejectedInput
-from sync_core.domain.sources import normalize_dodo, normalize_partnero
-from sync_core.domain.sources.body import body_id
+from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, SOURCE_LABELS, RejectedInput
+from sync_core.domain.sources import normalize_input
 from sync_core.engine.workspace import Workspace
 from sync_core.live.verify import SecretError, SignatureError, verifier
 from sync_core.settings import WEBHOOK_SECRET_FIELDS, variable_name
@@ -35,7 +36,6 @@ from sync_core.settings import WEBHOOK_SECRET_FIELDS, variable_name
 WEBHOOK_PATHS = {DODO_PAYMENTS: "/webhooks/dodo-payments", PARTNERO: "/webhooks/partnero"}
 ORIGIN = "webhook"
 MAX_EVENT_ID = 200  # the column's width
-_NORMALIZERS = {DODO_PAYMENTS: normalize_dodo, PARTNERO: normalize_partnero}
 
 T = TypeVar("T")
 
@@ -51,12 +51,6 @@ class Decision:
 
 def error(status: int, message: str) -> Decision:
     return Decision(status, {"error": message})
-
-
-def too_large(size: int | None = None) -> Decision:
-    limit = MAX_BODY_BYTES // 1024 // 1024
-    said = f" ({size / 1024 / 1024:.1f} MB)" if size else ""
-    return error(413, f"the body is larger than {limit} MB{said}; webhook events are a few kB")
 
 
 @dataclass(slots=True)
@@ -150,8 +144,7 @@ class Receiver:
     # --- the decision (no blocking I/O) -------------------------------------------------------------------------
 
     def decide(self, source: str, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None) -> Decision:
-        if len(body) > MAX_BODY_BYTES:
-            return too_large(len(body))
+        """The answer to one request whose ``body`` the route has read (no larger than ``MAX_BODY_BYTES``)."""
         check, problem = self.verifiers.get(source)
         if check is None:
             return error(503, problem or "the signing secret has not been read yet; try again")
@@ -160,15 +153,15 @@ class Receiver:
         except SignatureError as exc:
             return error(401, str(exc))
         now = now or datetime.now(UTC)
-        item = _NORMALIZERS[source](body, headers, received_at=now)
+        item = normalize_input(body, source, headers=headers, received_at=now, limit=None)
+        # A rejected body has an id too (Dodo's webhook-id, else the body hash), so that its retries are one row.
+        item.id = _short_id(item.id)  # type: ignore[arg-type]
         if isinstance(item, RejectedInput):
-            event_id = _event_id(source, body, headers)
             return Decision(
                 400,
                 {"error": item.reason},
-                NewEvent(source, event_id, body, origin=ORIGIN, status=REJECTED, reason=item.reason),
+                NewEvent(source, item.id, body, origin=ORIGIN, status=REJECTED, reason=item.reason),
             )
-        item.id = _short_id(item.id)
         status, reason = PENDING, ""
         if not item.known_type:  # ignored now, unless the configuration names the type in a trigger
             evaluator, _ = self.evaluators.get("config")
@@ -203,13 +196,4 @@ def _short_id(event_id: str) -> str:
     return "webhook-id-sha256:" + hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:40]
 
 
-def _event_id(source: str, body: bytes, headers: Mapping[str, str]) -> str:
-    """The id of a rejected body: Dodo's ``webhook-id`` (so retries of it are stored once), else a body hash."""
-    if source == DODO_PAYMENTS:
-        for name, value in headers.items():
-            if name.lower() == "webhook-id" and value:
-                return _short_id(value)
-    return body_id(body)
-
-
-__all__ = ["Cached", "Decision", "ORIGIN", "Receiver", "WEBHOOK_PATHS", "error", "too_large"]
+__all__ = ["Cached", "Decision", "ORIGIN", "Receiver", "WEBHOOK_PATHS", "error"]

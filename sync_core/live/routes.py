@@ -31,7 +31,7 @@ from storage.events import EventStore
 from sync_core.domain.events import DODO_PAYMENTS, MAX_BODY_BYTES, PARTNERO, SOURCE_LABELS
 from sync_core.engine.workspace import Workspace
 from sync_core.live.queue_status import queue_status
-from sync_core.live.receiver import WEBHOOK_PATHS, Decision, Receiver, error, too_large
+from sync_core.live.receiver import WEBHOOK_PATHS, Decision, Receiver, error
 from sync_core.live.worker import Worker, WorkerProcess, WorkerSettings, open_workspace
 from sync_core.live.writer import EventWriter, WriterStopped
 from sync_core.settings import get_settings
@@ -174,15 +174,9 @@ class LiveSync:
                 status_code=405,
                 headers={"Allow": "POST"},
             )
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return _answer(source, request, too_large(int(declared)))
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                return _answer(source, request, too_large())
-        raw = bytes(body)
+        raw = await _read_body(request)
+        if isinstance(raw, Decision):
+            return _answer(source, request, raw)
         try:
             receiver, writer = (
                 (self.receiver, self.writer) if self.writer is not None else (await run_in_threadpool(self._ready))
@@ -245,6 +239,26 @@ class LiveSync:
                 "worker_started_here": started_here,
             }
         )
+
+
+async def _read_body(request: Request) -> bytes | Decision:
+    """The body, or 413 as soon as its declared length or the bytes read so far pass ``MAX_BODY_BYTES``: the one
+    size check on the way to the store, made before a large body is read whole."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return _too_large(int(declared))
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return _too_large()
+    return bytes(body)
+
+
+def _too_large(size: int | None = None) -> Decision:
+    limit = MAX_BODY_BYTES // 1024 // 1024
+    said = f" ({size / 1024 / 1024:.1f} MB)" if size else ""
+    return error(413, f"the body is larger than {limit} MB{said}; webhook events are a few kB")
 
 
 async def _ping(request: Request) -> Response:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sync_core.domain.sources import normalize_dodo, normalize_partnero
+from sync_core.domain.events import DODO_PAYMENTS, PARTNERO
+from sync_core.domain.sources import normalize_input
 
 
 def partnero_body(
@@ -44,7 +45,7 @@ def partner(
         "created_at": at,
         **extra,
     }
-    return normalize_partnero(partnero_body(event, data, at))
+    return normalize_input(partnero_body(event, data, at), PARTNERO)
 
 
 def referred_customer(*, at: str = "2025-05-08T09:00:00.000000Z", email: str = "jane.smith@example.com"):
@@ -57,7 +58,7 @@ def referred_customer(*, at: str = "2025-05-08T09:00:00.000000Z", email: str = "
         "status": "active",
         "created_at": at,
     }
-    return normalize_partnero(partnero_body("customer.created", data, at))
+    return normalize_input(partnero_body("customer.created", data, at), PARTNERO)
 
 
 def dodo(example: dict[str, Any], **changes: Any):
@@ -68,4 +69,4 @@ def dodo(example: dict[str, Any], **changes: Any):
             event["data"][key[6:]] = value
         else:
             event[key] = value
-    return normalize_dodo(json.dumps(event))
+    return normalize_input(json.dumps(event), DODO_PAYMENTS)

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync_core.domain.events import MISSING, NormalizedEvent, compile_path
-from sync_core.domain.sources.flatten import flatten
+from sync_core.domain.events import MISSING, NormalizedEvent, compile_path, flatten
 
 AT = datetime(2025, 1, 1, tzinfo=UTC)
 keys = st.sampled_from(["data", "customer", "email", "a", "b", "0", "1", "a.b", "x.y.z", "name"])

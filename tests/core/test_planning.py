@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync_core.domain.config import load_config
-from sync_core.domain.events import NormalizedEvent
+from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, NormalizedEvent
 from sync_core.domain.planning import Plan, Planner
 from sync_core.domain.presets import load_preset
-from sync_core.domain.sources import normalize_dodo, normalize_partnero
+from sync_core.domain.sources import normalize_input
 from sync_core.domain.state import ContactState
 from tests.core.builders import dodo, partner, partnero_body, referred_customer
 
@@ -57,7 +57,7 @@ def dodo_example_1(event: dict) -> dict:
 
 def test_payment_succeeded_sends_what_dodo_example_1_sends_plus_the_default_group(dodo_planner, dodo_examples):
     example = dodo_examples["payment.succeeded"]
-    plan = dodo_planner.plan([normalize_dodo(json.dumps(example))])
+    plan = dodo_planner.plan([normalize_input(json.dumps(example), DODO_PAYMENTS)])
     (upsert,) = requests(plan)
     expected = dodo_example_1(example)
     assert (upsert["method"], upsert["path"]) == ("POST", "/api/subscribers")
@@ -82,7 +82,7 @@ def test_dodo_example_2_premium_group_from_10000_cents(dodo_planner, dodo_exampl
 
 def test_dodo_examples_5_and_6_custom_fields_and_automation_trigger(dodo_planner, dodo_examples):
     example = dodo_examples["payment.succeeded"]
-    (upsert,) = requests(dodo_planner.plan([normalize_dodo(json.dumps(example))]))
+    (upsert,) = requests(dodo_planner.plan([normalize_input(json.dumps(example), DODO_PAYMENTS)]))
     fields = upsert["body"]["fields"]
     assert fields["country"] == example["data"]["billing"]["country"]
     assert fields["city"] == example["data"]["billing"]["city"]
@@ -95,7 +95,9 @@ def test_dodo_examples_5_and_6_custom_fields_and_automation_trigger(dodo_planner
 
 
 def test_dodo_example_3_subscription_active(dodo_planner, dodo_examples):
-    (upsert,) = requests(dodo_planner.plan([normalize_dodo(json.dumps(dodo_examples["subscription.active"]))]))
+    (upsert,) = requests(
+        dodo_planner.plan([normalize_input(json.dumps(dodo_examples["subscription.active"]), DODO_PAYMENTS)])
+    )
     assert upsert["body"]["fields"] == {
         "name": "Test user",
         "subscription_plan": dodo_examples["subscription.active"]["data"]["product_id"],
@@ -107,10 +109,12 @@ def test_dodo_example_3_subscription_active(dodo_planner, dodo_examples):
 
 
 def test_dodo_example_4_cancellation_updates_a_known_subscriber_and_moves_it_to_churned(dodo_planner, dodo_examples):
-    states = synced(dodo_planner.plan([normalize_dodo(json.dumps(dodo_examples["subscription.active"]))]))
+    states = synced(
+        dodo_planner.plan([normalize_input(json.dumps(dodo_examples["subscription.active"]), DODO_PAYMENTS)])
+    )
     subscriber_id = states["test@acme.com"].subscriber_id
     plan = dodo_planner.plan(
-        [normalize_dodo(json.dumps(dodo_examples["subscription.cancelled"]))],
+        [normalize_input(json.dumps(dodo_examples["subscription.cancelled"]), DODO_PAYMENTS)],
         states,
         group_ids={"Churned customers": "777", "Active subscriptions": "555"},
     )
@@ -130,7 +134,7 @@ def test_dodo_example_4_cancellation_updates_a_known_subscriber_and_moves_it_to_
 
 
 def test_cancellation_of_an_unknown_contact_only_updates_an_existing_subscriber(dodo_planner, dodo_examples):
-    plan = dodo_planner.plan([normalize_dodo(json.dumps(dodo_examples["subscription.cancelled"]))])
+    plan = dodo_planner.plan([normalize_input(json.dumps(dodo_examples["subscription.cancelled"]), DODO_PAYMENTS)])
     kinds = [operation.kind for operation in plan.operations()]
     assert kinds == ["lookup", "update", "assign"]
     assert plan.operations()[0].path == "/api/subscribers/test@acme.com"
@@ -216,7 +220,7 @@ def test_sync_partners_toggle(partnero_planner):
 
 def test_same_input_twice_sends_nothing(dodo_planner, dodo_examples):
     events = [
-        normalize_dodo(json.dumps(dodo_examples[t]))
+        normalize_input(json.dumps(dodo_examples[t]), DODO_PAYMENTS)
         for t in ("payment.succeeded", "subscription.active", "subscription.renewed")
     ]
     states = synced(dodo_planner.plan(events))
@@ -322,7 +326,7 @@ def test_known_group_ids_replace_names(partnero_planner):
 def test_bad_events_are_reported_one_by_one_and_the_batch_goes_on(dodo_planner, dodo_examples):
     good = dodo_examples["payment.succeeded"]
     items = [
-        normalize_dodo(b'{"type": "payment.succeeded", "data": {'),
+        normalize_input(b'{"type": "payment.succeeded", "data": {', DODO_PAYMENTS),
         dodo(good, data__customer={"email": "not-an-email", "name": "X", "customer_id": "c"}),
         dodo(good, data__customer={"name": "X", "customer_id": "c"}),
         dodo(
@@ -331,7 +335,7 @@ def test_bad_events_are_reported_one_by_one_and_the_batch_goes_on(dodo_planner, 
             data__customer={"email": "abc@example.com", "name": "Y", "customer_id": "c2"},
         ),
         dodo(good, type="payment.teleported"),
-        normalize_dodo(json.dumps(good)),
+        normalize_input(json.dumps(good), DODO_PAYMENTS),
     ]
     plan = dodo_planner.plan(items)
     assert [c.email for c in plan.contacts] == ["test@acme.com"]
@@ -378,7 +382,7 @@ def partner_events(updates) -> list[NormalizedEvent]:
     for minute, status, sales in updates:
         at = (base + timedelta(minutes=minute)).isoformat()
         data = {"key": "p1", "email": "p1@example.com", "name": "P", "status": status, "total_sales": sales}
-        events.append(normalize_partnero(partnero_body("partner.updated", data, at)))
+        events.append(normalize_input(partnero_body("partner.updated", data, at), PARTNERO))
     return events
 
 

@@ -8,15 +8,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sync_core.domain.events import MAX_BODY_BYTES, NormalizedEvent, RejectedInput
+from sync_core.domain.events import (
+    DODO_PAYMENTS,
+    MAX_BODY_BYTES,
+    PARTNER,
+    PARTNERO,
+    RECORDS,
+    NormalizedEvent,
+    RejectedInput,
+)
 from sync_core.domain.sources import (
     DODO_EVENT_TYPES,
     iter_csv_records,
     iter_jsonl_records,
-    normalize_dodo,
-    normalize_partnero,
-    normalize_webhook,
+    normalize_input,
 )
+from sync_core.domain.sources import body as body_module
+from sync_core.domain.sources.body import body_id
 from tests.core.builders import partnero_body
 
 RECEIVED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -25,7 +33,7 @@ RECEIVED = datetime(2026, 1, 1, tzinfo=UTC)
 def test_all_21_official_dodo_examples_normalize(dodo_examples):
     assert len(dodo_examples) == 21
     for event_type, example in dodo_examples.items():
-        event = normalize_dodo(json.dumps(example))
+        event = normalize_input(json.dumps(example), DODO_PAYMENTS)
         assert isinstance(event, NormalizedEvent), (event_type, event)
         assert event.type == event_type
         assert event.known_type and event_type in DODO_EVENT_TYPES
@@ -38,7 +46,7 @@ def test_all_21_official_dodo_examples_normalize(dodo_examples):
 
 
 def test_dodo_payment_is_flattened_to_dotted_paths(dodo_examples):
-    event = normalize_dodo(json.dumps(dodo_examples["payment.succeeded"]))
+    event = normalize_input(json.dumps(dodo_examples["payment.succeeded"]), DODO_PAYMENTS)
     assert event.data["data.customer.name"] == "Test user"
     assert event.data["data.total_amount"] == 400
     assert event.data["data.billing.country"] == "US"
@@ -50,21 +58,21 @@ def test_dodo_payment_is_flattened_to_dotted_paths(dodo_examples):
 
 def test_dodo_id_is_webhook_id_header_else_stable_body_hash(dodo_examples):
     body = json.dumps(dodo_examples["refund.succeeded"])
-    with_header = normalize_dodo(body, {"Webhook-Id": "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"})
+    with_header = normalize_input(body, DODO_PAYMENTS, headers={"Webhook-Id": "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"})
     assert with_header.id == "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"
-    assert normalize_dodo(body).id == normalize_dodo(body.encode()).id
-    assert normalize_dodo(body).id != normalize_dodo(body + " ").id
+    assert normalize_input(body, DODO_PAYMENTS).id == normalize_input(body.encode(), DODO_PAYMENTS).id
+    assert normalize_input(body, DODO_PAYMENTS).id != normalize_input(body + " ", DODO_PAYMENTS).id
 
 
 def test_dodo_email_is_trimmed_and_lower_cased(dodo_examples):
     example = json.loads(json.dumps(dodo_examples["payment.succeeded"]))
     example["data"]["customer"]["email"] = "  Test.User@ACME.com "
-    assert normalize_dodo(json.dumps(example)).email == "test.user@acme.com"
+    assert normalize_input(json.dumps(example), DODO_PAYMENTS).email == "test.user@acme.com"
 
 
 def test_unknown_dodo_event_type_is_kept_and_marked_unknown(dodo_examples):
     example = dict(dodo_examples["payment.succeeded"], type="payment.teleported")
-    event = normalize_dodo(json.dumps(example))
+    event = normalize_input(json.dumps(example), DODO_PAYMENTS)
     assert isinstance(event, NormalizedEvent)
     assert event.type == "payment.teleported" and not event.known_type
 
@@ -78,8 +86,8 @@ def test_partnero_both_envelope_versions(old_envelope):
         "surname": "Doe",
         "created_at": "2025-05-07T10:30:00.000000Z",
     }
-    event = normalize_partnero(
-        partnero_body("partner.created", data, "2025-05-07T10:30:00Z", old_envelope=old_envelope)
+    event = normalize_input(
+        partnero_body("partner.created", data, "2025-05-07T10:30:00Z", old_envelope=old_envelope), PARTNERO
     )
     assert isinstance(event, NormalizedEvent)
     assert (event.source, event.type, event.kind) == ("partnero", "partner.created", "partner")
@@ -95,7 +103,7 @@ def test_partnero_documented_example_body():
         '"created_at":"2025-05-07T10:30:00.000000Z","data":{"id":"partner_123","email":"john.doe@partnero.com",'
         '"name":"John","surname":"Doe","created_at":"2025-05-07T10:30:00.000000Z"}}'
     )
-    event = normalize_webhook(body)
+    event = normalize_input(body)
     assert event.source == "partnero" and event.email == "john.doe@partnero.com"
 
 
@@ -109,15 +117,15 @@ def test_partnero_documented_example_body():
     ],
 )
 def test_partnero_kind_follows_event_family(event_type, kind):
-    event = normalize_partnero(partnero_body(event_type, {"email": "a@example.com"}))
+    event = normalize_input(partnero_body(event_type, {"email": "a@example.com"}), PARTNERO)
     assert event.kind == kind and event.known_type
 
 
 def test_webhook_source_is_detected_from_shape_and_headers(dodo_examples):
     dodo_body = json.dumps(dodo_examples["payment.succeeded"])
-    assert normalize_webhook(dodo_body).source == "dodo_payments"
-    assert normalize_webhook(partnero_body("customer.created", {"email": "a@example.com"})).source == "partnero"
-    neither = normalize_webhook('{"hello": "world"}')
+    assert normalize_input(dodo_body).source == "dodo_payments"
+    assert normalize_input(partnero_body("customer.created", {"email": "a@example.com"})).source == "partnero"
+    neither = normalize_input('{"hello": "world"}')
     assert isinstance(neither, RejectedInput) and "cannot tell the source" in neither.reason
 
 
@@ -137,7 +145,7 @@ def test_webhook_source_is_detected_from_shape_and_headers(dodo_examples):
     ],
 )
 def test_malformed_dodo_bodies_are_rejected_with_a_reason(body, reason):
-    result = normalize_dodo(body)
+    result = normalize_input(body, DODO_PAYMENTS)
     assert isinstance(result, RejectedInput)
     assert reason in result.reason
     assert result.id is not None  # a rejected body can still be recorded and found again
@@ -145,7 +153,7 @@ def test_malformed_dodo_bodies_are_rejected_with_a_reason(body, reason):
 
 def test_ten_megabyte_body_is_rejected_without_parsing():
     body = b'{"type":"payment.succeeded","data":{"x":"' + b"a" * (10 * 1024 * 1024) + b'"}}'
-    result = normalize_dodo(body)
+    result = normalize_input(body, DODO_PAYMENTS)
     assert isinstance(result, RejectedInput)
     assert "10.0 MB" in result.reason and "limit is 1 MB" in result.reason
     assert len(body) > MAX_BODY_BYTES
@@ -164,13 +172,13 @@ def test_ten_megabyte_body_is_rejected_without_parsing():
 def test_missing_or_invalid_email_is_a_problem_on_the_event(dodo_examples, email, problem):
     example = json.loads(json.dumps(dodo_examples["payment.succeeded"]))
     example["data"]["customer"]["email"] = email
-    event = normalize_dodo(json.dumps(example))
+    event = normalize_input(json.dumps(example), DODO_PAYMENTS)
     assert isinstance(event, NormalizedEvent)
     assert event.email is None and problem in event.email_problem
 
 
 def test_partnero_missing_event_name_is_rejected():
-    result = normalize_partnero('{"data": {"email": "a@example.com"}}')
+    result = normalize_input('{"data": {"email": "a@example.com"}}', PARTNERO)
     assert isinstance(result, RejectedInput) and 'no "event" name' in result.reason
 
 
@@ -264,3 +272,69 @@ def test_jsonl_records_keep_nesting_and_report_bad_lines():
     assert isinstance(items[2], RejectedInput) and items[2].position == "line 3"
     assert "not valid JSON" in items[2].reason
     assert isinstance(items[3], RejectedInput) and "one JSON object" in items[3].reason
+
+
+# --- one way in: normalize_input ------------------------------------------------------------------------------
+
+
+def test_a_record_reads_the_same_as_text_bytes_or_decoded_object():
+    record = {"email": "ada@example.com", "key": "ada1", "referrals": {"sales_count": 3}}
+    text = json.dumps(record)
+    as_text = normalize_input(text, RECORDS, received_at=RECEIVED, position="pasted")
+    assert isinstance(as_text, NormalizedEvent)
+    assert as_text == normalize_input(text.encode(), RECORDS, received_at=RECEIVED)
+    assert as_text == normalize_input(record, RECORDS, received_at=RECEIVED)
+    assert as_text.kind == "partner" and as_text.data["data.referrals.sales_count"] == 3
+    customer = normalize_input({"email": "bob@example.com", "referred_by": "ada1"}, RECORDS, received_at=RECEIVED)
+    assert customer.kind == "customer"  # guessed from its columns when not given
+    chosen = normalize_input({"email": "bob@example.com", "referred_by": "ada1"}, RECORDS, kind=PARTNER)
+    assert chosen.kind == "partner"
+
+
+def test_a_record_that_cannot_be_read_says_why_and_where():
+    broken = normalize_input("{nope", RECORDS, position="line 4")
+    assert isinstance(broken, RejectedInput) and broken.position == "line 4"
+    assert "the record is not valid JSON" in broken.reason
+    listed = normalize_input("[1, 2]", RECORDS)
+    assert isinstance(listed, RejectedInput) and "a record should be one JSON object" in listed.reason
+    wrong_kind = normalize_input({"email": "a@example.com"}, RECORDS, kind="reseller")
+    assert isinstance(wrong_kind, RejectedInput) and "partner or customer" in wrong_kind.reason
+    unknown = normalize_input(b"{}", "mailchimp")
+    assert isinstance(unknown, RejectedInput) and "unknown source 'mailchimp'" in unknown.reason
+
+
+def test_the_id_the_input_is_known_by_wins(dodo_examples):
+    body = json.dumps(dodo_examples["payment.succeeded"])
+    assert normalize_input(body, DODO_PAYMENTS, event_id="stored-7").id == "stored-7"
+    assert normalize_input({"email": "a@example.com"}, RECORDS, event_id="stored-8").id == "stored-8"
+    rejected = normalize_input("{nope", RECORDS, event_id="stored-9")
+    assert isinstance(rejected, RejectedInput) and rejected.id == "stored-9"
+
+
+def test_a_decoded_envelope_reads_as_its_raw_bytes(dodo_examples):
+    raw = json.dumps(dodo_examples["subscription.active"]).encode()
+    from_bytes = normalize_input(raw, received_at=RECEIVED)
+    decoded = normalize_input(json.loads(raw), DODO_PAYMENTS, event_id=body_id(raw), received_at=RECEIVED)
+    assert isinstance(from_bytes, NormalizedEvent) and from_bytes == decoded
+
+
+def test_a_rejected_dodo_body_keeps_its_webhook_id_so_retries_are_one_row():
+    rejected = normalize_input(b"{nope", DODO_PAYMENTS, headers={"webhook-id": "msg_broken"})
+    assert isinstance(rejected, RejectedInput) and rejected.id == "msg_broken"
+    assert normalize_input(b"{nope", PARTNERO).id == body_id(b"{nope")
+
+
+def test_the_size_limit_is_skipped_only_when_the_caller_checked_it():
+    envelope = {"event": "partner.created", "data": {"email": "a@example.com", "note": "x" * MAX_BODY_BYTES}}
+    body = json.dumps(envelope).encode()
+    assert isinstance(normalize_input(body, PARTNERO, received_at=RECEIVED), RejectedInput)
+    assert isinstance(normalize_input(body, PARTNERO, received_at=RECEIVED, limit=None), NormalizedEvent)
+    too_long = normalize_input(json.dumps({"email": "a@example.com", "note": "x" * MAX_BODY_BYTES}), RECORDS)
+    assert isinstance(too_long, RejectedInput) and "limit is 1 MB" in too_long.reason
+
+
+def test_a_webhook_body_is_parsed_once_even_when_its_source_is_told_by_its_shape(dodo_examples, monkeypatch):
+    calls = []
+    monkeypatch.setattr(body_module, "parse_json", lambda raw: calls.append(raw) or json.loads(raw))
+    assert isinstance(normalize_input(json.dumps(dodo_examples["payment.succeeded"])), NormalizedEvent)
+    assert len(calls) == 1

@@ -8,9 +8,10 @@ import json
 from storage.events import EventStore
 from storage.runs import RunStore
 from sync_core.domain.presets import load_preset
+from sync_core.domain.sources.body import body_id
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run import SyncEngine
-from tests.engine.conftest import fast_client
+from tests.engine.conftest import fast_client, import_bytes
 
 
 def events_file(*events: dict) -> io.BytesIO:
@@ -85,3 +86,18 @@ def test_update_only_trigger_finds_subscribers_the_product_never_synced(workspac
     assert client.find_subscriber("stranger@example.com") is None  # update-only never creates
     (skipped,) = RunStore(workspace.database).items(run_id=run.id, outcomes=["skipped"])
     assert "only updates existing subscribers" in skipped.reason
+
+
+def test_a_jsonl_file_mixes_webhooks_and_records_each_stored_as_the_route_or_a_backfill_would(workspace, dodo_examples):
+    webhook = json.dumps(dodo_examples["payment.succeeded"]).encode()
+    lines = [webhook, b'{"email": "ada@example.com", "key": "ada1"}', b"{not json", b"[1, 2]"]
+    summary = import_bytes(workspace, b"\n".join(lines) + b"\n", name="mixed.jsonl")
+    assert (summary.read, summary.stored, summary.rejected) == (4, 2, 2)
+    with workspace.database.engine.connect() as connection:
+        stored = connection.exec_driver_sql(
+            "SELECT source, event_id, body, status, origin, reason FROM received_event ORDER BY id"
+        ).all()
+    assert (stored[0].source, stored[0].event_id, bytes(stored[0].body)) == ("dodo_payments", body_id(webhook), webhook)
+    assert (stored[1].source, stored[1].status) == ("records", "pending")
+    assert stored[2].origin == "mixed.jsonl line 3" and "not valid JSON" in stored[2].reason
+    assert stored[3].origin == "mixed.jsonl line 4" and "one JSON object" in stored[3].reason

@@ -14,6 +14,7 @@ import pytest
 
 from storage.events import EventStore
 from sync_core.domain.events import MAX_BODY_BYTES
+from sync_core.domain.sources import body as body_module
 from tests.webhooks.helpers import (
     DODO_SECRET,
     DODO_SECRET_NEXT,
@@ -273,6 +274,14 @@ def test_a_body_just_under_the_limit_is_accepted(http, workspace):
     assert len(body) == MAX_BODY_BYTES
     assert post_partnero(http, body).status_code == 200
     assert count_rows(workspace.database, "status = 'pending'") == 1
+
+
+def test_a_webhook_body_is_parsed_once_on_its_way_to_the_store(http, workspace, monkeypatch):
+    parsed = []
+    monkeypatch.setattr(body_module, "parse_json", lambda raw: parsed.append(raw) or json.loads(raw))
+    body = dodo_body(5)
+    assert post_dodo(http, body, "msg_once").status_code == 200
+    assert parsed == [body] and count_rows(workspace.database, "status = 'pending'") == 1
 
 
 def test_unknown_event_type_is_accepted_and_recorded_as_ignored(http, workspace):

@@ -1,4 +1,4 @@
-"""Reading a raw webhook body safely: size limit, JSON decoding, a stable id, the contact's email."""
+"""Reading a raw body safely: size limit, JSON decoding, a stable id, the contact's email."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from sync_core.domain.emails import InvalidEmail, normalize_email
-from sync_core.domain.events import MAX_BODY_BYTES, MISSING, NormalizedEvent, RejectedInput, compile_path
+from sync_core.domain.events import MAX_BODY_BYTES, MISSING, RECORDS, NormalizedEvent, RejectedInput, compile_path
 
 
 def as_bytes(body: bytes | str) -> bytes:
@@ -22,30 +22,27 @@ def body_id(raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()[:40]
 
 
-def decode_object(raw: bytes, source: str) -> dict[str, Any] | RejectedInput:
-    """The JSON object in ``raw``, or the reason it is not one."""
-    if len(raw) > MAX_BODY_BYTES:
+def decode_object(raw: bytes, source: str, *, limit: int | None = MAX_BODY_BYTES) -> dict[str, Any] | RejectedInput:
+    """The JSON object in ``raw`` (a webhook body, or a record when ``source`` is ``records``), or the reason it
+    is not one. ``limit`` is checked before parsing; ``None`` when the caller has refused larger bodies already."""
+    what = "the record" if source == RECORDS else "the body"
+    if limit is not None and len(raw) > limit:
         return RejectedInput(
-            source,
-            f"the body is {len(raw) / 1024 / 1024:.1f} MB; the limit is {MAX_BODY_BYTES // 1024 // 1024} MB per event",
-            id=body_id(raw),
+            source, f"{what} is {len(raw) / 1024 / 1024:.1f} MB; the limit is {limit // 1024 // 1024} MB per event"
         )
     try:
         decoded = parse_json(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return RejectedInput(
-            source,
-            f"the body is not valid JSON ({_json_error(exc)})",
-            id=body_id(raw),
-            excerpt=raw[:200].decode("utf-8", "replace"),
+            source, f"{what} is not valid JSON ({_json_error(exc)})", excerpt=raw[:200].decode("utf-8", "replace")
         )
     if not isinstance(decoded, dict):
-        return RejectedInput(
-            source,
-            f"the body should be a JSON object, not a JSON {_json_kind(decoded)}",
-            id=body_id(raw),
-            excerpt=raw[:200].decode("utf-8", "replace"),
+        shape = (
+            f'a record should be one JSON object such as {{"email": "ann@example.com"}}, not a JSON {_json_kind(decoded)}'
+            if source == RECORDS
+            else f"the body should be a JSON object, not a JSON {_json_kind(decoded)}"
         )
+        return RejectedInput(source, shape, excerpt=raw[:200].decode("utf-8", "replace"))
     return decoded
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sync_core.domain.events import CUSTOMER, DODO_PAYMENTS, NormalizedEvent, RejectedInput, parse_timestamp
-from sync_core.domain.sources.body import as_bytes, body_id, decode_object, email_finder, header
+from sync_core.domain.sources.body import body_id, email_finder, header
 
 DODO_EVENT_TYPES = frozenset(
     [
@@ -67,23 +68,24 @@ EMAIL_PATHS = ("data.customer.email", "data.email")
 _find_email = email_finder(EMAIL_PATHS)
 
 
-def normalize_dodo(
-    body: bytes | str,
-    headers: Mapping[str, str] | None = None,
-    *,
-    received_at: datetime | None = None,
-) -> NormalizedEvent | RejectedInput:
-    """One Dodo Payments webhook body (raw bytes, as signed) → a normalized event.
+def dodo_id(raw: bytes, headers: Mapping[str, str] | None) -> str:
+    """The ``webhook-id`` header when there is one (Dodo's idempotency key: a retry carries the same), else a hash
+    of the body."""
+    return header(headers, "webhook-id") or body_id(raw)
 
-    The id is the ``webhook-id`` header when there is one (Dodo's idempotency key), else a hash of the body.
+
+def dodo_event(
+    envelope: dict[str, Any],
+    event_id: str,
+    headers: Mapping[str, str] | None,
+    *,
+    received_at: datetime | None,
+) -> NormalizedEvent | RejectedInput:
+    """One decoded Dodo Payments envelope → a normalized event.
+
     The time is the envelope ``timestamp`` (when the event happened), else the ``webhook-timestamp`` header,
     else ``received_at``.
     """
-    raw = as_bytes(body)
-    envelope = decode_object(raw, DODO_PAYMENTS)
-    if isinstance(envelope, RejectedInput):
-        return envelope
-    event_id = header(headers, "webhook-id") or body_id(raw)
     event_type = envelope.get("type")
     if not isinstance(event_type, str) or not event_type.strip():
         return RejectedInput(DODO_PAYMENTS, 'the event has no "type" (such as payment.succeeded)', id=event_id)

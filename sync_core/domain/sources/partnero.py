@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sync_core.domain.events import CUSTOMER, PARTNER, PARTNERO, NormalizedEvent, RejectedInput, parse_timestamp
-from sync_core.domain.sources.body import as_bytes, body_id, decode_object, email_finder
+from sync_core.domain.sources.body import body_id, email_finder
 
 # The official n8n trigger node's list, plus the older and newer documentation's events.
 PARTNERO_EVENT_TYPES = frozenset(
@@ -49,18 +50,19 @@ EMAIL_PATHS = ("data.email", "data.customer.email", "data.partner.email")
 _find_email = email_finder(EMAIL_PATHS)
 
 
-def normalize_partnero(
-    body: bytes | str,
-    headers: Mapping[str, str] | None = None,
+def partnero_id(raw: bytes, headers: Mapping[str, str] | None) -> str:
+    """A hash of the body: Partnero sends no delivery id, and a retry sends the same bytes."""
+    return body_id(raw)
+
+
+def partnero_event(
+    envelope: dict[str, Any],
+    event_id: str,
+    headers: Mapping[str, str] | None,
     *,
-    received_at: datetime | None = None,
+    received_at: datetime | None,
 ) -> NormalizedEvent | RejectedInput:
-    """One Partnero webhook body (raw bytes, as signed) → a normalized event."""
-    raw = as_bytes(body)
-    envelope = decode_object(raw, PARTNERO)
-    if isinstance(envelope, RejectedInput):
-        return envelope
-    event_id = body_id(raw)
+    """One decoded Partnero envelope → a normalized event."""
     event_type = envelope.get("event")
     if not isinstance(event_type, str) or not event_type.strip():
         return RejectedInput(PARTNERO, 'the event has no "event" name (such as partner.created)', id=event_id)

@@ -21,10 +21,10 @@ from sync_core.domain.events import (
     RECORDS,
     NormalizedEvent,
     RejectedInput,
+    flatten,
     parse_timestamp,
 )
-from sync_core.domain.sources.body import find_email, parse_json
-from sync_core.domain.sources.flatten import flatten
+from sync_core.domain.sources.body import as_bytes, decode_object, find_email
 
 RECORD_KINDS = (PARTNER, CUSTOMER)
 EMAIL_COLUMNS = ("email", "email_address", "e-mail", "customer.email", "partner.email")
@@ -102,32 +102,35 @@ def iter_jsonl_records(
         yield RejectedInput(RECORDS, f"the record kind should be partner or customer, not {kind!r}")
         return
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        position = f"line {number}"
-        if len(line) > MAX_BODY_BYTES:
-            yield RejectedInput(
-                RECORDS, f"the line is longer than {MAX_BODY_BYTES // 1024 // 1024} MB", position=position
-            )
-            continue
-        try:
-            record = parse_json(line)
-        except json.JSONDecodeError as exc:
-            yield RejectedInput(
-                RECORDS,
-                f"the line is not valid JSON ({exc.msg} at column {exc.colno})",
-                position=position,
-                excerpt=line[:200],
-            )
-            continue
-        if not isinstance(record, dict):
-            yield RejectedInput(RECORDS, "the line should hold one JSON object", position=position, excerpt=line[:200])
-            continue
-        flat = flatten(record)
-        yield record_event(flat, kind=kind or guess_kind(flat), received_at=received_at, position=position)
+        if line.strip():
+            yield normalize_record(line, kind=kind, received_at=received_at, position=f"line {number}")
 
 
-def record_event(record: dict[str, Any], *, kind: str, received_at: datetime, position: str) -> Item:
+def normalize_record(
+    body: bytes | str | dict[str, Any],
+    *,
+    kind: str | None = None,
+    received_at: datetime | None = None,
+    position: str | None = None,
+    limit: int | None = MAX_BODY_BYTES,
+) -> Item:
+    """One record, as JSON text or already decoded (nested objects allowed) → a ``<kind>.imported`` event, the
+    kind guessed from its columns when not given; or the reason it cannot be one."""
+    if kind is not None and kind not in RECORD_KINDS:
+        return RejectedInput(RECORDS, f"the record kind should be partner or customer, not {kind!r}", position=position)
+    if not isinstance(body, dict):
+        decoded = decode_object(as_bytes(body), RECORDS, limit=limit)
+        if isinstance(decoded, RejectedInput):
+            decoded.position = position
+            return decoded
+        body = decoded
+    flat = flatten(body)
+    return record_event(
+        flat, kind=kind or guess_kind(flat), received_at=received_at or datetime.now(UTC), position=position
+    )
+
+
+def record_event(record: dict[str, Any], *, kind: str, received_at: datetime, position: str | None) -> Item:
     """One flat record (column → value) → a normalized event of type ``<kind>.imported``."""
     data = {f"data.{column}": value for column, value in record.items()}
     email, problem = find_email(data.get, _EMAIL_PATHS)
@@ -143,7 +146,7 @@ def record_event(record: dict[str, Any], *, kind: str, received_at: datetime, po
         kind=kind,
         data=data,
         email=email,
-        email_problem=problem and f"{problem} ({position})",
+        email_problem=problem and (f"{problem} ({position})" if position else problem),
     )
 
 
