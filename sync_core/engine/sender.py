@@ -10,20 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from sync_core.domain.config import SyncConfig
-from sync_core.domain.planning import ContactPlan, Operation
+from sync_core.domain.planning import SUBSCRIBER_PLACEHOLDER, ContactPlan, Operation
+from sync_core.domain.requests import SUBSCRIBERS, api_relative, batch_path, path_segment
 from sync_core.domain.state import SUPPRESSED_STATUSES
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import AuthError, ConfigurationError, ForbiddenError, MailerLiteError
 from sync_core.mailerlite.models import MAX_BATCH_REQUESTS, BatchItemResult, BatchRequest
 
-SUBSCRIBER_PLACEHOLDER = "{subscriber_id}"
 # MailerLite runs a batch made only of upserts as a bulk import, limited to 5 per minute ("when a batch request
 # consists entirely of POST api/subscribers requests"). One cheap read in the batch keeps it an ordinary batch:
 # 120 per minute, and a code for every upsert.
-_NOT_ONLY_UPSERTS = BatchRequest(method="GET", path="api/subscribers?limit=0")
+_NOT_ONLY_UPSERTS = BatchRequest(method="GET", path=batch_path(f"{SUBSCRIBERS}?limit=0"))
 #: Errors after which no other request can succeed either: the run stops, nothing is marked failed.
 STOPPING_ERRORS = (AuthError, ForbiddenError, ConfigurationError)
 
@@ -151,8 +150,8 @@ class Sender:
 def _request(operation: Operation, subscriber_id: str | None) -> BatchRequest:
     path = operation.path
     if subscriber_id:
-        path = path.replace(SUBSCRIBER_PLACEHOLDER, quote(subscriber_id, safe=""))
-    return BatchRequest(method=operation.method, path=path.lstrip("/"), body=operation.body)
+        path = path.replace(SUBSCRIBER_PLACEHOLDER, path_segment(subscriber_id))
+    return BatchRequest(method=operation.method, path=batch_path(api_relative(path)), body=operation.body)
 
 
 def _read_answer(result: ContactResult, operation: Operation, item: BatchItemResult) -> None:
