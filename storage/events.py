@@ -11,18 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.db import Database
+from storage.statuses import EventStatus
 from storage.tables import ReceivedEvent, utcnow
-
-#: Statuses an event can have; "pending" ones are waiting for a sync.
-PENDING, SYNCED, IGNORED, INVALID, REJECTED, FAILED, DEAD = (
-    "pending",
-    "synced",
-    "ignored",
-    "invalid",
-    "rejected",
-    "failed",
-    "dead",
-)
 
 
 @dataclass(slots=True)
@@ -35,7 +25,7 @@ class NewEvent:
     occurred_at: datetime | None = None
     kind: str | None = None
     origin: str = ""
-    status: str = PENDING
+    status: str = EventStatus.PENDING
     reason: str = ""
 
 
@@ -78,7 +68,7 @@ class EventStore:
         """The next pending events in arrival order."""
         query = (
             select(ReceivedEvent)
-            .where(ReceivedEvent.status == PENDING)
+            .where(ReceivedEvent.status == EventStatus.PENDING)
             .where(ReceivedEvent.id > after_id)
             .order_by(ReceivedEvent.id)
             .limit(limit)
@@ -90,7 +80,7 @@ class EventStore:
         """(id, email) of pending events in arrival order, from ``after_id`` on."""
         query = (
             select(ReceivedEvent.id, ReceivedEvent.email)
-            .where(ReceivedEvent.status == PENDING)
+            .where(ReceivedEvent.status == EventStatus.PENDING)
             .where(ReceivedEvent.id > after_id)
             .order_by(ReceivedEvent.id)
         )
@@ -107,7 +97,7 @@ class EventStore:
         condition = ReceivedEvent.email.in_(known) if known else sa.false()
         if None in emails:
             condition = sa.or_(condition, ReceivedEvent.email.is_(None))
-        query = select(ReceivedEvent).where(ReceivedEvent.status == PENDING).where(condition)
+        query = select(ReceivedEvent).where(ReceivedEvent.status == EventStatus.PENDING).where(condition)
         if up_to_id is not None:
             query = query.where(ReceivedEvent.id <= up_to_id)
         query = query.order_by(ReceivedEvent.id)
@@ -144,13 +134,15 @@ class EventStore:
                     session, ids[start : start + 500], status, reason=reason, run_id=run_id, count_attempt=count_attempt
                 )
 
-    def requeue(self, *, statuses: Sequence[str] = (FAILED,), event_ids: Sequence[int] | None = None) -> int:
+    def requeue(
+        self, *, statuses: Sequence[str] = (EventStatus.FAILED,), event_ids: Sequence[int] | None = None
+    ) -> int:
         """Put events back in the queue (a retry); returns how many."""
         query = sa.update(ReceivedEvent).where(ReceivedEvent.status.in_(list(statuses)))
         if event_ids is not None:
             query = query.where(ReceivedEvent.id.in_(list(event_ids)))
         with self.database.engine.begin() as connection:
-            return connection.execute(query.values(status=PENDING)).rowcount
+            return connection.execute(query.values(status=EventStatus.PENDING)).rowcount
 
     def counts(self) -> dict[str, int]:
         with self.database.session() as session:

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from storage.db import Database
-from storage.events import FAILED, PENDING
 from storage.heartbeats import Heartbeat, HeartbeatStore
+from storage.statuses import EventStatus
 from storage.tables import ReceivedEvent, utcnow
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, SOURCE_LABELS
 
@@ -119,10 +119,12 @@ class QueueStatus:
 
 def waiting(database: Database, *, cap: int | None = None) -> Waiting:
     """How many events wait for a sync (at most ``cap`` counted) and when the oldest of them arrived."""
-    pending = sa.select(_EVENTS.c.id).where(_EVENTS.c.status == PENDING)
+    pending = sa.select(_EVENTS.c.id).where(_EVENTS.c.status == EventStatus.PENDING)
     if cap is not None:
         pending = pending.limit(cap)
-    oldest = sa.select(_EVENTS.c.received_at).where(_EVENTS.c.status == PENDING).order_by(_EVENTS.c.id).limit(1)
+    oldest = (
+        sa.select(_EVENTS.c.received_at).where(_EVENTS.c.status == EventStatus.PENDING).order_by(_EVENTS.c.id).limit(1)
+    )
     with database.engine.connect() as connection:
         count = connection.execute(sa.select(sa.func.count()).select_from(pending.subquery())).scalar() or 0
         first = connection.execute(oldest).scalar()
@@ -167,7 +169,7 @@ def queue_status(
     now = utcnow()
     queue = waiting(database)
     failed = sa.select(sa.func.count()).select_from(
-        sa.select(_EVENTS.c.id).where(_EVENTS.c.status == FAILED).subquery()
+        sa.select(_EVENTS.c.id).where(_EVENTS.c.status == EventStatus.FAILED).subquery()
     )
     with database.engine.connect() as connection:
         failed_count = int(connection.execute(failed).scalar() or 0)
