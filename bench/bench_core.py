@@ -119,9 +119,9 @@ def run(bodies: list[tuple[str, bytes]], batch: int) -> tuple[float, dict[str, i
             if isinstance(result, ContactPlan):
                 operations += len(result.operations)
                 states[result.email] = result.new_state  # as the engine does once the operations succeeded
-                outcome = result.outcome
+                outcome = result.outcome.value
             else:
-                outcome = result.status
+                outcome = result.status.value
             counts[outcome] = counts.get(outcome, 0) + 1
     return time.perf_counter() - started, counts, operations
 

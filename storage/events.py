@@ -12,18 +12,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.db import Database
+from storage.statuses import EventStatus
 from storage.tables import ReceivedEvent, utcnow
 
-#: Statuses an event can have; "pending" ones are waiting for a sync.
-PENDING, SYNCED, IGNORED, INVALID, REJECTED, FAILED, DEAD = (
-    "pending",
-    "synced",
-    "ignored",
-    "invalid",
-    "rejected",
-    "failed",
-    "dead",
-)
 _TABLE = ReceivedEvent.__table__
 
 
@@ -37,7 +28,7 @@ class NewEvent:
     occurred_at: datetime | None = None
     kind: str | None = None
     origin: str = ""
-    status: str = PENDING
+    status: str = EventStatus.PENDING
     reason: str = ""
 
 
@@ -80,7 +71,7 @@ class EventStore:
         """The next pending events in arrival order."""
         query = (
             select(ReceivedEvent)
-            .where(ReceivedEvent.status == PENDING)
+            .where(ReceivedEvent.status == EventStatus.PENDING)
             .where(ReceivedEvent.id > after_id)
             .order_by(ReceivedEvent.id)
             .limit(limit)
@@ -92,7 +83,7 @@ class EventStore:
         """(id, email) of pending events in arrival order, from ``after_id`` on."""
         query = (
             select(ReceivedEvent.id, ReceivedEvent.email)
-            .where(ReceivedEvent.status == PENDING)
+            .where(ReceivedEvent.status == EventStatus.PENDING)
             .where(ReceivedEvent.id > after_id)
             .order_by(ReceivedEvent.id)
         )
@@ -109,7 +100,7 @@ class EventStore:
         condition = ReceivedEvent.email.in_(known) if known else sa.false()
         if None in emails:
             condition = sa.or_(condition, ReceivedEvent.email.is_(None))
-        query = select(ReceivedEvent).where(ReceivedEvent.status == PENDING).where(condition)
+        query = select(ReceivedEvent).where(ReceivedEvent.status == EventStatus.PENDING).where(condition)
         if up_to_id is not None:
             query = query.where(ReceivedEvent.id <= up_to_id)
         query = query.order_by(ReceivedEvent.id)
@@ -146,13 +137,15 @@ class EventStore:
                     session, ids[start : start + 500], status, reason=reason, run_id=run_id, count_attempt=count_attempt
                 )
 
-    def requeue(self, *, statuses: Sequence[str] = (FAILED,), event_ids: Sequence[int] | None = None) -> int:
+    def requeue(
+        self, *, statuses: Sequence[str] = (EventStatus.FAILED,), event_ids: Sequence[int] | None = None
+    ) -> int:
         """Put events back in the queue (a retry); returns how many."""
         query = sa.update(ReceivedEvent).where(ReceivedEvent.status.in_(list(statuses)))
         if event_ids is not None:
             query = query.where(ReceivedEvent.id.in_(list(event_ids)))
         with self.database.engine.begin() as connection:
-            return connection.execute(query.values(status=PENDING)).rowcount
+            return connection.execute(query.values(status=EventStatus.PENDING)).rowcount
 
     def counts(self) -> dict[str, int]:
         with self.database.session() as session:
@@ -179,9 +172,11 @@ class EventStore:
     def waiting(self, *, cap: int | None = None) -> tuple[int, datetime | None]:
         """How many events are pending (at most ``cap`` counted) and when the oldest of them arrived, read
         together so that the two agree. Both walk ``ix_received_event_status_id`` and stop early."""
-        oldest = sa.select(_TABLE.c.received_at).where(_TABLE.c.status == PENDING).order_by(_TABLE.c.id).limit(1)
+        oldest = (
+            sa.select(_TABLE.c.received_at).where(_TABLE.c.status == EventStatus.PENDING).order_by(_TABLE.c.id).limit(1)
+        )
         with self.database.engine.connect() as connection:
-            count = connection.execute(_count(PENDING, cap)).scalar() or 0
+            count = connection.execute(_count(EventStatus.PENDING, cap)).scalar() or 0
             return int(count), connection.execute(oldest).scalar()
 
     def last_received(self, sources: Iterable[str]) -> dict[str, datetime | None]:

@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from storage.db import Database
+from storage.statuses import ItemOutcome
 from storage.tables import DailyGroup, DailyOutcome, SyncItem
 
-SUCCESS = ("created", "updated", "unchanged", "suppressed", "skipped")
-PROBLEMS = ("invalid", "failed", "dead")
+SUCCESS = (ItemOutcome.CREATED, ItemOutcome.UPDATED, ItemOutcome.UNCHANGED, ItemOutcome.SUPPRESSED, ItemOutcome.SKIPPED)
+PROBLEMS = (ItemOutcome.INVALID, ItemOutcome.FAILED, ItemOutcome.DEAD)
 EXPORT_COLUMNS = (
     "id",
     "run_id",

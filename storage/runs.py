@@ -10,21 +10,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.db import Database
+from storage.statuses import ItemOutcome, RunStatus
 from storage.tables import AccountLock, DailyGroup, DailyOutcome, SyncItem, SyncItemGroup, SyncRun, utcnow
 
-#: Outcome → the run column counting it.
-COUNTED_OUTCOMES = (
-    "created",
-    "updated",
-    "unchanged",
-    "suppressed",
-    "skipped",
-    "invalid",
-    "failed",
-    "dead",
-    "ignored",
-    "rejected",
-)
+#: The outcomes a run has a column for (all of them; other counts, such as duplicates, are not kept).
+_COUNTED = frozenset(ItemOutcome)
 
 
 class RunStore:
@@ -89,9 +79,7 @@ class RunStore:
         if rows and not rows[0]["dry_run"]:
             self._roll_up(session, now, rows, groups)
         values = {
-            name: getattr(SyncRun, name) + number
-            for name, number in counts.items()
-            if name in COUNTED_OUTCOMES and number
+            name: getattr(SyncRun, name) + number for name, number in counts.items() if name in _COUNTED and number
         }
         if requests:
             values["requests"] = SyncRun.requests + requests
@@ -153,9 +141,9 @@ class RunStore:
         with self.database.session() as session:
             closed = session.exec(
                 sa.update(SyncRun)
-                .where(SyncRun.status == "running")
+                .where(SyncRun.status == RunStatus.RUNNING)
                 .where(SyncRun.holder.not_in(held))
-                .values(status="interrupted", error=error)
+                .values(status=RunStatus.INTERRUPTED, error=error)
             )
             return closed.rowcount
 

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from storage.statuses import EventStatus, RunStatus
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -85,7 +87,7 @@ class ReceivedEvent(SQLModel, table=True):
     event_id: str = Field(max_length=200)
     event_type: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=320, index=True)
-    status: str = Field(default="pending", max_length=20)
+    status: str = Field(default=EventStatus.PENDING, max_length=20)  # an EventStatus
     reason: str = Field(default="")
     origin: str = Field(default="", max_length=300)  # "webhook", "file partners.csv row 12", ...
     occurred_at: datetime | None = _time(nullable=True, default=False)
@@ -118,7 +120,7 @@ class SyncRun(SQLModel, table=True):
     trigger: str = Field(default="manual", max_length=20)  # manual, cli, worker, retry
     dry_run: bool = False
     contact_limit: int | None = None
-    status: str = Field(default="running", max_length=20)  # running, finished, failed, interrupted
+    status: str = Field(default=RunStatus.RUNNING, max_length=20)  # a RunStatus
     error: str = Field(default="")  # why the run failed, in plain words
     notes: str = Field(default="")  # what else happened: groups and fields created, type mismatches
     config_version_id: int | None = None
@@ -151,7 +153,7 @@ class SyncItem(SQLModel, table=True):
     run_id: int = Field(index=True)
     created_at: datetime = _time(index=True)
     email: str = Field(max_length=320)
-    outcome: str = Field(max_length=20)  # created updated unchanged suppressed skipped invalid failed dead
+    outcome: str = Field(max_length=20)  # an ItemOutcome
     reason: str = Field(default="")
     event_type: str | None = Field(default=None, max_length=200)
     event_ids: list = Field(default_factory=list, sa_type=sa.JSON)

@@ -14,6 +14,7 @@ from pathlib import Path
 from storage import describe_url
 from storage.events import EventStore
 from storage.runs import RunStore
+from storage.statuses import ItemOutcome, RunStatus
 from storage.tables import SyncRun
 from sync_core.cli.errors import CommandError
 from sync_core.domain.config import ConfigError, load_config
@@ -22,19 +23,6 @@ from sync_core.engine.file_import import import_file
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.workspace import Workspace
 from sync_core.mailerlite import test_connection
-
-RUN_COLUMNS = (
-    "created",
-    "updated",
-    "unchanged",
-    "suppressed",
-    "skipped",
-    "invalid",
-    "failed",
-    "dead",
-    "ignored",
-    "rejected",
-)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -114,7 +102,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _print_run(run: SyncRun) -> None:
-    counts = ", ".join(f"{getattr(run, name)} {name}" for name in RUN_COLUMNS if getattr(run, name))
+    counts = ", ".join(f"{getattr(run, name)} {name}" for name in ItemOutcome if getattr(run, name))
     kind = "Dry run" if run.dry_run else "Run"
     print(
         f"{kind} {run.id} {run.status} in {run.duration_seconds:.1f} s: {counts or 'nothing to do'}; "
@@ -140,7 +128,7 @@ def run_sync(args: argparse.Namespace) -> int:
     except SyncError as exc:
         raise CommandError(str(exc)) from None
     _print_run(run)
-    return 0 if run.status == "finished" else 1
+    return 0 if run.status == RunStatus.FINISHED else 1
 
 
 def run_retry(args: argparse.Namespace) -> int:
@@ -151,7 +139,7 @@ def run_retry(args: argparse.Namespace) -> int:
     except SyncError as exc:
         raise CommandError(str(exc)) from None
     _print_run(run)
-    return 0 if run.status == "finished" else 1
+    return 0 if run.status == RunStatus.FINISHED else 1
 
 
 def list_runs(args: argparse.Namespace) -> int:
@@ -164,13 +152,13 @@ def list_runs(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{'run':>5}  {'started (UTC)':19}  {'status':11}  {'dry':3}  "
-        + "  ".join(f"{name:>9}" for name in RUN_COLUMNS)
+        + "  ".join(f"{name:>9}" for name in ItemOutcome)
         + f"  {'requests':>8}"
     )
     for run in runs:
         print(
             f"{run.id:>5}  {run.started_at:%Y-%m-%d %H:%M:%S}  {run.status:11}  {'yes' if run.dry_run else '':3}  "
-            + "  ".join(f"{getattr(run, name):>9}" for name in RUN_COLUMNS)
+            + "  ".join(f"{getattr(run, name):>9}" for name in ItemOutcome)
             + f"  {run.requests:>8}"
         )
     return 0

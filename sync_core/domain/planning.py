@@ -10,17 +10,45 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, Literal
-from urllib.parse import quote
 
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.evaluation import Evaluator, EventEvaluation
 from sync_core.domain.events import NormalizedEvent, RejectedInput
+from sync_core.domain.requests import (
+    SUBSCRIBERS,
+    path_segment,
+    plan_path,
+    subscriber_body,
+    subscriber_group_path,
+    subscriber_path,
+)
 from sync_core.domain.state import ContactState
 from sync_core.domain.transforms import SUBSCRIBER_ATTRIBUTES, is_empty
 
-Outcome = Literal["create", "update", "unchanged", "suppressed"]
-SUBSCRIBERS_PATH = "/api/subscribers"
+
+class PlanOutcome(StrEnum):
+    """What a plan intends for a contact. What came of it is recorded apart (``storage.statuses.ItemOutcome``):
+    a planned create may turn out to be an update, a send may fail."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    SUPPRESSED = "suppressed"
+
+
+class SkipStatus(StrEnum):
+    """Why an input leads to no operation (``ignored`` and ``invalid`` are the evaluation's own verdicts)."""
+
+    IGNORED = "ignored"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+#: Where a subscriber's id goes in a path until MailerLite gives it (the sender fills it in).
+SUBSCRIBER_PLACEHOLDER = "{subscriber_id}"
 
 
 @dataclass(slots=True)
@@ -43,7 +71,7 @@ class ContactPlan:
     """What one contact gets in this run, and what the product will remember once it is sent."""
 
     email: str
-    outcome: Outcome
+    outcome: PlanOutcome
     operations: list[Operation]
     new_state: ContactState
     event_ids: list[str]
@@ -57,7 +85,7 @@ class ContactPlan:
 class SkippedEvent:
     """An input that leads to no operation, with why: ignored, invalid, duplicate or rejected."""
 
-    status: Literal["ignored", "invalid", "duplicate", "rejected"]
+    status: SkipStatus
     reason: str
     source: str
     event_id: str | None
@@ -129,18 +157,25 @@ class Planner:
         by_contact: dict[str, list[EventEvaluation]] = {}
         for item in items:
             if isinstance(item, RejectedInput):
-                yield SkippedEvent("rejected", item.reason, item.source, item.id, position=item.position)
+                yield SkippedEvent(SkipStatus.REJECTED, item.reason, item.source, item.id, position=item.position)
                 continue
             key = (item.source, item.id)
             if key in seen:
                 yield SkippedEvent(
-                    "duplicate", "the same event was already in this batch", item.source, item.id, item.type, item.email
+                    SkipStatus.DUPLICATE,
+                    "the same event was already in this batch",
+                    item.source,
+                    item.id,
+                    item.type,
+                    item.email,
                 )
                 continue
             seen.add(key)
             evaluation = self.evaluator.evaluate(item, now)
             if evaluation.status != "sync":
-                yield SkippedEvent(evaluation.status, evaluation.reason, item.source, item.id, item.type, item.email)
+                yield SkippedEvent(
+                    SkipStatus(evaluation.status), evaluation.reason, item.source, item.id, item.type, item.email
+                )
                 continue
             by_contact.setdefault(item.email, []).append(evaluation)  # type: ignore[arg-type]
         for email, evaluations in by_contact.items():
@@ -158,7 +193,7 @@ class Planner:
         if state is not None and state.suppressed:
             return ContactPlan(
                 email,
-                "suppressed",
+                PlanOutcome.SUPPRESSED,
                 [],
                 state,
                 event_ids,
@@ -244,7 +279,7 @@ class Planner:
         operations = self._operations(
             email, ordered, state, creates, field_values, attributes, added, removed, group_ids
         )
-        outcome: Outcome = "create" if creates else ("update" if operations else "unchanged")
+        outcome = PlanOutcome.CREATE if creates else (PlanOutcome.UPDATE if operations else PlanOutcome.UNCHANGED)
         return ContactPlan(
             email,
             outcome,
@@ -269,28 +304,26 @@ class Planner:
         removed: list[str],
         group_ids: Mapping[str, str],
     ) -> list[Operation]:
-        subscriber = (state.subscriber_id if state else None) or "{subscriber_id}"
+        subscriber = (state.subscriber_id if state else None) or SUBSCRIBER_PLACEHOLDER
         operations: list[Operation] = []
         if creates or state is not None:
             if creates or field_values or attributes or added:
-                body: dict[str, Any] = {"email": email}
-                if field_values:
-                    body["fields"] = field_values
-                if added:
-                    body["groups"] = [group_ids.get(name, name) for name in added]
                 status = next((e.subscriber_status for e in ordered if e.subscriber_status), None)
-                if creates and status:
-                    body["status"] = status
-                body.update(attributes)
-                operations.append(Operation("upsert", "POST", SUBSCRIBERS_PATH, body))
+                body = subscriber_body(
+                    email,
+                    fields=field_values or None,
+                    groups=[group_ids.get(name, name) for name in added] or None,
+                    status=status if creates else None,
+                    **attributes,
+                )
+                operations.append(Operation("upsert", "POST", plan_path(SUBSCRIBERS), body))
         elif field_values or attributes or added:
             # "Update existing only" for a contact this product never synced: find it first; the engine skips
             # the rest when MailerLite does not know the address.
-            operations.append(Operation("lookup", "GET", f"{SUBSCRIBERS_PATH}/{quote(email, safe='@')}"))
+            operations.append(Operation("lookup", "GET", plan_path(subscriber_path(path_segment(email)))))
             if field_values or attributes:
-                body = {"fields": field_values} if field_values else {}
-                body.update(attributes)
-                operations.append(Operation("update", "PUT", f"{SUBSCRIBERS_PATH}/{subscriber}", body))
+                body = subscriber_body(fields=field_values or None, **attributes)
+                operations.append(Operation("update", "PUT", plan_path(subscriber_path(subscriber)), body))
             for name in added:
                 operations.append(
                     Operation("assign", "POST", self._group_path(subscriber, name, group_ids), group=name)
@@ -304,4 +337,4 @@ class Planner:
     @staticmethod
     def _group_path(subscriber: str, group: str, group_ids: Mapping[str, str]) -> str:
         group_ref = group_ids.get(group) or "{group:" + group + "}"
-        return f"{SUBSCRIBERS_PATH}/{subscriber}/groups/{group_ref}"
+        return plan_path(subscriber_group_path(subscriber, group_ref))

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from storage.events import REJECTED, EventStore, NewEvent
+from storage.events import EventStore, NewEvent
+from storage.statuses import EventStatus
 from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
 from sync_core.domain.sources import detect_source, iter_csv_records, normalize_input
 from sync_core.domain.sources.body import body_id, decode_object
@@ -91,7 +92,7 @@ def _store(events: EventStore, chunk: list[NewEvent], summary: ImportSummary) ->
     if not chunk:
         return
     new = events.add_many(chunk)
-    rejected = [event for event in chunk if event.status == REJECTED]
+    rejected = [event for event in chunk if event.status == EventStatus.REJECTED]
     summary.rejected += len(rejected)
     summary.stored += new - min(new, len(rejected))
     summary.duplicates += len(chunk) - new
@@ -109,7 +110,7 @@ def _new_event(item: Item, raw: bytes | None, name: str) -> NewEvent:
             f"rejected:{digest}",
             item.excerpt.encode("utf-8") or None,
             origin=origin,
-            status=REJECTED,
+            status=EventStatus.REJECTED,
             reason=item.reason,
         )
     if item.source == RECORDS:

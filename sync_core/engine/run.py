@@ -16,23 +16,37 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from storage.contacts import ContactStore
-from storage.events import DEAD, FAILED, IGNORED, INVALID, PENDING, REJECTED, SYNCED, EventStore
+from storage.events import EventStore
 from storage.locks import AccountBusy, AccountLease
 from storage.runs import RunStore
+from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import ReceivedEvent, SyncRun
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.events import PARTNER, NormalizedEvent, RejectedInput
-from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent
+from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent, SkipStatus
 from sync_core.domain.sources import normalize_input
 from sync_core.domain.state import ContactState
-from sync_core.engine.sender import STOPPING_ERRORS, ContactResult, Preparation, Sender, prepare_account
+from sync_core.engine.sender import (
+    RECORDED_OUTCOMES,
+    STOPPING_ERRORS,
+    ContactResult,
+    Preparation,
+    Sender,
+    prepare_account,
+)
 from sync_core.engine.workspace import Workspace
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import MailerLiteError
 
 #: A contact whose sends failed this many times becomes "dead": it waits for a person, not for the next run.
 MAX_ATTEMPTS = 3
-_PLAN_OUTCOMES = {"create": "created", "update": "updated", "unchanged": "unchanged", "suppressed": "suppressed"}
+#: The status a skipped input's events are stored with (a duplicate is ignored: its first copy is synced).
+_SKIPPED_EVENT_STATUSES = {
+    SkipStatus.IGNORED: EventStatus.IGNORED,
+    SkipStatus.INVALID: EventStatus.INVALID,
+    SkipStatus.DUPLICATE: EventStatus.IGNORED,
+    SkipStatus.REJECTED: EventStatus.REJECTED,
+}
 
 
 class SyncError(RuntimeError):
@@ -92,7 +106,7 @@ class SyncEngine:
             raise SyncError(str(exc)) from None
         try:
             self._close_interrupted_runs()
-            pending = self.events.counts().get(PENDING, 0)
+            pending = self.events.counts().get(EventStatus.PENDING, 0)
             run = self.runs.start(
                 trigger=trigger,
                 dry_run=dry_run,
@@ -110,14 +124,16 @@ class SyncEngine:
         """Put the events of failed items back in the queue (the given items, dead or invalid ones included; or
         every failed one) and sync them."""
         if item_ids is None:
-            requeued = self.events.requeue(statuses=(FAILED,))
+            requeued = self.events.requeue(statuses=(EventStatus.FAILED,))
         else:
             items = self.runs.items(ids=list(item_ids), limit=len(item_ids))
             missing = sorted(set(item_ids) - {item.id for item in items})
             if missing:
                 raise SyncError(f"no sync item with id {', '.join(map(str, missing))}")
             event_ids = [event_id for item in items for event_id in item.event_ids]
-            requeued = self.events.requeue(statuses=(FAILED, DEAD, INVALID), event_ids=event_ids)
+            requeued = self.events.requeue(
+                statuses=(EventStatus.FAILED, EventStatus.DEAD, EventStatus.INVALID), event_ids=event_ids
+            )
         if not requeued:
             raise SyncError(
                 "nothing to retry: the items' events are not failed (they may have been retried and synced already)"
@@ -166,7 +182,7 @@ class _Run:
 
     def execute(self, limit: int | None) -> SyncRun:
         started = time.monotonic()
-        status, error = "finished", ""
+        status, error = RunStatus.FINISHED, ""
         try:
             for number, rows in enumerate(self._chunks(limit)):
                 if number == 0:  # only when there is something to sync: an idle run sends no request at all
@@ -174,15 +190,15 @@ class _Run:
                 self._process(rows)
                 self.lease.renew()
         except STOPPING_ERRORS as exc:
-            status, error = "failed", f"{exc} Nothing was lost: the events wait for the next run."
+            status, error = RunStatus.FAILED, f"{exc} Nothing was lost: the events wait for the next run."
         except MailerLiteError as exc:
-            status, error = "failed", f"{exc} The events not recorded yet wait for the next run."
+            status, error = RunStatus.FAILED, f"{exc} The events not recorded yet wait for the next run."
         except AccountBusy as exc:
-            status, error = "failed", str(exc)
+            status, error = RunStatus.FAILED, str(exc)
         except BaseException as exc:  # an unexpected error: record it in plain words, then let it surface
             self.engine.runs.finish(
                 self.run.id,
-                status="failed",
+                status=RunStatus.FAILED,
                 error=f"unexpected error: {exc!r}",  # type: ignore
                 duration_seconds=time.monotonic() - started,
             )
@@ -279,11 +295,11 @@ class _Run:
         statuses: dict[tuple[str, str, bool], list[int]] = {}
         for entry in skipped:
             rows = by_event_id.get(entry.event_id or "", [])
-            if entry.status == "invalid":
+            if entry.status == SkipStatus.INVALID:
                 items.append(
                     {
                         "email": entry.email or "(no valid email)",
-                        "outcome": "invalid",
+                        "outcome": ItemOutcome.INVALID,
                         "reason": entry.reason,
                         "event_type": entry.event_type,
                         "event_ids": [row.id for row in rows],
@@ -292,7 +308,7 @@ class _Run:
                 )
             else:
                 counts[entry.status] = counts.get(entry.status, 0) + 1
-            status = {"ignored": IGNORED, "invalid": INVALID, "rejected": REJECTED}.get(entry.status, IGNORED)
+            status = _SKIPPED_EVENT_STATUSES[entry.status]
             statuses.setdefault((status, entry.reason, False), []).extend(row.id for row in rows)  # type: ignore
         with self.engine.database.session() as session:
             if not self.dry_run:
@@ -301,13 +317,13 @@ class _Run:
         for name, number in counts.items():
             self.progress.counts[name] = self.progress.counts.get(name, 0) + number
         if items:
-            self.progress.counts["invalid"] = self.progress.counts.get("invalid", 0) + len(items)
+            self.progress.counts[ItemOutcome.INVALID] = self.progress.counts.get(ItemOutcome.INVALID, 0) + len(items)
 
     def _record_dry(self, plans: list[ContactPlan], by_event_id: dict[str, list[ReceivedEvent]]) -> None:
         results = [
             ContactResult(
                 plan,
-                _PLAN_OUTCOMES[plan.outcome],
+                RECORDED_OUTCOMES[plan.outcome],
                 plan.reason,
                 [operation.as_request() for operation in plan.operations],
             )
@@ -336,18 +352,19 @@ class _Run:
             row_ids = [row.id for row in rows]
             outcome, reason = result.outcome, result.reason
             attempts = max((row.attempts for row in rows), default=0) + 1
-            if outcome == "failed" and attempts >= MAX_ATTEMPTS:
-                outcome = DEAD
+            if outcome == ItemOutcome.FAILED and attempts >= MAX_ATTEMPTS:
+                outcome = ItemOutcome.DEAD
                 reason = f"{reason} (gave up after {attempts} attempts; retry it from the Monitor page)"
             if not self.dry_run:
                 contact = self._contact_row(result, outcome, states)
                 if contact is not None:
                     contacts.append(contact)
-                key = (
-                    (FAILED, reason, True)
-                    if outcome == "failed"
-                    else ((DEAD, reason, True) if outcome == DEAD else (SYNCED, reason, False))
-                )
+                if outcome == ItemOutcome.FAILED:
+                    key = (EventStatus.FAILED, reason, True)
+                elif outcome == ItemOutcome.DEAD:
+                    key = (EventStatus.DEAD, reason, True)
+                else:
+                    key = (EventStatus.SYNCED, reason, False)
                 statuses.setdefault(key, []).extend(row_ids)  # type: ignore[arg-type]
             items.append(
                 {
@@ -363,7 +380,7 @@ class _Run:
                     "dry_run": self.dry_run,
                 }
             )
-            if outcome in ("created", "updated"):
+            if outcome in (ItemOutcome.CREATED, ItemOutcome.UPDATED):
                 changes = [(g, "added") for g in plan.groups_added] + [(g, "removed") for g in plan.groups_removed]
                 if changes:
                     groups[len(items) - 1] = changes
@@ -379,10 +396,10 @@ class _Run:
             self.on_progress(self.progress)
 
     @staticmethod
-    def _contact_row(result: ContactResult, outcome: str, states: dict[str, ContactState]) -> dict | None:
+    def _contact_row(result: ContactResult, outcome: ItemOutcome, states: dict[str, ContactState]) -> dict | None:
         """The contact as it stands after this result, or None when nothing about it changed."""
         plan = result.plan
-        if outcome in ("created", "updated", "unchanged"):
+        if outcome in (ItemOutcome.CREATED, ItemOutcome.UPDATED, ItemOutcome.UNCHANGED):
             state = plan.new_state
             return {
                 "email": plan.email,
@@ -390,7 +407,12 @@ class _Run:
                 "status": result.status or state.status,
                 "state": state.to_dict(),
             }
-        if outcome == "suppressed" and result.requests and result.response_code and result.response_code < 300:
+        if (
+            outcome == ItemOutcome.SUPPRESSED
+            and result.requests
+            and result.response_code
+            and result.response_code < 300
+        ):
             state = plan.new_state  # the upsert was applied; MailerLite only kept them unsubscribed
             return {
                 "email": plan.email,
@@ -398,7 +420,7 @@ class _Run:
                 "status": result.status,
                 "state": state.to_dict(),
             }
-        if outcome == "suppressed":  # what MailerLite has is what it had: only the status is new
+        if outcome == ItemOutcome.SUPPRESSED:  # what MailerLite has is what it had: only the status is new
             before = states.get(plan.email) or ContactState(plan.email)
             return {
                 "email": plan.email,
@@ -413,7 +435,7 @@ def _quiet_result(plan: ContactPlan) -> ContactResult:
     """A plan with nothing to send: unchanged, or suppressed before anything was sent."""
     return ContactResult(
         plan,
-        _PLAN_OUTCOMES[plan.outcome],
+        RECORDED_OUTCOMES[plan.outcome],
         plan.reason,
         subscriber_id=plan.new_state.subscriber_id,
         status=plan.new_state.status,
@@ -424,7 +446,7 @@ def _normalize(row: ReceivedEvent) -> NormalizedEvent | RejectedInput:
     """A stored event read again (after a configuration change it maps differently, which is why the raw body
     is kept). It keeps the id it was stored under, whatever its body would give today; its size was checked
     when it came in."""
-    if row.status == REJECTED or row.body is None:
+    if row.status == EventStatus.REJECTED or row.body is None:
         return RejectedInput(row.source, row.reason or "the input could not be read", id=row.event_id)
     return normalize_input(
         row.body,

@@ -10,28 +10,36 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
+from storage.statuses import ItemOutcome
 from sync_core.domain.config import SyncConfig
-from sync_core.domain.planning import ContactPlan, Operation
+from sync_core.domain.planning import SUBSCRIBER_PLACEHOLDER, ContactPlan, Operation, PlanOutcome
+from sync_core.domain.requests import SUBSCRIBERS, api_relative, batch_path, path_segment
 from sync_core.domain.state import SUPPRESSED_STATUSES
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import AuthError, ConfigurationError, ForbiddenError, MailerLiteError
 from sync_core.mailerlite.models import MAX_BATCH_REQUESTS, BatchItemResult, BatchRequest
 
-SUBSCRIBER_PLACEHOLDER = "{subscriber_id}"
 # MailerLite runs a batch made only of upserts as a bulk import, limited to 5 per minute ("when a batch request
 # consists entirely of POST api/subscribers requests"). One cheap read in the batch keeps it an ordinary batch:
 # 120 per minute, and a code for every upsert.
-_NOT_ONLY_UPSERTS = BatchRequest(method="GET", path="api/subscribers?limit=0")
+_NOT_ONLY_UPSERTS = BatchRequest(method="GET", path=batch_path(f"{SUBSCRIBERS}?limit=0"))
 #: Errors after which no other request can succeed either: the run stops, nothing is marked failed.
 STOPPING_ERRORS = (AuthError, ForbiddenError, ConfigurationError)
+#: What a plan is recorded as when nothing is sent for it (a dry run, or nothing to send); a plan that is sent
+#: is recorded as MailerLite's answers make it (a planned create may turn out an update).
+RECORDED_OUTCOMES = {
+    PlanOutcome.CREATE: ItemOutcome.CREATED,
+    PlanOutcome.UPDATE: ItemOutcome.UPDATED,
+    PlanOutcome.UNCHANGED: ItemOutcome.UNCHANGED,
+    PlanOutcome.SUPPRESSED: ItemOutcome.SUPPRESSED,
+}
 
 
 @dataclass(slots=True)
 class ContactResult:
     plan: ContactPlan
-    outcome: str  # created, updated, unchanged, suppressed, skipped, failed
+    outcome: ItemOutcome
     reason: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)  # as sent, ids resolved
     response_code: int | None = None
@@ -97,7 +105,9 @@ class Sender:
 
     def _send_batch(self, plans: list[ContactPlan]) -> list[ContactResult]:
         results = [
-            ContactResult(plan, "unchanged", subscriber_id=plan.new_state.subscriber_id, status=plan.new_state.status)
+            ContactResult(
+                plan, ItemOutcome.UNCHANGED, subscriber_id=plan.new_state.subscriber_id, status=plan.new_state.status
+            )
             for plan in plans
         ]
         first: list[tuple[ContactResult, Operation, BatchRequest]] = []
@@ -112,15 +122,16 @@ class Sender:
         second = [
             (result, operation, _request(operation, result.subscriber_id))
             for result, operation in later
-            if result.outcome not in ("failed", "skipped", "suppressed") and result.subscriber_id
+            if result.outcome not in (ItemOutcome.FAILED, ItemOutcome.SKIPPED, ItemOutcome.SUPPRESSED)
+            and result.subscriber_id
         ]
         for start in range(0, len(second), self.batch_size):
             self._exchange(second[start : start + self.batch_size])
         for result in results:
-            if result.outcome == "unchanged" and result.plan.operations:
-                result.outcome = "created" if result.created else "updated"
+            if result.outcome == ItemOutcome.UNCHANGED and result.plan.operations:
+                result.outcome = ItemOutcome.CREATED if result.created else ItemOutcome.UPDATED
                 if result.status in SUPPRESSED_STATUSES:  # applied, but MailerLite keeps them unsubscribed
-                    result.outcome = "suppressed"
+                    result.outcome = ItemOutcome.SUPPRESSED
                     result.reason = (
                         f"the subscriber is {result.status} in MailerLite, which does not allow "
                         "re-adding them by API; their fields were updated, later events are not sent"
@@ -151,8 +162,8 @@ class Sender:
 def _request(operation: Operation, subscriber_id: str | None) -> BatchRequest:
     path = operation.path
     if subscriber_id:
-        path = path.replace(SUBSCRIBER_PLACEHOLDER, quote(subscriber_id, safe=""))
-    return BatchRequest(method=operation.method, path=path.lstrip("/"), body=operation.body)
+        path = path.replace(SUBSCRIBER_PLACEHOLDER, path_segment(subscriber_id))
+    return BatchRequest(method=operation.method, path=batch_path(api_relative(path)), body=operation.body)
 
 
 def _read_answer(result: ContactResult, operation: Operation, item: BatchItemResult) -> None:
@@ -166,7 +177,7 @@ def _read_answer(result: ContactResult, operation: Operation, item: BatchItemRes
             result.status = data.get("status") or result.status
             result.created = result.created or (operation.kind == "upsert" and code == 201)
             if operation.kind == "lookup" and result.status in SUPPRESSED_STATUSES:
-                result.outcome = "suppressed"
+                result.outcome = ItemOutcome.SUPPRESSED
                 result.reason = (
                     f"the subscriber is {result.status} in MailerLite, which does not allow re-adding them by API"
                 )
@@ -174,13 +185,13 @@ def _read_answer(result: ContactResult, operation: Operation, item: BatchItemRes
     if operation.kind == "unassign" and code == 404:
         return  # not in the group: the wanted result
     if operation.kind == "lookup" and code == 404:
-        result.outcome = "skipped"
+        result.outcome = ItemOutcome.SKIPPED
         result.reason = "not in MailerLite: this trigger only updates existing subscribers, so nothing was sent"
         return
     error = item.error()
     message = str(error) if error is not None else f"MailerLite answered {code}"
     if code == 422 and _is_suppression(item.body):
-        result.outcome = "suppressed"
+        result.outcome = ItemOutcome.SUPPRESSED
         result.status = "unsubscribed"
         result.reason = (
             "the subscriber unsubscribed (or bounced, or was marked junk) in MailerLite, which does "
@@ -197,7 +208,7 @@ def _is_suppression(body: Any) -> bool:
 
 
 def _fail(result: ContactResult, reason: str, code: int | None, *, retryable: bool) -> None:
-    if result.outcome == "failed":
+    if result.outcome == ItemOutcome.FAILED:
         return
-    result.outcome, result.reason, result.retryable = "failed", reason, retryable
+    result.outcome, result.reason, result.retryable = ItemOutcome.FAILED, reason, retryable
     result.response_code = code if code is not None else result.response_code

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from storage.db import Database
-from storage.events import FAILED, EventStore
+from storage.events import EventStore
 from storage.heartbeats import Heartbeat, HeartbeatStore
+from storage.statuses import EventStatus
 from storage.tables import utcnow
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, SOURCE_LABELS
 
@@ -145,7 +146,7 @@ def queue_status(
     return QueueStatus(
         queue.count,
         queue.oldest_received_at,
-        events.count(FAILED),
+        events.count(EventStatus.FAILED),
         events.last_received(sources),
         worker_states(database, now=now, alive_seconds=alive_seconds),
         checked_at=now,

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from storage.events import IGNORED, PENDING, REJECTED, NewEvent
+from storage.events import NewEvent
 from storage.secrets import SecretKeyError
+from storage.statuses import EventStatus
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.evaluation import Evaluator
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, SOURCE_LABELS, RejectedInput
@@ -160,9 +161,9 @@ class Receiver:
             return Decision(
                 400,
                 {"error": item.reason},
-                NewEvent(source, item.id, body, origin=ORIGIN, status=REJECTED, reason=item.reason),
+                NewEvent(source, item.id, body, origin=ORIGIN, status=EventStatus.REJECTED, reason=item.reason),
             )
-        status, reason = PENDING, ""
+        status, reason = EventStatus.PENDING, ""
         if not item.known_type:  # ignored now, unless the configuration names the type in a trigger
             evaluator, _ = self.evaluators.get("config")
             try:
@@ -170,7 +171,7 @@ class Receiver:
             except Exception:  # noqa: BLE001 - the sync decides later, with the same configuration
                 evaluation = None
             if evaluation is not None and evaluation.status == "ignored":
-                status, reason = IGNORED, evaluation.reason
+                status, reason = EventStatus.IGNORED, evaluation.reason
         event = NewEvent(
             source,
             item.id,
@@ -184,8 +185,8 @@ class Receiver:
             reason=reason,
         )
         answer: dict[str, Any] = {"status": "accepted", "id": item.id}
-        if status == IGNORED:
-            answer.update(recorded_as="ignored", reason=reason)
+        if status == EventStatus.IGNORED:
+            answer.update(recorded_as=EventStatus.IGNORED, reason=reason)
         return Decision(200, answer, event)
 
 

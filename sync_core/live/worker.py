@@ -32,9 +32,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.events import FAILED, EventStore
+from storage.events import EventStore
 from storage.heartbeats import HeartbeatStore
 from storage.locks import new_holder
+from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import SyncRun, utcnow
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.workspace import Workspace
@@ -189,7 +190,7 @@ class Worker:
             if not self._mailerlite_answers():
                 return self._back_off(self.detail)
             self._check_before_sync = False
-            requeued = self._events.requeue(statuses=(FAILED,))
+            requeued = self._events.requeue(statuses=(EventStatus.FAILED,))
             if requeued:
                 log.info("MailerLite answers again: %d failed event(s) go back in the queue", requeued)
         queue = waiting(self.workspace.database, cap=self.settings.full_batch)
@@ -219,7 +220,7 @@ class Worker:
         self.last_run = run
         if self._on_run is not None:
             self._on_run(run)
-        if run.status != "finished" or run.failed:
+        if run.status != RunStatus.FINISHED or run.failed:
             reason = run.error or (
                 f"{run.failed} contact(s) failed in run {run.id}; they are tried again when MailerLite answers"
             )
@@ -304,19 +305,7 @@ def open_workspace(factory: Callable[[], Workspace] = Workspace, attempts: int =
 
 
 def _counts(run: SyncRun) -> str:
-    names = (
-        "created",
-        "updated",
-        "unchanged",
-        "suppressed",
-        "skipped",
-        "invalid",
-        "failed",
-        "dead",
-        "ignored",
-        "rejected",
-    )
-    text = ", ".join(f"{getattr(run, name)} {name}" for name in names if getattr(run, name))
+    text = ", ".join(f"{getattr(run, name)} {name}" for name in ItemOutcome if getattr(run, name))
     return f"{text or 'nothing to send'}; {run.requests} request(s)"
 
 

@@ -9,7 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
+
+from sync_core.domain.requests import (
+    BATCH,
+    FIELDS,
+    GROUPS,
+    SUBSCRIBERS,
+    client_path,
+    field_path,
+    group_path,
+    group_subscribers_path,
+    path_segment,
+    subscriber_body,
+    subscriber_forget_path,
+    subscriber_group_path,
+    subscriber_path,
+    without_unset,
+)
 
 from .errors import InvalidBatch, NotFound
 from .models import (
@@ -30,32 +46,10 @@ from .models import (
 from .session import ApiSession, _json
 
 
-def _segment(value: object) -> str:
-    return quote(str(value), safe="@")
-
-
 def _group_ids(groups: Sequence[Any] | None) -> list[Any] | None:
     if groups is None:
         return None
     return [g.id if isinstance(g, Group) else (str(g) if isinstance(g, (int, str)) else g) for g in groups]
-
-
-def _subscriber_body(
-    email: str | None, fields: Mapping[str, Any] | None, groups: Sequence[Any] | None, **attributes: Any
-) -> dict[str, Any]:
-    """The JSON body of an upsert or an update, without the parts not given."""
-    return _clean(
-        {
-            "email": email,
-            "fields": dict(fields) if fields is not None else None,
-            "groups": _group_ids(groups),
-            **attributes,
-        }
-    )
-
-
-def _clean(body: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in body.items() if value is not None}
 
 
 class MailerLiteClient(ApiSession):
@@ -80,10 +74,10 @@ class MailerLiteClient(ApiSession):
         unsubscribed_at: str | None = None,
     ) -> UpsertResult:
         """POST /subscribers: create (201) or update (200) by email; adds groups, never removes any."""
-        body = _subscriber_body(
+        body = subscriber_body(
             email,
-            fields,
-            groups,
+            fields=fields,
+            groups=_group_ids(groups),
             status=status,
             subscribed_at=subscribed_at,
             ip_address=ip_address,
@@ -91,7 +85,7 @@ class MailerLiteClient(ApiSession):
             optin_ip=optin_ip,
             unsubscribed_at=unsubscribed_at,
         )
-        response = self._request("POST", "/subscribers", json=body)
+        response = self._request("POST", client_path(SUBSCRIBERS), json=body)
         return UpsertResult(
             subscriber=Subscriber.model_validate(self._data(response)), created=response.status_code == 201
         )
@@ -111,10 +105,10 @@ class MailerLiteClient(ApiSession):
         unsubscribed_at: str | None = None,
     ) -> Subscriber:
         """PUT /subscribers/{id}: ``groups``, when given, *replaces* the subscriber's groups."""
-        body = _subscriber_body(
+        body = subscriber_body(
             email,
-            fields,
-            groups,
+            fields=fields,
+            groups=_group_ids(groups),
             status=status,
             subscribed_at=subscribed_at,
             ip_address=ip_address,
@@ -122,12 +116,12 @@ class MailerLiteClient(ApiSession):
             optin_ip=optin_ip,
             unsubscribed_at=unsubscribed_at,
         )
-        response = self._request("PUT", f"/subscribers/{_segment(subscriber_id)}", json=body)
+        response = self._request("PUT", client_path(subscriber_path(path_segment(subscriber_id))), json=body)
         return Subscriber.model_validate(self._data(response))
 
     def get_subscriber(self, id_or_email: str) -> Subscriber:
         """GET /subscribers/{id or email}; raises NotFound when there is none."""
-        response = self._request("GET", f"/subscribers/{_segment(id_or_email)}")
+        response = self._request("GET", client_path(subscriber_path(path_segment(id_or_email))))
         return Subscriber.model_validate(self._data(response))
 
     def find_subscriber(self, id_or_email: str) -> Subscriber | None:
@@ -145,7 +139,7 @@ class MailerLiteClient(ApiSession):
         include_groups: bool = False,
     ) -> SubscriberPage:
         """GET /subscribers: one page; follow ``next_cursor`` for the next."""
-        params = _clean(
+        params = without_unset(
             {
                 "filter[status]": status,
                 "limit": limit,
@@ -153,7 +147,7 @@ class MailerLiteClient(ApiSession):
                 "include": "groups" if include_groups else None,
             }
         )
-        body = _json(self._request("GET", "/subscribers", params=params)) or {}
+        body = _json(self._request("GET", client_path(SUBSCRIBERS), params=params)) or {}
         meta = body.get("meta") or {}
         return SubscriberPage(
             items=[Subscriber.model_validate(item) for item in body.get("data") or []],
@@ -175,16 +169,16 @@ class MailerLiteClient(ApiSession):
 
     def count_subscribers(self, *, status: str | None = None) -> int:
         """GET /subscribers?limit=0 answers ``{"total": N}``."""
-        params = _clean({"filter[status]": status, "limit": 0})
-        body = _json(self._request("GET", "/subscribers", params=params)) or {}
+        params = without_unset({"filter[status]": status, "limit": 0})
+        body = _json(self._request("GET", client_path(SUBSCRIBERS), params=params)) or {}
         return int(body.get("total", 0))
 
     def delete_subscriber(self, subscriber_id: str) -> None:
-        self._request("DELETE", f"/subscribers/{_segment(subscriber_id)}")
+        self._request("DELETE", client_path(subscriber_path(path_segment(subscriber_id))))
 
     def forget_subscriber(self, subscriber_id: str) -> ForgetResult:
         """POST /subscribers/{id}/forget: GDPR removal, completed by MailerLite within 30 days."""
-        body = _json(self._request("POST", f"/subscribers/{_segment(subscriber_id)}/forget")) or {}
+        body = _json(self._request("POST", client_path(subscriber_forget_path(path_segment(subscriber_id))))) or {}
         return ForgetResult(message=body.get("message", ""), subscriber=Subscriber.model_validate(body["data"]))
 
     # -- groups -----------------------------------------------------------------------------------------------
@@ -193,8 +187,8 @@ class MailerLiteClient(ApiSession):
         self, *, name: str | None = None, limit: int = 100, page: int = 1, sort: str | None = None
     ) -> GroupPage:
         """GET /groups: page-numbered; ``name`` matches partially (see ``find_group`` for exact)."""
-        params = _clean({"filter[name]": name, "limit": limit, "page": page, "sort": sort})
-        body = _json(self._request("GET", "/groups", params=params)) or {}
+        params = without_unset({"filter[name]": name, "limit": limit, "page": page, "sort": sort})
+        body = _json(self._request("GET", client_path(GROUPS), params=params)) or {}
         meta = body.get("meta") or {}
         return GroupPage(
             items=[Group.model_validate(item) for item in body.get("data") or []],
@@ -222,22 +216,25 @@ class MailerLiteClient(ApiSession):
         return None
 
     def create_group(self, name: str) -> Group:
-        response = self._request("POST", "/groups", json={"name": name}, idempotent=False)
+        response = self._request("POST", client_path(GROUPS), json={"name": name}, idempotent=False)
         return Group.model_validate(self._data(response))
 
     def rename_group(self, group_id: str, name: str) -> Group:
-        response = self._request("PUT", f"/groups/{_segment(group_id)}", json={"name": name})
+        response = self._request("PUT", client_path(group_path(path_segment(group_id))), json={"name": name})
         return Group.model_validate(self._data(response))
 
     def delete_group(self, group_id: str) -> None:
-        self._request("DELETE", f"/groups/{_segment(group_id)}")
+        self._request("DELETE", client_path(group_path(path_segment(group_id))))
 
     def list_group_subscribers(
         self, group_id: str, *, status: str | None = None, limit: int = 100, cursor: str | None = None
     ) -> SubscriberPage:
         """GET /groups/{id}/subscribers: MailerLite lists only active members unless ``status`` says otherwise."""
-        params = _clean({"filter[status]": status, "limit": limit, "cursor": cursor})
-        body = _json(self._request("GET", f"/groups/{_segment(group_id)}/subscribers", params=params)) or {}
+        params = without_unset({"filter[status]": status, "limit": limit, "cursor": cursor})
+        body = (
+            _json(self._request("GET", client_path(group_subscribers_path(path_segment(group_id))), params=params))
+            or {}
+        )
         meta = body.get("meta") or {}
         return SubscriberPage(
             items=[Subscriber.model_validate(item) for item in body.get("data") or []],
@@ -247,11 +244,13 @@ class MailerLiteClient(ApiSession):
         )
 
     def assign_to_group(self, subscriber_id: str, group_id: str) -> Group:
-        response = self._request("POST", f"/subscribers/{_segment(subscriber_id)}/groups/{_segment(group_id)}")
+        response = self._request(
+            "POST", client_path(subscriber_group_path(path_segment(subscriber_id), path_segment(group_id)))
+        )
         return Group.model_validate(self._data(response))
 
     def unassign_from_group(self, subscriber_id: str, group_id: str) -> None:
-        self._request("DELETE", f"/subscribers/{_segment(subscriber_id)}/groups/{_segment(group_id)}")
+        self._request("DELETE", client_path(subscriber_group_path(path_segment(subscriber_id), path_segment(group_id))))
 
     # -- fields -----------------------------------------------------------------------------------------------
 
@@ -264,8 +263,10 @@ class MailerLiteClient(ApiSession):
         type: str | None = None,
         sort: str | None = None,
     ) -> FieldPage:
-        params = _clean({"limit": limit, "page": page, "filter[keyword]": keyword, "filter[type]": type, "sort": sort})
-        body = _json(self._request("GET", "/fields", params=params)) or {}
+        params = without_unset(
+            {"limit": limit, "page": page, "filter[keyword]": keyword, "filter[type]": type, "sort": sort}
+        )
+        body = _json(self._request("GET", client_path(FIELDS), params=params)) or {}
         meta = body.get("meta") or {}
         return FieldPage(
             items=[FieldInfo.model_validate(item) for item in body.get("data") or []],
@@ -286,16 +287,16 @@ class MailerLiteClient(ApiSession):
 
     def create_field(self, name: str, type: str = "text") -> FieldInfo:
         """POST /fields: the docs say 200, the live API answers 201; both are success."""
-        response = self._request("POST", "/fields", json={"name": name, "type": type}, idempotent=False)
+        response = self._request("POST", client_path(FIELDS), json={"name": name, "type": type}, idempotent=False)
         return FieldInfo.model_validate(self._data(response))
 
     def rename_field(self, field_id: str, name: str) -> FieldInfo:
         """PUT /fields/{id}: the key stays what it was."""
-        response = self._request("PUT", f"/fields/{_segment(field_id)}", json={"name": name})
+        response = self._request("PUT", client_path(field_path(path_segment(field_id))), json={"name": name})
         return FieldInfo.model_validate(self._data(response))
 
     def delete_field(self, field_id: str) -> None:
-        self._request("DELETE", f"/fields/{_segment(field_id)}")
+        self._request("DELETE", client_path(field_path(path_segment(field_id))))
 
     # -- batch ------------------------------------------------------------------------------------------------
 
@@ -324,7 +325,10 @@ class MailerLiteClient(ApiSession):
                     "PATCH) and a path starting with api/."
                 ) from None
         response = self._request(
-            "POST", "/batch", json={"requests": [item.to_json() for item in items]}, imports=is_import_batch(items)
+            "POST",
+            client_path(BATCH),
+            json={"requests": [item.to_json() for item in items]},
+            imports=is_import_batch(items),
         )
         body = _json(response) or {}
         results = []

@@ -11,6 +11,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sync_core.domain.requests import (
+    API_ROOT,
+    SUBSCRIBERS,
+    api_relative,
+    batch_path,
+    client_path,
+    subscriber_body,
+    subscriber_group_path,
+    subscriber_path,
+)
+
 from .errors import MailerLiteError, error_for_response
 
 MAX_BATCH_REQUESTS = 50
@@ -98,13 +109,13 @@ class BatchRequest(_Model):
     @field_validator("path")
     @classmethod
     def _api_path(cls, value: str) -> str:
-        if not value.startswith("api/"):
+        if not value.startswith(API_ROOT):
             raise ValueError("a batch path must start with api/")
         return value
 
     @property
     def is_upsert(self) -> bool:
-        return self.method == "POST" and self.path.rstrip("/") == "api/subscribers"
+        return self.method == "POST" and self.path.rstrip("/") == batch_path(SUBSCRIBERS)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"method": self.method, "path": self.path}
@@ -114,25 +125,19 @@ class BatchRequest(_Model):
 
     @classmethod
     def upsert(cls, email: str, **body: Any) -> BatchRequest:
-        return cls(
-            method="POST",
-            path="api/subscribers",
-            body={"email": email, **{k: v for k, v in body.items() if v is not None}},
-        )
+        return cls(method="POST", path=batch_path(SUBSCRIBERS), body=subscriber_body(email, **body))
 
     @classmethod
     def update(cls, subscriber_id: str, **body: Any) -> BatchRequest:
-        return cls(
-            method="PUT", path=f"api/subscribers/{subscriber_id}", body={k: v for k, v in body.items() if v is not None}
-        )
+        return cls(method="PUT", path=batch_path(subscriber_path(subscriber_id)), body=subscriber_body(**body))
 
     @classmethod
     def assign(cls, subscriber_id: str, group_id: str) -> BatchRequest:
-        return cls(method="POST", path=f"api/subscribers/{subscriber_id}/groups/{group_id}")
+        return cls(method="POST", path=batch_path(subscriber_group_path(subscriber_id, group_id)))
 
     @classmethod
     def unassign(cls, subscriber_id: str, group_id: str) -> BatchRequest:
-        return cls(method="DELETE", path=f"api/subscribers/{subscriber_id}/groups/{group_id}")
+        return cls(method="DELETE", path=batch_path(subscriber_group_path(subscriber_id, group_id)))
 
 
 class BatchItemResult(_Model):
@@ -155,7 +160,7 @@ class BatchItemResult(_Model):
             self.code,
             self.body,
             method=request.method if request else None,
-            path=("/" + request.path.removeprefix("api/")) if request else None,
+            path=client_path(api_relative(request.path)) if request else None,
             request_body=request.body if request else None,
         )
 

@@ -7,7 +7,9 @@ import sqlalchemy as sa
 
 from storage.events import EventStore
 from storage.runs import RunStore
+from sync_core.domain.planning import PlanOutcome
 from sync_core.engine.run import SyncEngine, SyncError
+from sync_core.engine.sender import RECORDED_OUTCOMES
 from sync_core.sandbox import FaultSettings, SandboxAccount
 from tests.engine.conftest import failing_batches_client, fast_client, import_bytes, partners_csv
 
@@ -221,3 +223,13 @@ def test_run_counts_add_up_to_the_items(engine, partnero_workspace):
             ).all()
         )
     assert per_outcome == {"created": run.created, "invalid": run.invalid}
+
+
+def test_every_plan_outcome_is_recorded_as_an_item_outcome():
+    assert set(RECORDED_OUTCOMES) == set(PlanOutcome)
+    assert {plan: str(item) for plan, item in RECORDED_OUTCOMES.items()} == {
+        "create": "created",
+        "update": "updated",
+        "unchanged": "unchanged",
+        "suppressed": "suppressed",
+    }

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from sync_core.domain.requests import batch_path, subscriber_body, subscriber_group_path, subscriber_path
 from sync_core.mailerlite import MAX_BATCH_REQUESTS, BatchRequest, InvalidBatch, NotFound
 
 
@@ -284,6 +285,14 @@ def test_batch_builders_make_api_paths():
         "body": {"groups": ["2"]},
     }
     assert BatchRequest.upsert("a@b.co", fields={"x": 1}).is_upsert
+
+
+def test_batch_builders_share_the_domain_bodies_and_paths():
+    assert BatchRequest.upsert("a@b.co", fields={"x": 1}, groups=None).body == subscriber_body(
+        "a@b.co", fields={"x": 1}
+    )
+    assert BatchRequest.update("9", email=None, groups=["2"]).path == batch_path(subscriber_path("9"))
+    assert BatchRequest.unassign("1", "2").path == batch_path(subscriber_group_path("1", "2"))
 
 
 def test_exchanges_are_recorded_without_headers(make_client, api, recorded):

@@ -9,9 +9,10 @@ import time
 import sqlalchemy as sa
 
 from storage.db import is_transient
-from storage.events import FAILED, PENDING, SYNCED, EventStore, NewEvent
+from storage.events import EventStore, NewEvent
 from storage.locks import AccountLease
 from storage.runs import RunStore
+from storage.statuses import EventStatus
 
 
 def event(source: str, event_id: str, email: str | None = None, *, body: bytes | None = b"{}", **values) -> NewEvent:
@@ -21,15 +22,17 @@ def event(source: str, event_id: str, email: str | None = None, *, body: bytes |
 def test_counts_and_the_oldest_waiting_event(database):
     events = EventStore(database)
     assert events.waiting() == (0, None)
-    assert events.count(FAILED) == 0
+    assert events.count(EventStatus.FAILED) == 0
     events.add_many([event("partnero", f"p{n}") for n in range(5)])
-    events.add_many([event("partnero", "f1", status=FAILED), event("partnero", "s1", status=SYNCED)])
+    events.add_many(
+        [event("partnero", "f1", status=EventStatus.FAILED), event("partnero", "s1", status=EventStatus.SYNCED)]
+    )
     count, oldest = events.waiting()
     first = events.pending_rows(limit=1)[0]
     assert count == 5 and oldest == first.received_at and oldest.tzinfo is not None
     assert events.waiting(cap=3)[0] == 3
-    assert events.count(PENDING) == 5 and events.count(PENDING, cap=2) == 2
-    assert events.count(FAILED) == 1 and events.count(SYNCED) == 1
+    assert events.count(EventStatus.PENDING) == 5 and events.count(EventStatus.PENDING, cap=2) == 2
+    assert events.count(EventStatus.FAILED) == 1 and events.count(EventStatus.SYNCED) == 1
 
 
 def test_last_received_per_source(database):
