@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.db import Database
 from storage.tables import ConfigVersion
@@ -24,7 +24,7 @@ class ConfigStore:
 
     def latest(self) -> ConfigVersion | None:
         with self.database.session() as session:
-            return session.exec(select(ConfigVersion).order_by(ConfigVersion.id.desc()).limit(1)).first()
+            return session.exec(select(ConfigVersion).order_by(col(ConfigVersion.id).desc()).limit(1)).first()
 
     def get(self, version_id: int) -> ConfigVersion | None:
         with self.database.session() as session:
@@ -33,4 +33,4 @@ class ConfigStore:
     def versions(self, limit: int = 50) -> list[ConfigVersion]:
         """The newest versions first (without loading more than ``limit``)."""
         with self.database.session() as session:
-            return list(session.exec(select(ConfigVersion).order_by(ConfigVersion.id.desc()).limit(limit)))
+            return list(session.exec(select(ConfigVersion).order_by(col(ConfigVersion.id).desc()).limit(limit)))

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.db import Database
 from storage.tables import Contact, utcnow
@@ -21,7 +21,7 @@ class ContactStore:
         found: dict[str, Contact] = {}
         with self.database.session() as session:
             for start in range(0, len(emails), 500):
-                query = select(Contact).where(Contact.email.in_(emails[start : start + 500]))
+                query = select(Contact).where(col(Contact.email).in_(emails[start : start + 500]))
                 found.update((row.email, row) for row in session.exec(query))
         return found
 

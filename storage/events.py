@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.db import Database
 from storage.statuses import EventStatus
 from storage.tables import ReceivedEvent, utcnow
 
-_TABLE = ReceivedEvent.__table__
+# SQLModel sets ``__table__`` when it builds the class; its type stubs do not declare it.
+_TABLE: sa.Table = ReceivedEvent.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(slots=True)
@@ -62,7 +63,7 @@ class EventStore:
         statement = (
             dialect.insert(ReceivedEvent)
             .on_conflict_do_nothing(index_elements=["source", "event_id"])
-            .returning(ReceivedEvent.id)
+            .returning(col(ReceivedEvent.id))
         )  # rowcount is not reliable for batched inserts: count rows
         with self.database.engine.begin() as connection:
             return len(connection.execute(statement, rows).all())
@@ -71,9 +72,9 @@ class EventStore:
         """The next pending events in arrival order."""
         query = (
             select(ReceivedEvent)
-            .where(ReceivedEvent.status == EventStatus.PENDING)
-            .where(ReceivedEvent.id > after_id)
-            .order_by(ReceivedEvent.id)
+            .where(col(ReceivedEvent.status) == EventStatus.PENDING)
+            .where(col(ReceivedEvent.id) > after_id)
+            .order_by(col(ReceivedEvent.id))
             .limit(limit)
         )
         with self.database.session() as session:
@@ -82,28 +83,28 @@ class EventStore:
     def pending_emails(self, *, after_id: int = 0, limit: int | None = None) -> list[tuple[int, str | None]]:
         """(id, email) of pending events in arrival order, from ``after_id`` on."""
         query = (
-            select(ReceivedEvent.id, ReceivedEvent.email)
-            .where(ReceivedEvent.status == EventStatus.PENDING)
-            .where(ReceivedEvent.id > after_id)
-            .order_by(ReceivedEvent.id)
+            select(col(ReceivedEvent.id), col(ReceivedEvent.email))
+            .where(col(ReceivedEvent.status) == EventStatus.PENDING)
+            .where(col(ReceivedEvent.id) > after_id)
+            .order_by(col(ReceivedEvent.id))
         )
         if limit:
             query = query.limit(limit)
         with self.database.session() as session:
-            return [(row[0], row[1]) for row in session.exec(query)]
+            return [(cast(int, row[0]), row[1]) for row in session.exec(query)]  # a stored row has its id
 
     def pending_for(self, emails: Iterable[str | None], up_to_id: int | None = None) -> list[ReceivedEvent]:
         """Every pending event of these contacts (up to ``up_to_id`` when given; events without an email
         included when ``None`` is among the emails)."""
         emails = list(emails)
         known = [e for e in emails if e is not None]
-        condition = ReceivedEvent.email.in_(known) if known else sa.false()
+        condition: sa.ColumnElement[bool] = col(ReceivedEvent.email).in_(known) if known else sa.false()
         if None in emails:
-            condition = sa.or_(condition, ReceivedEvent.email.is_(None))
-        query = select(ReceivedEvent).where(ReceivedEvent.status == EventStatus.PENDING).where(condition)
+            condition = sa.or_(condition, col(ReceivedEvent.email).is_(None))
+        query = select(ReceivedEvent).where(col(ReceivedEvent.status) == EventStatus.PENDING).where(condition)
         if up_to_id is not None:
-            query = query.where(ReceivedEvent.id <= up_to_id)
-        query = query.order_by(ReceivedEvent.id)
+            query = query.where(col(ReceivedEvent.id) <= up_to_id)
+        query = query.order_by(col(ReceivedEvent.id))
         with self.database.session() as session:
             return list(session.exec(query))
 
@@ -124,8 +125,8 @@ class EventStore:
         if run_id is not None:
             values["run_id"] = run_id
         if count_attempt:
-            values["attempts"] = ReceivedEvent.attempts + 1
-        session.exec(sa.update(ReceivedEvent).where(ReceivedEvent.id.in_(event_ids)).values(**values))
+            values["attempts"] = col(ReceivedEvent.attempts) + 1
+        session.exec(sa.update(ReceivedEvent).where(col(ReceivedEvent.id).in_(event_ids)).values(**values))
 
     def set_statuses(
         self, session: Session, updates: dict[tuple[str, str, bool], list[int]], *, run_id: int | None = None
@@ -141,15 +142,15 @@ class EventStore:
         self, *, statuses: Sequence[str] = (EventStatus.FAILED,), event_ids: Sequence[int] | None = None
     ) -> int:
         """Put events back in the queue (a retry); returns how many."""
-        query = sa.update(ReceivedEvent).where(ReceivedEvent.status.in_(list(statuses)))
+        query = sa.update(ReceivedEvent).where(col(ReceivedEvent.status).in_(list(statuses)))
         if event_ids is not None:
-            query = query.where(ReceivedEvent.id.in_(list(event_ids)))
+            query = query.where(col(ReceivedEvent.id).in_(list(event_ids)))
         with self.database.engine.begin() as connection:
             return connection.execute(query.values(status=EventStatus.PENDING)).rowcount
 
     def counts(self) -> dict[str, int]:
         with self.database.session() as session:
-            rows = session.exec(select(ReceivedEvent.status, sa.func.count()).group_by(ReceivedEvent.status))
+            rows = session.exec(select(col(ReceivedEvent.status), sa.func.count()).group_by(col(ReceivedEvent.status)))
             return {status: count for status, count in rows}
 
     def for_email(self, email: str, limit: int = 200) -> list[ReceivedEvent]:
@@ -157,8 +158,8 @@ class EventStore:
             return list(
                 session.exec(
                     select(ReceivedEvent)
-                    .where(ReceivedEvent.email == email)
-                    .order_by(ReceivedEvent.id.desc())
+                    .where(col(ReceivedEvent.email) == email)
+                    .order_by(col(ReceivedEvent.id).desc())
                     .limit(limit)
                 )
             )

@@ -16,7 +16,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from storage.db import Database
 from storage.tables import WorkerHeartbeat, utcnow
 
-TABLE = WorkerHeartbeat.__table__
+# SQLModel sets ``__table__`` when it builds the class; its type stubs do not declare it.
+TABLE: sa.Table = WorkerHeartbeat.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(slots=True, frozen=True)

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from storage.db import Database
 from storage.tables import AccountLock, utcnow
@@ -54,14 +55,14 @@ class AccountLease:
         with self.database.engine.begin() as connection:
             taken = connection.execute(
                 sa.update(AccountLock)
-                .where(AccountLock.account == self.account)
-                .where(sa.or_(AccountLock.expires_at < now, AccountLock.holder == self.holder))
+                .where(col(AccountLock.account) == self.account)
+                .where(sa.or_(col(AccountLock.expires_at) < now, col(AccountLock.holder) == self.holder))
                 .values(holder=self.holder, expires_at=expires)
             ).rowcount
             if taken:
                 return
             current = connection.execute(
-                sa.select(AccountLock.holder).where(AccountLock.account == self.account)
+                sa.select(col(AccountLock.holder)).where(col(AccountLock.account) == self.account)
             ).scalar()
         if current is None:
             try:
@@ -76,8 +77,8 @@ class AccountLease:
             with self.database.engine.begin() as connection:
                 taken = connection.execute(
                     sa.update(AccountLock)
-                    .where(AccountLock.account == self.account)
-                    .where(AccountLock.holder == current)
+                    .where(col(AccountLock.account) == self.account)
+                    .where(col(AccountLock.holder) == current)
                     .values(holder=self.holder, expires_at=expires)
                 ).rowcount
             if taken:
@@ -90,8 +91,8 @@ class AccountLease:
         with self.database.engine.begin() as connection:
             renewed = connection.execute(
                 sa.update(AccountLock)
-                .where(AccountLock.account == self.account)
-                .where(AccountLock.holder == self.holder)
+                .where(col(AccountLock.account) == self.account)
+                .where(col(AccountLock.holder) == self.holder)
                 .values(expires_at=utcnow() + timedelta(seconds=self.seconds))
             ).rowcount
         if not renewed:
@@ -101,8 +102,8 @@ class AccountLease:
         with self.database.engine.begin() as connection:
             connection.execute(
                 sa.delete(AccountLock)
-                .where(AccountLock.account == self.account)
-                .where(AccountLock.holder == self.holder)
+                .where(col(AccountLock.account) == self.account)
+                .where(col(AccountLock.holder) == self.holder)
             )
 
     def __enter__(self) -> AccountLease:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.db import Database
 from storage.statuses import ItemOutcome
@@ -63,15 +63,15 @@ class ItemFilter:
 
     def apply(self, query):  # noqa: ANN001, ANN201
         if self.outcomes:
-            query = query.where(SyncItem.outcome.in_(list(self.outcomes)))
+            query = query.where(col(SyncItem.outcome).in_(list(self.outcomes)))
         if self.email:
-            query = query.where(SyncItem.email == self.email.strip().lower())
+            query = query.where(col(SyncItem.email) == self.email.strip().lower())
         if self.run_id is not None:
-            query = query.where(SyncItem.run_id == self.run_id)
+            query = query.where(col(SyncItem.run_id) == self.run_id)
         if self.event_type:
-            query = query.where(SyncItem.event_type == self.event_type)
+            query = query.where(col(SyncItem.event_type) == self.event_type)
         if not self.include_dry_runs and self.run_id is None:
-            query = query.where(SyncItem.dry_run == sa.false())
+            query = query.where(col(SyncItem.dry_run) == sa.false())
         return query
 
 
@@ -80,38 +80,40 @@ class MonitorQueries:
         self.database = database
 
     def totals(self, since: date | None = None) -> Totals:
-        query = select(DailyOutcome.outcome, sa.func.sum(DailyOutcome.count)).group_by(DailyOutcome.outcome)
+        query = select(col(DailyOutcome.outcome), sa.func.sum(col(DailyOutcome.count))).group_by(
+            col(DailyOutcome.outcome)
+        )
         if since is not None:
-            query = query.where(DailyOutcome.day >= since)
+            query = query.where(col(DailyOutcome.day) >= since)
         with self.database.session() as session:
             return Totals({outcome: int(count) for outcome, count in session.exec(query)})
 
     def by_day(self, since: date | None = None) -> list[tuple[date, str, int]]:
         query = (
-            select(DailyOutcome.day, DailyOutcome.outcome, sa.func.sum(DailyOutcome.count))
-            .group_by(DailyOutcome.day, DailyOutcome.outcome)
-            .order_by(DailyOutcome.day)
+            select(col(DailyOutcome.day), col(DailyOutcome.outcome), sa.func.sum(col(DailyOutcome.count)))
+            .group_by(col(DailyOutcome.day), col(DailyOutcome.outcome))
+            .order_by(col(DailyOutcome.day))
         )
         if since is not None:
-            query = query.where(DailyOutcome.day >= since)
+            query = query.where(col(DailyOutcome.day) >= since)
         with self.database.session() as session:
             return [(day, outcome, int(count)) for day, outcome, count in session.exec(query)]
 
     def by_event_type(self, since: date | None = None) -> list[tuple[str, str, int]]:
-        query = select(DailyOutcome.event_type, DailyOutcome.outcome, sa.func.sum(DailyOutcome.count)).group_by(
-            DailyOutcome.event_type, DailyOutcome.outcome
-        )
+        query = select(
+            col(DailyOutcome.event_type), col(DailyOutcome.outcome), sa.func.sum(col(DailyOutcome.count))
+        ).group_by(col(DailyOutcome.event_type), col(DailyOutcome.outcome))
         if since is not None:
-            query = query.where(DailyOutcome.day >= since)
+            query = query.where(col(DailyOutcome.day) >= since)
         with self.database.session() as session:
             return [(event_type or "(none)", outcome, int(count)) for event_type, outcome, count in session.exec(query)]
 
     def by_group(self, since: date | None = None) -> list[tuple[str, str, int]]:
-        query = select(DailyGroup.group, DailyGroup.action, sa.func.sum(DailyGroup.count)).group_by(
-            DailyGroup.group, DailyGroup.action
+        query = select(col(DailyGroup.group), col(DailyGroup.action), sa.func.sum(col(DailyGroup.count))).group_by(
+            col(DailyGroup.group), col(DailyGroup.action)
         )
         if since is not None:
-            query = query.where(DailyGroup.day >= since)
+            query = query.where(col(DailyGroup.day) >= since)
         with self.database.session() as session:
             return [(group, action, int(count)) for group, action, count in session.exec(query)]
 
@@ -121,9 +123,9 @@ class MonitorQueries:
         """A page of items, newest first, and the id to pass as ``before_id`` for the next page (or None)."""
         query = (where or ItemFilter()).apply(select(SyncItem))
         if before_id is not None:
-            query = query.where(SyncItem.id < before_id)
+            query = query.where(col(SyncItem.id) < before_id)
         with self.database.session() as session:
-            rows = list(session.exec(query.order_by(SyncItem.id.desc()).limit(limit + 1)))
+            rows = list(session.exec(query.order_by(col(SyncItem.id).desc()).limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
         return rows, (rows[-1].id if more and rows else None)

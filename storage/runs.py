@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.db import Database
 from storage.statuses import ItemOutcome, RunStatus
@@ -64,7 +64,7 @@ class RunStore:
         if rows:
             if groups:
                 ids = (
-                    session.execute(sa.insert(SyncItem).returning(SyncItem.id, sort_by_parameter_order=True), rows)
+                    session.execute(sa.insert(SyncItem).returning(col(SyncItem.id), sort_by_parameter_order=True), rows)
                     .scalars()
                     .all()
                 )
@@ -82,9 +82,9 @@ class RunStore:
             name: getattr(SyncRun, name) + number for name, number in counts.items() if name in _COUNTED and number
         }
         if requests:
-            values["requests"] = SyncRun.requests + requests
+            values["requests"] = col(SyncRun.requests) + requests
         if values:
-            session.exec(sa.update(SyncRun).where(SyncRun.id == run_id).values(**values))
+            session.exec(sa.update(SyncRun).where(col(SyncRun.id) == run_id).values(**values))
 
     def _roll_up(
         self,
@@ -116,19 +116,23 @@ class RunStore:
             [{"day": day, "group": g, "action": a, "count": n} for (g, a), n in changes.items()],
         )
 
-    def _increment(self, session: Session, table: type, keys: tuple[str, ...], values: list[dict]) -> None:
+    def _increment(
+        self, session: Session, table: type[DailyOutcome] | type[DailyGroup], keys: tuple[str, ...], values: list[dict]
+    ) -> None:
         if not values:
             return
         dialect = postgresql if self.database.kind == "postgresql" else sqlite
         statement = dialect.insert(table)
         statement = statement.on_conflict_do_update(
-            index_elements=list(keys), set_={"count": table.count + statement.excluded["count"]}
+            index_elements=list(keys), set_={"count": col(table.count) + statement.excluded["count"]}
         )
         session.execute(statement, values)
 
     def finish(self, run_id: int, *, status: str, error: str = "", notes: str = "", duration_seconds: float) -> SyncRun:
         with self.database.session() as session:
             run = session.get(SyncRun, run_id)
+            if run is None:
+                raise LookupError(f"no sync run {run_id}")
             run.status, run.error, run.notes, run.finished_at = status, error[:2000], notes[:2000], utcnow()
             run.duration_seconds = duration_seconds
             session.add(run)
@@ -137,12 +141,12 @@ class RunStore:
     def close_interrupted(self, error: str) -> int:
         """Mark "interrupted" the runs left "running" by a holder that no longer holds an account lock (its
         process was killed or crashed); returns how many."""
-        held = select(AccountLock.holder)
+        held = select(col(AccountLock.holder))
         with self.database.session() as session:
             closed = session.exec(
                 sa.update(SyncRun)
-                .where(SyncRun.status == RunStatus.RUNNING)
-                .where(SyncRun.holder.not_in(held))
+                .where(col(SyncRun.status) == RunStatus.RUNNING)
+                .where(col(SyncRun.holder).not_in(held))
                 .values(status=RunStatus.INTERRUPTED, error=error)
             )
             return closed.rowcount
@@ -153,7 +157,7 @@ class RunStore:
 
     def recent(self, limit: int = 20, offset: int = 0) -> list[SyncRun]:
         with self.database.session() as session:
-            return list(session.exec(select(SyncRun).order_by(SyncRun.id.desc()).offset(offset).limit(limit)))
+            return list(session.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).offset(offset).limit(limit)))
 
     def items(
         self,
@@ -167,12 +171,12 @@ class RunStore:
     ) -> list[SyncItem]:
         query = select(SyncItem)
         if run_id is not None:
-            query = query.where(SyncItem.run_id == run_id)
+            query = query.where(col(SyncItem.run_id) == run_id)
         if outcomes:
-            query = query.where(SyncItem.outcome.in_(list(outcomes)))
+            query = query.where(col(SyncItem.outcome).in_(list(outcomes)))
         if email is not None:
-            query = query.where(SyncItem.email == email)
+            query = query.where(col(SyncItem.email) == email)
         if ids is not None:
-            query = query.where(SyncItem.id.in_(list(ids)))
+            query = query.where(col(SyncItem.id).in_(list(ids)))
         with self.database.session() as session:
-            return list(session.exec(query.order_by(SyncItem.id.desc()).offset(offset).limit(limit)))
+            return list(session.exec(query.order_by(col(SyncItem.id).desc()).offset(offset).limit(limit)))

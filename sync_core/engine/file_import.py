@@ -113,11 +113,10 @@ def _new_event(item: Item, raw: bytes | None, name: str) -> NewEvent:
             status=EventStatus.REJECTED,
             reason=item.reason,
         )
+    body: bytes | None = raw
     if item.source == RECORDS:
         record = {path[len("data.") :]: value for path, value in item.data.items()}
         body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    else:
-        body = raw
     return NewEvent(item.source, item.id, body, item.type, item.email, item.occurred_at, item.kind, origin=f"{name}")
 
 

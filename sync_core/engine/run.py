@@ -176,7 +176,9 @@ class _Run:
         self.on_progress = progress
         self.planner = Planner(config)
         self.sender = Sender(client)
-        self.progress = RunProgress(run.id, 0, pending, 0)  # type: ignore[arg-type]
+        assert run.id is not None  # the store gives a run its id when it starts it
+        self.run_id: int = run.id
+        self.progress = RunProgress(self.run_id, 0, pending, 0)
         self.dry_states: dict[str, ContactState] = {}  # a dry run remembers its own plans, not the database
         self.preparation = Preparation({})
 
@@ -197,9 +199,9 @@ class _Run:
             status, error = RunStatus.FAILED, str(exc)
         except BaseException as exc:  # an unexpected error: record it in plain words, then let it surface
             self.engine.runs.finish(
-                self.run.id,
+                self.run_id,
                 status=RunStatus.FAILED,
-                error=f"unexpected error: {exc!r}",  # type: ignore
+                error=f"unexpected error: {exc!r}",
                 duration_seconds=time.monotonic() - started,
             )
             raise
@@ -211,10 +213,10 @@ class _Run:
             )
             notes.insert(0, "created in MailerLite: " + "; ".join(made))
         return self.engine.runs.finish(
-            self.run.id,
+            self.run_id,
             status=status,
             error=error,
-            notes="; ".join(notes),  # type: ignore
+            notes="; ".join(notes),
             duration_seconds=time.monotonic() - started,
         )
 
@@ -261,7 +263,10 @@ class _Run:
         plans: list[ContactPlan] = []
         skipped: list[SkippedEvent] = []
         for result in self.planner.iter_plan(items, states, group_ids=self.preparation.group_ids):
-            (plans if isinstance(result, ContactPlan) else skipped).append(result)
+            if isinstance(result, ContactPlan):
+                plans.append(result)
+            else:
+                skipped.append(result)
         self._record_skipped(skipped, by_event_id)
         self.progress.events += len(rows)
         if self.dry_run:
@@ -312,8 +317,8 @@ class _Run:
             statuses.setdefault((status, entry.reason, False), []).extend(row.id for row in rows)  # type: ignore
         with self.engine.database.session() as session:
             if not self.dry_run:
-                self.engine.events.set_statuses(session, statuses, run_id=self.run.id)
-            self.engine.runs.record(session, self.run.id, items, extra_counts=counts)  # type: ignore[arg-type]
+                self.engine.events.set_statuses(session, statuses, run_id=self.run_id)
+            self.engine.runs.record(session, self.run_id, items, extra_counts=counts)
         for name, number in counts.items():
             self.progress.counts[name] = self.progress.counts.get(name, 0) + number
         if items:
@@ -386,8 +391,8 @@ class _Run:
                     groups[len(items) - 1] = changes
         with self.engine.database.session() as session:
             self.engine.contacts.save_many(session, contacts)
-            self.engine.events.set_statuses(session, statuses, run_id=self.run.id)
-            self.engine.runs.record(session, self.run.id, items, groups, requests=requests)  # type: ignore
+            self.engine.events.set_statuses(session, statuses, run_id=self.run_id)
+            self.engine.runs.record(session, self.run_id, items, groups, requests=requests)
         self.progress.contacts += len(items)
         self.progress.requests += requests
         for item in items:

@@ -27,7 +27,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from storage.events import EventStore
 from sync_core.domain.events import DODO_PAYMENTS, MAX_BODY_BYTES, PARTNERO, SOURCE_LABELS
 from sync_core.engine.workspace import Workspace
 from sync_core.live.queue_status import queue_status
@@ -104,7 +103,8 @@ class LiveSync:
     def workspace(self) -> Workspace:
         """The workspace, opened on first use (blocking: it may run migrations)."""
         self._ready()
-        return self._workspace  # type: ignore[return-value]
+        assert self._workspace is not None  # _ready opened it
+        return self._workspace
 
     def _ready(self) -> tuple[Receiver, EventWriter]:
         with self._lock:
@@ -112,7 +112,7 @@ class LiveSync:
                 workspace = self._workspace or open_workspace(self._factory)
                 self._workspace = workspace
                 self.receiver = Receiver(workspace, ttl=self.ttl)
-                self.writer = EventWriter(EventStore(workspace.database), on_stored=self._stored).start()
+                self.writer = EventWriter(workspace.events, on_stored=self._stored).start()
             return self.receiver, self.writer
 
     def _stored(self, count: int) -> None:
@@ -121,11 +121,11 @@ class LiveSync:
 
     def start(self) -> None:
         """Open the workspace, start the writer and (when wanted) the worker. Blocking."""
-        self._ready()
+        workspace = self.workspace()
         if self.worker is None and self.worker_mode == "thread":
             self.worker = Worker(
-                self._workspace,
-                client=self._worker_client,  # type: ignore[arg-type]
+                workspace,
+                client=self._worker_client,
                 settings=self._worker_settings,
             ).start()
         elif self.worker is None and self.worker_mode == "process":
@@ -198,7 +198,7 @@ class LiveSync:
         else:
             decision = await run_in_threadpool(receiver.decide, source, raw, headers)  # type: ignore[union-attr]
         if decision.event is not None:
-            decision = await self._store(decision, writer)  # type: ignore[arg-type]
+            decision = await self._store(decision, writer)
         return _answer(source, request, decision)
 
     async def _store(self, decision: Decision, writer: EventWriter) -> Decision:
