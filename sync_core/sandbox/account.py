@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from sync_core.domain.requests import API_ROOT, SUBSCRIBERS, api_relative, batch_path
+
 from .faults import FaultInjector, FaultSettings
 from .limits import FixedWindowLimiter, LimitDecision
 from .routes import AccountApi, Answer
@@ -86,7 +88,7 @@ def is_import_batch(requests: Sequence[Any]) -> bool:
     return bool(requests) and all(
         isinstance(r, dict)
         and r.get("method") == "POST"
-        and str(r.get("path", "")).split("?")[0].rstrip("/") == "api/subscribers"
+        and str(r.get("path", "")).split("?")[0].rstrip("/") == batch_path(SUBSCRIBERS)
         for r in requests
     )
 
@@ -246,10 +248,10 @@ class SandboxAccount:
         if not isinstance(body, dict):
             body = {}
         route = unquote(path).lstrip("/")
-        if not route.startswith("api/") and route != "api":
+        if not route.startswith(API_ROOT) and route != API_ROOT.rstrip("/"):
             status, answer = 404, {"message": f"The route {route} could not be found."}
         else:
-            status, answer = self._route(method, route[len("api/") :], query, body, base, in_batch=False)
+            status, answer = self._route(method, api_relative(route), query, body, base, in_batch=False)
         extra: dict[str, str] = {}
         if status == 429 and isinstance(answer, dict) and answer.get("message") == IMPORT_LIMIT_MESSAGE:
             extra["retry-after"] = answer.pop("_retry_after")
@@ -331,7 +333,7 @@ class SandboxAccount:
             route, _, raw_query = request["path"].partition("?")
             status, answer = self._route(
                 request["method"],
-                route[len("api/") :],
+                api_relative(route),
                 parse_query(raw_query),
                 request.get("body") or {},
                 base,

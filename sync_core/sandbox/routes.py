@@ -23,6 +23,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from sync_core.domain.transforms import SUBSCRIBER_ATTRIBUTES
+
 from .state import AccountState
 from .validation import (
     SUPPRESSED,
@@ -37,7 +39,6 @@ Answer = tuple[int, Any]
 SUBSCRIBER_404 = "No query results for model [App\\Models\\Subscriber\\Subscriber]."
 SUPPRESSED_MESSAGE = "This subscriber is unsubscribed and cannot be imported"
 FORGET_MESSAGE = "Subscriber data will be completely deleted and forgotten within 30 days."
-SUBSCRIBER_ATTRIBUTES = ("subscribed_at", "ip_address", "opted_in_at", "optin_ip", "unsubscribed_at")
 
 
 def _not_found(message: str) -> Answer:
@@ -157,6 +158,10 @@ class AccountApi:
         items = [s for s in self.state.subscribers.values() if status is None or s["status"] == status]
         if limit == 0:
             return 200, {"total": len(items)}
+        return self._subscriber_page(items, query, limit, f"{base}/subscribers")
+
+    def _subscriber_page(self, items: list[dict[str, Any]], query: dict[str, str], limit: int, path: str) -> Answer:
+        """One cursor page of subscribers, newest first, as both subscriber listings answer."""
         items.sort(key=lambda s: int(s["id"]), reverse=True)
         with_groups = "groups" in query.get("include", "").split(",")
         return 200, cursor_page(
@@ -164,7 +169,7 @@ class AccountApi:
             lambda s: self.state.render_subscriber(s, groups=with_groups),
             limit=limit,
             cursor=query.get("cursor"),
-            path=f"{base}/subscribers",
+            path=path,
         )
 
     def _apply(self, subscriber: dict[str, Any], body: dict[str, Any], *, replace_groups: bool) -> None:
@@ -348,15 +353,7 @@ class AccountApi:
         status = query.get("filter[status]") or "active"
         items = [self.state.subscribers[sid] for sid in self.state.members.get(group_id, ())]
         items = [s for s in items if s["status"] == status]
-        items.sort(key=lambda s: int(s["id"]), reverse=True)
-        with_groups = "groups" in query.get("include", "").split(",")
-        return 200, cursor_page(
-            items,
-            lambda s: self.state.render_subscriber(s, groups=with_groups),
-            limit=limit,
-            cursor=query.get("cursor"),
-            path=f"{base}/groups/{group_id}/subscribers",
-        )
+        return self._subscriber_page(items, query, limit, f"{base}/groups/{group_id}/subscribers")
 
     # -- fields -----------------------------------------------------------------------------------------------
 

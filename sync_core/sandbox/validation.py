@@ -12,6 +12,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from sync_core.domain.requests import API_ROOT
+
 from .state import AccountState
 
 STATUSES = ("active", "unsubscribed", "unconfirmed", "bounced", "junk")
@@ -175,7 +177,7 @@ def validate_batch(body: dict[str, Any]) -> Errors:
         path = request.get("path")
         if path is None:
             errors[f"{prefix}.path"] = [f"The {prefix}.path field is required."]
-        elif not isinstance(path, str) or not path.startswith("api/"):
+        elif not isinstance(path, str) or not path.startswith(API_ROOT):
             errors[f"{prefix}.path"] = [f"The {prefix}.path must start with one of the following: api/."]
         if request.get("body") is not None and not isinstance(request.get("body"), dict):
             errors[f"{prefix}.body"] = [f"The {prefix}.body must be an array."]
