@@ -15,7 +15,7 @@ import streamlit as st
 from pages import ui, widgets
 from sync_core.domain.events import SOURCE_LABELS
 from sync_core.engine.run import SyncEngine, SyncError
-from sync_core.engine.workspace import ItemFilter
+from sync_core.engine.workspace import PROBLEMS, SUCCESS, ItemFilter, ItemOutcome
 from sync_core.live.queue_status import queue_status
 
 ui.page_guard("pages/monitor.py")
@@ -26,7 +26,7 @@ if ws is None:
 widgets.show_flash()
 monitor, runs, events = ws.monitor, ws.runs, ws.events
 PAGE = 50
-OUTCOMES = ["created", "updated", "unchanged", "suppressed", "skipped", "invalid", "failed", "dead"]
+OUTCOMES = [str(outcome) for outcome in (*SUCCESS, *PROBLEMS)]
 
 
 def _age(moment: datetime) -> str:
@@ -151,12 +151,12 @@ with runs_tab:
                         "status": run.status,
                         "dry run": run.dry_run,
                         "trigger": run.trigger,
-                        "created": run.created,
-                        "updated": run.updated,
-                        "unchanged": run.unchanged,
-                        "failed": run.failed + run.dead,
-                        "invalid": run.invalid,
-                        "ignored": run.ignored,
+                        ItemOutcome.CREATED: run.created,
+                        ItemOutcome.UPDATED: run.updated,
+                        ItemOutcome.UNCHANGED: run.unchanged,
+                        ItemOutcome.FAILED: run.failed + run.dead,
+                        ItemOutcome.INVALID: run.invalid,
+                        ItemOutcome.IGNORED: run.ignored,
                         "requests": run.requests,
                         "seconds": round(run.duration_seconds, 1),
                         "notes": run.error or run.notes,
@@ -187,7 +187,7 @@ with items_tab:
     )
 
 with failed_tab:
-    failures = paged_items("failed", ItemFilter(outcomes=["failed", "dead"]))
+    failures = paged_items("failed", ItemFilter(outcomes=[ItemOutcome.FAILED, ItemOutcome.DEAD]))
     if not failures:
         st.success("Nothing failed.")
     else:

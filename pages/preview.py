@@ -12,7 +12,7 @@ import streamlit as st
 from pages import draft, ui, widgets
 from sync_core.domain.config import ACTION_LABELS
 from sync_core.domain.events import SOURCE_LABELS, NormalizedEvent, RejectedInput
-from sync_core.domain.planning import ContactPlan
+from sync_core.domain.planning import ContactPlan, PlanOutcome
 from sync_core.domain.preview import preview_event
 from sync_core.engine.account_checks import account_fields, account_groups, mapped_values, preview_advice
 from sync_core.engine.samples import PASTE_SOURCES, all_samples, parse_pasted, sample_event
@@ -24,10 +24,10 @@ ADVICE_STYLE = {
     "success": (st.success, ":material/check_circle:"),
 }
 OUTCOME_WORDS = {
-    "create": "created or updated (MailerLite decides by the email)",
-    "update": "updated",
-    "unchanged": "left as it is",
-    "suppressed": "not touched (unsubscribed)",
+    PlanOutcome.CREATE: "created or updated (MailerLite decides by the email)",
+    PlanOutcome.UPDATE: "updated",
+    PlanOutcome.UNCHANGED: "left as it is",
+    PlanOutcome.SUPPRESSED: "not touched (unsubscribed)",
 }
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 from pages import ui, widgets
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run import RunProgress, SyncEngine, SyncError
+from sync_core.engine.workspace import EventStatus, ItemOutcome, RunStatus
 
 ui.page_guard("pages/run_sync.py")
 st.title("Run sync")
@@ -55,7 +56,7 @@ if st.button("Import the file", disabled=uploaded is None, icon=":material/uploa
             st.success(message)
 
 counts = events.counts()
-waiting, failed = counts.get("pending", 0), counts.get("failed", 0)
+waiting, failed = counts.get(EventStatus.PENDING, 0), counts.get(EventStatus.FAILED, 0)
 left, right = st.columns(2)
 left.metric("Events waiting to sync", f"{waiting:,}")
 right.metric("Failed, waiting for a retry", f"{failed:,}", help="Retry them from the Monitor page.")
@@ -103,7 +104,7 @@ if last is not None:
     run = ws.runs.get(last)
     if run is not None:
         kind_of_run = "Dry run" if run.dry_run else "Run"
-        outcome = {"finished": st.success, "failed": st.error}.get(run.status, st.info)
+        outcome = {RunStatus.FINISHED: st.success, RunStatus.FAILED: st.error}.get(run.status, st.info)
         outcome(
             f"{kind_of_run} {run.id} {run.status} in {run.duration_seconds:.1f} s with "
             f"{run.requests:,} request(s) to MailerLite."
@@ -112,20 +113,7 @@ if last is not None:
             st.error(run.error)
         if run.notes:
             st.info(run.notes)
-        numbers = {
-            name: getattr(run, name)
-            for name in (
-                "created",
-                "updated",
-                "unchanged",
-                "suppressed",
-                "skipped",
-                "invalid",
-                "failed",
-                "dead",
-                "ignored",
-            )
-        }
+        numbers = {str(name): getattr(run, name) for name in ItemOutcome if name != ItemOutcome.REJECTED}
         columns = st.columns(len(numbers))
         for column, (name, number) in zip(columns, numbers.items()):
             column.metric(name.capitalize(), f"{number:,}")

@@ -19,8 +19,9 @@ from typing import Any
 from storage import ConfigStore, Database, SecretStore, load_or_create_key
 from storage.contacts import ContactStore
 from storage.events import EventStore
-from storage.monitor import ItemFilter, MonitorQueries
+from storage.monitor import PROBLEMS, SUCCESS, ItemFilter, MonitorQueries
 from storage.runs import RunStore
+from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig, load_config
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO
 from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
@@ -171,8 +172,13 @@ def _connection(config: SyncConfig | ConnectionSettings) -> ConnectionSettings:
 
 __all__ = [
     "API_KEY_SECRET",
+    "PROBLEMS",
+    "SUCCESS",
     "WEBHOOK_SECRET_NAMES",
     "ActiveConfig",
+    "EventStatus",
+    "ItemOutcome",
+    "RunStatus",
     "ItemFilter",
     "Workspace",
     "default_location",

@@ -47,8 +47,7 @@ def test_samples_cover_every_official_dodo_example_partnero_and_records(dodo_exa
 
 
 def test_every_official_dodo_example_ships_with_the_package(monkeypatch, tmp_path):
-    # A user's clone has nothing beside it: the examples come from inside the repository, whatever is around it.
-    monkeypatch.setenv("SHARED_DIR", str(tmp_path / "nowhere"))
+    # A user's clone has nothing beside it: the examples come from inside the package, whatever is around it.
     monkeypatch.chdir(tmp_path)
     assert DODO_EXAMPLES_FILE.is_relative_to(Path(sync_core.__file__).resolve().parent)
     samples = dodo_samples()
