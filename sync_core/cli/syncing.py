@@ -12,8 +12,6 @@ import sys
 from pathlib import Path
 
 from storage import describe_url
-from storage.events import EventStore
-from storage.runs import RunStore
 from storage.statuses import ItemOutcome, RunStatus
 from storage.tables import SyncRun
 from sync_core.cli.errors import CommandError
@@ -89,7 +87,7 @@ def run_import(args: argparse.Namespace) -> int:
         raise CommandError(f"there is no file {args.file}")
     try:
         summary = import_file(
-            EventStore(workspace.database),
+            workspace.events,
             args.file,
             kind=args.kind,
             file_format=args.format,
@@ -143,7 +141,7 @@ def run_retry(args: argparse.Namespace) -> int:
 
 
 def list_runs(args: argparse.Namespace) -> int:
-    runs = RunStore(_workspace().database).recent(limit=args.limit)
+    runs = _workspace().runs.recent(limit=args.limit)
     if args.json:
         print(json.dumps([run.model_dump(mode="json") for run in runs], indent=2))
         return 0
@@ -167,8 +165,8 @@ def list_runs(args: argparse.Namespace) -> int:
 def show_contact(args: argparse.Namespace) -> int:
     workspace = _workspace()
     email = args.email.strip().lower()
-    events = EventStore(workspace.database).for_email(email)
-    items = RunStore(workspace.database).items(email=email, limit=200)
+    events = workspace.events.for_email(email)
+    items = workspace.runs.items(email=email, limit=200)
     if args.json:
         print(
             json.dumps(

@@ -15,10 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from storage.contacts import ContactStore
-from storage.events import EventStore
 from storage.locks import AccountBusy, AccountLease
-from storage.runs import RunStore
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import ReceivedEvent, SyncRun
 from sync_core.domain.config import SyncConfig
@@ -75,9 +72,7 @@ class SyncEngine:
     ):
         self.workspace = workspace
         self.database = workspace.database
-        self.events = EventStore(self.database)
-        self.contacts = ContactStore(self.database)
-        self.runs = RunStore(self.database)
+        self.events, self.contacts, self.runs = workspace.events, workspace.contacts, workspace.runs
         self._client = client
         self._config = config
         self.chunk_size = chunk_size

@@ -32,7 +32,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.events import EventStore
 from storage.heartbeats import HeartbeatStore
 from storage.locks import new_holder
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
@@ -86,7 +85,7 @@ class Worker:
         self.name = name or new_holder()
         self._client = client
         self._on_run = on_run
-        self._events = EventStore(workspace.database)
+        self._events = workspace.events
         self._heartbeats = HeartbeatStore(workspace.database)
         self._stop = threading.Event()
         self._wake = threading.Event()
