@@ -33,6 +33,14 @@ class NewEvent:
     reason: str = ""
 
 
+def storable_text(value: str | None) -> str | None:
+    """Text every database takes: a lone surrogate (SQLite's UTF-8 and PostgreSQL refuse it) or a NUL character
+    (PostgreSQL refuses it) becomes U+FFFD, so that one odd value cannot fail the transaction of others."""
+    if value is None or (value.isascii() and "\x00" not in value):
+        return value
+    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace").replace("\x00", "\ufffd")
+
+
 class EventStore:
     def __init__(self, database: Database):
         self.database = database
@@ -45,15 +53,15 @@ class EventStore:
         rows = [
             {
                 "source": e.source,
-                "event_id": e.event_id,
+                "event_id": storable_text(e.event_id),
                 "body": e.body,
-                "event_type": e.event_type,
-                "email": e.email,
+                "event_type": storable_text(e.event_type),
+                "email": storable_text(e.email),
                 "occurred_at": e.occurred_at,
                 "kind": e.kind,
-                "origin": e.origin[:300],
+                "origin": storable_text(e.origin[:300]),
                 "status": e.status,
-                "reason": e.reason,
+                "reason": storable_text(e.reason),
                 "received_at": now,
                 "attempts": 0,
             }

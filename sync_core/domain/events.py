@@ -290,7 +290,8 @@ class RejectedInput:
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """An aware UTC datetime from ISO-8601 text or Unix seconds; ``None`` when it is not one."""
+    """An aware UTC datetime from ISO-8601 text or Unix seconds; ``None`` when it is not one, or is one that
+    falls outside years 1 to 9999 in UTC."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, bool):
@@ -311,4 +312,7 @@ def parse_timestamp(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is a moment before year 1 in UTC
+        return None

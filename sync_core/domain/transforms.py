@@ -6,6 +6,7 @@ it into a per-event error instead of sending a wrong value.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -35,6 +36,16 @@ def is_empty(value: Any) -> bool:
     return isinstance(value, (list, tuple, dict)) and not value
 
 
+#: Numbers beyond this size are refused: MailerLite (and most JSON readers) hold numbers as doubles.
+MAX_NUMBER = Decimal("1e308")
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: short, whatever its size."""
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 1000 else "a very long number"
+    return text if len(text) <= 80 else text[:76] + "…" + text[-1]
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -49,14 +60,14 @@ def _text(value: Any) -> str:
 
 def _whole_number(value: Any) -> int:
     if isinstance(value, bool):
-        raise ValueProblem(f"{value!r} is not a whole number")
+        raise ValueProblem(f"{_shown(value)} is not a whole number")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,308}\s*", value):
         return int(value)
-    raise ValueProblem(f"{value!r} is not a whole number")
+    raise ValueProblem(f"{_shown(value)} is not a whole number")
 
 
 def cents_to_decimal(value: Any) -> str:
@@ -64,7 +75,7 @@ def cents_to_decimal(value: Any) -> str:
     try:
         cents = _whole_number(value)
     except ValueProblem:
-        raise ValueProblem(f"{value!r} is not an amount in cents (a whole number such as 1999)") from None
+        raise ValueProblem(f"{_shown(value)} is not an amount in cents (a whole number such as 1999)") from None
     units, hundredths = divmod(abs(cents), 100)
     return f"{'-' if cents < 0 else ''}{units}.{hundredths:02d}"
 
@@ -72,18 +83,20 @@ def cents_to_decimal(value: Any) -> str:
 def to_number(value: Any) -> int | float:
     """A number from a number or from numeric text ("25", "750.00")."""
     if isinstance(value, bool):
-        raise ValueProblem(f"{value!r} is not a number")
+        raise ValueProblem(f"{_shown(value)} is not a number")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value) or abs(value) >= MAX_NUMBER:
+            raise ValueProblem(f"{_shown(value)} is not a number MailerLite can hold")
         return value
     if isinstance(value, str):
         try:
             number = Decimal(value.strip().replace(",", ""))
         except InvalidOperation:
-            raise ValueProblem(f"{value!r} is not a number") from None
-        if not number.is_finite():
-            raise ValueProblem(f"{value!r} is not a number")
+            raise ValueProblem(f"{_shown(value)} is not a number") from None
+        if not number.is_finite() or abs(number) >= MAX_NUMBER:
+            raise ValueProblem(f"{_shown(value)} is not a number MailerLite can hold")
         return int(number) if number == number.to_integral_value() and "." not in value else float(number)
-    raise ValueProblem(f"{value!r} is not a number")
+    raise ValueProblem(f"{_shown(value)} is not a number")
 
 
 def _moment(value: Any) -> datetime:
@@ -93,7 +106,10 @@ def _moment(value: Any) -> datetime:
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     parsed = _parse_text_moment(value) if type(value) is str else parse_timestamp(value)
     if parsed is None:
-        raise ValueProblem(f"{value!r} is not a date or time (expected ISO 8601, e.g. 2025-08-04T05:30:45Z)")
+        raise ValueProblem(
+            f"{_shown(value)} is not a date or time between the years 1 and 9999 "
+            "(expected ISO 8601, e.g. 2025-08-04T05:30:45Z)"
+        )
     return parsed
 
 
@@ -196,22 +212,26 @@ def fit_value(value: Any, field_type: str) -> Any:
             isinstance(value, (int, float)) or (isinstance(value, str) and _NUMERIC_TEXT.fullmatch(value.strip()))
         ):
             hint = ' (an amount in cents? use the "cents → decimal" transform)' if isinstance(value, int) else ""
-            raise ValueProblem(f"{value!r} does not fit a number field{hint}; use a number such as 12 or 4.50")
+            raise ValueProblem(f"{_shown(value)} does not fit a number field{hint}; use a number such as 12 or 4.50")
         return value.strip() if isinstance(value, str) else value
     if isinstance(value, datetime) and field_type in ("date", "datetime"):
         return to_date(value) if field_type == "date" else to_datetime(value)
     if field_type == "date":
         if isinstance(value, str) and _DATE_TEXT.fullmatch(value.strip()) and _valid_date(value.strip()):
             return value.strip()
-        raise ValueProblem(f'{value!r} does not fit a date field, which takes YYYY-MM-DD; use the "date" transform')
+        raise ValueProblem(
+            f'{_shown(value)} does not fit a date field, which takes YYYY-MM-DD; use the "date" transform'
+        )
     if field_type == "datetime":
         if isinstance(value, str) and _DATETIME_TEXT.fullmatch(value.strip()):
             return value.strip()
-        raise ValueProblem(f'{value!r} is not in the format YYYY-MM-DD HH:MM:SS; use the "date and time" transform')
+        raise ValueProblem(
+            f'{_shown(value)} is not in the format YYYY-MM-DD HH:MM:SS; use the "date and time" transform'
+        )
     if field_type == "ip":
         if isinstance(value, str) and (_IPV4.fullmatch(value.strip()) or ":" in value):
             return value.strip()
-        raise ValueProblem(f"{value!r} is not an IP address")
+        raise ValueProblem(f"{_shown(value)} is not an IP address")
     raise ValueProblem(f"unknown field type {field_type!r}")
 
 

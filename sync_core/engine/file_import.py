@@ -19,7 +19,7 @@ from storage.events import EventStore, NewEvent
 from storage.statuses import EventStatus
 from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
 from sync_core.domain.sources import detect_source, iter_csv_records, normalize_input
-from sync_core.domain.sources.body import body_id, decode_object
+from sync_core.domain.sources.body import as_bytes, body_id, decode_object
 
 CHUNK = 2000
 Item = NormalizedEvent | RejectedInput
@@ -137,7 +137,7 @@ def _webhook_or_record(raw: bytes, kind: str | None, received_at: datetime, posi
 def _jsonl_items(text: IO[str], kind: str | None, received_at: datetime) -> Iterator[tuple[Item, bytes | None]]:
     for number, line in enumerate(text, start=1):
         if line.strip():
-            yield _webhook_or_record(line.strip().encode("utf-8"), kind, received_at, f"line {number}")
+            yield _webhook_or_record(as_bytes(line.strip()), kind, received_at, f"line {number}")
 
 
 def _json_items(text: IO[str], kind: str | None, received_at: datetime) -> Iterator[tuple[Item, bytes | None]]:
@@ -147,13 +147,15 @@ def _json_items(text: IO[str], kind: str | None, received_at: datetime) -> Itera
             element.position = f"item {number}"
             yield element, None
             return
-        yield _webhook_or_record(element.encode("utf-8"), kind, received_at, f"item {number}")
+        yield _webhook_or_record(as_bytes(element), kind, received_at, f"item {number}")
 
 
 def iter_json_array(text: IO[str], read_size: int = 1 << 16) -> Iterator[str | RejectedInput]:
     """The JSON text of each element of a top-level array (or of a single top-level object), streamed: the
     buffer holds at most one element and one read."""
-    decoder = json.JSONDecoder()
+    # Numbers are kept as text here (this only finds where each element ends): the element is read again by
+    # ``decode_object``, which says why a number cannot be sent instead of failing on it.
+    decoder = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str)
     buffer, position, done = "", 0, False
 
     def fill() -> None:
@@ -193,6 +195,9 @@ def iter_json_array(text: IO[str], read_size: int = 1 << 16) -> Iterator[str | R
             return
         try:
             _, end = decoder.raw_decode(buffer, position)
+        except RecursionError:
+            yield RejectedInput(RECORDS, "the file nests objects or lists too deep to be read")
+            return
         except json.JSONDecodeError as exc:
             if done:
                 yield RejectedInput(RECORDS, f"the file is not valid JSON ({exc.msg})")

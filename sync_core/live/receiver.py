@@ -15,6 +15,7 @@ same ``webhook-id`` from Dodo Payments, the same body from Partnero — is answe
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +30,7 @@ from sync_core.domain.config import SyncConfig
 from sync_core.domain.evaluation import Evaluator
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, SOURCE_LABELS, RejectedInput
 from sync_core.domain.sources import normalize_input
+from sync_core.domain.sources.body import body_id
 from sync_core.engine.workspace import Workspace
 from sync_core.live.verify import SecretError, SignatureError, verifier
 from sync_core.settings import WEBHOOK_SECRET_FIELDS, variable_name
@@ -37,6 +39,7 @@ from sync_core.settings import WEBHOOK_SECRET_FIELDS, variable_name
 WEBHOOK_PATHS = {DODO_PAYMENTS: "/webhooks/dodo-payments", PARTNERO: "/webhooks/partnero"}
 ORIGIN = "webhook"
 MAX_EVENT_ID = 200  # the column's width
+log = logging.getLogger("sync_core.live")
 
 T = TypeVar("T")
 
@@ -154,7 +157,11 @@ class Receiver:
         except SignatureError as exc:
             return error(401, str(exc))
         now = now or datetime.now(UTC)
-        item = normalize_input(body, source, headers=headers, received_at=now, limit=None)
+        try:
+            item = normalize_input(body, source, headers=headers, received_at=now, limit=None)
+        except Exception as exc:  # noqa: BLE001 - a signed body is answered and recorded, never a 5xx
+            log.error("a %s body could not be read: %s", SOURCE_LABELS[source], type(exc).__name__)
+            item = RejectedInput(source, "the body could not be read as an event", id=body_id(body))
         # A rejected body has an id too (Dodo's webhook-id, else the body hash), so that its retries are one row.
         item.id = _short_id(item.id)  # type: ignore[arg-type]
         if isinstance(item, RejectedInput):

@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 
 from storage.db import is_transient
@@ -90,26 +90,42 @@ class EventWriter:
     def _write(self, batch: list[tuple[NewEvent, Future]]) -> None:
         # A request that gave up waiting has cancelled its future; its event is stored all the same (it was
         # verified, and the sender's retry will be a duplicate).
-        live = [future for _, future in batch if future.set_running_or_notify_cancel()]
-        # Rows in key order: two receivers inserting overlapping batches then take the unique-index locks in the
-        # same order, so PostgreSQL never has to break a deadlock between them.
-        events = sorted((event for event, _ in batch), key=lambda event: (event.source, event.event_id))
+        live = [(event, future) for event, future in batch if future.set_running_or_notify_cancel()]
         try:
-            new = self._add(events)
+            new = self._add(_in_key_order(event for event, _ in batch))
         except BaseException as exc:  # noqa: BLE001 - every waiting request must get an answer
-            log.error("%d webhook event(s) could not be stored: %s", len(batch), type(exc).__name__)
-            for future in live:
-                future.set_exception(exc)
-            return
+            if len(batch) == 1 or is_transient(exc):
+                log.error("%d webhook event(s) could not be stored: %s", len(batch), type(exc).__name__)
+                for _, future in live:
+                    future.set_exception(exc)
+                return
+            new = self._write_each(live, [event for event, future in batch if future.cancelled()])
+        else:
+            for _, future in live:
+                future.set_result(None)
         self.batches += 1
         self.stored += new
-        for future in live:
-            future.set_result(None)
         if new and self.on_stored is not None:
             try:
                 self.on_stored(new)
             except Exception:  # noqa: BLE001
                 log.warning("on_stored failed", exc_info=True)
+
+    def _write_each(self, live: list[tuple[NewEvent, Future]], unwaited: list[NewEvent]) -> int:
+        """After a batch failed for a reason other than a conflict (a row the database refuses), each event in a
+        transaction of its own: the refused one fails alone and the others of that moment are stored."""
+        new = 0
+        for event, future in [*live, *((event, None) for event in unwaited)]:
+            try:
+                new += self._add([event])
+            except Exception as exc:  # noqa: BLE001
+                log.error("a webhook event could not be stored: %s", type(exc).__name__)
+                if future is not None:
+                    future.set_exception(exc)
+            else:
+                if future is not None:
+                    future.set_result(None)
+        return new
 
     def _add(self, events: list[NewEvent]) -> int:
         """``add_many``, tried again after a transient conflict (a deadlock victim, a busy SQLite file): the
@@ -123,6 +139,12 @@ class EventWriter:
                 log.info("storing %d webhook event(s) met a conflict; trying again", len(events))
                 time.sleep(0.02 * (attempt + 1))
         raise AssertionError("unreachable")
+
+
+def _in_key_order(events: Iterable[NewEvent]) -> list[NewEvent]:
+    """Rows in key order: two receivers inserting overlapping batches then take the unique-index locks in the
+    same order, so PostgreSQL never has to break a deadlock between them."""
+    return sorted(events, key=lambda event: (event.source, event.event_id))
 
 
 __all__ = ["EventWriter", "WriterStopped"]

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sync_core.domain.events import DODO_PAYMENTS, MAX_BODY_BYTES, PARTNERO, RECORDS, NormalizedEvent, RejectedInput
-from sync_core.domain.sources.body import as_bytes, body_id, decode_object
+from sync_core.domain.sources.body import UnsendableValue, as_bytes, body_id, check_sendable, decode_object
 from sync_core.domain.sources.dodo import dodo_event, dodo_id
 from sync_core.domain.sources.partnero import partnero_event, partnero_id
 from sync_core.domain.sources.records import normalize_record
@@ -77,6 +77,10 @@ def normalize_input(
         )
     raw: bytes | None = None  # a decoded body's bytes are needed only for its id
     if isinstance(body, dict):
+        try:
+            check_sendable(body)
+        except UnsendableValue as exc:
+            return RejectedInput(source or "webhook", f"the event {exc}", id=event_id, position=position)
         envelope = body
     else:
         raw = as_bytes(body)
