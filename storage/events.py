@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,12 +34,15 @@ class NewEvent:
     reason: str = ""
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def storable_text(value: str | None) -> str | None:
     """Text every database takes: a lone surrogate (SQLite's UTF-8 and PostgreSQL refuse it) or a NUL character
     (PostgreSQL refuses it) becomes U+FFFD, so that one odd value cannot fail the transaction of others."""
     if value is None or (value.isascii() and "\x00" not in value):
         return value
-    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace").replace("\x00", "\ufffd")
+    return _UNSTORABLE.sub("\ufffd", value)
 
 
 class EventStore:

@@ -24,7 +24,7 @@ from sync_core.domain.events import (
     flatten,
     parse_timestamp,
 )
-from sync_core.domain.sources.body import as_bytes, decode_object, find_email
+from sync_core.domain.sources.body import UnsendableValue, as_bytes, check_sendable, decode_object, find_email
 
 RECORD_KINDS = (PARTNER, CUSTOMER)
 EMAIL_COLUMNS = ("email", "email_address", "e-mail", "customer.email", "partner.email")
@@ -124,6 +124,11 @@ def normalize_record(
             decoded.position = position
             return decoded
         body = decoded
+    else:
+        try:
+            check_sendable(body)
+        except UnsendableValue as exc:
+            return RejectedInput(RECORDS, f"the record {exc}", position=position)
     flat = flatten(body)
     return record_event(
         flat, kind=kind or guess_kind(flat), received_at=received_at or datetime.now(UTC), position=position
