@@ -22,7 +22,7 @@ from sync_core.domain.presets import load_preset
 from sync_core.engine.run import SyncEngine
 from sync_core.live.writer import EventWriter
 from sync_core.sandbox import SandboxAccount
-from tests.engine.conftest import fast_client
+from tests.engine.conftest import fast_client, import_bytes
 from tests.webhooks.helpers import (
     DODO_SECRET,
     count_rows,
@@ -261,3 +261,15 @@ def test_many_poison_and_valid_bodies_at_once_are_answered_without_5xx(server, w
     assert time.monotonic() - started < 120
     assert len(answers) == 160 and max(answers) < 500
     assert answers.count(200) == 120
+
+
+def test_a_csv_with_a_date_beyond_the_calendar_stores_all_its_rows(workspace):
+    """The same date once made ``import`` crash with a traceback, storing 0 of the file's 3 rows."""
+    data = (
+        b"email,name,updated_at\n"
+        b"a@example.com,Ann,0001-01-01T00:00:00+01:00\n"
+        b"b@example.com,Bob,9999-12-31T23:59:59-01:00\n"
+        b"c@example.com,Cy,2025-05-07T10:30:00Z\n"
+    )
+    summary = import_bytes(workspace, data)
+    assert (summary.read, summary.stored, summary.rejected) == (3, 3, 0)
