@@ -140,8 +140,9 @@ class Workspace:
         return get_settings().mailerlite_base_url or _connection(config or self.config()).base_url
 
     def sandbox(self) -> SandboxAccount:
-        """This installation's sandbox account, kept in a file so that it survives restarts (one per process)."""
-        path = (self.directory / "sandbox.json").resolve()
+        """This installation's sandbox account: one SQLite file shared by every process (one object per process;
+        a ``sandbox.json`` left by an older version is imported once)."""
+        path = (self.directory / "sandbox.db").resolve()
         with _sandboxes_lock:
             account = _sandboxes.get(path)
             if account is None:

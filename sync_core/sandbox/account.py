@@ -7,20 +7,25 @@ or the import-path limit of all-upsert batches, injected faults, then the endpoi
 batch also takes one of the import path's 5 per window and, like any batch, answers per-item codes (whether
 the real import path does so is not documented).
 
-State lives in memory; with ``state_file`` it is loaded from and saved to a JSON file (at most once per
-``save_interval_seconds``, and on ``flush``/``close``), so the dashboard's sandbox survives restarts.
+State lives in memory; with ``state_file`` the account is a SQLite file (``storage/sandbox_store.py``) shared
+by every process that opens it: each request is one transaction (a batch too) that first takes in what other
+processes stored, and is committed before it is answered, so the dashboard, its worker, the CLI and
+``sandbox serve`` see one account and an answer is never taken back by a crash. A ``state_file`` ending in
+``.json`` (the old format) means the ``.db`` file beside it; the JSON state found there is imported once.
+
+The rate-limit windows, fault injection and statistics are per process (each ``SandboxAccount`` object has its
+own); only the account's data is shared.
 """
 
 from __future__ import annotations
 
-import atexit
 import hmac
 import json
 import logging
 import secrets
+import sqlite3
 import threading
 import time
-import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from storage.sandbox_store import SandboxStore
 from sync_core.domain.requests import API_ROOT, SUBSCRIBERS, api_relative, batch_path
 
 from .faults import FaultInjector, FaultSettings
@@ -46,6 +52,12 @@ IMPORT_LIMIT_MESSAGE = "You're being rate limited on import creation."
 
 class SandboxStateError(Exception):
     """The state file exists but cannot be used."""
+
+
+def database_path(state_file: str | Path) -> Path:
+    """The SQLite file of a state file: itself, or the ``.db`` beside a legacy ``.json`` one."""
+    path = Path(state_file)
+    return path.with_suffix(".db") if path.suffix == ".json" else path
 
 
 @dataclass
@@ -93,12 +105,6 @@ def is_import_batch(requests: Sequence[Any]) -> bool:
     )
 
 
-def _flush_at_exit(reference: weakref.ref[SandboxAccount]) -> None:
-    account = reference()
-    if account is not None:
-        account.flush()
-
-
 class SandboxAccount:
     """One simulated account. Thread-safe: requests are handled one at a time under a lock."""
 
@@ -111,7 +117,6 @@ class SandboxAccount:
         import_limit: int = 5,
         faults: FaultSettings | None = None,
         state_file: str | Path | None = None,
-        save_interval_seconds: float = 1.0,
         seed: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] | None = None,
@@ -125,27 +130,58 @@ class SandboxAccount:
         self.limiter = FixedWindowLimiter(limit, window_seconds, clock=clock)
         self.import_limiter = FixedWindowLimiter(import_limit, window_seconds, clock=clock)
         self.faults = FaultInjector(faults)
+        self._seed, self._wall_clock = seed, wall_clock
         self.state = AccountState(seed=seed, wall_clock=wall_clock)
         self.api = AccountApi(self.state)
         self.stats = SandboxStats()
         self.account_id = secrets.token_hex(4)
         self._lock = threading.RLock()
         self._clock = clock
-        self.state_file = Path(state_file) if state_file else None
-        self.save_interval_seconds = save_interval_seconds
-        self._dirty = False
-        self._last_save = float("-inf")
-        self._save_timer: threading.Timer | None = None
-        if self.state_file and self.state_file.exists():
-            try:
-                self.state.load_json(json.loads(self.state_file.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise SandboxStateError(
-                    f"The sandbox state file {self.state_file} could not be read ({type(exc).__name__}: {exc}); "
-                    "move it away to start with an empty sandbox."
-                ) from None
-        if self.state_file is not None:
-            atexit.register(_flush_at_exit, weakref.ref(self))  # a plain exit keeps the last changes too
+        self.state_file = database_path(state_file) if state_file else None
+        self._store = SandboxStore(self.state_file) if self.state_file else None
+        self._seen_version: int | None = None  # the store's version the state reflects; None: load it whole
+        if self._store is not None:
+            self._open(legacy=Path(state_file).with_suffix(".json") if state_file else None)
+
+    def _open(self, *, legacy: Path | None) -> None:
+        """Read the account; a new database first imports a legacy JSON state found beside it (once)."""
+        assert self._store is not None
+        new = not self._store.exists()
+        try:
+            with self._store.transaction(write=new):
+                if new and legacy is not None and legacy.exists() and self._store.version() == 0:
+                    self.state.load_json(json.loads(legacy.read_text(encoding="utf-8")))
+                    self._store.write(*self._all_documents())
+                    log.info("imported the sandbox state %s into %s", legacy, self.state_file)
+                self._catch_up()
+        except (OSError, ValueError, KeyError, TypeError, sqlite3.Error) as exc:
+            self._store.close()
+            if new:  # a failed import leaves no empty database behind, so that it is tried again
+                self._store.remove()
+            raise SandboxStateError(
+                f"The sandbox state file {self.state_file} could not be read ({type(exc).__name__}: {exc}); "
+                "move it away to start with an empty sandbox."
+            ) from None
+
+    def _all_documents(self) -> tuple[dict[str, dict[str, dict[str, Any] | None]], dict[str, int]]:
+        self.state.take_changes()
+        documents: dict[str, dict[str, dict[str, Any] | None]] = {
+            "field": dict(self.state.fields),
+            "group": dict(self.state.groups),
+            "subscriber": dict(self.state.subscribers),
+        }
+        return documents, dict(self.state.counters)
+
+    def _catch_up(self) -> None:
+        """Take in what was stored since this process last looked (all of it the first time or after a failure)."""
+        assert self._store is not None
+        if self._seen_version is None:
+            self.state = AccountState(seed=self._seed, wall_clock=self._wall_clock)
+            self.api = AccountApi(self.state)
+        changes = self._store.changes_since(self._seen_version or 0)
+        if changes.version != self._seen_version:
+            self.state.apply_stored(changes.documents, changes.counters)
+        self._seen_version = changes.version
 
     def __repr__(self) -> str:
         return (
@@ -187,10 +223,35 @@ class SandboxAccount:
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
         with self._lock:
             self.stats.requests += 1
-            response = self._handle_locked(method, path, parse_query(query), lowered, body, base_url.rstrip("/"))
+            if self._store is None:
+                response = self._handle_locked(method, path, parse_query(query), lowered, body, base_url.rstrip("/"))
+                self.state.take_changes()
+            else:
+                response = self._handle_stored(method, path, parse_query(query), lowered, body, base_url.rstrip("/"))
             self.stats.by_status[response.status] += 1
-            if method != "GET" and response.status < 300:
-                self._mark_dirty()
+        return response
+
+    def _handle_stored(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: Mapping[str, str],
+        raw_body: bytes | str | None,
+        base: str,
+    ) -> SandboxResponse:
+        """One request as one transaction of the shared file: catch up, answer, store what changed, commit."""
+        assert self._store is not None
+        try:
+            with self._store.transaction(write=method != "GET"):
+                self._catch_up()
+                response = self._handle_locked(method, path, query, headers, raw_body, base)
+                documents, counters = self.state.take_changes()
+                if documents or counters:
+                    self._seen_version = self._store.write(documents, counters)
+        except BaseException:
+            self._seen_version = None  # the state may hold changes that were not stored: read it again
+            raise
         return response
 
     def _handle_locked(
@@ -356,32 +417,8 @@ class SandboxAccount:
 
     # -- persistence ------------------------------------------------------------------------------------------
 
-    def _mark_dirty(self) -> None:
-        if self.state_file is None:
-            return
-        self._dirty = True
-        wait = self._last_save + self.save_interval_seconds - self._clock()
-        if wait <= 0:
-            self._save_locked()
-        elif self._save_timer is None:
-            self._save_timer = threading.Timer(wait, self.flush)
-            self._save_timer.daemon = True
-            self._save_timer.start()
-
-    def _save_locked(self) -> None:
-        if self.state_file is None or not self._dirty:
-            return
-        self.state.save(self.state_file)
-        self._dirty = False
-        self._last_save = self._clock()
-
-    def flush(self) -> None:
-        """Write pending changes to the state file now."""
-        with self._lock:
-            if self._save_timer is not None:
-                self._save_timer.cancel()
-                self._save_timer = None
-            self._save_locked()
-
     def close(self) -> None:
-        self.flush()
+        """Let go of the state file (every answer is already stored); the account can still be used after."""
+        with self._lock:
+            if self._store is not None:
+                self._store.close()

@@ -21,6 +21,7 @@ import base64
 import json
 import math
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sync_core.domain.transforms import SUBSCRIBER_ATTRIBUTES
@@ -197,7 +198,7 @@ class AccountApi:
         for key in SUBSCRIBER_ATTRIBUTES:
             if body.get(key) is not None:
                 subscriber[key] = body[key]
-        subscriber["updated_at"] = state.now_text()
+        state.touch(subscriber)
 
     def _reactivation_refused(self, subscriber: dict[str, Any], body: dict[str, Any]) -> Answer | None:
         if subscriber["status"] in SUPPRESSED and (body.get("status") == "active" or body.get("resubscribe")):
@@ -247,9 +248,7 @@ class AccountApi:
         if refused:
             return refused
         if isinstance(email, str) and email.strip().lower() != subscriber["email"]:
-            self.state.by_email.pop(subscriber["email"], None)
-            subscriber["email"] = email.strip().lower()
-            self.state.by_email[subscriber["email"]] = subscriber_id
+            self.state.change_email(subscriber, email.strip().lower())
         self._set_status(subscriber, body.get("status"))
         self._apply(subscriber, body, replace_groups=True)
         return 200, {"data": self.state.render_subscriber(subscriber)}
@@ -268,12 +267,10 @@ class AccountApi:
         return 204, None
 
     def forget_subscriber(self, subscriber_id: str) -> Answer:
-        from datetime import timedelta
-
         subscriber = self.state.subscribers.get(subscriber_id)
         if subscriber is None:
             return _not_found(SUBSCRIBER_404)
-        subscriber["updated_at"] = self.state.now_text()
+        self.state.touch(subscriber)
         forgotten = {"deleted_at": self.state.now_text(), "forget_at": self.state.now_text(timedelta(days=30))}
         data = self.state.render_subscriber(subscriber, forgotten=forgotten)
         self.state.drop_subscriber(subscriber)
@@ -286,7 +283,7 @@ class AccountApi:
         if group_id not in self.state.groups:
             return 422, {"message": "The selected id is invalid.", "errors": {"id": ["The selected id is invalid."]}}
         self.state.add_member(subscriber, group_id)
-        subscriber["updated_at"] = self.state.now_text()
+        self.state.touch(subscriber)
         return 200, {"data": self.state.render_group(self.state.groups[group_id])}
 
     def unassign(self, subscriber_id: str, group_id: str) -> Answer:
@@ -296,7 +293,7 @@ class AccountApi:
         if group_id not in self.state.groups:
             return _not_found("")
         if self.state.remove_member(subscriber, group_id):
-            subscriber["updated_at"] = self.state.now_text()
+            self.state.touch(subscriber)
         return 204, None
 
     # -- groups -----------------------------------------------------------------------------------------------
@@ -326,7 +323,7 @@ class AccountApi:
         if errors:
             return invalid(errors)
         group = {"id": self.state.new_id("group"), "name": body["name"], "created_at": self.state.now_text()}
-        self.state.groups[group["id"]] = group
+        self.state.put_group(group)
         return 201, {"data": self.state.render_group(group)}
 
     def update_group(self, group_id: str, body: dict[str, Any]) -> Answer:
@@ -335,7 +332,7 @@ class AccountApi:
         errors = validate_name(body)
         if errors:
             return invalid(errors)
-        self.state.groups[group_id]["name"] = body["name"]
+        self.state.put_group({**self.state.groups[group_id], "name": body["name"]})
         return 200, {"data": self.state.render_group(self.state.groups[group_id])}
 
     def delete_group(self, group_id: str) -> Answer:
@@ -388,7 +385,7 @@ class AccountApi:
             "type": body["type"],
             "is_default": False,
         }
-        self.state.fields[field["id"]] = field
+        self.state.put_field(field)
         return 201, {"data": self.state.render_field(field)}
 
     def update_field(self, field_id: str, body: dict[str, Any]) -> Answer:
@@ -399,7 +396,7 @@ class AccountApi:
             return invalid(errors)
         if self.state.field_name_taken(body["name"], except_id=field_id):
             return 422, {"message": "Field name must be unique", "errors": {"name": ["Field name must be unique"]}}
-        self.state.fields[field_id]["name"] = body["name"]
+        self.state.put_field({**self.state.fields[field_id], "name": body["name"]})
         return 200, {"data": self.state.render_field(self.state.fields[field_id])}
 
     def delete_field(self, field_id: str) -> Answer:

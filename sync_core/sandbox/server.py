@@ -130,7 +130,7 @@ class SandboxServer:
             self._thread = None
         self._server.server_close()
         self._server.close_open_connections()
-        self.account.flush()
+        self.account.close()
 
 
 @contextmanager

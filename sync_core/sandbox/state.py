@@ -2,20 +2,18 @@
 
 Rendering mirrors the recorded answers key for key: a subscriber carries every account field (null when unset)
 and its groups as full group objects; ids are ~18-digit strings for subscribers and groups and short numeric
-strings for fields. The state can be written to and read from a JSON file.
+strings for fields. Every change marks what it touched, so that the account can store exactly the documents a
+request changed (``take_changes``) and take in what other processes stored (``apply_stored``); a legacy JSON
+state (``sandbox.json``) can still be read.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import re
-import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 DEFAULT_FIELDS = (  # id, name, key: MailerLite's 8 default fields, all text
@@ -29,6 +27,7 @@ DEFAULT_FIELDS = (  # id, name, key: MailerLite's 8 default fields, all text
     ("8", "Zip", "z_i_p"),
 )
 STATE_VERSION = 1
+KINDS = ("field", "group", "subscriber")  # the order changes are taken in: a subscriber's groups exist first
 
 
 def _rate(value: float = 0) -> dict[str, Any]:
@@ -62,6 +61,70 @@ class AccountState:
             "field": 947_146,
         }
         self._step = random.Random(rng.random())
+        self.changed: dict[str, set[str]] = {kind: set() for kind in KINDS}
+        self.counters_changed = False
+
+    def _tables(self) -> dict[str, dict[str, dict[str, Any]]]:
+        return {"field": self.fields, "group": self.groups, "subscriber": self.subscribers}
+
+    # -- what changed -------------------------------------------------------------------------------------------
+
+    def mark(self, kind: str, document_id: str) -> None:
+        self.changed[kind].add(document_id)
+
+    def touch(self, subscriber: dict[str, Any]) -> None:
+        """The subscriber was changed through the API: MailerLite stamps ``updated_at``."""
+        subscriber["updated_at"] = self.now_text()
+        self.mark("subscriber", subscriber["id"])
+
+    def put_group(self, group: dict[str, Any]) -> None:
+        self.groups[group["id"]] = group
+        self.mark("group", group["id"])
+
+    def put_field(self, field: dict[str, Any]) -> None:
+        self.fields[field["id"]] = field
+        self.mark("field", field["id"])
+
+    def take_changes(self) -> tuple[dict[str, dict[str, dict[str, Any] | None]], dict[str, int] | None]:
+        """The documents changed since the last call (None for a removed one), and the counters if they moved."""
+        tables = self._tables()
+        documents = {kind: {i: tables[kind].get(i) for i in sorted(ids)} for kind, ids in self.changed.items() if ids}
+        counters = dict(self.counters) if self.counters_changed else None
+        self.changed = {kind: set() for kind in KINDS}
+        self.counters_changed = False
+        return documents, counters
+
+    def apply_stored(
+        self, documents: Mapping[str, Mapping[str, dict[str, Any] | None]], counters: Mapping[str, int] | None
+    ) -> None:
+        """Take in documents stored by another process (None: removed), keeping the bookkeeping in step. Fields and
+        groups come in id order, which is the order they were created in (ids only grow)."""
+        for kind in ("field", "group"):
+            table = self._tables()[kind]
+            for document_id in sorted(documents.get(kind, {}), key=int):
+                document = documents[kind][document_id]
+                if document is None:
+                    if kind == "group":
+                        self.drop_group(document_id)
+                    elif document_id in table:
+                        self.drop_field(document_id)
+                else:
+                    table[document_id] = dict(document)
+        for subscriber_id, record in documents.get("subscriber", {}).items():
+            old = self.subscribers.get(subscriber_id)
+            if old is not None:
+                self.drop_subscriber(old)
+            if record is not None:
+                self.add_subscriber(
+                    {
+                        **record,
+                        "fields": dict(record["fields"]),
+                        "groups": [g for g in record["groups"] if g in self.groups],
+                    }
+                )
+        if counters:
+            self.counters.update(counters)
+        self.take_changes()
 
     # -- time and ids ---------------------------------------------------------------------------------------------
 
@@ -73,6 +136,7 @@ class AccountState:
 
     def new_id(self, kind: str) -> str:
         self.counters[kind] += 1 if kind == "field" else self._step.randint(1, 9_999)
+        self.counters_changed = True
         return str(self.counters[kind])
 
     # -- lookups ----------------------------------------------------------------------------------------------
@@ -108,6 +172,7 @@ class AccountState:
         if group_id in subscriber["groups"]:
             return
         subscriber["groups"].append(group_id)
+        self.mark("subscriber", subscriber["id"])
         self.members.setdefault(group_id, set()).add(subscriber["id"])
         self.member_status.setdefault(group_id, Counter())[subscriber["status"]] += 1
 
@@ -115,6 +180,7 @@ class AccountState:
         if group_id not in subscriber["groups"]:
             return False
         subscriber["groups"].remove(group_id)
+        self.mark("subscriber", subscriber["id"])
         self.members.get(group_id, set()).discard(subscriber["id"])
         self.member_status.setdefault(group_id, Counter())[subscriber["status"]] -= 1
         return True
@@ -128,6 +194,7 @@ class AccountState:
             counts[old] -= 1
             counts[status] += 1
         subscriber["status"] = status
+        self.mark("subscriber", subscriber["id"])
         if status == "unsubscribed":
             subscriber["unsubscribed_at"] = self.now_text()
 
@@ -136,6 +203,7 @@ class AccountState:
         record["groups"] = []
         self.subscribers[record["id"]] = record
         self.by_email[record["email"]] = record["id"]
+        self.mark("subscriber", record["id"])
         for group_id in groups:
             self.add_member(record, group_id)
 
@@ -143,7 +211,16 @@ class AccountState:
         for group_id in list(subscriber["groups"]):
             self.remove_member(subscriber, group_id)
         self.subscribers.pop(subscriber["id"], None)
-        self.by_email.pop(subscriber["email"], None)
+        if self.by_email.get(subscriber["email"]) == subscriber["id"]:
+            del self.by_email[subscriber["email"]]
+        self.mark("subscriber", subscriber["id"])
+
+    def change_email(self, subscriber: dict[str, Any], email: str) -> None:
+        if self.by_email.get(subscriber["email"]) == subscriber["id"]:
+            del self.by_email[subscriber["email"]]
+        subscriber["email"] = email
+        self.by_email[email] = subscriber["id"]
+        self.mark("subscriber", subscriber["id"])
 
     def drop_group(self, group_id: str) -> None:
         for sid in list(self.members.get(group_id, ())):
@@ -151,11 +228,15 @@ class AccountState:
         self.groups.pop(group_id, None)
         self.members.pop(group_id, None)
         self.member_status.pop(group_id, None)
+        self.mark("group", group_id)
 
     def drop_field(self, field_id: str) -> None:
         field = self.fields.pop(field_id)
+        self.mark("field", field_id)
         for subscriber in self.subscribers.values():
-            subscriber["fields"].pop(field["key"], None)
+            if field["key"] in subscriber["fields"]:
+                del subscriber["fields"][field["key"]]
+                self.mark("subscriber", subscriber["id"])
 
     # -- rendering as MailerLite does -----------------------------------------------------------------------
 
@@ -240,7 +321,7 @@ class AccountState:
             "optin_ip": None,
         }
 
-    # -- persistence ------------------------------------------------------------------------------------------
+    # -- the legacy JSON state ------------------------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -266,15 +347,3 @@ class AccountState:
                     "groups": [g for g in record["groups"] if g in self.groups],
                 }
             )
-
-    def save(self, path: Path) -> None:
-        """Write atomically (temporary file, then rename), so a crash never leaves half a file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.to_json(), handle, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sync_core.mailerlite import AuthError, MailerLiteClient, MailerLiteSettings
-from sync_core.sandbox import cli
+from sync_core.sandbox import SandboxAccount, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,12 +51,12 @@ def test_serve_options_build_the_account(tmp_path):
         "--seed",
         "9",
         "--state-file",
-        str(tmp_path / "s.json"),
+        str(tmp_path / "s.db"),
     )
     account = cli.build_account(args)
     assert (account.limit, account.window_seconds) == (50, 1.0)
     assert account.faults.settings.error_rate == 0.2 and account.faults.settings.seed == 9
-    assert account.state_file == tmp_path / "s.json"
+    assert account.state_file == tmp_path / "s.db"
     assert "k1" not in repr(account)
 
 
@@ -69,7 +68,7 @@ def test_bad_fault_rates_are_refused():
 @pytest.fixture
 def served(tmp_path):
     """The sandbox as a separate process on a free port; yields (base_url, process)."""
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.db"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -110,7 +109,9 @@ def test_the_served_sandbox_works_with_the_client_and_stops_cleanly(served):
             client.count_subscribers()
     process.send_signal(signal.SIGTERM)
     assert process.wait(5) == 0
-    assert json.loads(state.read_text())["subscribers"][0]["email"] == "a@example.com"
+    reopened = SandboxAccount(state_file=state)
+    assert [s["email"] for s in reopened.state.subscribers.values()] == ["a@example.com"]
+    reopened.close()
 
 
 @pytest.mark.processes

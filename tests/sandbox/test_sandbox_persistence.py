@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from storage.sandbox_store import SandboxStore
 from sync_core.sandbox import SandboxAccount, SandboxStateError, sandbox_client
 
 
@@ -31,25 +32,50 @@ def test_state_survives_a_restart(tmp_path):
         assert client.create_field("Level").id != field.id
 
 
-def test_saves_are_spaced_out_and_flushed_on_close(tmp_path):
-    path = tmp_path / "state.json"
-    account = SandboxAccount(state_file=path, save_interval_seconds=60)
+def test_two_accounts_on_one_file_are_one_account(tmp_path):
+    """Each answer is stored before it is given, and each request first reads what others stored."""
+    path = tmp_path / "sandbox.db"
+    first, second = SandboxAccount(state_file=path), SandboxAccount(state_file=path)
+    with sandbox_client(first) as one, sandbox_client(second) as other:
+        one.upsert_subscriber("a@example.com")
+        group = other.create_group("Partners")
+        other.upsert_subscriber("b@example.com", groups=[group.id])
+        one.upsert_subscriber("a@example.com", groups=[group.id])
+        assert {s.email for s in one.iter_subscribers()} == {"a@example.com", "b@example.com"}
+        assert other.find_group("Partners").active_count == 2
+        one.delete_group(group.id)
+        assert other.get_subscriber("b@example.com").group_ids == []
+    first.close()
+    second.close()
+
+
+def test_a_legacy_json_state_is_imported_once(tmp_path):
+    legacy = tmp_path / "sandbox.json"
+    old = SandboxAccount()
+    with sandbox_client(old) as client:
+        group = client.create_group("Partners")
+        client.upsert_subscriber("a@example.com", fields={"name": "Ada"}, groups=[group.id])
+    legacy.write_text(json.dumps(old.state.to_json()))
+    account = SandboxAccount(state_file=tmp_path / "sandbox.db")
     with sandbox_client(account) as client:
-        client.upsert_subscriber("a@example.com")  # first change: written at once
-        saved = json.loads(path.read_text())
-        client.upsert_subscriber("b@example.com")  # within the interval: not yet
-        assert json.loads(path.read_text()) == saved
+        again = client.get_subscriber("a@example.com")
+        assert again.fields["name"] == "Ada" and again.group_ids == [group.id]
+        client.delete_subscriber(again.id)
     account.close()
-    assert {s["email"] for s in json.loads(path.read_text())["subscribers"]} == {"a@example.com", "b@example.com"}
+    reopened = SandboxAccount(state_file=tmp_path / "sandbox.db")  # the JSON file is still there: not read again
+    with sandbox_client(reopened) as client:
+        assert client.count_subscribers() == 0
+    reopened.close()
 
 
 def test_reads_do_not_write(tmp_path):
-    path = tmp_path / "state.json"
+    path = tmp_path / "state.db"
     account = SandboxAccount(state_file=path)
     with sandbox_client(account) as client:
         client.count_subscribers()
+        client.list_groups()
     account.close()
-    assert not path.exists()
+    assert SandboxStore(path).version() == 0
 
 
 def test_an_unreadable_state_file_is_a_clear_error(tmp_path):

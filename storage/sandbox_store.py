@@ -1,0 +1,138 @@
+"""The sandbox account's own database: one SQLite file that every process using the account shares.
+
+It is not the studio's database: it holds a simulated MailerLite account. Documents (subscribers, groups, fields)
+are stored as JSON, each stamped with the version of the transaction that last wrote it; a removal leaves the
+document's row with no body, so a process catches up by reading only what changed since the version it last saw.
+WAL mode lets readers work while one process writes; the busy timeout makes a second writer wait its turn instead
+of failing; ``synchronous=FULL`` makes a committed transaction survive a crash of the process or the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS documents ("
+    " kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT, version INTEGER NOT NULL, PRIMARY KEY (kind, id))",
+    "CREATE INDEX IF NOT EXISTS documents_by_version ON documents (version)",
+)
+
+
+@dataclass
+class StoredChanges:
+    """What was written after a given version: documents by kind and id (None when removed), and the counters."""
+
+    version: int
+    documents: dict[str, dict[str, dict[str, Any] | None]] = field(default_factory=dict)
+    counters: dict[str, int] | None = None
+
+
+class SandboxStore:
+    """One connection per process to the sandbox's file; a connection inherited through ``fork`` is never used."""
+
+    def __init__(self, path: str | Path, *, busy_timeout_seconds: float = 60.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout_seconds = busy_timeout_seconds
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is not None and self._pid == os.getpid():
+            return self._connection
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(
+            self.path, timeout=self.busy_timeout_seconds, isolation_level=None, check_same_thread=False
+        )
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_seconds * 1000)}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            for statement in SCHEMA:
+                connection.execute(statement)
+        except BaseException:
+            connection.close()
+            raise
+        self._connection, self._pid = connection, os.getpid()
+        return connection
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[None]:
+        """A read transaction sees one moment of the account; a write transaction holds the file's write lock from
+        the start (taking it later could fail when another process wrote in between) and commits on leaving."""
+        connection = self._connect()
+        connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def version(self) -> int:
+        row = self._connect().execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def changes_since(self, version: int) -> StoredChanges:
+        connection = self._connect()
+        changes = StoredChanges(version=self.version())
+        if changes.version == version:
+            return changes
+        rows = connection.execute(
+            "SELECT kind, id, body FROM documents WHERE version > ? ORDER BY version, kind, id", (version,)
+        )
+        for kind, document_id, body in rows:
+            changes.documents.setdefault(kind, {})[document_id] = json.loads(body) if body is not None else None
+        row = connection.execute("SELECT value FROM meta WHERE key = 'counters'").fetchone()
+        changes.counters = json.loads(row[0]) if row else None
+        return changes
+
+    def write(
+        self,
+        documents: Mapping[str, Mapping[str, dict[str, Any] | None]],
+        counters: Mapping[str, int] | None,
+    ) -> int:
+        """Store the documents (None removes one) and the counters under a new version, which is returned.
+        Call inside a write transaction."""
+        connection = self._connect()
+        version = self.version() + 1
+        connection.executemany(
+            "INSERT INTO documents (kind, id, body, version) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, version = excluded.version",
+            [
+                (kind, document_id, None if body is None else json.dumps(body, separators=(",", ":")), version)
+                for kind, bodies in documents.items()
+                for document_id, body in bodies.items()
+            ],
+        )
+        if counters is not None:
+            self._set("counters", json.dumps(dict(counters)))
+        self._set("version", str(version))
+        return version
+
+    def _set(self, key: str, value: str) -> None:
+        self._connect().execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def remove(self) -> None:
+        """Delete the file (and SQLite's companions); only for a database that was never used."""
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = None
