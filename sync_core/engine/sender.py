@@ -62,7 +62,8 @@ class MailerLiteUnavailable(Exception):
 class Patience:
     """How a run waits out MailerLite's bad moments: a call that fails in a way that may pass (a 429 storm,
     errors, timeouts, after the client's own retries) is tried again after a growing pause, until the trouble
-    has lasted ``seconds``; then ``MailerLiteUnavailable`` says to come back ``resume_seconds`` later."""
+    has lasted ``seconds``; then ``MailerLiteUnavailable`` says to come back ``resume_seconds`` later (no later
+    than the trouble was waited out, and never before a Retry-After)."""
 
     seconds: float = 300.0
     resume_seconds: float = 60.0
@@ -86,7 +87,7 @@ class Patience:
                 left = self.seconds - (now - trouble_since)
                 retry_after = getattr(exc, "retry_after", None) or 0.0
                 if left <= 0:
-                    wait = max(retry_after, self.resume_seconds)
+                    wait = max(retry_after, min(self.resume_seconds, self.seconds))
                     raise MailerLiteUnavailable(
                         str(exc), datetime.now().astimezone() + timedelta(seconds=wait)
                     ) from None
