@@ -102,8 +102,9 @@ def run_import(args: argparse.Namespace) -> int:
 def _print_run(run: SyncRun) -> None:
     counts = ", ".join(f"{getattr(run, name)} {name}" for name in ItemOutcome if getattr(run, name))
     kind = "Dry run" if run.dry_run else "Run"
+    nothing = "nothing to do" if run.status == RunStatus.FINISHED else "nothing synced"
     print(
-        f"{kind} {run.id} {run.status} in {run.duration_seconds:.1f} s: {counts or 'nothing to do'}; "
+        f"{kind} {run.id} {run.status} in {run.duration_seconds:.1f} s: {counts or nothing}; "
         f"{run.requests} request(s) to MailerLite"
     )
     for text in (run.error, run.notes):

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from storage.locks import AccountBusy, AccountLease
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
@@ -27,13 +28,17 @@ from sync_core.engine.sender import (
     RECORDED_OUTCOMES,
     STOPPING_ERRORS,
     ContactResult,
+    MailerLiteUnavailable,
+    Patience,
     Preparation,
     Sender,
+    encodes_as_json,
     prepare_account,
 )
 from sync_core.engine.workspace import Workspace
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import MailerLiteError
+from sync_core.settings import get_settings
 
 #: A contact whose sends failed this many times becomes "dead": it waits for a person, not for the next run.
 MAX_ATTEMPTS = 3
@@ -69,6 +74,10 @@ class SyncEngine:
         config: SyncConfig | None = None,
         chunk_size: int = 1000,
         lease_seconds: float = 180,
+        patience_seconds: float | None = None,
+        resume_seconds: float = 60,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self.workspace = workspace
         self.database = workspace.database
@@ -77,6 +86,12 @@ class SyncEngine:
         self._config = config
         self.chunk_size = chunk_size
         self.lease_seconds = lease_seconds
+        # How long a run waits out MailerLite's trouble before it ends with the events waiting, and how long
+        # after that the next try should come (``resume_at``, read by the worker).
+        if patience_seconds is None:
+            patience_seconds = get_settings().patience_seconds
+        self.patience = Patience(patience_seconds, resume_seconds, clock=clock, sleep=sleep)
+        self.resume_at: datetime | None = None
 
     # --- public ---------------------------------------------------------------------------------------------
 
@@ -89,6 +104,7 @@ class SyncEngine:
         progress: Callable[[RunProgress], None] | None = None,
     ) -> SyncRun:
         """Sync every pending event (or the first ``limit`` contacts'); a dry run sends and changes nothing."""
+        self.resume_at = None
         active = self.workspace.active_config()
         if active.problem and self._config is None:
             raise SyncError(f"the saved configuration cannot be used: {active.problem}")
@@ -170,7 +186,7 @@ class _Run:
         self.dry_run = dry_run
         self.on_progress = progress
         self.planner = Planner(config)
-        self.sender = Sender(client)
+        self.sender = Sender(client, patience=engine.patience)
         assert run.id is not None  # the store gives a run its id when it starts it
         self.run_id: int = run.id
         self.progress = RunProgress(self.run_id, 0, pending, 0)
@@ -188,6 +204,16 @@ class _Run:
                 self.lease.renew()
         except STOPPING_ERRORS as exc:
             status, error = RunStatus.FAILED, f"{exc} Nothing was lost: the events wait for the next run."
+        except MailerLiteUnavailable as exc:
+            self.engine.resume_at = exc.resume_at
+            waiting = self.engine.events.counts().get(EventStatus.PENDING, 0)
+            status, error = (
+                RunStatus.FAILED,
+                (
+                    f"{waiting:,} event{'' if waiting == 1 else 's'} wait: MailerLite did not answer ({exc.reason}); "
+                    f"nothing was lost, the next try is at {exc.resume_at:%H:%M}."
+                ),
+            )
         except MailerLiteError as exc:
             status, error = RunStatus.FAILED, f"{exc} The events not recorded yet wait for the next run."
         except AccountBusy as exc:
@@ -216,8 +242,9 @@ class _Run:
         )
 
     def _prepare(self) -> Preparation:
+        """Made again from what the account has at each try, so a retry never creates a group twice."""
         if not self.dry_run:
-            return prepare_account(self.client, self.config)
+            return self.engine.patience.call(lambda: prepare_account(self.client, self.config))
         try:
             return prepare_account(self.client, self.config, create=False)
         except STOPPING_ERRORS:
@@ -375,7 +402,9 @@ class _Run:
                     "event_ids": row_ids,
                     "requests": result.requests,
                     "response_code": result.response_code,
-                    "changes": {key: [before, after] for key, (before, after) in plan.changes.items()},
+                    "changes": {
+                        key: [_storable(before), _storable(after)] for key, (before, after) in plan.changes.items()
+                    },
                     "attempts": attempts,
                     "dry_run": self.dry_run,
                 }
@@ -429,6 +458,20 @@ class _Run:
                 "state": before.to_dict(),
             }
         return None  # skipped (not in MailerLite), failed or dead: nothing was applied
+
+
+def _storable(value: Any) -> Any:
+    """A value as the history can keep it: one that cannot be written as JSON (NaN, a lone surrogate, an
+    integer thousands of digits long) is kept as a short description instead, so recording never fails."""
+    if encodes_as_json(value):
+        return value
+    if isinstance(value, float):
+        return str(value)  # "nan", "inf"
+    if isinstance(value, int):
+        return "(a number over 4,300 digits long)"
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return f"({type(value).__name__} value that cannot be stored)"
 
 
 def _quiet_result(plan: ContactPlan) -> ContactResult:

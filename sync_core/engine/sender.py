@@ -7,9 +7,11 @@ together in one batch; requests that need an id MailerLite gives back (a subscri
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from storage.statuses import ItemOutcome
 from sync_core.domain.config import SyncConfig
@@ -19,6 +21,9 @@ from sync_core.domain.state import SUPPRESSED_STATUSES
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import AuthError, ConfigurationError, ForbiddenError, MailerLiteError
 from sync_core.mailerlite.models import MAX_BATCH_REQUESTS, BatchItemResult, BatchRequest
+from sync_core.mailerlite.session import encode_json
+
+T = TypeVar("T")
 
 # MailerLite runs a batch made only of upserts as a bulk import, limited to 5 per minute ("when a batch request
 # consists entirely of POST api/subscribers requests"). One cheap read in the batch keeps it an ordinary batch:
@@ -34,6 +39,60 @@ RECORDED_OUTCOMES = {
     PlanOutcome.UNCHANGED: ItemOutcome.UNCHANGED,
     PlanOutcome.SUPPRESSED: ItemOutcome.SUPPRESSED,
 }
+
+
+#: The reason of a request the batch's answer said nothing about: it is sent again, never counted as synced.
+UNANSWERED = (
+    "MailerLite's answer to the batch did not say what happened to this request, so it is not counted as "
+    "synced; it is sent again on the next try"
+)
+
+
+class MailerLiteUnavailable(Exception):
+    """MailerLite kept failing (429s, errors, timeouts) for longer than a run waits: the run ends, and the
+    events not recorded yet wait, none of their attempts used up. ``resume_at`` is when to try again."""
+
+    def __init__(self, reason: str, resume_at: datetime):
+        super().__init__(reason)
+        self.reason = reason
+        self.resume_at = resume_at
+
+
+@dataclass(slots=True)
+class Patience:
+    """How a run waits out MailerLite's bad moments: a call that fails in a way that may pass (a 429 storm,
+    errors, timeouts, after the client's own retries) is tried again after a growing pause, until the trouble
+    has lasted ``seconds``; then ``MailerLiteUnavailable`` says to come back ``resume_seconds`` later (no later
+    than the trouble was waited out, and never before a Retry-After)."""
+
+    seconds: float = 300.0
+    resume_seconds: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    pause_max_seconds: float = 30.0
+
+    def call(self, action: Callable[[], T]) -> T:
+        trouble_since: float | None = None
+        pause = 0.5
+        while True:
+            try:
+                return action()
+            except STOPPING_ERRORS:
+                raise
+            except MailerLiteError as exc:
+                if not exc.retryable:
+                    raise
+                now = self.clock()
+                trouble_since = now if trouble_since is None else trouble_since
+                left = self.seconds - (now - trouble_since)
+                retry_after = getattr(exc, "retry_after", None) or 0.0
+                if left <= 0:
+                    wait = max(retry_after, min(self.resume_seconds, self.seconds))
+                    raise MailerLiteUnavailable(
+                        str(exc), datetime.now().astimezone() + timedelta(seconds=wait)
+                    ) from None
+                self.sleep(min(left, max(pause, retry_after)))
+                pause = min(self.pause_max_seconds, pause * 2)
 
 
 @dataclass(slots=True)
@@ -83,14 +142,18 @@ def prepare_account(client: MailerLiteClient, config: SyncConfig, *, create: boo
 
 
 class Sender:
-    def __init__(self, client: MailerLiteClient, *, batch_size: int = MAX_BATCH_REQUESTS):
+    def __init__(
+        self, client: MailerLiteClient, *, batch_size: int = MAX_BATCH_REQUESTS, patience: Patience | None = None
+    ):
         self.client = client
+        self.patience = patience or Patience()
         self.batch_size = min(batch_size, MAX_BATCH_REQUESTS) - 1  # room for the one read that keeps it a batch
         self.requests_sent = 0  # HTTP requests to MailerLite (a batch counts once)
 
     def send(self, plans: Sequence[ContactPlan]) -> Iterator[list[ContactResult]]:
         """Send the plans that have operations; yield the results of each batch as soon as it is answered.
-        Raises the ``STOPPING_ERRORS`` (a revoked key...) without marking anyone failed."""
+        Raises the ``STOPPING_ERRORS`` (a revoked key...) and ``MailerLiteUnavailable`` without marking anyone
+        failed."""
         pending: list[ContactPlan] = []
         size = 0
         for plan in plans:
@@ -113,6 +176,10 @@ class Sender:
         first: list[tuple[ContactResult, Operation, BatchRequest]] = []
         later: list[tuple[ContactResult, Operation]] = []
         for result in results:
+            problem = _unsendable(result.plan.operations)
+            if problem:  # this contact alone fails; the others of the batch go out
+                _fail(result, problem, None, retryable=False)
+                continue
             for operation in result.plan.operations:
                 if SUBSCRIBER_PLACEHOLDER in operation.path:
                     later.append((result, operation))
@@ -146,17 +213,45 @@ class Sender:
             requests.append(_NOT_ONLY_UPSERTS)
         try:
             self.requests_sent += 1
-            answer = self.client.batch(requests)
+            answer = self.patience.call(lambda: self.client.batch(requests))
         except STOPPING_ERRORS:
             raise
-        except MailerLiteError as exc:
+        except MailerLiteError as exc:  # a refusal of the whole batch that waiting does not cure
             for result, _, request in items:
                 result.requests.append(request.to_json())
                 _fail(result, str(exc), exc.status, retryable=True)
             return
-        for (result, operation, request), item in zip(items, answer.responses):
+        for number, (result, operation, request) in enumerate(items):
             result.requests.append(request.to_json())
-            _read_answer(result, operation, item)
+            if number < len(answer.responses):
+                _read_answer(result, operation, answer.responses[number])
+            else:
+                _fail(result, UNANSWERED, None, retryable=True)
+
+
+def _unsendable(operations: list[Operation]) -> str:
+    """Why these requests cannot be written as JSON for MailerLite ("" when they can), naming the field."""
+    for operation in operations:
+        if not encodes_as_json(operation.body):
+            fields = (operation.body or {}).get("fields")
+            bad = (
+                [key for key, value in fields.items() if not encodes_as_json(value)] if isinstance(fields, dict) else []
+            )
+            where = f"the value of {', '.join(map(str, bad))}" if bad else "a value of this contact"
+            return (
+                f"{where} cannot be sent to MailerLite (a number that is not finite or is too long, text that is "
+                "not valid Unicode, or data nested too deeply); correct it at the source"
+            )
+    return ""
+
+
+def encodes_as_json(value: Any) -> bool:
+    """Whether MailerLite can be sent this value (and the history can keep it)."""
+    try:
+        encode_json(value)
+    except (ValueError, UnicodeEncodeError):
+        return False
+    return True
 
 
 def _request(operation: Operation, subscriber_id: str | None) -> BatchRequest:

@@ -205,8 +205,9 @@ class Worker:
     def _sync(self) -> float:
         self._set(SYNCING, "syncing the waiting events")
         client = self._client or self.workspace.client()
+        engine = SyncEngine(self.workspace, client=client)
         try:
-            run = SyncEngine(self.workspace, client=client).run(trigger="worker", progress=self._progress)
+            run = engine.run(trigger="worker", progress=self._progress)
         except SyncError as exc:
             if "another sync is running" in str(exc):
                 self._set(STANDBY, "another worker or sync is syncing this account; standing by")
@@ -225,7 +226,13 @@ class Worker:
             )
             log.warning("sync run %s: %s", run.id, reason)
             self._check_before_sync = True
-            return self._back_off(reason)
+            pause = self._back_off(reason)
+            if engine.resume_at is not None:  # MailerLite was waited out: come back when the run's message says
+                delay = max(0.0, (engine.resume_at - datetime.now().astimezone()).total_seconds())
+                self._backoff_until = time.monotonic() + delay
+                self._set(BACKING_OFF, reason)
+                pause = min(delay, 1.0)
+            return pause
         self.failures_in_a_row = 0
         log.info("sync run %s finished: %s", run.id, _counts(run))
         self._summary = f"last run {run.id}: {_counts(run)}"

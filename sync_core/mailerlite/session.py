@@ -9,6 +9,7 @@ authentication hook; nothing this module logs, raises or records contains it.
 from __future__ import annotations
 
 import email.utils
+import json as jsonlib
 import logging
 import random
 import time
@@ -73,6 +74,17 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def encode_json(value: Any) -> bytes:
+    """A request body as it goes on the wire (as httpx would encode it). Raises ``ValueError`` (NaN or an
+    infinity, an integer too long to write, nesting too deep) or ``UnicodeEncodeError`` (a lone surrogate) for a
+    value that cannot be sent, so a caller can find out before sending."""
+    try:
+        text = jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except RecursionError:
+        raise ValueError("the value is nested too deeply") from None
+    return text.encode("utf-8")
 
 
 def _int_header(headers: httpx.Headers, name: str) -> int | None:
@@ -180,6 +192,7 @@ class ApiSession:
                 method=method,
                 path=path,
             )
+        content = None if json is None else encode_json(json)
         attempts = self.settings.max_attempts
         for attempt in range(1, attempts + 1):
             try:
@@ -199,7 +212,7 @@ class ApiSession:
                     method,
                     path.lstrip("/"),
                     params=params,
-                    json=json,
+                    content=content,
                     headers={"Content-Type": "application/json"},
                 )
             except httpx.TransportError as exc:
