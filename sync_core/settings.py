@@ -50,8 +50,6 @@ class StudioSettings(BaseSettings):
     # How long a run waits out MailerLite's trouble (429 storms, errors, timeouts) before it ends with the
     # events waiting for the next run.
     patience_seconds: float = Field(default=120.0, ge=0, validation_alias="SYNC_STUDIO_PATIENCE_SECONDS")
-    # Events waiting and none synced for this long while a worker is alive: /healthz says the sync is stalled.
-    stall_seconds: float = Field(default=300.0, gt=0, validation_alias="SYNC_STUDIO_STALL_SECONDS")
 
     @property
     def database_url(self) -> str:
