@@ -102,14 +102,13 @@ def test_every_acknowledged_event_is_synced_once_across_a_kill_and_restart(studi
         stop(server, signal.SIGTERM)
     assert at_kill < TOTAL, "the kill came after the stream ended: nothing was tested"
     with workspace.database.engine.connect() as connection:
-        created = dict(
-            connection.exec_driver_sql(
-                "SELECT email, count(*) FROM sync_item WHERE outcome = 'created' GROUP BY email"
-            ).all()
-        )
-        others = connection.exec_driver_sql("SELECT count(*) FROM sync_item WHERE outcome NOT IN ('created')").scalar()
-    assert set(created) == acknowledged and set(created.values()) == {1}
-    assert others == 0
+        items = connection.exec_driver_sql("SELECT email, outcome FROM sync_item").all()
+    # Each contact is recorded once. One the kill caught in the batch in flight (applied by MailerLite, not yet
+    # recorded) is sent again after the restart, and MailerLite then answers "updated": only those may say so.
+    assert sorted(email for email, _ in items) == sorted(acknowledged)
+    assert {outcome for _, outcome in items} <= {"created", "updated"}
+    sent_twice = {email for email, count in account.upserts.items() if count > 1}
+    assert {email for email, outcome in items if outcome == "updated"} <= sent_twice
     assert set(account.upserts) == acknowledged
     assert sum(count - 1 for count in account.upserts.values()) <= 49  # at most the batch in flight at the kill
     print(
