@@ -52,7 +52,14 @@ with st.container(border=True):  # live sync: webhooks waiting, and whether a wo
         received = status.last_received.get(source)
         cell.metric(f"Last {SOURCE_LABELS[source]} event", "never" if received is None else _age(received) + " ago")
     alive = [worker for worker in status.workers if worker.alive]
-    if alive:
+    if status.stalled:
+        why = f" The worker says: {alive[0].detail}" if alive and alive[0].detail else ""
+        st.error(
+            f"Syncing is stuck. {status.stall_reason()}{why} Check the connection on the **Connection** page; "
+            "the events are kept and are synced as soon as MailerLite accepts them.",
+            icon=":material/error:",
+        )
+    elif alive:
         st.success(
             f"Sync worker alive: {alive[0].state}" + (f" — {alive[0].detail}" if alive[0].detail else ""),
             icon=":material/sync:",

@@ -1,5 +1,5 @@
-"""The sidebar every page shows: which MailerLite account is connected, its health, and the configuration
-version in force (with a word when the draft has unsaved changes).
+"""The sidebar every page shows: which MailerLite account is connected, its health, whether the live sync is
+stuck, and the configuration version in force (with a word when the draft has unsaved changes).
 
 Not a page (it is not listed in the navigation); dashboard.py draws it after the page, so that it shows what
 the page just changed.
@@ -13,6 +13,7 @@ from pages import draft
 from pages.ui import connection_report, refresh_account
 from pages.widgets import when
 from sync_core.engine.workspace import Workspace
+from sync_core.live.queue_status import queue_status
 
 
 def draw(ws: Workspace) -> None:
@@ -45,6 +46,9 @@ def draw(ws: Workspace) -> None:
     st.button(
         "Check again", icon=":material/refresh:", key="ui_sidebar_refresh", on_click=refresh_account, type="tertiary"
     )
+    live = queue_status(ws.database)
+    if live.stalled:
+        st.markdown(f":red[:material/error: Syncing is stuck]  \n{live.stall_reason()} The **Monitor** page says why.")
     st.divider()
     st.markdown("**Configuration in force**")
     if current.version_id is None:

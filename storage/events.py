@@ -18,6 +18,8 @@ from storage.tables import ReceivedEvent, utcnow
 
 # SQLModel sets ``__table__`` when it builds the class; its type stubs do not declare it.
 _TABLE: sa.Table = ReceivedEvent.__table__  # type: ignore[attr-defined]
+#: The statuses an event leaves the queue with for good (a failed one is put back when MailerLite answers).
+HANDLED = (EventStatus.SYNCED, EventStatus.IGNORED, EventStatus.INVALID, EventStatus.REJECTED, EventStatus.DEAD)
 
 
 @dataclass(slots=True)
@@ -191,6 +193,19 @@ class EventStore:
         with self.database.engine.connect() as connection:
             count = connection.execute(_count(EventStatus.PENDING, cap)).scalar() or 0
             return int(count), connection.execute(oldest).scalar()
+
+    def last_handled_at(self) -> datetime | None:
+        """When an event last left the queue for good (synced, ignored, invalid, rejected or dead; a failed one
+        comes back): one step along ``ix_received_event_status_processed`` per status."""
+        newest: datetime | None = None
+        with self.database.engine.connect() as connection:
+            for status in HANDLED:
+                when = connection.execute(
+                    sa.select(sa.func.max(_TABLE.c.processed_at)).where(_TABLE.c.status == status)
+                ).scalar()
+                if when is not None and (newest is None or when > newest):
+                    newest = when
+        return newest
 
     def last_received(self, sources: Iterable[str]) -> dict[str, datetime | None]:
         """Source → when its newest event was stored (``None``: never). One step along

@@ -80,6 +80,7 @@ class ReceivedEvent(SQLModel, table=True):
         sa.UniqueConstraint("source", "event_id", name="uq_received_event_source_event_id"),
         sa.Index("ix_received_event_status_id", "status", "id"),
         sa.Index("ix_received_event_source_id", "source", "id"),  # the last event received per source
+        sa.Index("ix_received_event_status_processed", "status", "processed_at"),  # the last one handled
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -50,6 +50,9 @@ class StudioSettings(BaseSettings):
     # How long a run waits out MailerLite's trouble (429 storms, errors, timeouts) before it ends with the
     # events waiting for the next run.
     patience_seconds: float = Field(default=120.0, ge=0, validation_alias="SYNC_STUDIO_PATIENCE_SECONDS")
+    # Events waiting this long, with none synced meanwhile while a worker runs, make the live sync "stalled":
+    # /healthz answers 503 and the Monitor and the sidebar say so.
+    stall_seconds: float = Field(default=600.0, gt=0, validation_alias="SYNC_STUDIO_STALL_SECONDS")
 
     @property
     def database_url(self) -> str:

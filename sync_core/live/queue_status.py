@@ -17,6 +17,7 @@ from storage.heartbeats import Heartbeat, HeartbeatStore
 from storage.statuses import EventStatus
 from storage.tables import utcnow
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, SOURCE_LABELS
+from sync_core.settings import get_settings
 
 #: A worker writes its heartbeat every few seconds (sync_core.live.worker); one not heard of for this long is gone.
 ALIVE_SECONDS = 30.0
@@ -48,10 +49,37 @@ class QueueStatus:
     last_received: dict[str, datetime | None]  # webhook source → when its newest event was stored
     workers: list[WorkerState] = field(default_factory=list)
     checked_at: datetime = field(default_factory=utcnow)
+    last_handled_at: datetime | None = None  # when an event last left the queue (synced, ignored, ...)
+    stall_seconds: float = 600.0
 
     @property
     def worker_alive(self) -> bool:
         return any(worker.alive for worker in self.workers)
+
+    @property
+    def stalled(self) -> bool:
+        """Events have waited ``stall_seconds`` and none has left the queue meanwhile, though a worker runs:
+        something keeps the worker from syncing (MailerLite refuses the key, an outage, a bug)."""
+        if not self.waiting or not self.worker_alive or (self.oldest_waiting_seconds or 0.0) < self.stall_seconds:
+            return False
+        return self.last_handled_at is None or (
+            (self.checked_at - self.last_handled_at).total_seconds() >= self.stall_seconds
+        )
+
+    def stall_reason(self) -> str:
+        """Why the live sync counts as stalled, in plain words ("" when it does not); figures only, no worker
+        detail (the health route says this to anyone who can reach it)."""
+        if not self.stalled:
+            return ""
+        since = (
+            f"for {_duration((self.checked_at - self.last_handled_at).total_seconds())}"
+            if self.last_handled_at is not None
+            else "yet"
+        )
+        return (
+            f"{self.waiting:,} event(s) wait, the oldest for {_duration(self.oldest_waiting_seconds)}, and none has "
+            f"been synced {since}, although a sync worker is running."
+        )
 
     @property
     def oldest_waiting_seconds(self) -> float | None:
@@ -61,7 +89,9 @@ class QueueStatus:
 
     def describe(self) -> str:
         """A few sentences in plain words."""
-        if self.waiting:
+        if self.stalled:
+            sentences = ["Stalled: " + self.stall_reason()]
+        elif self.waiting:
             sentences = [
                 f"{self.waiting:,} event(s) waiting to be synced, the oldest for "
                 f"{_duration(self.oldest_waiting_seconds)}."
@@ -98,6 +128,9 @@ class QueueStatus:
             "oldest_waiting_at": _iso(self.oldest_waiting_at),
             "oldest_waiting_seconds": self.oldest_waiting_seconds,
             "failed": self.failed,
+            "stalled": self.stalled,
+            "stall_reason": self.stall_reason(),
+            "last_handled_at": _iso(self.last_handled_at),
             "last_received": {source: _iso(when) for source, when in self.last_received.items()},
             "worker_alive": self.worker_alive,
             "workers": [
@@ -137,9 +170,14 @@ def _worker_state(beat: Heartbeat, now: datetime, alive_seconds: float) -> Worke
 
 
 def queue_status(
-    database: Database, *, sources: tuple[str, ...] = WEBHOOK_SOURCES, alive_seconds: float = ALIVE_SECONDS
+    database: Database,
+    *,
+    sources: tuple[str, ...] = WEBHOOK_SOURCES,
+    alive_seconds: float = ALIVE_SECONDS,
+    stall_seconds: float | None = None,
 ) -> QueueStatus:
-    """Everything the dashboard shows about the live queue, read in a few indexed queries."""
+    """Everything the dashboard shows about the live queue, read in a few indexed queries. ``stall_seconds``:
+    default ``SYNC_STUDIO_STALL_SECONDS``."""
     now = utcnow()
     queue = waiting(database)
     events = EventStore(database)
@@ -150,6 +188,8 @@ def queue_status(
         events.last_received(sources),
         worker_states(database, now=now, alive_seconds=alive_seconds),
         checked_at=now,
+        last_handled_at=events.last_handled_at(),
+        stall_seconds=get_settings().stall_seconds if stall_seconds is None else stall_seconds,
     )
 
 

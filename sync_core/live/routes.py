@@ -8,7 +8,8 @@ caches, the group-commit writer and, optionally, the background sync worker. Its
 Routes:
 - ``POST /webhooks/dodo-payments`` and ``POST /webhooks/partnero``: see ``sync_core.live.receiver``;
 - ``GET /healthz``: 200 with the queue's figures (events waiting, the oldest one's age, whether a worker is
-  alive) when the database answers, 503 when it does not;
+  alive) when the database answers; 503 when it does not, or when the live sync is stalled (events have waited
+  ``SYNC_STUDIO_STALL_SECONDS`` and none was synced meanwhile, though a worker runs);
 - ``/webhooks/ping``: answers 200 and does nothing else (a connectivity check, and the benchmark's baseline).
 """
 
@@ -229,16 +230,18 @@ class LiveSync:
         started_here = None if self.worker_mode is None else (self.worker is not None and self.worker.alive)
         # Open to anyone who can reach the server (no sign-in, no signature): figures only, no worker details,
         # which can hold MailerLite's error messages. The dashboard shows those.
-        return JSONResponse(
-            {
-                "status": "ok",
-                "waiting": status.waiting,
-                "oldest_waiting_seconds": status.oldest_waiting_seconds,
-                "worker_alive": status.worker_alive,
-                "worker_mode": self.worker_mode,
-                "worker_started_here": started_here,
-            }
-        )
+        body: dict[str, Any] = {
+            "status": "stalled" if status.stalled else "ok",
+            "waiting": status.waiting,
+            "oldest_waiting_seconds": status.oldest_waiting_seconds,
+            "last_synced_at": status.last_handled_at.isoformat() if status.last_handled_at else None,
+            "worker_alive": status.worker_alive,
+            "worker_mode": self.worker_mode,
+            "worker_started_here": started_here,
+        }
+        if status.stalled:
+            body["error"] = status.stall_reason() + " The dashboard's Monitor page says why."
+        return JSONResponse(body, status_code=503 if status.stalled else 200)
 
 
 async def _read_body(request: Request) -> bytes | Decision:

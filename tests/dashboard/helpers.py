@@ -33,6 +33,25 @@ def open_page(app: AppTest, path: str) -> AppTest:
     return app
 
 
+def page_on(workspace, monkeypatch, path: str) -> AppTest:  # noqa: ANN001 - a Workspace, a MonkeyPatch
+    """A page of the real dashboard (dashboard.py, as in tests/dashboard) on ``workspace``'s database: what a
+    person opening the dashboard beside a running server sees."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from tests.reference import REPO
+
+    monkeypatch.setenv("SYNC_STUDIO_DATA_DIR", str(workspace.directory))
+    monkeypatch.setenv("DATABASE_URL", workspace.database.url)
+    original = PagesManager.__init__
+
+    def without_legacy_pages(self, *args, **kwargs):  # see tests/dashboard/conftest.py
+        PagesManager.uses_pages_directory = False
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PagesManager, "__init__", without_legacy_pages)
+    return open_page(AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=30), path)
+
+
 def assert_clean(app: AppTest) -> None:
     """No traceback and no catch-all failure message on the page."""
     assert not app.exception, [e.message for e in app.exception]

@@ -81,3 +81,18 @@ def test_sandbox_is_used_without_a_key_and_answers(workspace):
     assert workspace.uses_sandbox(config)  # no key at all
     client = workspace.client(config)
     assert client.count_subscribers() == 0
+
+
+def test_the_migrations_build_exactly_the_tables_and_indexes_the_models_declare(database):
+    """A model changed without a migration (or the other way round) shows up here, not on a user's database."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import storage.tables  # noqa: F401 - the models register their tables in SQLModel.metadata
+
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    index_changes = [d for d in differences if isinstance(d, tuple) and d[0] in ("add_index", "remove_index")]
+    tables = [d for d in differences if isinstance(d, tuple) and d[0] in ("add_table", "remove_table")]
+    assert not index_changes and not tables, differences

@@ -19,7 +19,7 @@ import pytest
 from storage.events import EventStore
 from storage.monitor import MonitorQueries
 from sync_core.live.queue_status import queue_status
-from tests.reference import REPO
+from tests.dashboard.helpers import page_on
 from tests.webhooks.helpers import (
     ClientPerThread,
     dodo_body,
@@ -41,22 +41,7 @@ def post_all(url: str, jobs: list[tuple[str, bytes, dict]], threads: int = 8) ->
 
 
 def monitor_page_metrics(workspace, monkeypatch) -> dict[str, str]:
-    """The Monitor page of the real dashboard (AppTest, as in tests/dashboard), on the server's database."""
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import AppTest
-
-    from tests.dashboard.helpers import open_page
-
-    monkeypatch.setenv("SYNC_STUDIO_DATA_DIR", str(workspace.directory))
-    monkeypatch.setenv("DATABASE_URL", workspace.database.url)
-    original = PagesManager.__init__
-
-    def without_legacy_pages(self, *args, **kwargs):  # see tests/dashboard/conftest.py
-        PagesManager.uses_pages_directory = False
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(PagesManager, "__init__", without_legacy_pages)
-    app = open_page(AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=30), "pages/monitor.py")
+    app = page_on(workspace, monkeypatch, "pages/monitor.py")
     return {metric.label: metric.value for metric in app.metric}
 
 

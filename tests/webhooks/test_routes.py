@@ -325,6 +325,7 @@ def test_health_and_ping(http, workspace):
         "status": "ok",
         "waiting": 1,
         "oldest_waiting_seconds": health.json()["oldest_waiting_seconds"],
+        "last_synced_at": None,
         "worker_alive": False,
         "worker_mode": None,
         "worker_started_here": None,
