@@ -180,3 +180,70 @@ def both_sources_config(*, sandbox: bool = True):
     config.connection.sandbox = sandbox
     config.name = "Dodo Payments and Partnero"
     return config
+
+
+class RetryingSenders:
+    """Threads posting ``jobs`` (path, body, headers, email) the way Dodo Payments and Partnero do: each one sent
+    again until it is acknowledged with a 200 (a refused connection or a 502-504 is tried again, as the senders'
+    own retries would). ``acknowledged`` holds the emails of the events answered 200; ``failures`` anything
+    answered otherwise, or never acknowledged by ``deadline_seconds``."""
+
+    def __init__(self, url: str, jobs: list[tuple[str, bytes, dict, str]], *, threads: int = 4, deadline_seconds=150):
+        self.url = url
+        self.acknowledged: set[str] = set()
+        self.failures: list[str] = []
+        self._lock = threading.Lock()
+        self._jobs = iter(jobs)
+        self._deadline = time.monotonic() + deadline_seconds
+        self._threads = [threading.Thread(target=self._send, daemon=True) for _ in range(threads)]
+
+    def start(self) -> RetryingSenders:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def join(self, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, end - time.monotonic()))
+
+    def _send(self) -> None:
+        import httpx
+
+        with httpx.Client(base_url=self.url, timeout=10) as client:
+            while True:
+                with self._lock:
+                    job = next(self._jobs, None)
+                if job is None:
+                    return
+                path, body, headers, email = job
+                while True:
+                    if time.monotonic() > self._deadline:
+                        self.failures.append(f"{email} never acknowledged")
+                        return
+                    try:
+                        answer = client.post(path, content=body, headers=headers)
+                    except httpx.HTTPError:
+                        answer = None
+                    if answer is not None and answer.status_code == 200:
+                        with self._lock:
+                            self.acknowledged.add(email)
+                        break
+                    if answer is not None and answer.status_code not in (502, 503, 504):
+                        self.failures.append(f"{email}: {answer.status_code} {answer.text}")
+                        return
+                    time.sleep(0.05)
+
+
+def mixed_jobs(total: int, prefix: str) -> list[tuple[str, bytes, dict, str]]:
+    """``total`` signed events, Dodo Payments and Partnero in turn, each for a contact of its own."""
+    jobs = []
+    for n in range(total):
+        if n % 2:
+            body = dodo_body(n)
+            headers = dodo_headers(body, msg_id=f"msg_{prefix}_{n}")
+            jobs.append(("/webhooks/dodo-payments", body, headers, f"buyer{n}@example.com"))
+        else:
+            body = partnero_body(n)
+            jobs.append(("/webhooks/partnero", body, partnero_headers(body), f"partner{n}@example.com"))
+    return jobs

@@ -6,20 +6,11 @@ contact created once in the history, and sent again at most for the one batch in
 from __future__ import annotations
 
 import signal
-import threading
-import time
 
-import httpx
 import pytest
 
 from storage.events import EventStore
-from tests.webhooks.helpers import (
-    dodo_body,
-    dodo_headers,
-    free_port,
-    partnero_body,
-    partnero_headers,
-)
+from tests.webhooks.helpers import RetryingSenders, free_port, mixed_jobs
 from tests.webhooks.processes import start, stop, streamlit_run, wait_healthy
 from tests.webhooks.test_worker import wait_until
 
@@ -33,72 +24,24 @@ def test_every_acknowledged_event_is_synced_once_across_a_kill_and_restart(studi
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "studio.log"
-    jobs = []
-    for n in range(TOTAL):
-        if n % 2:
-            body = dodo_body(n)
-            jobs.append(
-                (
-                    "/webhooks/dodo-payments",
-                    body,
-                    dodo_headers(body, msg_id=f"msg_restart_{n}"),
-                    f"buyer{n}@example.com",
-                )
-            )
-        else:
-            body = partnero_body(n)
-            jobs.append(("/webhooks/partnero", body, partnero_headers(body), f"partner{n}@example.com"))
-    acknowledged: set[str] = set()
-    failures: list[str] = []
-    lock = threading.Lock()
-    position = iter(jobs)
-    deadline = time.monotonic() + 150
-
-    def sender() -> None:
-        with httpx.Client(base_url=url, timeout=10) as client:
-            while True:
-                with lock:
-                    job = next(position, None)
-                if job is None:
-                    return
-                path, body, headers, email = job
-                while True:  # retried until acknowledged, like the senders' own retries
-                    if time.monotonic() > deadline:
-                        failures.append(f"{email} never acknowledged")
-                        return
-                    try:
-                        answer = client.post(path, content=body, headers=headers)
-                    except httpx.HTTPError:
-                        answer = None
-                    if answer is not None and answer.status_code == 200:
-                        with lock:
-                            acknowledged.add(email)
-                        break
-                    if answer is not None and answer.status_code not in (502, 503, 504):
-                        failures.append(f"{email}: {answer.status_code} {answer.text}")
-                        return
-                    time.sleep(0.05)
-
+    jobs = mixed_jobs(TOTAL, "restart")
     server = start(streamlit_run(port), env, log)
     wait_healthy(server, url, log)
-    senders = [threading.Thread(target=sender) for _ in range(4)]
-    for thread in senders:
-        thread.start()
+    senders = RetryingSenders(url, jobs).start()
+    acknowledged = senders.acknowledged
     try:
         wait_until(lambda: len(acknowledged) >= KILL_AFTER, timeout=60, step=0.005)
         stop(server, signal.SIGKILL)  # the server and its worker process, mid-stream
         at_kill = len(acknowledged)
         server = start(streamlit_run(port), env, log)
         wait_healthy(server, url, log)
-        for thread in senders:
-            thread.join(150)
-        assert not failures, failures[:5]
+        senders.join(150)
+        assert not senders.failures, senders.failures[:5]
         assert acknowledged == {email for *_, email in jobs}
         events = EventStore(workspace.database)
         wait_until(lambda: events.counts() == {"synced": TOTAL}, timeout=120, step=0.2)
     finally:
-        for thread in senders:
-            thread.join(1)
+        senders.join(1)
         stop(server, signal.SIGTERM)
     assert at_kill < TOTAL, "the kill came after the stream ended: nothing was tested"
     with workspace.database.engine.connect() as connection:
