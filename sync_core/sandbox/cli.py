@@ -57,7 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="rate-limit window in seconds (default: 60; e.g. 1 for benchmarks)",
     )
     serve.add_argument("--import-limit", type=int, default=5, help="all-upsert batches per window (default: 5)")
-    serve.add_argument("--state-file", help="keep the account in this JSON file across restarts")
+    serve.add_argument(
+        "--state-file", help="keep the account in this SQLite file, shared with every process that opens it"
+    )
     serve.add_argument("--seed", type=int, help="seed for ids and faults (reproducible runs)")
     faults = serve.add_argument_group("fault injection")
     faults.add_argument("--error-rate", type=_rate, default=0.0, help="share of requests answered 5xx")

@@ -162,3 +162,57 @@ def test_a_short_storm_is_waited_out_within_the_run(partnero_workspace):
     run = engine.run()
     assert run.status == "finished" and run.created == 20, run.error
     assert EventStore(partnero_workspace.database).counts() == {"synced": 20}
+
+
+def test_five_percent_timeouts_on_a_thousand_contacts_are_waited_out_in_one_sync(partnero_workspace):
+    """The finding: with 5% timeouts, 0 of 1,000 contacts were synced after 6 runs."""
+    stormy = SandboxAccount(
+        limit=10_000, window_seconds=1, import_limit=1000, seed=6, faults=FaultSettings(timeout_rate=0.05, seed=7)
+    )
+    import_bytes(partnero_workspace, partners_csv(1000))
+    clock = Clock()
+    engine = SyncEngine(partnero_workspace, client=fast_client(stormy), clock=clock, sleep=clock.sleep)
+    run = engine.run()
+    assert run.status == "finished" and run.created == 1000 and not run.failed, run.error
+    assert stormy.faults.injected["timeout"] >= 1
+    assert EventStore(partnero_workspace.database).counts() == {"synced": 1000}
+    stormy.faults.settings = FaultSettings()
+    assert fast_client(stormy).count_subscribers() == 1000
+
+
+@pytest.mark.processes
+def test_the_cli_says_how_many_events_wait_and_when_it_tries_again_while_mailerlite_fails(tmp_path):
+    """``python -m sync_core sync`` against an account answering every request 503: it waits MailerLite out
+    within its patience, then says what is true (not "nothing to do") and exits non-zero; nothing is lost."""
+    import os
+    import subprocess
+    import sys
+
+    from sync_core.sandbox import serve_sandbox
+    from tests.reference import REPO
+
+    down = SandboxAccount(limit=10_000, window_seconds=1, faults=FaultSettings(error_rate=1.0, seed=1))
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.update(SYNC_STUDIO_DATA_DIR=str(tmp_path / "data"), SYNC_STUDIO_PATIENCE_SECONDS="2", PYTHONPATH=str(REPO))
+    partners = tmp_path / "partners.csv"
+    partners.write_bytes(partners_csv(30))
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "sync_core", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    with serve_sandbox(down) as server:
+        env.update(MAILERLITE_API_KEY=down.default_key, MAILERLITE_BASE_URL=server.base_url)
+        config = tmp_path / "config.json"
+        preset = json.loads(cli("config", "export", "--preset", "partnero").stdout)
+        preset["connection"]["sandbox"] = False  # the account served here, not the built-in one
+        config.write_text(json.dumps(preset))
+        assert cli("config", "import", str(config)).returncode == 0
+        assert cli("import", str(partners)).returncode == 0
+        result = cli("sync")
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    assert "nothing to do" not in result.stdout and "nothing synced" in result.stdout, result.stdout
+    assert re.search(r"30 events wait: MailerLite did not answer .*the next try is at \d\d:\d\d", result.stdout), (
+        result.stdout
+    )
