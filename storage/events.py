@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,19 @@ def storable_text(value: str | None) -> str | None:
     return _UNSTORABLE.sub("\ufffd", value)
 
 
+def _fitted(name: str, value: str | None) -> str | None:
+    """``value`` within its column's length (PostgreSQL refuses longer text; SQLite would keep it). An id too
+    long keeps its start and a digest of the whole, so that two long ids still differ."""
+    value = storable_text(value)
+    limit = getattr(_TABLE.c[name].type, "length", None)
+    if value is None or limit is None or len(value) <= limit:
+        return value
+    if name == "event_id":
+        digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
+        return f"{value[: limit - len(digest) - 1]}~{digest}"
+    return value[: limit - 1] + "…"
+
+
 class EventStore:
     def __init__(self, database: Database):
         self.database = database
@@ -59,13 +73,13 @@ class EventStore:
         rows = [
             {
                 "source": e.source,
-                "event_id": storable_text(e.event_id),
+                "event_id": _fitted("event_id", e.event_id),
                 "body": e.body,
-                "event_type": storable_text(e.event_type),
-                "email": storable_text(e.email),
+                "event_type": _fitted("event_type", e.event_type),
+                "email": _fitted("email", e.email),
                 "occurred_at": e.occurred_at,
                 "kind": e.kind,
-                "origin": storable_text(e.origin[:300]),
+                "origin": _fitted("origin", e.origin),
                 "status": e.status,
                 "reason": storable_text(e.reason),
                 "received_at": now,

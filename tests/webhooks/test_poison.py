@@ -273,3 +273,18 @@ def test_a_csv_with_a_date_beyond_the_calendar_stores_all_its_rows(workspace):
     )
     summary = import_bytes(workspace, data)
     assert (summary.read, summary.stored, summary.rejected) == (3, 3, 0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"event": "partner." + "x" * 400, "data": {"email": "long-type@example.com"}},
+        {"event": "partner.created", "data": {"email": "a" * 400 + "@example.com", "name": "Pat"}},
+    ],
+    ids=["long-type", "long-email"],
+)
+def test_values_longer_than_their_column_are_stored_on_every_database(http, workspace, body):
+    """PostgreSQL refuses text longer than a column (SQLite does not): the event is still answered and kept."""
+    answer = post_partnero(http, json.dumps(body).encode())
+    assert answer.status_code in (200, 400), answer.text
+    assert count_rows(workspace.database) == 1
