@@ -42,3 +42,12 @@ def run_account_label(account: str, label: str) -> str:
     if label:
         return label
     return "Sandbox" if account == SANDBOX else "not recorded (before the update)"
+
+
+def account_in_use(workspace) -> AccountIdentity | None:  # noqa: ANN001 - a Workspace
+    """The account the configuration in force syncs to, or None when it cannot be told (a stored key that
+    cannot be decrypted): callers go on without it."""
+    try:
+        return account_identity(workspace, workspace.config())
+    except Exception:  # noqa: BLE001 - said where the key is used, not here
+        return None

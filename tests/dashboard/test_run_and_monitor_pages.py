@@ -150,3 +150,34 @@ def test_monitor_says_which_account_each_run_went_to(app, studio_workspace, monk
         app.text_input(key="monitor_email").set_value("p3@example.com").run()
         assert_clean(app)
         assert any("In the account in use (MailerLite account, key ••••0001" in m.value for m in app.markdown)
+
+
+def test_the_same_file_uploaded_after_switching_accounts_is_synced_whole_to_the_new_one(
+    app, studio_workspace, monkeypatch
+):
+    from sync_core.engine.run import SyncEngine
+    from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
+    from sync_core.sandbox import SandboxAccount, serve_sandbox
+
+    arrange(studio_workspace)
+    SyncEngine(studio_workspace).run()  # the sandbox has the 12 partners
+    real = SandboxAccount(keys=["real-account-key-0001"], limit=10_000, window_seconds=1, import_limit=1000)
+    with serve_sandbox(real) as server:
+        monkeypatch.setenv("MAILERLITE_API_KEY", "real-account-key-0001")
+        monkeypatch.setenv("MAILERLITE_BASE_URL", server.base_url)
+        config = studio_workspace.config()
+        config.connection.sandbox = False
+        studio_workspace.save_config(config, author="test", comment="sandbox off")
+        open_page(app, "pages/run_sync.py")
+        app.file_uploader[0].set_value(("partners.csv", PARTNERS, "text/csv")).run()
+        by_label(app.button, "Import the file").click().run()
+        assert_clean(app)
+        (message,) = [w.value for w in app.warning if "partners.csv" in w.value]  # with its broken row
+        assert "0 new, 13 already known" in message and "12 synced to another account wait again" in message
+        by_label(app.toggle, "Dry run: record what would be sent, send nothing").set_value(False).run()
+        by_label(app.button, "Start the sync").click().run()
+        assert_clean(app)
+        assert [m.value for m in app.metric if m.label == "Created"] == ["12"]
+        client = MailerLiteClient(MailerLiteSettings(api_key="real-account-key-0001", base_url=server.base_url))
+        assert client.count_subscribers() == 12
+        assert client.get_subscriber("p4@example.com").fields["name"] == "Pat N4"

@@ -76,6 +76,32 @@ def test_a_sync_to_another_account_sends_whole_contacts_not_only_what_changed(wo
     assert third.requests == 0
 
 
+def test_the_same_file_imported_again_after_the_switch_goes_whole_to_the_new_account(workspace, real_account):
+    """Rows already synced to the sandbox wait again when the file comes in once more for another account."""
+    _, real = real_account
+    workspace.save_config(_sandbox_config(), author="test")
+    assert import_bytes(workspace, partners_csv(4)).stored == 4
+    SyncEngine(workspace).run()
+    _switch_to_real(workspace)
+    again = import_bytes(workspace, partners_csv(4), account=_real_key(workspace))
+    assert (again.stored, again.duplicates, again.requeued) == (0, 4, 4)
+    assert "4 synced to another account wait again for this one" in again.describe()
+    run = SyncEngine(workspace).run()
+    assert run.created == 4, run.error
+    pat = real.get_subscriber("partner1@example.com")
+    assert (pat.fields["name"], pat.fields["partner_key"]) == ("Pat Number1", "key1")
+    assert sorted(group.name for group in pat.groups) == ["Active Partners", "Newsletter", "Partners"]
+    # once they are in this account, the same file again is only known rows, as before
+    third = import_bytes(workspace, partners_csv(4), account=_real_key(workspace))
+    assert (third.stored, third.duplicates, third.requeued) == (0, 4, 0)
+
+
+def _real_key(workspace) -> str:
+    from sync_core.engine.accounts import account_identity
+
+    return account_identity(workspace, workspace.config()).key
+
+
 def test_switching_back_finds_the_sandbox_memory_again(workspace, real_account):
     _, real = real_account
     workspace.save_config(_sandbox_config(), author="test")
@@ -184,13 +210,30 @@ def test_an_old_database_whose_account_is_unknown_gives_its_memory_to_the_next_a
 
 
 @pytest.mark.processes
-def test_the_command_line_lists_the_account_of_each_run(workspace, tmp_path, monkeypatch):
+def test_the_command_line_sends_the_same_file_whole_to_the_new_account_and_lists_accounts(
+    workspace, real_account, tmp_path, monkeypatch
+):
+    _, real = real_account
     monkeypatch.setenv("DATABASE_URL", workspace.database.url)
     workspace.save_config(_sandbox_config(), author="test")
-    import_bytes(workspace, partners_csv(2))
-    SyncEngine(workspace).run(trigger="cli")
-    answer = subprocess.run(
-        [sys.executable, "-m", "sync_core", "runs", "--json"], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
-    assert answer.returncode == 0, answer.stderr
-    assert json.loads(answer.stdout)[0]["account_label"] == "Sandbox"
+    partners = tmp_path / "partners.csv"
+    partners.write_bytes(partners_csv(3))
+
+    def cli(*args: str) -> str:
+        answer = subprocess.run(
+            [sys.executable, "-m", "sync_core", *args], cwd=REPO, capture_output=True, text=True, timeout=120
+        )
+        assert answer.returncode == 0, answer.stderr
+        return answer.stdout
+
+    monkeypatch.delenv("MAILERLITE_API_KEY")  # no key yet: the sandbox
+    cli("import", str(partners))
+    cli("sync")
+    monkeypatch.setenv("MAILERLITE_API_KEY", REAL_KEY)
+    _switch_to_real(workspace)
+    assert "3 synced to another account wait again for this one" in cli("import", str(partners))
+    cli("sync")
+    assert real.count_subscribers() == 3
+    assert real.get_subscriber("partner2@example.com").fields["partner_key"] == "key2"
+    runs = json.loads(cli("runs", "--json"))
+    assert [run["account_label"].split(" at ")[0] for run in runs] == ["MailerLite account, key ••••0001", "Sandbox"]
