@@ -291,11 +291,28 @@ def _load_preset_callback(ws: Workspace, name: str) -> None:
 
 
 def load_preset_now(ws: Workspace, name: str) -> int:
-    """Save the preset as the version in force and start a draft from it; returns its version number."""
+    """Save the preset as the version in force and start a draft from it; returns its version number. The
+    connection settings in force (default group, sandbox, address) are kept: a preset is about what syncs, not
+    where to."""
     config = load_preset(name)
+    config.connection = _saved_connection(ws)
     version = ws.save_config(config, author=author(), comment=f"Loaded the preset {config.name}")
     _start(ws)
     return version
+
+
+def _saved_connection(ws: Workspace) -> ConnectionSettings:
+    """The connection settings of the newest saved version; when that version cannot be read as a whole, its
+    connection part alone if it can, else the defaults."""
+    current = ws.active_config()
+    if not current.problem:
+        return current.config.connection.model_copy(deep=True)
+    latest = ws.configs.latest()
+    raw = (latest.document or {}).get("connection") if latest is not None else None
+    try:
+        return ConnectionSettings.model_validate(raw) if isinstance(raw, dict) else ConnectionSettings()
+    except ValueError:
+        return ConnectionSettings()
 
 
 def version_history(ws: Workspace, page: str) -> None:

@@ -348,9 +348,9 @@ def presets_import_export(ws) -> None:
         if pending:
             extra = " Your unsaved changes will be lost." if draft.is_dirty() else ""
             st.warning(
-                f"Load “{load_preset(pending).name}”? It replaces the whole configuration (connection "
-                "settings, field mapping and group rules) and is saved as a new version; older versions "
-                f"stay in the history.{extra}"
+                f"Load “{load_preset(pending).name}”? It replaces the field mapping, the group rules and the "
+                "sources, and is saved as a new version; older versions stay in the history. Your connection "
+                f"settings (default group, sandbox, address) are kept.{extra}"
             )
             yes, no = st.columns([1, 5])
             yes.button("Yes, load it", type="primary", key="fm_preset_yes", on_click=_load_preset, args=(ws, pending))

@@ -14,6 +14,7 @@ import streamlit as st
 
 from pages import ui, widgets
 from sync_core.domain.events import SOURCE_LABELS
+from sync_core.engine.accounts import account_identity, run_account_label
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.workspace import PROBLEMS, SUCCESS, ItemFilter, ItemOutcome
 from sync_core.live.queue_status import queue_status
@@ -158,6 +159,7 @@ with runs_tab:
                         "status": run.status,
                         "dry run": run.dry_run,
                         "trigger": run.trigger,
+                        "account": run_account_label(run.account, run.account_label),
                         ItemOutcome.CREATED: run.created,
                         ItemOutcome.UPDATED: run.updated,
                         ItemOutcome.UNCHANGED: run.unchanged,
@@ -241,7 +243,11 @@ with failed_tab:
 with contact_tab:
     email = st.text_input("Email address", key="monitor_email", placeholder="ada@example.com").strip().lower()
     if email:
-        contact = ws.contacts.get(email)
+        try:
+            account = account_identity(ws, ws.config())
+        except Exception:  # noqa: BLE001 - the stored key cannot be read: the history is still shown
+            account = None
+        contact = ws.contacts.get(account.key, email) if account is not None else None
         history = events.for_email(email, limit=100)
         items, _ = monitor.items(ItemFilter(email=email, include_dry_runs=True), limit=100)
         if contact is None and not history and not items:
@@ -250,7 +256,8 @@ with contact_tab:
             if contact is not None:
                 status = contact.status or "unknown"
                 st.write(
-                    f"MailerLite subscriber **{contact.subscriber_id or 'not created yet'}**, status **{status}**."
+                    f"In the account in use ({account.label if account else '—'}): MailerLite subscriber "
+                    f"**{contact.subscriber_id or 'not created yet'}**, status **{status}**."
                 )
                 fields = (contact.state or {}).get("fields", {})
                 if fields:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import ui, widgets
+from sync_core.engine.accounts import account_in_use
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run import RunProgress, SyncEngine, SyncError
 from sync_core.engine.workspace import EventStatus, ItemOutcome, RunStatus
@@ -40,7 +41,10 @@ kinds = {"Told by the columns": None, "Partners": "partner", "Customers": "custo
 kind = st.radio("The records are", list(kinds), horizontal=True, key="run_kind")
 if st.button("Import the file", disabled=uploaded is None, icon=":material/upload:"):
     try:
-        summary = import_file(events, uploaded, name=uploaded.name, kind=kinds[kind])
+        in_use = account_in_use(ws)
+        summary = import_file(
+            events, uploaded, name=uploaded.name, kind=kinds[kind], account=in_use.key if in_use else None
+        )
     except ValueError as exc:
         st.error(str(exc))
     else:
@@ -48,6 +52,8 @@ if st.button("Import the file", disabled=uploaded is None, icon=":material/uploa
             f"{uploaded.name}: {summary.read:,} read, {summary.stored:,} new, "
             f"{summary.duplicates:,} already known, {summary.rejected:,} rejected."
         )
+        if summary.requeued:
+            message += f" {summary.requeued:,} synced to another account wait again, to be synced to this one."
         if summary.rejected:
             widgets.show_problems(
                 message + " Rejected rows are kept with their reason:", summary.problems, level="warning"

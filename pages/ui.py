@@ -87,7 +87,8 @@ def workspace() -> Workspace | None:
 
 
 def _account_token(ws: Workspace, connection: ConnectionSettings) -> str:
-    """Identifies the account a report belongs to, without the key itself."""
+    """Identifies the account a report belongs to, without the key itself, and the newest run that ended: a
+    run from this page, the worker or the command line changes the counts, so the next look asks again."""
     try:
         key = ws.api_key()
     except Exception:  # noqa: BLE001 - an unreadable key: its own cache entry, the report says why
@@ -95,7 +96,11 @@ def _account_token(ws: Workspace, connection: ConnectionSettings) -> str:
     sandbox = ws.uses_sandbox(connection) if key != "unreadable" else connection.sandbox
     who = "sandbox" if sandbox else hashlib.sha256((key or "").encode()).hexdigest()[:16]
     base = ws.base_url(connection)
-    return f"{ws.directory}|{ws.database.url}|{who}|{base}"
+    try:
+        last_run = ws.runs.latest_finished_id()
+    except Exception:  # noqa: BLE001 - the database cannot be read: the report is still worth showing
+        last_run = None
+    return f"{ws.directory}|{ws.database.url}|{who}|{base}|run {last_run}"
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=32)

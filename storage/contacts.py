@@ -1,45 +1,74 @@
-"""Contacts: the last state sent to MailerLite for each email, loaded and saved in bulk."""
+"""Contacts: the last state sent to one MailerLite account for each email, loaded and saved in bulk.
+
+Every call names the account (its key, see sync_core.engine.accounts): what one account was sent says nothing
+about another, so a contact new to an account is planned from nothing and sent whole.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.db import Database
 from storage.tables import Contact, utcnow
 
+#: The account of rows kept from before accounts were recorded, when the migration could not tell which.
+UNASSIGNED = ""
+
 
 class ContactStore:
     def __init__(self, database: Database):
         self.database = database
 
-    def states(self, emails: Iterable[str]) -> dict[str, Contact]:
+    def states(self, account: str, emails: Iterable[str]) -> dict[str, Contact]:
         emails = list(set(emails))
         found: dict[str, Contact] = {}
         with self.database.session() as session:
             for start in range(0, len(emails), 500):
-                query = select(Contact).where(col(Contact.email).in_(emails[start : start + 500]))
+                query = (
+                    select(Contact)
+                    .where(col(Contact.account) == account)
+                    .where(col(Contact.email).in_(emails[start : start + 500]))
+                )
                 found.update((row.email, row) for row in session.exec(query))
         return found
 
-    def save_many(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        """Insert or replace contacts (email, subscriber_id, status, state), in the caller's transaction (with
-        the items and the events they record): one statement for the lot."""
+    def save_many(self, session: Session, account: str, rows: list[dict[str, Any]]) -> None:
+        """Insert or replace this account's contacts (email, subscriber_id, status, state), in the caller's
+        transaction (with the items and the events they record): one statement for the lot."""
         if not rows:
             return
         now = utcnow()
-        values = [{**row, "updated_at": now} for row in rows]
+        values = [{**row, "account": account, "updated_at": now} for row in rows]
         dialect = postgresql if self.database.kind == "postgresql" else sqlite
         statement = dialect.insert(Contact)
         statement = statement.on_conflict_do_update(
-            index_elements=["email"],
+            index_elements=["account", "email"],
             set_={name: statement.excluded[name] for name in ("subscriber_id", "status", "state", "updated_at")},
         )
         session.execute(statement, values)
 
-    def get(self, email: str) -> Contact | None:
+    def get(self, account: str, email: str) -> Contact | None:
         with self.database.session() as session:
-            return session.get(Contact, email)
+            return session.get(Contact, (account, email))
+
+    def claim_unassigned(self, account: str) -> int:
+        """Give the rows whose account is not known (kept from before the update) to this account, the first one
+        synced after it; returns how many. Cheap when there are none: one step along the primary key."""
+        if account == UNASSIGNED:
+            return 0
+        mine = select(col(Contact.email)).where(col(Contact.account) == account)
+        with self.database.engine.begin() as connection:
+            waiting = sa.select(col(Contact.email)).where(col(Contact.account) == UNASSIGNED).limit(1)
+            if connection.execute(waiting).first() is None:
+                return 0
+            return connection.execute(
+                sa.update(Contact)
+                .where(col(Contact.account) == UNASSIGNED)
+                .where(col(Contact.email).not_in(mine))
+                .values(account=account)
+            ).rowcount

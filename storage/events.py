@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from storage.db import Database
 from storage.statuses import EventStatus
-from storage.tables import ReceivedEvent, utcnow
+from storage.tables import ReceivedEvent, SyncRun, utcnow
 
 # SQLModel sets ``__table__`` when it builds the class; its type stubs do not declare it.
 _TABLE: sa.Table = ReceivedEvent.__table__  # type: ignore[attr-defined]
@@ -175,6 +175,27 @@ class EventStore:
             query = query.where(col(ReceivedEvent.id).in_(list(event_ids)))
         with self.database.engine.begin() as connection:
             return connection.execute(query.values(status=EventStatus.PENDING)).rowcount
+
+    def requeue_for_account(self, keys: Sequence[tuple[str, str]], account: str) -> int:
+        """Events (source, id) last synced by a run to another account wait again, so that this account gets
+        them too (a file imported once more after switching accounts); returns how many."""
+        elsewhere = select(col(SyncRun.id)).where(col(SyncRun.account) != account)
+        by_source: dict[str, list[str]] = {}
+        for source, event_id in keys:
+            by_source.setdefault(source, []).append(event_id)
+        requeued = 0
+        with self.database.engine.begin() as connection:
+            for source, ids in by_source.items():
+                for start in range(0, len(ids), 500):
+                    requeued += connection.execute(
+                        sa.update(ReceivedEvent)
+                        .where(col(ReceivedEvent.source) == source)
+                        .where(col(ReceivedEvent.event_id).in_(ids[start : start + 500]))
+                        .where(col(ReceivedEvent.status) == EventStatus.SYNCED)
+                        .where(col(ReceivedEvent.run_id).in_(elsewhere))
+                        .values(status=EventStatus.PENDING, reason="", attempts=0)
+                    ).rowcount
+        return requeued
 
     def counts(self) -> dict[str, int]:
         with self.database.session() as session:

@@ -155,6 +155,13 @@ class RunStore:
         with self.database.session() as session:
             return session.get(SyncRun, run_id)
 
+    def latest_finished_id(self) -> int | None:
+        """The newest run that has ended (any status): what the account looks like changes with it, so the
+        dashboard keys its cached account report on it. One step back along the primary key."""
+        query = select(col(SyncRun.id)).where(col(SyncRun.finished_at).is_not(None))
+        with self.database.session() as session:
+            return session.exec(query.order_by(col(SyncRun.id).desc()).limit(1)).first()
+
     def recent(self, limit: int = 20, offset: int = 0) -> list[SyncRun]:
         with self.database.session() as session:
             return list(session.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).offset(offset).limit(limit)))

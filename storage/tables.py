@@ -101,10 +101,13 @@ class ReceivedEvent(SQLModel, table=True):
 
 
 class Contact(SQLModel, table=True):
-    """What the product last sent MailerLite for one email (sync_core.domain.state.ContactState as JSON)."""
+    """What the product last sent one MailerLite account for one email (sync_core.domain.state.ContactState as
+    JSON). ``account`` is the account's key (sync_core.engine.accounts): another account starts from nothing.
+    An empty ``account`` marks a row from before accounts were recorded, whose account is not known."""
 
     __tablename__ = "contact"
 
+    account: str = Field(default="", primary_key=True, max_length=100)
     email: str = Field(primary_key=True, max_length=320)
     subscriber_id: str | None = Field(default=None, max_length=40)
     status: str | None = Field(default=None, max_length=20)
@@ -126,6 +129,8 @@ class SyncRun(SQLModel, table=True):
     notes: str = Field(default="")  # what else happened: groups and fields created, type mismatches
     config_version_id: int | None = None
     holder: str = Field(default="", max_length=200)
+    account: str = Field(default="", max_length=100)  # the account's key ("" for a run from before it was kept)
+    account_label: str = Field(default="", max_length=200)  # the account in words: "Sandbox", "MailerLite account…"
     created: int = 0
     updated: int = 0
     unchanged: int = 0

@@ -17,6 +17,7 @@ from storage.tables import SyncRun
 from sync_core.cli.errors import CommandError
 from sync_core.domain.config import ConfigError, load_config
 from sync_core.domain.sources.records import RECORD_KINDS
+from sync_core.engine.accounts import account_in_use
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.workspace import Workspace
@@ -92,6 +93,7 @@ def run_import(args: argparse.Namespace) -> int:
             kind=args.kind,
             file_format=args.format,
             progress=lambda s: print(f"  {s.read:,} read...", file=sys.stderr),
+            account=account.key if (account := account_in_use(workspace)) else None,
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from None

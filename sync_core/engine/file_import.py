@@ -32,6 +32,7 @@ class ImportSummary:
     read: int = 0  # rows or events read
     stored: int = 0  # new pending events
     duplicates: int = 0  # already stored before (same source and id)
+    requeued: int = 0  # of the duplicates, those synced to another account: waiting again for this one
     rejected: int = 0  # stored with the reason they cannot be synced
     problems: list[str] = field(default_factory=list)  # the first few reasons, for the user
 
@@ -40,6 +41,8 @@ class ImportSummary:
             f"{self.name}: {self.read:,} read, {self.stored:,} new, {self.duplicates:,} already known, "
             f"{self.rejected:,} rejected"
         )
+        if self.requeued:
+            text += f" ({self.requeued:,} synced to another account wait again for this one)"
         return text + "".join(f"\n  - {problem}" for problem in self.problems)
 
 
@@ -51,13 +54,21 @@ def import_file(
     kind: str | None = None,
     file_format: str | None = None,
     progress: Callable[[ImportSummary], None] | None = None,
+    account: str | None = None,
 ) -> ImportSummary:
-    """Store every row or event of a file. ``file_format`` is csv, jsonl or json (default: from the name)."""
+    """Store every row or event of a file. ``file_format`` is csv, jsonl or json (default: from the name).
+    ``account`` (the key of the account in use) makes rows already synced to another account wait again."""
     if isinstance(stream, (str, Path)):
         path = Path(stream)
         with path.open("rb") as handle:
             return import_file(
-                events, handle, name=name or path.name, kind=kind, file_format=file_format, progress=progress
+                events,
+                handle,
+                name=name or path.name,
+                kind=kind,
+                file_format=file_format,
+                progress=progress,
+                account=account,
             )
     name = name or "upload"
     file_format = file_format or RECORD_FORMATS.get(Path(name).suffix.lower())
@@ -79,19 +90,22 @@ def import_file(
         summary.read += 1
         chunk.append(_new_event(item, raw, name))
         if len(chunk) >= CHUNK:
-            _store(events, chunk, summary)
+            _store(events, chunk, summary, account)
             chunk = []
             if progress:
                 progress(summary)
-    _store(events, chunk, summary)
+    _store(events, chunk, summary, account)
     text.detach()
     return summary
 
 
-def _store(events: EventStore, chunk: list[NewEvent], summary: ImportSummary) -> None:
+def _store(events: EventStore, chunk: list[NewEvent], summary: ImportSummary, account: str | None) -> None:
     if not chunk:
         return
     new = events.add_many(chunk)
+    if account is not None and new < len(chunk):
+        keys = [(event.source, event.event_id) for event in chunk if event.status != EventStatus.REJECTED]
+        summary.requeued += events.requeue_for_account(keys, account)
     rejected = [event for event in chunk if event.status == EventStatus.REJECTED]
     summary.rejected += len(rejected)
     summary.stored += new - min(new, len(rejected))

@@ -9,7 +9,6 @@ is counted twice. One engine per account at a time (AccountLease).
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from sync_core.domain.events import PARTNER, NormalizedEvent, RejectedInput
 from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent, SkipStatus
 from sync_core.domain.sources import normalize_input
 from sync_core.domain.state import ContactState
+from sync_core.engine.accounts import account_identity
 from sync_core.engine.sender import (
     RECORDED_OUTCOMES,
     STOPPING_ERRORS,
@@ -110,13 +110,15 @@ class SyncEngine:
             raise SyncError(f"the saved configuration cannot be used: {active.problem}")
         config = self._config or active.config
         client = self._client or self.workspace.client(config)
-        lease = AccountLease(self.database, _account_key(self.workspace, config), seconds=self.lease_seconds)
+        account = account_identity(self.workspace, config)
+        lease = AccountLease(self.database, account.key, seconds=self.lease_seconds)
         try:
             lease.acquire()
         except AccountBusy as exc:
             raise SyncError(str(exc)) from None
         try:
             self._close_interrupted_runs()
+            self.contacts.claim_unassigned(account.key)  # memory kept from before accounts were recorded
             pending = self.events.counts().get(EventStatus.PENDING, 0)
             run = self.runs.start(
                 trigger=trigger,
@@ -124,6 +126,8 @@ class SyncEngine:
                 contact_limit=limit,
                 holder=lease.holder,
                 config_version_id=None if self._config else active.version_id,
+                account=account.key,
+                account_label=account.label,
             )
             return _Run(self, run, config, client, lease, dry_run, progress, pending).execute(limit)
         finally:
@@ -158,14 +162,6 @@ class SyncEngine:
         self.runs.close_interrupted(
             error="the process stopped before the run finished; the next run picked up its events"
         )
-
-
-def _account_key(workspace: Workspace, config: SyncConfig) -> str:
-    """Which account a lease is for, without the key in it."""
-    if workspace.uses_sandbox(config):
-        return "sandbox"
-    digest = hashlib.sha256(f"{config.connection.base_url}\n{workspace.api_key()}".encode()).hexdigest()
-    return f"mailerlite:{digest[:16]}"
 
 
 class _Run:
@@ -306,7 +302,7 @@ class _Run:
 
     def _states(self, emails: set[str]) -> dict[str, ContactState]:
         states = {}
-        for email, row in self.engine.contacts.states(emails).items():
+        for email, row in self.engine.contacts.states(self.run.account, emails).items():
             state = ContactState.from_dict(row.state) if row.state else ContactState(email)
             state.subscriber_id, state.status = row.subscriber_id, row.status
             states[email] = state
@@ -414,7 +410,7 @@ class _Run:
                 if changes:
                     groups[len(items) - 1] = changes
         with self.engine.database.session() as session:
-            self.engine.contacts.save_many(session, contacts)
+            self.engine.contacts.save_many(session, self.run.account, contacts)
             self.engine.events.set_statuses(session, statuses, run_id=self.run_id)
             self.engine.runs.record(session, self.run_id, items, groups, requests=requests)
         self.progress.contacts += len(items)

@@ -161,3 +161,31 @@ def test_a_stored_key_that_cannot_be_decrypted_is_explained(app, studio_workspac
     app.button(key="FormSubmitter:cn_key_form-Replace key").click().run()
     assert_clean(app)
     assert studio_workspace.api_key() == "a-new-key-1234567890"
+
+
+def test_counts_come_from_the_account_after_a_sync_run_elsewhere(app, studio_workspace):
+    """A sync by the worker or the command line (not from this page) shows in the sidebar and on the Connection
+    page at the next look, without waiting for the cache or pressing anything."""
+    import io
+
+    from storage.events import EventStore
+    from sync_core.engine.file_import import import_file
+    from sync_core.engine.run import SyncEngine
+
+    studio_workspace.save_config(load_preset("partnero"), author="test")
+    open_page(app, "pages/connection.py")
+    sidebar = "\n".join(m.value for m in app.sidebar.markdown)
+    assert "0 subscribers" in sidebar  # the account is empty, and this answer is cached now
+    rows = "email,name,surname,key,status,total_sales\n" + "".join(
+        f"p{n}@example.com,Pat,N{n},k{n},{'active' if n % 2 else 'pending'},{n}\n" for n in range(12)
+    )
+    import_file(EventStore(studio_workspace.database), io.BytesIO(rows.encode()), name="partners.csv")
+    run = SyncEngine(studio_workspace).run(trigger="worker")
+    assert run.created == 12, run.error
+    open_page(app, "pages/connection.py")
+    sidebar = "\n".join(m.value for m in app.sidebar.markdown)
+    assert "12 subscribers" in sidebar, sidebar
+    assert {m.label: m.value for m in app.metric}["Subscribers"] == "12"
+    groups = app.dataframe[0].value
+    active = dict(zip(groups["Group"], groups["Active subscribers"]))
+    assert active["Partners"] == 12 and active["Active Partners"] == 6

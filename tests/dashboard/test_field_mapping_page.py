@@ -150,7 +150,7 @@ def test_load_a_preset_after_confirming(app, studio_workspace):
     open_page(app, PAGE)
     app.selectbox(key="fm_preset").set_value("partnero").run()
     app.button(key="fm_preset_ask").click().run()
-    assert any("replaces the whole configuration" in w.value for w in app.warning)
+    assert any("replaces the field mapping" in w.value for w in app.warning)
     assert studio_workspace.configs.versions() == []
     app.button(key="fm_preset_yes").click().run()
     assert_clean(app)
@@ -243,3 +243,25 @@ def test_a_broken_saved_configuration_is_explained_and_a_preset_fixes_it(app, st
     assert_clean(app)
     assert studio_workspace.active_config().problem is None
     assert studio_workspace.config().name == "Partnero → MailerLite"
+
+
+def test_loading_a_preset_keeps_the_connection_settings(app, studio_workspace):
+    """The default group, the sandbox switch and the address chosen on the Connection page survive a preset."""
+    mine = load_preset("dodo-payments")
+    mine.connection.default_group = "Newsletter"
+    mine.connection.sandbox = False
+    mine.connection.base_url = "https://mailerlite.example.com/api"
+    studio_workspace.save_config(mine, author="test")
+    open_page(app, PAGE)
+    app.selectbox(key="fm_preset").set_value("partnero").run()
+    app.button(key="fm_preset_ask").click().run()
+    assert any("connection settings" in w.value and "are kept" in w.value for w in app.warning)
+    app.button(key="fm_preset_yes").click().run()
+    assert_clean(app)
+    config = studio_workspace.config()
+    assert config.name == "Partnero → MailerLite" and len(config.triggers) == 2
+    assert config.connection.default_group == "Newsletter"
+    assert config.connection.sandbox is False
+    assert config.connection.base_url == "https://mailerlite.example.com/api"
+    open_page(app, "pages/connection.py")  # the Connection page shows the group still chosen
+    assert app.selectbox(key=[s.key for s in app.selectbox if "cn_default_group" in s.key][0]).value == "Newsletter"

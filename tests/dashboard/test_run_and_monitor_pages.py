@@ -114,3 +114,70 @@ def test_monitor_shows_the_live_queue_and_whether_a_worker_runs(app, studio_work
     HeartbeatStore(studio_workspace.database).beat("host:1:abc", state="idle", detail="waiting for events")
     open_page(app, "pages/monitor.py")
     assert any("Sync worker alive: idle — waiting for events" in s.value for s in app.success)
+
+
+def test_monitor_says_which_account_each_run_went_to(app, studio_workspace, monkeypatch):
+    """The README's path: a sandbox run, then the sandbox off and a run to the real account (here another sandbox
+    account over HTTP, reached like a real one). Each run names its account, and that account got whole contacts."""
+    from sync_core.engine.run import SyncEngine
+    from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
+    from sync_core.sandbox import SandboxAccount, serve_sandbox
+
+    arrange(studio_workspace)
+    SyncEngine(studio_workspace).run()
+    real = SandboxAccount(keys=["real-account-key-0001"], limit=10_000, window_seconds=1, import_limit=1000)
+    with serve_sandbox(real) as server:
+        monkeypatch.setenv("MAILERLITE_API_KEY", "real-account-key-0001")
+        monkeypatch.setenv("MAILERLITE_BASE_URL", server.base_url)
+        config = studio_workspace.config()
+        config.connection.sandbox = False
+        studio_workspace.save_config(config, author="test", comment="sandbox off")
+        later = PARTNERS.replace(b",3\n", b",30\n")  # p3 sold more: one changed row
+        import_file(EventStore(studio_workspace.database), io.BytesIO(later), name="day2.csv")
+        run = SyncEngine(studio_workspace).run()
+        assert run.created == 1, run.error
+        p3 = MailerLiteClient(MailerLiteSettings(api_key="real-account-key-0001", base_url=server.base_url))
+        subscriber = p3.get_subscriber("p3@example.com")
+        assert subscriber.fields["name"] == "Pat N3" and subscriber.fields["total_sales"] == 30
+        assert sorted(group.name for group in subscriber.groups) == ["Active Partners", "Partners"]
+
+        open_page(app, "pages/monitor.py")
+        runs = app.dataframe[0].value
+        accounts = list(runs["account"])
+        assert accounts[1] == "Sandbox"
+        assert accounts[0].startswith("MailerLite account, key ••••0001")
+        assert "real-account-key" not in page_text(app)
+        app.text_input(key="monitor_email").set_value("p3@example.com").run()
+        assert_clean(app)
+        assert any("In the account in use (MailerLite account, key ••••0001" in m.value for m in app.markdown)
+
+
+def test_the_same_file_uploaded_after_switching_accounts_is_synced_whole_to_the_new_one(
+    app, studio_workspace, monkeypatch
+):
+    from sync_core.engine.run import SyncEngine
+    from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
+    from sync_core.sandbox import SandboxAccount, serve_sandbox
+
+    arrange(studio_workspace)
+    SyncEngine(studio_workspace).run()  # the sandbox has the 12 partners
+    real = SandboxAccount(keys=["real-account-key-0001"], limit=10_000, window_seconds=1, import_limit=1000)
+    with serve_sandbox(real) as server:
+        monkeypatch.setenv("MAILERLITE_API_KEY", "real-account-key-0001")
+        monkeypatch.setenv("MAILERLITE_BASE_URL", server.base_url)
+        config = studio_workspace.config()
+        config.connection.sandbox = False
+        studio_workspace.save_config(config, author="test", comment="sandbox off")
+        open_page(app, "pages/run_sync.py")
+        app.file_uploader[0].set_value(("partners.csv", PARTNERS, "text/csv")).run()
+        by_label(app.button, "Import the file").click().run()
+        assert_clean(app)
+        (message,) = [w.value for w in app.warning if "partners.csv" in w.value]  # with its broken row
+        assert "0 new, 13 already known" in message and "12 synced to another account wait again" in message
+        by_label(app.toggle, "Dry run: record what would be sent, send nothing").set_value(False).run()
+        by_label(app.button, "Start the sync").click().run()
+        assert_clean(app)
+        assert [m.value for m in app.metric if m.label == "Created"] == ["12"]
+        client = MailerLiteClient(MailerLiteSettings(api_key="real-account-key-0001", base_url=server.base_url))
+        assert client.count_subscribers() == 12
+        assert client.get_subscriber("p4@example.com").fields["name"] == "Pat N4"

@@ -34,8 +34,8 @@ def partners_csv(
     return ("\n".join(lines) + "\n").encode()
 
 
-def import_bytes(workspace, data: bytes, name: str = "partners.csv"):
-    return import_file(EventStore(workspace.database), io.BytesIO(data), name=name)
+def import_bytes(workspace, data: bytes, name: str = "partners.csv", account: str | None = None):
+    return import_file(EventStore(workspace.database), io.BytesIO(data), name=name, account=account)
 
 
 class Clock:

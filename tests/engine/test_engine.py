@@ -111,7 +111,7 @@ def test_unsubscribed_subscribers_are_suppressed_not_reactivated(engine, partner
     run = engine.run()
     assert (run.created, run.suppressed) == (2, 1)
     assert client.get_subscriber("partner1@example.com").status == "unsubscribed"
-    contact = engine.contacts.get("partner1@example.com")
+    contact = engine.contacts.get(run.account, "partner1@example.com")
     assert contact.status == "unsubscribed"
     (item,) = RunStore(partnero_workspace.database).items(run_id=run.id, outcomes=["suppressed"])
     assert "unsubscribed in MailerLite" in item.reason
