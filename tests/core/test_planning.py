@@ -424,3 +424,66 @@ def test_any_order_and_any_batching_end_in_the_newest_state(updates, rnd, batche
     # and replaying everything, in any order, sends nothing
     rnd.shuffle(shuffled)
     assert planner.plan(shuffled, states).operations() == []
+
+
+# --- what MailerLite said decides the rest (issue 11 E) ---------------------------------------------------------
+
+
+def test_follow_up_keeps_only_what_mailerlite_makes_needed(dodo_planner, dodo_examples):
+    from sync_core.domain.planning import follow_up
+
+    payment = normalize_input(json.dumps(dodo_examples["payment.succeeded"]), DODO_PAYMENTS)
+    cancel = normalize_input(json.dumps(dodo_examples["subscription.cancelled"]), DODO_PAYMENTS)
+    (contact,) = dodo_planner.plan([payment]).contacts
+    assert contact.only_if_empty == ["customer_since", "subscribed_at"]
+    lookup, upsert = contact.operations
+    held = {"id": "42", "status": "active", "subscribed_at": "2020-01-01 00:00:00", "groups": []}
+    held["fields"] = {"customer_since": "2023-01-15", "last_name": "Smith"}
+    (sent,) = follow_up(contact, [upsert], held)
+    assert "customer_since" not in sent.body["fields"] and sent.body["fields"]["name"] == "Test user"
+    assert "subscribed_at" not in sent.body and "customer_since" not in contact.changes
+    assert contact.new_state.field_value("customer_since") == "2023-01-15"  # known now: no lookup next time
+    assert contact.new_state.subscriber_id == "42"
+
+    (contact,) = dodo_planner.plan([payment]).contacts
+    (sent,) = follow_up(contact, contact.operations[1:], None)  # not in MailerLite: everything goes
+    assert sent.body["fields"]["customer_since"] == "2025-08-04"
+
+    (cancelled,) = dodo_planner.plan([cancel], group_ids={"Active subscriptions": "555"}).contacts
+    outside = {"id": "7", "status": "active", "fields": {}, "groups": [{"id": "999", "name": "Other"}]}
+    kinds = [o.kind for o in follow_up(cancelled, cancelled.operations[1:], outside)]
+    assert kinds == ["update", "assign"] and cancelled.groups_removed == []
+    (cancelled,) = dodo_planner.plan([cancel], group_ids={"Active subscriptions": "555"}).contacts
+    inside = {**outside, "groups": [{"id": "555", "name": "Active subscriptions"}]}
+    kinds = [o.kind for o in follow_up(cancelled, cancelled.operations[1:], inside)]
+    assert kinds == ["update", "assign", "unassign"] and cancelled.groups_removed == ["Active subscriptions"]
+
+
+def test_update_only_never_upserts_even_a_contact_the_product_knows(dodo_planner, dodo_examples):
+    active = normalize_input(json.dumps(dodo_examples["subscription.active"]), DODO_PAYMENTS)
+    cancel = normalize_input(json.dumps(dodo_examples["subscription.cancelled"]), DODO_PAYMENTS)
+    states = synced(dodo_planner.plan([active]))
+    plan = dodo_planner.plan([cancel], states)
+    assert [o.method for o in plan.operations()] == ["GET", "PUT", "POST", "DELETE"]
+    assert all(o.path != "/api/subscribers" for o in plan.operations())
+
+
+def test_an_empty_value_is_not_sent_unless_clear_when_empty():
+    config = load_config(
+        {
+            "triggers": [
+                {
+                    "name": "T",
+                    "event_types": ["partner.*"],
+                    "fields": [
+                        {"target": "last_name", "source": "constant", "value": ""},
+                        {"target": "company", "value": "data.company"},
+                        {"target": "city", "value": "data.city", "clear_when_empty": True},
+                        {"target": "total", "value": "data.total", "type": "number", "clear_when_empty": True},
+                    ],
+                }
+            ]
+        }
+    )
+    (upsert,) = requests(Planner(config).plan([partner("active")]))
+    assert upsert["body"]["fields"] == {"city": None, "total": None}  # null clears; nothing else is touched
