@@ -1,8 +1,14 @@
 """Planning: normalized events + what each contact last received → the minimal MailerLite operations.
 
 The rules of PRODUCT §3 live here: nothing is sent when nothing changed; all of a contact's events in one run
-become one upsert; an older event never overwrites a newer value; only membership rules remove from groups;
-suppressed subscribers are never touched. A dry run is this same call with nothing sent afterwards.
+become one upsert; an older event never overwrites a newer value; only membership rules remove from groups.
+
+MailerLite has the last word where the product's memory cannot know: a plan that depends on what the account
+holds starts with a lookup, and ``follow_up`` (pure too) turns MailerLite's answer into what is still sent.
+"Update existing only" never creates (lookup, then ``PUT`` by id); a removal from a group happens only if the
+subscriber is in it; "set only if empty" means empty in MailerLite (one lookup per contact whose value the
+product does not know, inside a batch); a suppressed subscriber is checked again when an event for them comes
+and nothing is applied while MailerLite keeps them suppressed. A dry run is this same call with nothing sent.
 """
 
 from __future__ import annotations
