@@ -24,7 +24,23 @@ from sync_core.engine.account_checks import (
 )
 from sync_core.engine.samples import known_event_types
 
-COLUMNS = ["target", "source", "value", "transform", "type", "default", "skip_if_empty", "only_if_empty"]
+COLUMNS = [
+    "target",
+    "source",
+    "value",
+    "transform",
+    "type",
+    "default",
+    "skip_if_empty",
+    "only_if_empty",
+    "clear_when_empty",
+]
+CHECKBOXES = ("skip_if_empty", "only_if_empty", "clear_when_empty")
+#: What "only if empty" costs, said once on the page and in the column's help.
+ONLY_IF_EMPTY_COST = (
+    "To know, the sync reads the subscriber from MailerLite first: one lookup per contact whose value the studio "
+    "does not know yet (inside a batch, so not an extra call of the 120 per minute); once known, no lookup."
+)
 SOURCE_BY_LABEL = {label: name for name, label in VALUE_SOURCE_LABELS.items()}
 TRANSFORM_LABELS = {name: label for name, (label, _) in TRANSFORMS.items()}
 TRANSFORM_BY_LABEL = {label: name for name, label in TRANSFORM_LABELS.items()}
@@ -72,11 +88,12 @@ def mappings_frame(mappings: list[dict[str, Any]]) -> pd.DataFrame:
                 "default": _display(mapping.get("default")),
                 "skip_if_empty": bool(mapping.get("skip_if_empty", False)),
                 "only_if_empty": bool(mapping.get("only_if_empty", False)),
+                "clear_when_empty": bool(mapping.get("clear_when_empty", False)),
             }
         )
     frame = pd.DataFrame(rows, columns=COLUMNS)
     for column in COLUMNS:
-        if column not in ("skip_if_empty", "only_if_empty"):
+        if column not in CHECKBOXES:
             frame[column] = frame[column].astype(object)
     return frame
 
@@ -104,6 +121,7 @@ def frame_mappings(frame: pd.DataFrame, originals: list[dict[str, Any]]) -> list
         mapping["type"] = cells["type"] or "text"
         mapping["skip_if_empty"] = bool(cells["skip_if_empty"])
         mapping["only_if_empty"] = bool(cells["only_if_empty"])
+        mapping["clear_when_empty"] = bool(cells["clear_when_empty"])
         out.append(mapping)
     return out
 
@@ -156,7 +174,14 @@ def column_config(targets: tuple[str, ...]) -> dict[str, Any]:
             "Only if empty",
             default=False,
             width=95,
-            help="Set the field only while the subscriber has no value in MailerLite yet",
+            help="Set the field only while the subscriber has no value in MailerLite yet. " + ONLY_IF_EMPTY_COST,
+        ),
+        "clear_when_empty": cc.CheckboxColumn(
+            "Clear when empty",
+            default=False,
+            width=110,
+            help="When the event has no value, clear the field in MailerLite. Off, an empty value leaves "
+            "what MailerLite holds as it is",
         ),
     }
 
@@ -516,7 +541,8 @@ def main() -> None:
     st.title("Field mapping")
     st.caption(
         "Which events sync, and which MailerLite fields they fill. Edit the tables, then **Save**: every "
-        "save is a new version, and older ones are kept."
+        "save is a new version, and older ones are kept. An empty value never erases what MailerLite holds "
+        "unless its row says **Clear when empty**. **Only if empty** means empty in MailerLite. " + ONLY_IF_EMPTY_COST
     )
     ws = ui.workspace()
     if ws is None:

@@ -125,7 +125,14 @@ class FieldMapping(_Model):
     type: FieldType = "text"
     default: Scalar = Field(default=None, description="Used when the value is empty.")
     skip_if_empty: bool = False
-    only_if_empty: bool = Field(default=False, description="Set only if the subscriber has no value yet.")
+    only_if_empty: bool = Field(
+        default=False, description="Set only if the subscriber has no value yet in MailerLite (read from it first)."
+    )
+    clear_when_empty: bool = Field(
+        default=False,
+        description="An empty value clears the MailerLite field. Off (the default), an empty value leaves "
+        "whatever MailerLite holds as it is: the sync never erases data by accident.",
+    )
 
     @field_validator("target")
     @classmethod
@@ -158,6 +165,10 @@ class FieldMapping(_Model):
             not isinstance(self.value, str) or not _TEMPLATE_PLACEHOLDER.search(self.value)
         ):
             raise ValueError('a template needs at least one {path}, e.g. "{data.name} {data.surname}"')
+        if self.clear_when_empty and self.skip_if_empty:
+            raise ValueError('choose either "skip if empty" or "clear when empty", not both')
+        if self.clear_when_empty and self.target in SUBSCRIBER_ATTRIBUTES:
+            raise ValueError(f'{self.target} cannot be cleared in MailerLite; turn off "clear when empty"')
         return self
 
     def paths(self) -> list[str]:

@@ -26,8 +26,10 @@ _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _SPACES = re.compile(r"\s+")
 
 
-#: What ``apply`` returns when the mapping has nothing to send (a present value may be ``None``... never sent).
+#: What ``apply`` returns when the mapping has nothing to send.
 SKIP: Any = MISSING
+#: What ``apply`` returns for an empty value of a "clear when empty" mapping: MailerLite clears a field sent as null.
+CLEAR: Any = None
 
 
 Reader = Callable[[NormalizedEvent, datetime], Any]
@@ -39,7 +41,10 @@ class CompiledMapping:
     it needs in local variables; it runs for every mapped field of every event.
 
     ``volatile`` marks a value that changes on every sync (time of sync), which alone is no reason to send
-    anything; ``only_if_empty`` a value set only while the subscriber has none."""
+    anything; ``only_if_empty`` a value set only while the subscriber has none.
+
+    An empty value (after the default) is never sent, so it never erases what MailerLite holds, unless the
+    mapping says ``clear_when_empty``: then it is ``CLEAR`` (``null``, which clears the field)."""
 
     __slots__ = ("mapping", "target", "apply", "volatile", "only_if_empty")
 
@@ -56,7 +61,7 @@ def _compile(mapping: FieldMapping) -> Callable[[NormalizedEvent, datetime], Any
     transform = None if mapping.transform == "none" else TRANSFORMS[mapping.transform][1]
     value_type = mapping.value_type()
     is_text = value_type == "text"
-    target, default, skip_if_empty = mapping.target, mapping.default, mapping.skip_if_empty
+    target, default, clear_when_empty = mapping.target, mapping.default, mapping.clear_when_empty
     # values already in the format the field wants: a transform's own output
     transform_fits = TRANSFORM_OUTPUT_TYPES.get(mapping.transform) == value_type
     origin = _origin(mapping)
@@ -90,8 +95,8 @@ def _compile(mapping: FieldMapping) -> Callable[[NormalizedEvent, datetime], Any
         if empty and default is not None:
             value = default
             empty = is_empty(value)
-        if value is None or (empty and (skip_if_empty or not is_text)):
-            return SKIP
+        if value is None or empty:
+            return CLEAR if clear_when_empty else SKIP
         if not (type(value) is str and (is_text or from_transform)):
             try:
                 value = fit_value(value, value_type)

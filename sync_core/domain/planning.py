@@ -1,8 +1,14 @@
 """Planning: normalized events + what each contact last received → the minimal MailerLite operations.
 
 The rules of PRODUCT §3 live here: nothing is sent when nothing changed; all of a contact's events in one run
-become one upsert; an older event never overwrites a newer value; only membership rules remove from groups;
-suppressed subscribers are never touched. A dry run is this same call with nothing sent afterwards.
+become one upsert; an older event never overwrites a newer value; only membership rules remove from groups.
+
+MailerLite has the last word where the product's memory cannot know: a plan that depends on what the account
+holds starts with a lookup, and ``follow_up`` (pure too) turns MailerLite's answer into what is still sent.
+"Update existing only" never creates (lookup, then ``PUT`` by id); a removal from a group happens only if the
+subscriber is in it; "set only if empty" means empty in MailerLite (one lookup per contact whose value the
+product does not know, inside a batch); a suppressed subscriber is checked again when an event for them comes
+and nothing is applied while MailerLite keeps them suppressed. A dry run is this same call with nothing sent.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sync_core.domain.evaluation import Evaluator, EventEvaluation
 from sync_core.domain.events import NormalizedEvent, RejectedInput
 from sync_core.domain.requests import (
     SUBSCRIBERS,
+    api_relative,
     path_segment,
     plan_path,
     subscriber_body,
@@ -79,6 +86,13 @@ class ContactPlan:
     groups_added: list[str] = field(default_factory=list)
     groups_removed: list[str] = field(default_factory=list)
     reason: str = ""
+    previous: ContactState | None = None  # what the product knew before this plan (kept when nothing is applied)
+    only_if_empty: list[str] = field(default_factory=list)  # sent only if MailerLite's answer shows them empty
+
+    @property
+    def reads_first(self) -> bool:
+        """Whether the plan asks MailerLite first (a lookup) and sends the rest according to the answer."""
+        return bool(self.operations) and self.operations[0].kind == "lookup"
 
 
 @dataclass(slots=True)
@@ -190,16 +204,6 @@ class Planner:
     ) -> ContactPlan:
         """One contact's events (already evaluated) against its last synced state."""
         event_ids = [evaluation.event_id for evaluation in evaluations]
-        if state is not None and state.suppressed:
-            return ContactPlan(
-                email,
-                PlanOutcome.SUPPRESSED,
-                [],
-                state,
-                event_ids,
-                reason=f"the subscriber is {state.status} in MailerLite, which does not allow re-adding them "
-                "by API; they can only come back through a form or the MailerLite app",
-            )
         ordered = evaluations if len(evaluations) == 1 else sorted(evaluations, key=_occurred_at)
         before_fields = state.fields if state else {}
         before_groups = state.groups if state else {}
@@ -207,16 +211,22 @@ class Planner:
         groups = dict(before_groups)
         touched: dict[str, bool] = {}  # field → whether its value is volatile (time of sync)
         decided: dict[str, bool] = {}  # group → member, for the groups this run decided on
+        unknown_if_empty: set[str] = set()  # "set only if empty" fields whose MailerLite value is not known here
         for evaluation in ordered:
             at = evaluation.occurred_at
             only_if_empty, volatile = evaluation.only_if_empty, evaluation.volatile
             for target, value in evaluation.values.items():
                 current = fields.get(target)
+                conditional = bool(only_if_empty) and target in only_if_empty
                 if current is not None:
                     if at < current[1]:
                         continue  # an older event never overwrites a newer value
-                    if only_if_empty and target in only_if_empty and not is_empty(current[0]):
+                    if conditional and not is_empty(current[0]):
                         continue
+                if conditional and target not in before_fields:
+                    unknown_if_empty.add(target)
+                else:
+                    unknown_if_empty.discard(target)
                 fields[target] = (value, at)
                 touched[target] = bool(volatile) and target in volatile
             for group, member in evaluation.decisions.items():
@@ -226,12 +236,8 @@ class Planner:
                     decided[group] = member
 
         exists = state is not None
-        creates = False
-        if not exists:
-            for evaluation in ordered:
-                if evaluation.action == "upsert":
-                    creates = True
-                    break
+        upserts = any(evaluation.action == "upsert" for evaluation in ordered)  # else: update existing only
+        creates = upserts and not exists
         default_group = self.default_group
         if creates and default_group and default_group not in groups:
             groups = {default_group: (True, ordered[0].occurred_at), **groups}
@@ -270,16 +276,23 @@ class Planner:
             if member:
                 if before_group is None or not before_group[0]:
                     added.append(name)
-            elif exists and (before_group is None or before_group[0]):
-                removed.append(name)  # in the group, or maybe (a known contact the product never decided on)
+            elif before_group is None or before_group[0]:
+                # in the group, or maybe (a contact the product never decided on): what MailerLite answers
+                # about the subscriber (a lookup, the upsert) tells the sender whether there is anything to remove
+                removed.append(name)
 
         subscriber_id = state.subscriber_id if state else None
         status = state.status if state else None
         new_state = ContactState(email, subscriber_id, status, fields, groups)
+        read_if_empty = sorted(target for target in unknown_if_empty if target in changes)
+        reads_first = not upserts or bool(read_if_empty) or (state is not None and state.suppressed)
         operations = self._operations(
-            email, ordered, state, creates, field_values, attributes, added, removed, group_ids
+            email, ordered, state, upserts, creates, reads_first, field_values, attributes, added, removed, group_ids
         )
         outcome = PlanOutcome.CREATE if creates else (PlanOutcome.UPDATE if operations else PlanOutcome.UNCHANGED)
+        reason = "" if operations else "nothing changed since the last sync"
+        if state is not None and state.suppressed and not operations:
+            outcome, reason = PlanOutcome.SUPPRESSED, suppressed_reason(state.status)
         return ContactPlan(
             email,
             outcome,
@@ -289,7 +302,9 @@ class Planner:
             changes,
             added,
             removed,
-            reason="" if operations else "nothing changed since the last sync",
+            reason=reason,
+            previous=state,
+            only_if_empty=read_if_empty,
         )
 
     def _operations(
@@ -297,16 +312,28 @@ class Planner:
         email: str,
         ordered: list[EventEvaluation],
         state: ContactState | None,
+        upserts: bool,
         creates: bool,
+        reads_first: bool,
         field_values: dict[str, Any],
         attributes: dict[str, Any],
         added: list[str],
         removed: list[str],
         group_ids: Mapping[str, str],
     ) -> list[Operation]:
-        subscriber = (state.subscriber_id if state else None) or SUBSCRIBER_PLACEHOLDER
+        """The requests, in order. ``reads_first`` puts a lookup (``GET /subscribers/{email}``) before the rest,
+        which the sender then sends according to MailerLite's answer (``follow_up``): an "update existing
+        only" contact (never created: ``PUT /subscribers/{id}`` once found, as ``POST /subscribers`` would
+        create it), a "set only if empty" field whose MailerLite value the product does not know, a contact
+        last seen suppressed (synced again once MailerLite says it is active)."""
+        known = state.subscriber_id if state and not reads_first else None
+        subscriber = known or SUBSCRIBER_PLACEHOLDER
+        if not (creates or field_values or attributes or added or removed):
+            return []
         operations: list[Operation] = []
-        if creates or state is not None:
+        if reads_first:
+            operations.append(Operation("lookup", "GET", plan_path(subscriber_path(path_segment(email)))))
+        if upserts:
             if creates or field_values or attributes or added:
                 status = next((e.subscriber_status for e in ordered if e.subscriber_status), None)
                 body = subscriber_body(
@@ -317,10 +344,7 @@ class Planner:
                     **attributes,
                 )
                 operations.append(Operation("upsert", "POST", plan_path(SUBSCRIBERS), body))
-        elif field_values or attributes or added:
-            # "Update existing only" for a contact this product never synced: find it first; the engine skips
-            # the rest when MailerLite does not know the address.
-            operations.append(Operation("lookup", "GET", plan_path(subscriber_path(path_segment(email)))))
+        else:
             if field_values or attributes:
                 body = subscriber_body(fields=field_values or None, **attributes)
                 operations.append(Operation("update", "PUT", plan_path(subscriber_path(subscriber)), body))
@@ -332,9 +356,80 @@ class Planner:
             operations.append(
                 Operation("unassign", "DELETE", self._group_path(subscriber, name, group_ids), group=name)
             )
+        if len(operations) == 1 and reads_first:
+            return []  # a lookup with nothing after it
+        if (
+            not reads_first
+            and all(o.kind != "upsert" for o in operations)
+            and any(SUBSCRIBER_PLACEHOLDER in o.path for o in operations)
+        ):  # no id known and nothing that would give one: find it first
+            operations.insert(0, Operation("lookup", "GET", plan_path(subscriber_path(path_segment(email)))))
         return operations
 
     @staticmethod
     def _group_path(subscriber: str, group: str, group_ids: Mapping[str, str]) -> str:
         group_ref = group_ids.get(group) or "{group:" + group + "}"
         return plan_path(subscriber_group_path(subscriber, group_ref))
+
+
+def suppressed_reason(status: str | None) -> str:
+    """Why nothing is applied for a subscriber MailerLite keeps unsubscribed, bounced or junk."""
+    return (
+        f"the subscriber is {status or 'unsubscribed'} in MailerLite, which does not allow re-adding them by API; "
+        "they can only come back through a form or the MailerLite app (the next event for them checks again)"
+    )
+
+
+def follow_up(
+    plan: ContactPlan, operations: Iterable[Operation], subscriber: Mapping[str, Any] | None
+) -> list[Operation]:
+    """The ``operations`` of ``plan`` still worth sending now that MailerLite said what it holds for the contact:
+    its subscriber object, from a lookup or an upsert's answer (``None``: not in MailerLite).
+
+    Pure, and it brings the plan in line with what will really happen: a group the subscriber is not in is not
+    "removed" (no request), a group they are already in is not "added", and a "set only if empty" field that
+    MailerLite already holds is not sent; the product remembers MailerLite's value instead, so the next event
+    for the contact needs no lookup for it."""
+    groups = (subscriber or {}).get("groups") or []
+    member_ids = {str(group.get("id")) for group in groups if isinstance(group, Mapping)}
+    member_names = {group.get("name") for group in groups if isinstance(group, Mapping)}
+
+    def is_member(operation: Operation) -> bool:
+        group_ref = api_relative(operation.path).rstrip("/").rsplit("/", 1)[-1]
+        return operation.group in member_names or group_ref in member_ids
+
+    held: dict[str, Any] = {}  # "only if empty" targets MailerLite already holds, with their values
+    if subscriber is not None:
+        values = subscriber.get("fields") or {}
+        for target in plan.only_if_empty:
+            value = subscriber.get(target) if target in SUBSCRIBER_ATTRIBUTES else values.get(target)
+            if not is_empty(value):
+                held[target] = value
+    kept: list[Operation] = []
+    for operation in operations:
+        if operation.kind == "unassign" and not is_member(operation):
+            if operation.group in plan.groups_removed:
+                plan.groups_removed.remove(operation.group)
+            continue
+        if operation.kind == "assign" and subscriber is not None and is_member(operation):
+            if operation.group in plan.groups_added:
+                plan.groups_added.remove(operation.group)
+            continue
+        if operation.kind in ("upsert", "update") and held and operation.body:
+            body = {key: value for key, value in operation.body.items() if key not in held}
+            if isinstance(body.get("fields"), dict):
+                body["fields"] = {key: value for key, value in body["fields"].items() if key not in held}
+                if not body["fields"]:
+                    del body["fields"]
+            if not set(body) - {"email", "status"}:
+                continue  # nothing left worth sending
+            operation = Operation(operation.kind, operation.method, operation.path, body, operation.group)
+        kept.append(operation)
+    for target, value in held.items():
+        plan.changes.pop(target, None)
+        entry = plan.new_state.fields.get(target)
+        if entry is not None:  # kept with the time of the event that wanted it, like any value it decided
+            plan.new_state.fields[target] = (value, entry[1])
+    if subscriber is not None:
+        plan.new_state.subscriber_id = str(subscriber.get("id") or plan.new_state.subscriber_id or "") or None
+    return kept

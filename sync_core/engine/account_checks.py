@@ -270,7 +270,8 @@ def mapped_values(
                     None,
                     value_type,
                     "not sent",
-                    "empty in this event, so nothing is sent for it",
+                    "empty in this event, so nothing is sent for it: what MailerLite holds stays as it is "
+                    '(tick "clear when empty" on the Field mapping page to clear it instead)',
                 )
             )
             continue
@@ -278,7 +279,9 @@ def mapped_values(
         status: Literal["ok", "warning"] = "ok" if check.ok else "warning"
         message = "OK" if check.status in ("ok", "unknown") else check.message
         if mapping.only_if_empty and status == "ok":
-            message = "OK (set only if the subscriber has no value yet)"
+            message = "OK (set only if the subscriber has no value yet in MailerLite)"
+        if value is None and status == "ok":  # "clear when empty"
+            message = "empty in this event: clears the MailerLite field (clear when empty)"
         out.append(MappedValue(target, trigger_name, _origin(mapping), value, value_type, status, message))
     return out
 

@@ -1,8 +1,12 @@
 """Sending contact plans to MailerLite in batches, and reading each contact's outcome from the answers.
 
 Up to 50 requests go in one ``POST /batch`` (one unit of the 120 per minute). A contact's requests stay
-together in one batch; requests that need an id MailerLite gives back (a subscriber found by email for an
-"update existing only" trigger) go in a second round.
+together in one batch; requests that depend on what MailerLite answers go in a second round: those that need
+the id it gives back, and everything after a plan's lookup (``GET /subscribers/{email}``: an "update existing
+only" contact, a "set only if empty" field the product does not know, a contact last seen suppressed). Before
+the second round, ``planning.follow_up`` drops what the answer makes needless: removals from groups the
+subscriber is not in, "set only if empty" values MailerLite already holds, everything for a subscriber it does
+not have (update only) or keeps unsubscribed. A lookup costs one request inside a batch, not an HTTP call.
 """
 
 from __future__ import annotations
@@ -15,9 +19,16 @@ from typing import Any, TypeVar
 
 from storage.statuses import ItemOutcome
 from sync_core.domain.config import SyncConfig
-from sync_core.domain.planning import SUBSCRIBER_PLACEHOLDER, ContactPlan, Operation, PlanOutcome
+from sync_core.domain.planning import (
+    SUBSCRIBER_PLACEHOLDER,
+    ContactPlan,
+    Operation,
+    PlanOutcome,
+    follow_up,
+    suppressed_reason,
+)
 from sync_core.domain.requests import SUBSCRIBERS, api_relative, batch_path, path_segment
-from sync_core.domain.state import SUPPRESSED_STATUSES
+from sync_core.domain.state import SUPPRESSED_STATUSES, ContactState
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import AuthError, ConfigurationError, ForbiddenError, MailerLiteError
 from sync_core.mailerlite.models import MAX_BATCH_REQUESTS, BatchItemResult, BatchRequest
@@ -106,6 +117,9 @@ class ContactResult:
     subscriber_id: str | None = None
     status: str | None = None
     created: bool = False  # MailerLite answered 201 to the upsert: the subscriber is new
+    answered: bool = False  # MailerLite said what it holds for the contact (a lookup or an upsert answered)
+    seen: dict[str, Any] | None = None  # ... and that is this subscriber object (None: not in MailerLite)
+    applied: int = 0  # requests other than lookups that MailerLite accepted
 
 
 @dataclass(slots=True)
@@ -157,7 +171,7 @@ class Sender:
         pending: list[ContactPlan] = []
         size = 0
         for plan in plans:
-            count = len(plan.operations)
+            count = _first_round(plan)
             if pending and size + count > self.batch_size:
                 yield self._send_batch(pending)
                 pending, size = [], 0
@@ -174,35 +188,52 @@ class Sender:
             for plan in plans
         ]
         first: list[tuple[ContactResult, Operation, BatchRequest]] = []
-        later: list[tuple[ContactResult, Operation]] = []
-        for result in results:
+        later: dict[int, list[Operation]] = {}
+        for number, result in enumerate(results):
             problem = _unsendable(result.plan.operations)
             if problem:  # this contact alone fails; the others of the batch go out
                 _fail(result, problem, None, retryable=False)
                 continue
-            for operation in result.plan.operations:
+            operations = result.plan.operations
+            if result.plan.reads_first:
+                first.append((result, operations[0], _request(operations[0], None)))
+                later[number] = operations[1:]
+                continue
+            for operation in operations:
                 if SUBSCRIBER_PLACEHOLDER in operation.path:
-                    later.append((result, operation))
+                    later.setdefault(number, []).append(operation)
                 else:
                     first.append((result, operation, _request(operation, None)))
         self._exchange(first)
-        second = [
-            (result, operation, _request(operation, result.subscriber_id))
-            for result, operation in later
-            if result.outcome not in (ItemOutcome.FAILED, ItemOutcome.SKIPPED, ItemOutcome.SUPPRESSED)
-            and result.subscriber_id
-        ]
+        second: list[tuple[ContactResult, Operation, BatchRequest]] = []
+        for number, operations in later.items():
+            result = results[number]
+            if result.outcome in (ItemOutcome.FAILED, ItemOutcome.SKIPPED):
+                continue
+            if result.outcome == ItemOutcome.SUPPRESSED:
+                _nothing_applied(result)
+                continue
+            if result.answered:
+                operations = follow_up(result.plan, operations, result.seen)
+            for operation in operations:
+                if SUBSCRIBER_PLACEHOLDER in operation.path and not result.subscriber_id:
+                    continue  # not in MailerLite: nothing to take out of a group
+                second.append((result, operation, _request(operation, result.subscriber_id)))
         for start in range(0, len(second), self.batch_size):
             self._exchange(second[start : start + self.batch_size])
         for result in results:
-            if result.outcome == ItemOutcome.UNCHANGED and result.plan.operations:
-                result.outcome = ItemOutcome.CREATED if result.created else ItemOutcome.UPDATED
-                if result.status in SUPPRESSED_STATUSES:  # applied, but MailerLite keeps them unsubscribed
-                    result.outcome = ItemOutcome.SUPPRESSED
-                    result.reason = (
-                        f"the subscriber is {result.status} in MailerLite, which does not allow "
-                        "re-adding them by API; their fields were updated, later events are not sent"
-                    )
+            if result.outcome != ItemOutcome.UNCHANGED or not result.plan.operations:
+                continue
+            if not result.applied:
+                result.reason = "MailerLite already holds what the events say: nothing needed changing"
+                continue
+            result.outcome = ItemOutcome.CREATED if result.created else ItemOutcome.UPDATED
+            if result.status in SUPPRESSED_STATUSES:  # applied, but MailerLite keeps them unsubscribed
+                result.outcome = ItemOutcome.SUPPRESSED
+                result.reason = (
+                    f"the subscriber is {result.status} in MailerLite, which does not allow re-adding them by "
+                    "API; their fields were updated, and the next event for them checks again"
+                )
         return results
 
     def _exchange(self, items: list[tuple[ContactResult, Operation, BatchRequest]]) -> None:
@@ -227,6 +258,13 @@ class Sender:
                 _read_answer(result, operation, answer.responses[number])
             else:
                 _fail(result, UNANSWERED, None, retryable=True)
+
+
+def _first_round(plan: ContactPlan) -> int:
+    """How many of a plan's requests go in the first round (the rest wait for MailerLite's answer)."""
+    if plan.reads_first:
+        return 1
+    return sum(1 for operation in plan.operations if SUBSCRIBER_PLACEHOLDER not in operation.path)
 
 
 def _unsendable(operations: list[Operation]) -> str:
@@ -267,21 +305,27 @@ def _read_answer(result: ContactResult, operation: Operation, item: BatchItemRes
         result.response_code = code
     data = item.body.get("data") if isinstance(item.body, dict) else None
     if 200 <= code < 300:
+        if operation.kind != "lookup":
+            result.applied += 1
         if operation.kind in ("upsert", "lookup") and isinstance(data, dict):
             result.subscriber_id = str(data.get("id") or result.subscriber_id or "") or None
             result.status = data.get("status") or result.status
             result.created = result.created or (operation.kind == "upsert" and code == 201)
+            result.answered, result.seen = True, data
             if operation.kind == "lookup" and result.status in SUPPRESSED_STATUSES:
                 result.outcome = ItemOutcome.SUPPRESSED
-                result.reason = (
-                    f"the subscriber is {result.status} in MailerLite, which does not allow re-adding them by API"
-                )
+                result.reason = suppressed_reason(result.status)
         return
     if operation.kind == "unassign" and code == 404:
         return  # not in the group: the wanted result
     if operation.kind == "lookup" and code == 404:
-        result.outcome = ItemOutcome.SKIPPED
-        result.reason = "not in MailerLite: this trigger only updates existing subscribers, so nothing was sent"
+        result.answered, result.seen = True, None
+        if not any(planned.kind == "upsert" for planned in result.plan.operations):
+            result.outcome = ItemOutcome.SKIPPED
+            result.reason = (
+                "not in MailerLite, nothing was sent: this trigger only updates existing subscribers "
+                "(it never creates one, nor brings back one deleted in MailerLite)"
+            )
         return
     error = item.error()
     message = str(error) if error is not None else f"MailerLite answered {code}"
@@ -294,6 +338,19 @@ def _read_answer(result: ContactResult, operation: Operation, item: BatchItemRes
         )
         return
     _fail(result, message, code, retryable=code == 429 or code >= 500)
+
+
+def _nothing_applied(result: ContactResult) -> None:
+    """MailerLite keeps the subscriber suppressed and nothing was sent after the lookup: the product goes on
+    knowing what it knew, with only the status new."""
+    plan = result.plan
+    before = plan.previous
+    plan.new_state = (
+        ContactState(plan.email)
+        if before is None
+        else ContactState(before.email, before.subscriber_id, before.status, dict(before.fields), dict(before.groups))
+    )
+    plan.changes, plan.groups_added, plan.groups_removed = {}, [], []
 
 
 def _is_suppression(body: Any) -> bool:

@@ -409,6 +409,38 @@ class SandboxAccount:
             "responses": responses,
         }
 
+    # -- what only a person can do in MailerLite ---------------------------------------------------------------
+
+    def resubscribe(self, email: str) -> bool:
+        """The subscriber signs up again through a form or the MailerLite app, the one way back MailerLite
+        allows after an unsubscribe, bounce or junk mark (the API cannot do it). False when there is no such
+        subscriber."""
+        with self._lock:
+            if self._store is None:
+                return self._resubscribe(email)
+            try:
+                with self._store.transaction(write=True):
+                    self._catch_up()
+                    done = self._resubscribe(email)
+                    documents, counters = self.state.take_changes()
+                    if documents or counters:
+                        self._seen_version = self._store.write(documents, counters)
+            except BaseException:
+                self._seen_version = None
+                raise
+            return done
+
+    def _resubscribe(self, email: str) -> bool:
+        subscriber = self.state.find_subscriber(email)
+        if subscriber is None:
+            return False
+        self.state.set_status(subscriber, "active")
+        subscriber["unsubscribed_at"] = None
+        self.state.touch(subscriber)
+        if self._store is None:
+            self.state.take_changes()
+        return True
+
     # -- statistics -------------------------------------------------------------------------------------------
 
     def window_counts(self) -> list[int]:

@@ -122,3 +122,26 @@ def test_in_operator_accepts_comma_separated_text():
         }
     )
     assert config.group_rules[0].conditions[0].value == ["active", "pending"]
+
+
+def test_skip_if_empty_and_clear_when_empty_exclude_each_other():
+    from sync_core.domain.config import ConfigError, load_config
+
+    document = {
+        "triggers": [
+            {
+                "name": "T",
+                "event_types": ["partner.*"],
+                "fields": [{"target": "city", "value": "data.city", "skip_if_empty": True, "clear_when_empty": True}],
+            }
+        ]
+    }
+    try:
+        load_config(document)
+    except ConfigError as exc:
+        (problem,) = exc.problems
+        assert "city" in problem and 'choose either "skip if empty" or "clear when empty"' in problem
+    else:
+        raise AssertionError("both options were accepted")
+    document["triggers"][0]["fields"][0]["skip_if_empty"] = False
+    assert load_config(document).triggers[0].fields[0].clear_when_empty

@@ -42,6 +42,11 @@ def requests(plan: Plan) -> list[dict]:
     return [operation.as_request() for operation in plan.operations()]
 
 
+def writes(plan: Plan) -> list[dict]:
+    """The requests that change something: a plan's lookups (what MailerLite holds) left out."""
+    return [operation.as_request() for operation in plan.operations() if operation.kind != "lookup"]
+
+
 # --- Dodo Payments preset against Dodo's own MailerLite examples -----------------------------------------------
 
 
@@ -58,13 +63,17 @@ def dodo_example_1(event: dict) -> dict:
 def test_payment_succeeded_sends_what_dodo_example_1_sends_plus_the_default_group(dodo_planner, dodo_examples):
     example = dodo_examples["payment.succeeded"]
     plan = dodo_planner.plan([normalize_input(json.dumps(example), DODO_PAYMENTS)])
-    (upsert,) = requests(plan)
+    lookup, upsert = requests(plan)  # "customer since" is set only if empty in MailerLite: it is read first
+    assert (lookup["method"], lookup["path"]) == ("GET", "/api/subscribers/test@acme.com")
     expected = dodo_example_1(example)
     assert (upsert["method"], upsert["path"]) == ("POST", "/api/subscribers")
     assert upsert["body"]["email"] == expected["email"]
     assert upsert["body"]["status"] == expected["status"]
     for field, value in expected["fields"].items():
-        assert upsert["body"]["fields"][field] == value, field
+        if value == "":  # the example's empty values would erase what MailerLite has: never sent
+            assert field not in upsert["body"]["fields"], field
+        else:
+            assert upsert["body"]["fields"][field] == value, field
     # the example's group ("your-group-id-here") is the Customers group; the default group comes first
     assert upsert["body"]["groups"] == ["Dodo Payments", "Customers"]
     assert plan.contacts[0].outcome == "create"
@@ -73,7 +82,7 @@ def test_payment_succeeded_sends_what_dodo_example_1_sends_plus_the_default_grou
 def test_dodo_example_2_premium_group_from_10000_cents(dodo_planner, dodo_examples):
     example = dodo_examples["payment.succeeded"]
     for amount, premium in [(9999, False), (10000, True), (25000, True)]:
-        (upsert,) = requests(dodo_planner.plan([dodo(example, data__total_amount=amount)]))
+        (upsert,) = writes(dodo_planner.plan([dodo(example, data__total_amount=amount)]))
         assert ("Premium customers" in upsert["body"]["groups"]) is premium
         assert upsert["body"]["fields"]["last_purchase_amount"] == f"{amount / 100:.2f}"
         assert upsert["body"]["fields"]["last_purchase_date"] == "2025-08-04"
@@ -82,11 +91,11 @@ def test_dodo_example_2_premium_group_from_10000_cents(dodo_planner, dodo_exampl
 
 def test_dodo_examples_5_and_6_custom_fields_and_automation_trigger(dodo_planner, dodo_examples):
     example = dodo_examples["payment.succeeded"]
-    (upsert,) = requests(dodo_planner.plan([normalize_input(json.dumps(example), DODO_PAYMENTS)]))
+    (upsert,) = writes(dodo_planner.plan([normalize_input(json.dumps(example), DODO_PAYMENTS)]))
     fields = upsert["body"]["fields"]
     assert fields["country"] == example["data"]["billing"]["country"]
     assert fields["city"] == example["data"]["billing"]["city"]
-    assert fields["phone"] == (example["data"]["customer"].get("phone_number") or "")
+    assert "phone" not in fields  # the example has no phone number: an empty value never erases one
     assert fields["total_spent"] == "4.00" and fields["currency"] == "USD" and fields["payment_method"] == "card"
     assert fields["customer_since"] == "2025-08-04"
     assert upsert["body"]["subscribed_at"] == "2025-08-04 05:30:45"
@@ -118,25 +127,25 @@ def test_dodo_example_4_cancellation_updates_a_known_subscriber_and_moves_it_to_
         states,
         group_ids={"Churned customers": "777", "Active subscriptions": "555"},
     )
+    # update only: found first (it may have been deleted in MailerLite since), then updated by id, never upserted
     assert requests(plan) == [
+        {"method": "GET", "path": "/api/subscribers/test@acme.com", "body": None},
         {
-            "method": "POST",
-            "path": "/api/subscribers",
-            "body": {
-                "email": "test@acme.com",
-                "fields": {"subscription_status": "cancelled", "cancellation_date": "2025-08-04"},
-                "groups": ["777"],
-            },
+            "method": "PUT",
+            "path": "/api/subscribers/{subscriber_id}",
+            "body": {"fields": {"subscription_status": "cancelled", "cancellation_date": "2025-08-04"}},
         },
-        {"method": "DELETE", "path": f"/api/subscribers/{subscriber_id}/groups/555", "body": None},
+        {"method": "POST", "path": "/api/subscribers/{subscriber_id}/groups/777", "body": None},
+        {"method": "DELETE", "path": "/api/subscribers/{subscriber_id}/groups/555", "body": None},
     ]
+    assert subscriber_id
     assert plan.contacts[0].groups_removed == ["Active subscriptions"]
 
 
 def test_cancellation_of_an_unknown_contact_only_updates_an_existing_subscriber(dodo_planner, dodo_examples):
     plan = dodo_planner.plan([normalize_input(json.dumps(dodo_examples["subscription.cancelled"]), DODO_PAYMENTS)])
     kinds = [operation.kind for operation in plan.operations()]
-    assert kinds == ["lookup", "update", "assign"]
+    assert kinds == ["lookup", "update", "assign", "unassign"]  # the sender removes only if MailerLite says so
     assert plan.operations()[0].path == "/api/subscribers/test@acme.com"
     assert "groups" not in plan.operations()[1].body  # PUT would replace every group: never send groups there
 
@@ -260,11 +269,20 @@ def test_a_duplicate_event_is_processed_once(partnero_planner):
 
 
 @pytest.mark.parametrize("status", ["unsubscribed", "bounced", "junk"])
-def test_suppressed_subscribers_are_never_touched(partnero_planner, status):
+def test_suppressed_subscribers_are_checked_again_before_anything_is_sent(partnero_planner, status):
     states = {"john.doe@partnero.com": ContactState("john.doe@partnero.com", "1", status)}
     plan = partnero_planner.plan([partner("active")], states)
+    assert plan.contacts[0].reads_first
+    assert [(o.method, o.path) for o in plan.operations()][0] == ("GET", "/api/subscribers/john.doe@partnero.com")
+    assert all("{subscriber_id}" in o.path or o.kind != "unassign" for o in plan.operations())
+
+
+def test_suppressed_subscribers_with_nothing_new_cost_nothing(partnero_planner):
+    states = synced(partnero_planner.plan([partner("active")]))
+    states["john.doe@partnero.com"].status = "unsubscribed"
+    plan = partnero_planner.plan([partner("active")], states)
     assert plan.operations() == []
-    assert plan.contacts[0].outcome == "suppressed" and status in plan.contacts[0].reason
+    assert plan.contacts[0].outcome == "suppressed" and "unsubscribed" in plan.contacts[0].reason
 
 
 def test_planning_is_pure_a_dry_run_is_the_same_call(partnero_planner, now):
@@ -406,3 +424,66 @@ def test_any_order_and_any_batching_end_in_the_newest_state(updates, rnd, batche
     # and replaying everything, in any order, sends nothing
     rnd.shuffle(shuffled)
     assert planner.plan(shuffled, states).operations() == []
+
+
+# --- what MailerLite said decides the rest (issue 11 E) ---------------------------------------------------------
+
+
+def test_follow_up_keeps_only_what_mailerlite_makes_needed(dodo_planner, dodo_examples):
+    from sync_core.domain.planning import follow_up
+
+    payment = normalize_input(json.dumps(dodo_examples["payment.succeeded"]), DODO_PAYMENTS)
+    cancel = normalize_input(json.dumps(dodo_examples["subscription.cancelled"]), DODO_PAYMENTS)
+    (contact,) = dodo_planner.plan([payment]).contacts
+    assert contact.only_if_empty == ["customer_since", "subscribed_at"]
+    lookup, upsert = contact.operations
+    held = {"id": "42", "status": "active", "subscribed_at": "2020-01-01 00:00:00", "groups": []}
+    held["fields"] = {"customer_since": "2023-01-15", "last_name": "Smith"}
+    (sent,) = follow_up(contact, [upsert], held)
+    assert "customer_since" not in sent.body["fields"] and sent.body["fields"]["name"] == "Test user"
+    assert "subscribed_at" not in sent.body and "customer_since" not in contact.changes
+    assert contact.new_state.field_value("customer_since") == "2023-01-15"  # known now: no lookup next time
+    assert contact.new_state.subscriber_id == "42"
+
+    (contact,) = dodo_planner.plan([payment]).contacts
+    (sent,) = follow_up(contact, contact.operations[1:], None)  # not in MailerLite: everything goes
+    assert sent.body["fields"]["customer_since"] == "2025-08-04"
+
+    (cancelled,) = dodo_planner.plan([cancel], group_ids={"Active subscriptions": "555"}).contacts
+    outside = {"id": "7", "status": "active", "fields": {}, "groups": [{"id": "999", "name": "Other"}]}
+    kinds = [o.kind for o in follow_up(cancelled, cancelled.operations[1:], outside)]
+    assert kinds == ["update", "assign"] and cancelled.groups_removed == []
+    (cancelled,) = dodo_planner.plan([cancel], group_ids={"Active subscriptions": "555"}).contacts
+    inside = {**outside, "groups": [{"id": "555", "name": "Active subscriptions"}]}
+    kinds = [o.kind for o in follow_up(cancelled, cancelled.operations[1:], inside)]
+    assert kinds == ["update", "assign", "unassign"] and cancelled.groups_removed == ["Active subscriptions"]
+
+
+def test_update_only_never_upserts_even_a_contact_the_product_knows(dodo_planner, dodo_examples):
+    active = normalize_input(json.dumps(dodo_examples["subscription.active"]), DODO_PAYMENTS)
+    cancel = normalize_input(json.dumps(dodo_examples["subscription.cancelled"]), DODO_PAYMENTS)
+    states = synced(dodo_planner.plan([active]))
+    plan = dodo_planner.plan([cancel], states)
+    assert [o.method for o in plan.operations()] == ["GET", "PUT", "POST", "DELETE"]
+    assert all(o.path != "/api/subscribers" for o in plan.operations())
+
+
+def test_an_empty_value_is_not_sent_unless_clear_when_empty():
+    config = load_config(
+        {
+            "triggers": [
+                {
+                    "name": "T",
+                    "event_types": ["partner.*"],
+                    "fields": [
+                        {"target": "last_name", "source": "constant", "value": ""},
+                        {"target": "company", "value": "data.company"},
+                        {"target": "city", "value": "data.city", "clear_when_empty": True},
+                        {"target": "total", "value": "data.total", "type": "number", "clear_when_empty": True},
+                    ],
+                }
+            ]
+        }
+    )
+    (upsert,) = requests(Planner(config).plan([partner("active")]))
+    assert upsert["body"]["fields"] == {"city": None, "total": None}  # null clears; nothing else is touched

@@ -42,6 +42,7 @@ def test_an_edit_in_the_table_is_saved_as_a_new_version_with_its_comment(app, st
                 "value": "data.customer.phone_number",
                 "skip_if_empty": False,
                 "only_if_empty": False,
+                "clear_when_empty": False,
             }
         ],
         "deleted_rows": [2],
@@ -88,7 +89,15 @@ def test_edits_survive_moving_to_another_page_and_back(app, studio_workspace):
     app.session_state[editor_key(app, 1)] = {
         "edited_rows": {},
         "deleted_rows": [0],
-        "added_rows": [{"target": "tier", "value": "data.tier", "skip_if_empty": True, "only_if_empty": False}],
+        "added_rows": [
+            {
+                "target": "tier",
+                "value": "data.tier",
+                "skip_if_empty": True,
+                "only_if_empty": False,
+                "clear_when_empty": False,
+            }
+        ],
     }
     app.run()
     app.button(key="ui_save_field_mapping").click().run()
@@ -131,6 +140,7 @@ def test_add_and_remove_triggers(app, studio_workspace):
                 "type": "number",
                 "skip_if_empty": False,
                 "only_if_empty": False,
+                "clear_when_empty": False,
             }
         ],
     }
@@ -265,3 +275,38 @@ def test_loading_a_preset_keeps_the_connection_settings(app, studio_workspace):
     assert config.connection.base_url == "https://mailerlite.example.com/api"
     open_page(app, "pages/connection.py")  # the Connection page shows the group still chosen
     assert app.selectbox(key=[s.key for s in app.selectbox if "cn_default_group" in s.key][0]).value == "Newsletter"
+
+
+def test_clear_when_empty_is_a_checkbox_off_by_default_and_saved(app, studio_workspace):
+    studio_workspace.save_config(load_preset("dodo-payments"), author="test")
+    open_page(app, PAGE)
+    first = app.data_editor[0].value
+    assert list(first["clear_when_empty"]) == [False, False, False]  # the preset never erases
+    app.session_state[editor_key(app)] = {
+        "edited_rows": {2: {"clear_when_empty": True}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    app.run()
+    assert_clean(app)
+    assert unsaved(app)
+    app.button(key="ui_save_field_mapping").click().run()
+    assert_clean(app)
+    fields = {m.target: m for m in studio_workspace.config().triggers[0].fields}
+    assert fields["last_name"].clear_when_empty and not fields["name"].clear_when_empty
+    text = page_text(app)
+    assert "one lookup per contact" in text  # what "only if empty" costs, said on the page
+
+
+def test_skip_and_clear_when_empty_together_are_explained_not_saved(app, studio_workspace):
+    studio_workspace.save_config(load_preset("dodo-payments"), author="test")
+    open_page(app, PAGE)
+    app.session_state[editor_key(app)] = {
+        "edited_rows": {0: {"clear_when_empty": True, "skip_if_empty": True}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    app.run()
+    assert_clean(app)
+    assert 'choose either "skip if empty" or "clear when empty"' in page_text(app)
+    assert [v.id for v in studio_workspace.configs.versions()] == [1]

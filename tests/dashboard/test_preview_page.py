@@ -34,13 +34,15 @@ def test_an_official_dodo_event_shows_the_requests_for_a_new_and_an_existing_con
     open_page(app, PAGE)
     assert app.selectbox(key="pv_sample").value == "Dodo Payments · payment.succeeded"
     requests = [code for code in codes(app) if code.startswith(("POST", "PUT", "GET", "DELETE"))]
-    assert len(requests) == 2
-    new_contact = json.loads(requests[0].split("\n", 1)[1])
-    assert requests[0].startswith("POST /api/subscribers\n")
+    # "customer since" is set only if empty in MailerLite: each contact is read first, then upserted
+    assert len(requests) == 4 and requests[0] == requests[2] == "GET /api/subscribers/test@acme.com"
+    new_contact = json.loads(requests[1].split("\n", 1)[1])
+    assert requests[1].startswith("POST /api/subscribers\n")
     assert new_contact["email"] == "test@acme.com"
     assert new_contact["fields"]["last_purchase_amount"] == "4.00"
+    assert "last_name" not in new_contact["fields"]  # Dodo's empty last name never erases one
     assert new_contact["groups"] == ["Dodo Payments", "Customers"]
-    existing = json.loads(requests[1].split("\n", 1)[1])
+    existing = json.loads(requests[3].split("\n", 1)[1])
     assert existing["groups"] == ["Customers"] and "status" not in existing
     assert any(s.value.startswith("Synced (create or update)") for s in app.success)
     markdown = "\n".join(m.value for m in app.markdown)

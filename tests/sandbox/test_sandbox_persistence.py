@@ -83,3 +83,18 @@ def test_an_unreadable_state_file_is_a_clear_error(tmp_path):
     path.write_text("{not json")
     with pytest.raises(SandboxStateError, match="move it away"):
         SandboxAccount(state_file=path)
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_a_person_resubscribing_in_the_app_is_seen_by_every_process(tmp_path, stored):
+    """The one way back after an unsubscribe (a form, the app), which the API itself refuses."""
+    path = tmp_path / "sandbox.db"
+    account = SandboxAccount(state_file=path) if stored else SandboxAccount()
+    with sandbox_client(account) as client:
+        client.upsert_subscriber("back@example.com", status="unsubscribed")
+        assert account.resubscribe("back@example.com") and not account.resubscribe("nobody@example.com")
+        back = client.get_subscriber("back@example.com")
+        assert back.status == "active" and back.unsubscribed_at is None
+    if stored:
+        with sandbox_client(SandboxAccount(state_file=path)) as other:
+            assert other.get_subscriber("back@example.com").status == "active"
