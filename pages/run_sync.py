@@ -40,18 +40,13 @@ kinds = {"Told by the columns": None, "Partners": "partner", "Customers": "custo
 kind = st.radio("The records are", list(kinds), horizontal=True, key="run_kind")
 if st.button("Import the file", disabled=uploaded is None, icon=":material/upload:"):
     try:
-        summary = import_file(events, uploaded, name=uploaded.name, kind=kinds[kind])
+        summary = import_file(events, uploaded, name=uploaded.name, kind=kinds[kind], config=active.config)
     except ValueError as exc:
         st.error(str(exc))
     else:
-        message = (
-            f"{uploaded.name}: {summary.read:,} read, {summary.stored:,} new, "
-            f"{summary.duplicates:,} already known, {summary.rejected:,} rejected."
-        )
-        if summary.rejected:
-            widgets.show_problems(
-                message + " Rejected rows are kept with their reason:", summary.problems, level="warning"
-            )
+        message = summary.describe().splitlines()[0] + "."
+        if summary.with_problems:
+            widgets.show_problems(message + " What to fix:", summary.problems, level="warning")
         else:
             st.success(message)
 

@@ -17,6 +17,8 @@ from typing import IO
 
 from storage.events import EventStore, NewEvent
 from storage.statuses import EventStatus
+from sync_core.domain.config import SyncConfig
+from sync_core.domain.evaluation import Evaluator
 from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
 from sync_core.domain.sources import detect_source, iter_csv_records, normalize_input
 from sync_core.domain.sources.body import as_bytes, body_id, decode_object
@@ -33,13 +35,19 @@ class ImportSummary:
     stored: int = 0  # new pending events
     duplicates: int = 0  # already stored before (same source and id)
     rejected: int = 0  # stored with the reason they cannot be synced
-    problems: list[str] = field(default_factory=list)  # the first few reasons, for the user
+    invalid: int = 0  # read, but the sync would mark them invalid (a bad email, a value that does not fit)
+    problems: list[str] = field(default_factory=list)  # the first few reasons, with where, for the user
+
+    @property
+    def with_problems(self) -> int:
+        return self.rejected + self.invalid
 
     def describe(self) -> str:
-        text = (
-            f"{self.name}: {self.read:,} read, {self.stored:,} new, {self.duplicates:,} already known, "
-            f"{self.rejected:,} rejected"
-        )
+        text = f"{self.name}: {self.read:,} read, {self.stored:,} new, {self.duplicates:,} already known"
+        if self.rejected or not self.invalid:
+            text += f", {self.rejected:,} rejected"
+        if self.invalid:
+            text += f", {self.invalid:,} invalid (kept, but not synced until the file or the field mapping is fixed)"
         return text + "".join(f"\n  - {problem}" for problem in self.problems)
 
 
@@ -51,13 +59,23 @@ def import_file(
     kind: str | None = None,
     file_format: str | None = None,
     progress: Callable[[ImportSummary], None] | None = None,
+    config: SyncConfig | None = None,
 ) -> ImportSummary:
-    """Store every row or event of a file. ``file_format`` is csv, jsonl or json (default: from the name)."""
+    """Store every row or event of a file. ``file_format`` is csv, jsonl or json (default: from the name).
+
+    With the configuration in force, rows it would mark invalid (a value that does not fit its field's type)
+    are reported too; rows without a valid email always are."""
     if isinstance(stream, (str, Path)):
         path = Path(stream)
         with path.open("rb") as handle:
             return import_file(
-                events, handle, name=name or path.name, kind=kind, file_format=file_format, progress=progress
+                events,
+                handle,
+                name=name or path.name,
+                kind=kind,
+                file_format=file_format,
+                progress=progress,
+                config=config,
             )
     name = name or "upload"
     file_format = file_format or RECORD_FORMATS.get(Path(name).suffix.lower())
@@ -74,10 +92,21 @@ def import_file(
         items = _jsonl_items(text, kind, received_at)
     else:
         items = _json_items(text, kind, received_at)
+    check = _invalid_check(config)
     chunk: list[NewEvent] = []
     for item, raw in items:
         summary.read += 1
-        chunk.append(_new_event(item, raw, name))
+        event = _new_event(item, raw, name)
+        if isinstance(item, NormalizedEvent):
+            problem = check(item, received_at)
+            if problem:
+                problem = problem.removesuffix(f" ({item.position})")
+                event.reason = problem  # shown where the row waits; the sync records its own verdict
+                _report(summary, f"{event.origin}: {problem}")
+                summary.invalid += 1
+        elif event.status == EventStatus.REJECTED:
+            _report(summary, f"{event.origin}: {event.reason}")
+        chunk.append(event)
         if len(chunk) >= CHUNK:
             _store(events, chunk, summary)
             chunk = []
@@ -96,9 +125,25 @@ def _store(events: EventStore, chunk: list[NewEvent], summary: ImportSummary) ->
     summary.rejected += len(rejected)
     summary.stored += new - min(new, len(rejected))
     summary.duplicates += len(chunk) - new
-    for event in rejected:
-        if len(summary.problems) < 10:
-            summary.problems.append(f"{event.origin}: {event.reason}")
+
+
+def _report(summary: ImportSummary, problem: str) -> None:
+    if len(summary.problems) < 10:
+        summary.problems.append(problem)
+
+
+def _invalid_check(config: SyncConfig | None) -> Callable[[NormalizedEvent, datetime], str | None]:
+    """Why the sync would mark an event invalid (None when it would not): what the configuration's evaluation
+    says, or without one, a missing or bad email on a record (no record can be synced without one)."""
+    if config is None:
+        return lambda event, now: event.email_problem if event.source == RECORDS and event.email is None else None
+    evaluator = Evaluator(config)
+
+    def check(event: NormalizedEvent, now: datetime) -> str | None:
+        evaluation = evaluator.evaluate(event, now)
+        return evaluation.reason if evaluation.status == "invalid" else None
+
+    return check
 
 
 def _new_event(item: Item, raw: bytes | None, name: str) -> NewEvent:
@@ -117,7 +162,8 @@ def _new_event(item: Item, raw: bytes | None, name: str) -> NewEvent:
     if item.source == RECORDS:
         record = {path[len("data.") :]: value for path, value in item.data.items()}
         body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return NewEvent(item.source, item.id, body, item.type, item.email, item.occurred_at, item.kind, origin=f"{name}")
+    origin = f"{name} {item.position or ''}".strip()  # "partners.csv row 12": where to fix it
+    return NewEvent(item.source, item.id, body, item.type, item.email, item.occurred_at, item.kind, origin=origin)
 
 
 def _webhook_or_record(raw: bytes, kind: str | None, received_at: datetime, position: str) -> tuple[Item, bytes | None]:
@@ -131,6 +177,8 @@ def _webhook_or_record(raw: bytes, kind: str | None, received_at: datetime, posi
     if source is None:
         return normalize_input(value, RECORDS, kind=kind, received_at=received_at, position=position), None
     event = normalize_input(value, source, event_id=body_id(raw), received_at=received_at, position=position)
+    if isinstance(event, NormalizedEvent):
+        event.position = position
     return event, raw
 
 
