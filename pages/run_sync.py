@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import ui, widgets
+from pages import dry_run_changes, ui, widgets
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run import RunProgress, SyncEngine, SyncError
 from sync_core.engine.workspace import EventStatus, ItemOutcome, RunStatus
@@ -112,4 +112,6 @@ if last is not None:
         columns = st.columns(len(numbers))
         for column, (name, number) in zip(columns, numbers.items()):
             column.metric(name.capitalize(), f"{number:,}")
+        if run.dry_run and run.id is not None:
+            dry_run_changes.show(ws, run.id)
         st.page_link("pages/monitor.py", label=f"See run {run.id} in Monitor", icon=":material/monitoring:")

@@ -7,6 +7,8 @@ A dry run shows these contact by contact (the Run sync page, ``sync --dry-run``)
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,6 +128,28 @@ def count_outcomes(changes: Iterable[ContactChange]) -> dict[str, int]:
     for change in changes:
         counts[change.outcome] = counts.get(change.outcome, 0) + 1
     return counts
+
+
+def table_rows(changes: Iterable[ContactChange]) -> list[dict[str, Any]]:
+    return [row for change in changes for row in change.rows()]
+
+
+def changes_csv(changes: Iterable[ContactChange]) -> str:
+    """The table as CSV text, for a download (a spreadsheet opens it)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=TABLE_COLUMNS)
+    writer.writeheader()
+    writer.writerows(table_rows(changes))
+    return buffer.getvalue()
+
+
+def matches(change: ContactChange, outcomes: Iterable[str] | None = None, email_contains: str = "") -> bool:
+    """Whether a change passes the table's filters: one of these outcomes (any when none), and the text in its
+    email (case does not matter)."""
+    wanted = set(outcomes or ())
+    if wanted and change.outcome not in wanted:
+        return False
+    return email_contains.strip().lower() in change.email.lower()
 
 
 def _pair(value: Sequence[Any] | Any) -> tuple[Any, Any]:
