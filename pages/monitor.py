@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from pages import monitor_attention as attention
 from pages import ui, widgets
 from sync_core.domain.events import SOURCE_LABELS
 from sync_core.engine.run import SyncEngine, SyncError
@@ -75,7 +76,11 @@ totals = monitor.totals(since)
 counts = totals.by_outcome
 queue = events.counts()
 cells = st.columns(5)
-cells[0].metric("Contacts synced", f"{totals.contacts:,}")
+cells[0].metric(
+    "Contacts synced",
+    f"{monitor.contacts_synced(since):,}",
+    help="Each contact once, however many times it was synced in the period.",
+)
 cells[1].metric("Created", f"{counts.get('created', 0):,}")
 cells[2].metric("Updated", f"{counts.get('updated', 0):,}")
 cells[3].metric("Failed or dead", f"{counts.get('failed', 0) + counts.get('dead', 0):,}")
@@ -83,10 +88,11 @@ rate = totals.success_rate
 cells[4].metric("Success rate", "—" if rate is None else f"{rate:.1%}")
 st.caption(
     f"Events waiting: {queue.get('pending', 0):,} · failed, waiting for a retry: {queue.get('failed', 0):,}"
-    f" · dead: {queue.get('dead', 0):,}"
+    f" · dead: {queue.get('dead', 0):,} · cannot be synced as they are: "
+    f"{queue.get('invalid', 0) + queue.get('rejected', 0):,} (see *Needs attention*)"
 )
 
-if totals.contacts == 0:
+if totals.items == 0:
     st.info(
         "No sync yet. Import a file and run a sync on the **Run sync** page; results appear here.",
         icon=":material/info:",
@@ -142,7 +148,7 @@ def paged_items(key: str, where: ItemFilter) -> list:
     return items
 
 
-runs_tab, items_tab, failed_tab, contact_tab = st.tabs(["Runs", "Items", "Failed and dead", "Contact lookup"])
+runs_tab, items_tab, failed_tab, contact_tab = st.tabs(["Runs", "Items", "Needs attention", "Contact lookup"])
 
 with runs_tab:
     recent = runs.recent(limit=20)
@@ -194,10 +200,12 @@ with items_tab:
     )
 
 with failed_tab:
+    unsyncable = attention.show(ws)
     failures = paged_items("failed", ItemFilter(outcomes=[ItemOutcome.FAILED, ItemOutcome.DEAD]))
-    if not failures:
-        st.success("Nothing failed.")
-    else:
+    if not failures and not unsyncable:
+        st.success("Nothing needs attention.")
+    elif failures:
+        st.markdown("**Failed and dead**: MailerLite did not take these contacts; retry them.")
         table = item_table(failures)
         table.insert(0, "retry", False)
         edited = st.data_editor(
