@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from pages import dry_run_changes, ui, widgets
 from pages import monitor_attention as attention
-from pages import ui, widgets
 from sync_core.domain.events import SOURCE_LABELS
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.workspace import PROBLEMS, SUCCESS, ItemFilter, ItemOutcome
@@ -186,6 +186,8 @@ with runs_tab:
         st.dataframe(
             item_table(paged_items(f"run{run_id}", ItemFilter(run_id=run_id))), hide_index=True, width="stretch"
         )
+        if next((run.dry_run for run in recent if run.id == run_id), False):
+            dry_run_changes.show(ws, run_id)
 
 with items_tab:
     chosen = st.multiselect("Outcomes", OUTCOMES, key="monitor_outcomes")

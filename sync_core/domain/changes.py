@@ -26,6 +26,7 @@ OUTCOME_WORDS = {
     "invalid": "skipped: invalid",
     "failed": "failed",
     "dead": "failed (gave up)",
+    "ignored": "skipped: not synced by the configuration",
 }
 _PLAN_OUTCOMES = {
     PlanOutcome.CREATE: "created",

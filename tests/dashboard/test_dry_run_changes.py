@@ -88,3 +88,14 @@ def test_a_real_run_shows_no_dry_run_table(app, studio_workspace):
     by_label(app.button, "Start the sync").click().run()
     assert_clean(app)
     assert not any(s.value == "What would change" for s in app.subheader)
+
+
+def test_the_monitor_shows_a_dry_runs_changes_in_its_run_view(app, studio_workspace):
+    studio_workspace.save_config(load_preset("partnero"), author="test")
+    import_file(EventStore(studio_workspace.database), io.BytesIO(SECOND), name="partners.csv")
+    SyncEngine(studio_workspace).run(dry_run=True)
+    open_page(app, "pages/monitor.py")
+    assert any(s.value == "What would change" for s in app.subheader)
+    table = next(frame.value for frame in app.dataframe if "before" in frame.value.columns)
+    assert set(table["email"]) >= {"ada@example.com", "bob@example.com"}
+    assert ("name", "", "Ada L.") in set(zip(table["field"], table["before"], table["after"]))
