@@ -134,14 +134,17 @@ def _report(summary: ImportSummary, problem: str) -> None:
 
 def _invalid_check(config: SyncConfig | None) -> Callable[[NormalizedEvent, datetime], str | None]:
     """Why the sync would mark an event invalid (None when it would not): what the configuration's evaluation
-    says, or without one, a missing or bad email on a record (no record can be synced without one)."""
-    if config is None:
-        return lambda event, now: event.email_problem if event.source == RECORDS and event.email is None else None
-    evaluator = Evaluator(config)
+    says, and whatever it says, a missing or bad email on a record (no record can be synced without one)."""
+    evaluator = Evaluator(config) if config is not None else None
 
     def check(event: NormalizedEvent, now: datetime) -> str | None:
-        evaluation = evaluator.evaluate(event, now)
-        return evaluation.reason if evaluation.status == "invalid" else None
+        if evaluator is not None:
+            evaluation = evaluator.evaluate(event, now)
+            if evaluation.status == "invalid":
+                return evaluation.reason
+        if event.source == RECORDS and event.email is None:
+            return event.email_problem or "the row has no email address"
+        return None
 
     return check
 

@@ -52,3 +52,12 @@ def test_a_contact_left_out_says_why(cli, tmp_path):
 def test_json_without_a_dry_run_is_refused(cli):
     code, _, err = cli("sync", "--json")
     assert code == 2 and "--json goes with --dry-run" in err
+
+
+def test_import_reports_a_bad_email_before_any_configuration_is_saved(cli, tmp_path):
+    partners = tmp_path / "partners.csv"
+    partners.write_text("email,name,key\nada@example.com,Ada,a1\nnot-an-email,Bad,b1\n")
+    code, out, _ = cli("import", str(partners))
+    assert code == 0
+    assert "2 read, 2 new, 0 already known, 1 invalid" in out
+    assert "partners.csv row 3: 'not-an-email' is not a valid email address" in out
