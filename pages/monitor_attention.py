@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import widgets
-from sync_core.domain.fixes import how_to_fix
+from sync_core.domain.fixes import how_to_fix, where_from
 from sync_core.engine.workspace import EventStatus, Workspace
 
 PAGE = 50
@@ -24,7 +24,7 @@ def show(ws: Workspace) -> bool:
         pd.DataFrame(
             [
                 {
-                    "where": row.origin or row.source,
+                    "where": where_from(row.origin),
                     "email": row.email or "",
                     "status": row.status,
                     "problem": row.reason or "no reason recorded",

@@ -6,10 +6,19 @@ from __future__ import annotations
 from sync_core.domain.planning import SkipStatus
 
 
+def _from_file(origin: str) -> bool:
+    return bool(origin) and not origin.startswith("webhook") and origin != "stored"
+
+
+def where_from(origin: str) -> str:
+    """Where an event came from, for people: "file partners.csv row 12", "webhook"."""
+    return f"file {origin}" if _from_file(origin) else (origin or "unknown")
+
+
 def how_to_fix(status: str, reason: str, origin: str = "") -> str:
     """The next step for one event that waits for a person: ``status`` is invalid or rejected, ``origin``
     where it came from ("partners.csv row 12", "webhook")."""
-    from_file = bool(origin) and not origin.startswith("webhook")
+    from_file = _from_file(origin)
     again = "import the corrected file again" if from_file else "have the sender send the event again"
     where = "in the file" if from_file else "at the sender"
     text = reason.lower()

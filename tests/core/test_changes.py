@@ -7,7 +7,7 @@ import csv
 import io
 
 from sync_core.domain.changes import changes_csv, from_plan, from_record, matches
-from sync_core.domain.fixes import how_to_fix
+from sync_core.domain.fixes import how_to_fix, where_from
 from sync_core.domain.planning import Planner
 from sync_core.domain.presets import load_preset
 from tests.core.builders import partner
@@ -62,3 +62,4 @@ def test_the_fix_depends_on_the_problem_and_where_it_came_from():
     number = how_to_fix("invalid", "total_sales: 'lots' does not fit a number field", "partners.csv row 5")
     assert "Field mapping" in number and "in the file" in number
     assert "at the sender" in how_to_fix("rejected", "the body is not JSON", "webhook")
+    assert where_from("partners.csv row 12") == "file partners.csv row 12" and where_from("webhook") == "webhook"

@@ -43,12 +43,12 @@ def test_contacts_are_counted_once_and_invalid_rows_need_attention(app, studio_w
     assert "Nothing failed." not in text and "Nothing needs attention." not in text
     rows = next(frame.value for frame in app.dataframe if "where" in frame.value.columns)
     by_where = dict(zip(rows["where"], rows["problem"]))
-    assert set(by_where) == {f"partners.csv row {n}" for n in (7, 8, 9, 10)}
-    assert "'not-an-email' is not a valid email address" in by_where["partners.csv row 7"]
-    assert "'lots' does not fit a number field" in by_where["partners.csv row 9"]
+    assert set(by_where) == {f"file partners.csv row {n}" for n in (7, 8, 9, 10)}
+    assert "'not-an-email' is not a valid email address" in by_where["file partners.csv row 7"]
+    assert "'lots' does not fit a number field" in by_where["file partners.csv row 9"]
     fixes = dict(zip(rows["where"], rows["how to fix it"]))
-    assert "email address" in fixes["partners.csv row 7"] and "import" in fixes["partners.csv row 7"]
-    assert "Field mapping" in fixes["partners.csv row 9"]
+    assert "email address" in fixes["file partners.csv row 7"] and "import" in fixes["file partners.csv row 7"]
+    assert "Field mapping" in fixes["file partners.csv row 9"]
 
     by_label(app.button, "Check the invalid rows again").click().run()
     assert_clean(app)
