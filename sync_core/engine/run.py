@@ -327,7 +327,8 @@ class _Run:
             if entry.status == SkipStatus.INVALID or (self.dry_run and entry.status == SkipStatus.IGNORED):
                 items.append(
                     {
-                        "email": entry.email or "(no valid email)",
+                        "email": entry.email
+                        or ("(no valid email)" if entry.status == SkipStatus.INVALID else "(no email)"),
                         "outcome": ItemOutcome.INVALID if entry.status == SkipStatus.INVALID else ItemOutcome.IGNORED,
                         "reason": entry.reason,
                         "event_type": entry.event_type,
