@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from pages import ui, widgets
+from pages import dry_run_changes, ui, widgets
+from pages import monitor_attention as attention
 from sync_core.domain.events import SOURCE_LABELS
 from sync_core.engine.accounts import account_identity, run_account_label
 from sync_core.engine.run import SyncEngine, SyncError
@@ -76,7 +77,11 @@ totals = monitor.totals(since)
 counts = totals.by_outcome
 queue = events.counts()
 cells = st.columns(5)
-cells[0].metric("Contacts synced", f"{totals.contacts:,}")
+cells[0].metric(
+    "Contacts synced",
+    f"{monitor.contacts_synced(since):,}",
+    help="Each contact once, however many times it was synced in the period.",
+)
 cells[1].metric("Created", f"{counts.get('created', 0):,}")
 cells[2].metric("Updated", f"{counts.get('updated', 0):,}")
 cells[3].metric("Failed or dead", f"{counts.get('failed', 0) + counts.get('dead', 0):,}")
@@ -84,10 +89,11 @@ rate = totals.success_rate
 cells[4].metric("Success rate", "—" if rate is None else f"{rate:.1%}")
 st.caption(
     f"Events waiting: {queue.get('pending', 0):,} · failed, waiting for a retry: {queue.get('failed', 0):,}"
-    f" · dead: {queue.get('dead', 0):,}"
+    f" · dead: {queue.get('dead', 0):,} · cannot be synced as they are: "
+    f"{queue.get('invalid', 0) + queue.get('rejected', 0):,} (see *Needs attention*)"
 )
 
-if totals.contacts == 0:
+if totals.items == 0:
     st.info(
         "No sync yet. Import a file and run a sync on the **Run sync** page; results appear here.",
         icon=":material/info:",
@@ -143,7 +149,7 @@ def paged_items(key: str, where: ItemFilter) -> list:
     return items
 
 
-runs_tab, items_tab, failed_tab, contact_tab = st.tabs(["Runs", "Items", "Failed and dead", "Contact lookup"])
+runs_tab, items_tab, failed_tab, contact_tab = st.tabs(["Runs", "Items", "Needs attention", "Contact lookup"])
 
 with runs_tab:
     recent = runs.recent(limit=20)
@@ -182,6 +188,8 @@ with runs_tab:
         st.dataframe(
             item_table(paged_items(f"run{run_id}", ItemFilter(run_id=run_id))), hide_index=True, width="stretch"
         )
+        if next((run.dry_run for run in recent if run.id == run_id), False):
+            dry_run_changes.show(ws, run_id)
 
 with items_tab:
     chosen = st.multiselect("Outcomes", OUTCOMES, key="monitor_outcomes")
@@ -196,10 +204,12 @@ with items_tab:
     )
 
 with failed_tab:
+    unsyncable = attention.show(ws)
     failures = paged_items("failed", ItemFilter(outcomes=[ItemOutcome.FAILED, ItemOutcome.DEAD]))
-    if not failures:
-        st.success("Nothing failed.")
-    else:
+    if not failures and not unsyncable:
+        st.success("Nothing needs attention.")
+    elif failures:
+        st.markdown("**Failed and dead**: MailerLite did not take these contacts; retry them.")
         table = item_table(failures)
         table.insert(0, "retry", False)
         edited = st.data_editor(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import ui, widgets
+from pages import dry_run_changes, ui, widgets
 from sync_core.engine.accounts import account_in_use
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run import RunProgress, SyncEngine, SyncError
@@ -43,21 +43,19 @@ if st.button("Import the file", disabled=uploaded is None, icon=":material/uploa
     try:
         in_use = account_in_use(ws)
         summary = import_file(
-            events, uploaded, name=uploaded.name, kind=kinds[kind], account=in_use.key if in_use else None
+            events,
+            uploaded,
+            name=uploaded.name,
+            kind=kinds[kind],
+            account=in_use.key if in_use else None,
+            config=active.config,
         )
     except ValueError as exc:
         st.error(str(exc))
     else:
-        message = (
-            f"{uploaded.name}: {summary.read:,} read, {summary.stored:,} new, "
-            f"{summary.duplicates:,} already known, {summary.rejected:,} rejected."
-        )
-        if summary.requeued:
-            message += f" {summary.requeued:,} synced to another account wait again, to be synced to this one."
-        if summary.rejected:
-            widgets.show_problems(
-                message + " Rejected rows are kept with their reason:", summary.problems, level="warning"
-            )
+        message = summary.describe().splitlines()[0] + "."
+        if summary.with_problems:
+            widgets.show_problems(message + " What to fix:", summary.problems, level="warning")
         else:
             st.success(message)
 
@@ -123,4 +121,6 @@ if last is not None:
         columns = st.columns(len(numbers))
         for column, (name, number) in zip(columns, numbers.items()):
             column.metric(name.capitalize(), f"{number:,}")
+        if run.dry_run and run.id is not None:
+            dry_run_changes.show(ws, run.id)
         st.page_link("pages/monitor.py", label=f"See run {run.id} in Monitor", icon=":material/monitoring:")

@@ -9,17 +9,20 @@ import io
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.statuses import ItemOutcome
-from storage.tables import DailyGroup, DailyOutcome, SyncItem
+from storage.statuses import EventStatus, ItemOutcome
+from storage.tables import Contact, DailyGroup, DailyOutcome, ReceivedEvent, SyncItem
 
 SUCCESS = (ItemOutcome.CREATED, ItemOutcome.UPDATED, ItemOutcome.UNCHANGED, ItemOutcome.SUPPRESSED, ItemOutcome.SKIPPED)
 PROBLEMS = (ItemOutcome.INVALID, ItemOutcome.FAILED, ItemOutcome.DEAD)
+#: Events that wait for a person: rows and events that cannot be synced as they are.
+UNSYNCABLE = (EventStatus.INVALID, EventStatus.REJECTED)
 EXPORT_COLUMNS = (
     "id",
     "run_id",
@@ -42,7 +45,8 @@ class Totals:
     by_outcome: dict[str, int]
 
     @property
-    def contacts(self) -> int:
+    def items(self) -> int:
+        """Items recorded (a contact synced in three runs is three items; ``contacts_synced`` counts it once)."""
         return sum(self.by_outcome.values())
 
     @property
@@ -87,6 +91,30 @@ class MonitorQueries:
             query = query.where(col(DailyOutcome.day) >= since)
         with self.database.session() as session:
             return Totals({outcome: int(count) for outcome, count in session.exec(query)})
+
+    def contacts_synced(self, since: date | None = None) -> int:
+        """Distinct contacts synced (their state saved: created, updated, unchanged or suppressed) since the
+        start of ``since`` (UTC), along ``ix_contact_updated_at``."""
+        query = select(sa.func.count()).select_from(Contact)
+        if since is not None:
+            query = query.where(col(Contact.updated_at) >= datetime.combine(since, time(), tzinfo=UTC))
+        with self.database.session() as session:
+            return int(session.exec(query).one())
+
+    def needs_attention(
+        self, *, before_id: int | None = None, limit: int = 50
+    ) -> tuple[list[ReceivedEvent], int | None]:
+        """A page of the events that cannot be synced as they are (invalid, rejected), newest first, without
+        their bodies, and the id to pass as ``before_id`` for the next page (or None)."""
+        query = select(ReceivedEvent).where(col(ReceivedEvent.status).in_(list(UNSYNCABLE)))
+        if before_id is not None:
+            query = query.where(col(ReceivedEvent.id) < before_id)
+        query = query.options(defer(ReceivedEvent.body))  # type: ignore[arg-type]
+        with self.database.session() as session:
+            rows = list(session.exec(query.order_by(col(ReceivedEvent.id).desc()).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return rows, (rows[-1].id if more and rows else None)
 
     def by_day(self, since: date | None = None) -> list[tuple[date, str, int]]:
         query = (

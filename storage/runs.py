@@ -187,3 +187,27 @@ class RunStore:
             query = query.where(col(SyncItem.id).in_(list(ids)))
         with self.database.session() as session:
             return list(session.exec(query.order_by(col(SyncItem.id).desc()).offset(offset).limit(limit)))
+
+    def items_with_groups(
+        self, run_id: int, *, after_id: int = 0, limit: int = 1000
+    ) -> list[tuple[SyncItem, list[tuple[str, str]]]]:
+        """A run's items in the order they were recorded, each with its (group, action) changes: a page of
+        ``limit`` after the item ``after_id`` (what a dry run's changes are read from)."""
+        query = (
+            select(SyncItem)
+            .where(col(SyncItem.run_id) == run_id)
+            .where(col(SyncItem.id) > after_id)
+            .order_by(col(SyncItem.id))
+            .limit(limit)
+        )
+        with self.database.session() as session:
+            items = list(session.exec(query))
+            groups: dict[int, list[tuple[str, str]]] = {}
+            ids = [item.id for item in items]
+            if ids:
+                rows = session.exec(
+                    select(SyncItemGroup).where(col(SyncItemGroup.item_id).in_(ids)).order_by(col(SyncItemGroup.id))
+                )
+                for row in rows:
+                    groups.setdefault(row.item_id, []).append((row.group, row.action))
+        return [(item, groups.get(item.id or 0, [])) for item in items]

@@ -112,7 +112,7 @@ class Contact(SQLModel, table=True):
     subscriber_id: str | None = Field(default=None, max_length=40)
     status: str | None = Field(default=None, max_length=20)
     state: dict = Field(default_factory=dict, sa_type=sa.JSON)
-    updated_at: datetime = _time()
+    updated_at: datetime = _time(index=True)  # the last sync that saved it: contacts synced in a period
 
 
 class SyncRun(SQLModel, table=True):

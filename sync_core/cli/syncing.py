@@ -7,9 +7,11 @@ sandbox switched on) or MailerLite.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from storage import describe_url
 from storage.statuses import ItemOutcome, RunStatus
@@ -20,6 +22,7 @@ from sync_core.domain.sources.records import RECORD_KINDS
 from sync_core.engine.accounts import account_in_use
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run import SyncEngine, SyncError
+from sync_core.engine.run_changes import iter_run_changes
 from sync_core.engine.workspace import Workspace
 from sync_core.mailerlite import test_connection
 
@@ -36,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command = subparsers.add_parser("sync", help="sync the pending events to MailerLite")
     command.add_argument("--dry-run", action="store_true", help="plan and record what would be sent; send nothing")
     command.add_argument("--limit", type=int, metavar="N", help="only the first N contacts (a careful start)")
+    command.add_argument(
+        "--json", action="store_true", help="with --dry-run: every contact's changes, one JSON object per line"
+    )
     command.set_defaults(handler=run_sync)
 
     command = subparsers.add_parser("retry", help="sync failed items again")
@@ -70,14 +76,15 @@ def _workspace() -> Workspace:
     return Workspace()
 
 
-def say_account(workspace: Workspace) -> None:
+def say_account(workspace: Workspace, file: TextIO | None = None) -> None:
     if workspace.uses_sandbox():
         reason = "no MailerLite API key set" if not workspace.api_key() else "sandbox switched on"
-        print(f"Account: the sandbox ({reason}). Database: {describe_url(workspace.database.url)}")
+        print(f"Account: the sandbox ({reason}). Database: {describe_url(workspace.database.url)}", file=file)
     else:
         print(
             f"Account: MailerLite at {workspace.base_url()} (key {workspace.api_key_hint()}). "
-            f"Database: {describe_url(workspace.database.url)}"
+            f"Database: {describe_url(workspace.database.url)}",
+            file=file,
         )
 
 
@@ -94,6 +101,7 @@ def run_import(args: argparse.Namespace) -> int:
             file_format=args.format,
             progress=lambda s: print(f"  {s.read:,} read...", file=sys.stderr),
             account=account.key if (account := account_in_use(workspace)) else None,
+            config=workspace.active_config().config,
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from None
@@ -114,9 +122,34 @@ def _print_run(run: SyncRun) -> None:
             print(f"  {text}")
 
 
+#: How many of a dry run's changes the summary prints in words (``--json`` gives them all).
+FIRST_CHANGES = 10
+
+
+def _print_changes(workspace: Workspace, run: SyncRun, *, as_json: bool) -> None:
+    """A dry run's changes: the first few in words, or every one as a JSON object per line."""
+    if run.id is None:
+        return
+    changes = iter_run_changes(workspace.runs, run.id)
+    if as_json:
+        for change in changes:
+            print(json.dumps(change.to_json(), ensure_ascii=False, default=str))
+        return
+    shown = list(itertools.islice(changes, FIRST_CHANGES + 1))
+    if not shown:
+        return
+    print("What would change:")
+    for change in shown[:FIRST_CHANGES]:
+        print(f"  {change.in_words()}")
+    if len(shown) > FIRST_CHANGES:
+        print("  … and more: python -m sync_core sync --dry-run --json lists every contact")
+
+
 def run_sync(args: argparse.Namespace) -> int:
     workspace = _workspace()
-    say_account(workspace)
+    if args.json and not args.dry_run:
+        raise CommandError("--json goes with --dry-run: it lists what a dry run would change")
+    say_account(workspace, file=sys.stderr if args.json else None)
     if args.limit is not None and args.limit < 1:
         raise CommandError("--limit should be at least 1")
     try:
@@ -128,7 +161,12 @@ def run_sync(args: argparse.Namespace) -> int:
         )
     except SyncError as exc:
         raise CommandError(str(exc)) from None
-    _print_run(run)
+    if args.json:
+        _print_changes(workspace, run, as_json=True)
+    else:
+        _print_run(run)
+        if run.dry_run:
+            _print_changes(workspace, run, as_json=False)
     return 0 if run.status == RunStatus.FINISHED else 1
 
 

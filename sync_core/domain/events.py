@@ -61,6 +61,7 @@ class NormalizedEvent:
         "known_type",
         "_flat",
         "_body",
+        "position",
     )
 
     def __init__(
@@ -76,6 +77,7 @@ class NormalizedEvent:
         known_type: bool = True,
         *,
         body: dict[str, Any] | None = None,
+        position: str | None = None,
     ):
         if (data is None) == (body is None):
             raise TypeError("give either the flat data or the nested body")
@@ -89,6 +91,7 @@ class NormalizedEvent:
         self.known_type = known_type
         self._flat = data
         self._body = body
+        self.position = position  # where in its file it came from ("row 12"), for the reports; None for webhooks
 
     @property
     def body(self) -> dict[str, Any] | None:

@@ -17,6 +17,8 @@ from typing import IO
 
 from storage.events import EventStore, NewEvent
 from storage.statuses import EventStatus
+from sync_core.domain.config import SyncConfig
+from sync_core.domain.evaluation import Evaluator
 from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
 from sync_core.domain.sources import detect_source, iter_csv_records, normalize_input
 from sync_core.domain.sources.body import as_bytes, body_id, decode_object
@@ -34,13 +36,19 @@ class ImportSummary:
     duplicates: int = 0  # already stored before (same source and id)
     requeued: int = 0  # of the duplicates, those synced to another account: waiting again for this one
     rejected: int = 0  # stored with the reason they cannot be synced
-    problems: list[str] = field(default_factory=list)  # the first few reasons, for the user
+    invalid: int = 0  # read, but the sync would mark them invalid (a bad email, a value that does not fit)
+    problems: list[str] = field(default_factory=list)  # the first few reasons, with where, for the user
+
+    @property
+    def with_problems(self) -> int:
+        return self.rejected + self.invalid
 
     def describe(self) -> str:
-        text = (
-            f"{self.name}: {self.read:,} read, {self.stored:,} new, {self.duplicates:,} already known, "
-            f"{self.rejected:,} rejected"
-        )
+        text = f"{self.name}: {self.read:,} read, {self.stored:,} new, {self.duplicates:,} already known"
+        if self.rejected or not self.invalid:
+            text += f", {self.rejected:,} rejected"
+        if self.invalid:
+            text += f", {self.invalid:,} invalid (kept, but not synced until the file or the field mapping is fixed)"
         if self.requeued:
             text += f" ({self.requeued:,} synced to another account wait again for this one)"
         return text + "".join(f"\n  - {problem}" for problem in self.problems)
@@ -55,9 +63,13 @@ def import_file(
     file_format: str | None = None,
     progress: Callable[[ImportSummary], None] | None = None,
     account: str | None = None,
+    config: SyncConfig | None = None,
 ) -> ImportSummary:
     """Store every row or event of a file. ``file_format`` is csv, jsonl or json (default: from the name).
-    ``account`` (the key of the account in use) makes rows already synced to another account wait again."""
+    ``account`` (the key of the account in use) makes rows already synced to another account wait again.
+
+    With the configuration in force, rows it would mark invalid (a value that does not fit its field's type)
+    are reported too; rows without a valid email always are."""
     if isinstance(stream, (str, Path)):
         path = Path(stream)
         with path.open("rb") as handle:
@@ -69,6 +81,7 @@ def import_file(
                 file_format=file_format,
                 progress=progress,
                 account=account,
+                config=config,
             )
     name = name or "upload"
     file_format = file_format or RECORD_FORMATS.get(Path(name).suffix.lower())
@@ -85,10 +98,21 @@ def import_file(
         items = _jsonl_items(text, kind, received_at)
     else:
         items = _json_items(text, kind, received_at)
+    check = _invalid_check(config)
     chunk: list[NewEvent] = []
     for item, raw in items:
         summary.read += 1
-        chunk.append(_new_event(item, raw, name))
+        event = _new_event(item, raw, name)
+        if isinstance(item, NormalizedEvent):
+            problem = check(item, received_at)
+            if problem:
+                problem = problem.removesuffix(f" ({item.position})")
+                event.reason = problem  # shown where the row waits; the sync records its own verdict
+                _report(summary, f"{event.origin}: {problem}")
+                summary.invalid += 1
+        elif event.status == EventStatus.REJECTED:
+            _report(summary, f"{event.origin}: {event.reason}")
+        chunk.append(event)
         if len(chunk) >= CHUNK:
             _store(events, chunk, summary, account)
             chunk = []
@@ -110,9 +134,28 @@ def _store(events: EventStore, chunk: list[NewEvent], summary: ImportSummary, ac
     summary.rejected += len(rejected)
     summary.stored += new - min(new, len(rejected))
     summary.duplicates += len(chunk) - new
-    for event in rejected:
-        if len(summary.problems) < 10:
-            summary.problems.append(f"{event.origin}: {event.reason}")
+
+
+def _report(summary: ImportSummary, problem: str) -> None:
+    if len(summary.problems) < 10:
+        summary.problems.append(problem)
+
+
+def _invalid_check(config: SyncConfig | None) -> Callable[[NormalizedEvent, datetime], str | None]:
+    """Why the sync would mark an event invalid (None when it would not): what the configuration's evaluation
+    says, and whatever it says, a missing or bad email on a record (no record can be synced without one)."""
+    evaluator = Evaluator(config) if config is not None else None
+
+    def check(event: NormalizedEvent, now: datetime) -> str | None:
+        if evaluator is not None:
+            evaluation = evaluator.evaluate(event, now)
+            if evaluation.status == "invalid":
+                return evaluation.reason
+        if event.source == RECORDS and event.email is None:
+            return event.email_problem or "the row has no email address"
+        return None
+
+    return check
 
 
 def _new_event(item: Item, raw: bytes | None, name: str) -> NewEvent:
@@ -131,7 +174,8 @@ def _new_event(item: Item, raw: bytes | None, name: str) -> NewEvent:
     if item.source == RECORDS:
         record = {path[len("data.") :]: value for path, value in item.data.items()}
         body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return NewEvent(item.source, item.id, body, item.type, item.email, item.occurred_at, item.kind, origin=f"{name}")
+    origin = f"{name} {item.position or ''}".strip()  # "partners.csv row 12": where to fix it
+    return NewEvent(item.source, item.id, body, item.type, item.email, item.occurred_at, item.kind, origin=origin)
 
 
 def _webhook_or_record(raw: bytes, kind: str | None, received_at: datetime, position: str) -> tuple[Item, bytes | None]:
@@ -145,6 +189,8 @@ def _webhook_or_record(raw: bytes, kind: str | None, received_at: datetime, posi
     if source is None:
         return normalize_input(value, RECORDS, kind=kind, received_at=received_at, position=position), None
     event = normalize_input(value, source, event_id=body_id(raw), received_at=received_at, position=position)
+    if isinstance(event, NormalizedEvent):
+        event.position = position
     return event, raw
 
 

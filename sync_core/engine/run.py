@@ -318,11 +318,14 @@ class _Run:
         statuses: dict[tuple[str, str, bool], list[int]] = {}
         for entry in skipped:
             rows = by_event_id.get(entry.event_id or "", [])
-            if entry.status == SkipStatus.INVALID:
+            # A dry run shows why each contact would be left out, an ignored one too (a real run only counts
+            # those: the event's status keeps the reason).
+            if entry.status == SkipStatus.INVALID or (self.dry_run and entry.status == SkipStatus.IGNORED):
                 items.append(
                     {
-                        "email": entry.email or "(no valid email)",
-                        "outcome": ItemOutcome.INVALID,
+                        "email": entry.email
+                        or ("(no valid email)" if entry.status == SkipStatus.INVALID else "(no email)"),
+                        "outcome": ItemOutcome.INVALID if entry.status == SkipStatus.INVALID else ItemOutcome.IGNORED,
                         "reason": entry.reason,
                         "event_type": entry.event_type,
                         "event_ids": [row.id for row in rows],
@@ -339,8 +342,8 @@ class _Run:
             self.engine.runs.record(session, self.run_id, items, extra_counts=counts)
         for name, number in counts.items():
             self.progress.counts[name] = self.progress.counts.get(name, 0) + number
-        if items:
-            self.progress.counts[ItemOutcome.INVALID] = self.progress.counts.get(ItemOutcome.INVALID, 0) + len(items)
+        for item in items:
+            self.progress.counts[item["outcome"]] = self.progress.counts.get(item["outcome"], 0) + 1
 
     def _record_dry(self, plans: list[ContactPlan], by_event_id: dict[str, list[ReceivedEvent]]) -> None:
         results = [

@@ -68,7 +68,11 @@ def test_failed_items_are_listed_with_their_reason_and_retried(app, studio_works
     assert [m.value for m in app.metric if m.label == "Created"] == ["12"]
 
     open_page(app, "pages/monitor.py")
-    assert "Nothing failed." in page_text(app)
+    assert not any("Failed and dead" in m.value for m in app.markdown)  # none left failing after the retry
+    assert (
+        "file partners.csv row 14"
+        in next(f.value for f in app.dataframe if "where" in f.value.columns)["where"].tolist()
+    )
 
 
 def test_retry_all_from_the_failures_tab(app, studio_workspace):

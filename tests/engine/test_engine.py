@@ -96,7 +96,9 @@ def test_first_n_contacts_only(engine, partnero_workspace, account):
 def test_bad_rows_are_recorded_with_their_reason(engine, partnero_workspace):
     data = partners_csv(3) + b"not-an-email,X,Y,k9,active,1,1\nshort,row\n"
     summary = import_bytes(partnero_workspace, data)
-    assert summary.rejected == 1 and "too few values" in summary.problems[0]
+    assert (summary.rejected, summary.invalid) == (1, 1)  # the bad email is reported at import too
+    assert "row 5: 'not-an-email' is not a valid" in summary.problems[0]
+    assert "row 6: too few values" in summary.problems[1]
     run = engine.run()
     assert (run.created, run.invalid) == (3, 1)
     (invalid,) = RunStore(partnero_workspace.database).items(run_id=run.id, outcomes=["invalid"])

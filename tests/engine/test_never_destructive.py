@@ -138,4 +138,4 @@ def test_a_suppressed_contact_syncs_again_once_mailerlite_says_active(workspace,
     assert (run.updated, run.suppressed) == (1, 0)
     back = client.get_subscriber("back@example.com")
     assert back.status == "active" and back.fields["payment_id"] == "pay_back"
-    assert SyncEngine(workspace, client=client).contacts.get("back@example.com").status == "active"
+    assert SyncEngine(workspace, client=client).contacts.get(run.account, "back@example.com").status == "active"

@@ -51,3 +51,24 @@ def test_failed_items_are_a_filter_away(workspace):
     failed, _ = MonitorQueries(workspace.database).items(ItemFilter(outcomes=["failed", "dead"]))
     assert len(failed) == 3 and all(item.reason and item.requests for item in failed)
     assert MonitorQueries(workspace.database).totals().success_rate == 0
+
+
+def test_contacts_are_counted_once_and_unsyncable_rows_are_listed_newest_first(workspace):
+    from datetime import date, timedelta
+
+    workspace.save_config(load_preset("partnero"))
+    account = SandboxAccount(limit=10_000, window_seconds=1, import_limit=1000)
+    engine = SyncEngine(workspace, client=fast_client(account))
+    import_bytes(workspace, partners_csv(4) + b"not-an-email,X,Y,k,active,1,1\nshort,row\n")
+    engine.run()
+    import_bytes(workspace, partners_csv(4, status=lambda n: "inactive"), name="again.csv")
+    engine.run()
+    monitor = MonitorQueries(workspace.database)
+    assert monitor.totals().items == 4 + 4 + 1  # items: created, updated, invalid
+    assert monitor.contacts_synced() == 4 == monitor.contacts_synced(date.today() - timedelta(days=1))
+    assert monitor.contacts_synced(date.today() + timedelta(days=1)) == 0
+    rows, before = monitor.needs_attention(limit=1)
+    assert [(row.status, row.origin) for row in rows] == [("rejected", "partners.csv row 7")]
+    rows, after = monitor.needs_attention(before_id=before, limit=1)
+    assert [(row.status, row.origin) for row in rows] == [("invalid", "partners.csv row 6")] and after is None
+    assert "not a valid email address" in rows[0].reason

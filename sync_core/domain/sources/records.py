@@ -152,6 +152,7 @@ def record_event(record: dict[str, Any], *, kind: str, received_at: datetime, po
         data=data,
         email=email,
         email_problem=problem and (f"{problem} ({position})" if position else problem),
+        position=position,
     )
 
 
