@@ -86,6 +86,8 @@ label = "Start the dry run" if dry_run else "Start the sync"
 
 # The request shown: this session's newest, else one still in progress (a reload, another tab).
 request_id = st.session_state.get("run_request_id") or run_requests.unfinished(ws)
+if request_id is not None:
+    st.session_state["run_request_id"] = request_id  # kept once it ends, to show its result
 shown = run_requests.view(ws, request_id) if request_id else None
 in_progress = shown is not None and not shown.done
 if st.button(label, type="primary", disabled=in_progress or waiting + staged == 0, icon=":material/play_arrow:"):
