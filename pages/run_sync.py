@@ -90,9 +90,17 @@ if request_id is not None:
     st.session_state["run_request_id"] = request_id  # kept once it ends, to show its result
 shown = run_requests.view(ws, request_id) if request_id else None
 in_progress = shown is not None and not shown.done
+
+
+def _worker_alive(ws: Workspace) -> bool:
+    return any(worker.alive for worker in worker_states(ws.database))
+
+
+if shown is not None and shown.status == "queued" and not _worker_alive(ws):
+    run_requests.carry_out_in_background(ws, shown.id)  # the worker it waited for is gone: the dashboard runs it
 if st.button(label, type="primary", disabled=in_progress or waiting + staged == 0, icon=":material/play_arrow:"):
     request_id = run_requests.request_run(ws, dry_run=dry_run, limit=int(limit) if careful else None)
-    if not any(worker.alive for worker in worker_states(ws.database)):
+    if not _worker_alive(ws):
         run_requests.carry_out_in_background(ws, request_id)
     st.session_state["run_request_id"] = request_id
     st.rerun()
@@ -116,6 +124,8 @@ def _show_result(ws: Workspace, request: run_requests.RequestView) -> None:
     if run is None:
         (st.info if request.cancel_requested else st.error)(request.error or "The run did not start.")
         return
+    if request.error:
+        st.warning(request.error)
     kind_of_run = "Dry run" if run.dry_run else "Run"
     outcome = {RunStatus.FINISHED: st.success, RunStatus.FAILED: st.error, RunStatus.CANCELLED: st.warning}
     outcome.get(run.status, st.info)(

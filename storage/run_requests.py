@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from storage.db import Database
+from storage.locks import holder_is_gone
 from storage.statuses import RequestStatus
 from storage.tables import RunRequest, utcnow
 
@@ -88,6 +89,27 @@ class RunRequestStore:
         if run_id is not None:
             values["run_id"] = run_id
         self.update(request_id, **values)
+
+    def close_abandoned(self, error: str) -> int:
+        """End the running requests whose process is gone (a server restarted, a worker killed): their runs are
+        closed as interrupted by the next run, and what they did not record still waits. Returns how many."""
+        with self.database.engine.connect() as connection:
+            running = connection.execute(
+                sa.select(col(RunRequest.id), col(RunRequest.holder)).where(
+                    col(RunRequest.status) == RequestStatus.RUNNING
+                )
+            ).all()
+        gone = [row[0] for row in running if row[1] and holder_is_gone(row[1])]
+        if gone:
+            now = utcnow()
+            with self.database.engine.begin() as connection:
+                connection.execute(
+                    sa.update(RunRequest)
+                    .where(col(RunRequest.id).in_(gone))
+                    .where(col(RunRequest.status) == RequestStatus.RUNNING)
+                    .values(status=RequestStatus.DONE, finished_at=now, updated_at=now, error=error)
+                )
+        return len(gone)
 
     def cancel(self, request_id: int) -> None:
         """Ask a request to stop: a queued one ends at once (no run is made), a running one stops between two

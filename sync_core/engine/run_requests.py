@@ -71,14 +71,24 @@ def staged_rows(workspace: Workspace) -> int:
     return workspace.events.count(EventStatus.STAGED)
 
 
+_ABANDONED = (
+    "the process running it stopped before it finished (the studio was restarted?); nothing was lost: what it "
+    "did not record still waits, start it again"
+)
+
+
 def view(workspace: Workspace, request_id: int, *, now: datetime | None = None) -> RequestView | None:
-    request = RunRequestStore(workspace.database).get(request_id)
+    store = RunRequestStore(workspace.database)
+    store.close_abandoned(_ABANDONED)
+    request = store.get(request_id)
     return None if request is None else _view(request, now or datetime.now(UTC))
 
 
 def unfinished(workspace: Workspace) -> int | None:
     """The id of the oldest request not done yet (what a reloaded page shows), or None."""
-    request = RunRequestStore(workspace.database).unfinished()
+    store = RunRequestStore(workspace.database)
+    store.close_abandoned(_ABANDONED)
+    request = store.unfinished()
     return None if request is None else request.id
 
 

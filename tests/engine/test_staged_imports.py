@@ -75,3 +75,14 @@ def test_a_requested_run_is_carried_out_by_the_worker_and_cancelled_between_batc
     counts = EventStore(workspace.database).counts()
     assert counts["synced"] == run.created > 0 and counts["staged"] == 150 - run.created  # the rest still waits
     assert request.contacts_done == run.created and request.contacts_total == 150
+
+
+def test_a_request_whose_process_is_gone_ends_instead_of_blocking_the_page(cli_env):
+    from storage.locks import HOST
+
+    workspace = cli_env
+    request_id = run_requests.request_run(workspace, dry_run=True, limit=None)
+    RunRequestStore(workspace.database).claim(request_id, holder=f"{HOST}:999999999:dead", runner="dashboard")
+    assert run_requests.unfinished(workspace) is None  # a new run can be started
+    shown = run_requests.view(workspace, request_id)
+    assert shown.done and "stopped before it finished" in shown.error and "nothing was lost" in shown.error
