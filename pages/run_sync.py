@@ -103,11 +103,14 @@ if st.button(label, type="primary", disabled=in_progress or waiting + staged == 
     if not _worker_alive(ws):
         run_requests.carry_out_in_background(ws, request_id)
     st.session_state["run_request_id"] = request_id
+    st.session_state["run_request_watched"] = request_id  # until the page has seen it end
     st.rerun()
 if in_progress:
     st.session_state["run_request_watched"] = request_id
-elif shown is not None:
-    st.session_state.pop("run_request_watched", None)
+elif shown is not None and st.session_state.get("run_request_watched") == shown.id:
+    st.session_state.pop("run_request_watched")
+    if not shown.dry_run:
+        ui.refresh_account()  # the sidebar's subscriber and group counts changed
 
 
 def _time_left(seconds: float | None) -> str:
@@ -150,10 +153,8 @@ def _show_request(ws: Workspace, request_id: int) -> None:
     if request is None:
         return
     if request.done:
-        if st.session_state.pop("run_request_watched", None) == request_id:
-            if not request.dry_run:
-                ui.refresh_account()  # the sidebar's subscriber and group counts changed
-            st.rerun()  # the whole page: the counts above changed, and the refreshing stops
+        if st.session_state.get("run_request_watched") == request_id:
+            st.rerun()  # the whole page: the counts above and the sidebar changed, and the refreshing stops
         _show_result(ws, request)
         return
     what = "dry run" if request.dry_run else "sync"

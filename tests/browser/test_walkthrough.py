@@ -60,12 +60,12 @@ def test_a_new_user_walks_every_page_and_runs_a_first_sandbox_sync(studio, brows
     time.sleep(2)
     page.get_by_role("button", name="Start the dry run").click()
     page.get_by_text("Dry run 1 finished").first.wait_for(timeout=120_000)
-    assert page.get_by_text("25 imported rows wait for you").first.is_visible()  # the dry run changed nothing
+    page.get_by_text("25 imported rows wait for you").first.wait_for(timeout=30_000)  # the dry run changed nothing
     page.get_by_text("Dry run: record what would be sent, send nothing").click()  # switch the dry run off
     page.get_by_role("button", name="Start the sync").click()
     page.get_by_text("Run 2 finished").first.wait_for(timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "run-sync-done.png"), full_page=True)
-    assert page.get_by_text("created in MailerLite: Partners").first.is_visible()
+    page.get_by_text("created in MailerLite: Partners").first.wait_for(timeout=30_000)
     created = page.locator("[data-testid=stMetric]").filter(has_text="Created").first
     assert "25" in created.inner_text()  # the person's sync created them: the worker had not sent them before
 

@@ -60,6 +60,7 @@ def test_dry_run_then_sync_from_the_page_and_see_the_run_in_monitor(app, studio_
     run_until(app, finished("Run 2 finished"))
     assert [m.value for m in app.metric if m.label == "Created"] == ["12"]
     assert len(studio_workspace.sandbox().state.subscribers) == 12
+    assert "12 subscribers" in page_text(app)  # the sidebar's account figures are fresh
     text = page_text(app)
     assert "created in MailerLite: Partners, Active Partners" in text
 
