@@ -38,7 +38,7 @@ def test_a_new_user_walks_every_page_and_runs_a_first_sandbox_sync(studio, brows
     page = browser_page
     page.goto(url)
     page.get_by_role("heading", name="Connection", exact=True).first.wait_for(timeout=60_000)
-    assert page.get_by_text("Sandbox").first.is_visible()
+    page.get_by_text("Sandbox").first.wait_for(timeout=30_000)  # the sidebar is drawn after the page
 
     for slug, title in PAGES:  # an empty installation: nothing configured, nothing synced
         open_page(page, url, title)
