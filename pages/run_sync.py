@@ -1,14 +1,19 @@
-"""Run sync: bring in a file or take the waiting events, then sync them (or a dry run), with live progress."""
+"""Run sync: bring in a file or take the waiting events, then sync them (or a dry run), with live progress.
+
+The page never runs the sync itself: it records a request, which the sync worker carries out (or, when no worker
+runs, a background thread of the dashboard's server), and it shows the progress from the database, so a reload
+or another tab sees the same run; the run can be cancelled between two batches."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from pages import dry_run_changes, ui, widgets
+from sync_core.engine import run_requests
 from sync_core.engine.accounts import account_in_use
 from sync_core.engine.file_import import import_file
-from sync_core.engine.run import RunProgress, SyncEngine, SyncError
-from sync_core.engine.workspace import EventStatus, ItemOutcome, RunStatus
+from sync_core.engine.workspace import EventStatus, ItemOutcome, RunStatus, Workspace
+from sync_core.live.queue_status import worker_states
 
 ui.page_guard("pages/run_sync.py")
 st.title("Run sync")
@@ -32,7 +37,7 @@ events = ws.events
 st.subheader("1. Bring in data")
 st.caption(
     "A CSV or JSON Lines file of partners or customers (a backfill), or webhook events saved as JSON or "
-    "JSON Lines. Rows are stored first; nothing is sent until you sync."
+    "JSON Lines. Rows are stored first and wait for you: nothing is sent until you start a dry run or a sync."
 )
 uploaded = st.file_uploader(
     "File", type=["csv", "jsonl", "ndjson", "json"], key="run_upload", label_visibility="collapsed"
@@ -57,13 +62,20 @@ if st.button("Import the file", disabled=uploaded is None, icon=":material/uploa
         if summary.with_problems:
             widgets.show_problems(message + " What to fix:", summary.problems, level="warning")
         else:
-            st.success(message)
+            st.success(message + " They wait for you to start a dry run or a sync below.")
 
 counts = events.counts()
+staged = counts.get(EventStatus.STAGED, 0)
 waiting, failed = counts.get(EventStatus.PENDING, 0), counts.get(EventStatus.FAILED, 0)
-left, right = st.columns(2)
-left.metric("Events waiting to sync", f"{waiting:,}")
+left, middle, right = st.columns(3)
+left.metric("Imported rows waiting for you", f"{staged:,}", help="They are sent only when you start a sync.")
+middle.metric("Events waiting to sync", f"{waiting:,}", help="Webhook events; the sync worker takes them at once.")
 right.metric("Failed, waiting for a retry", f"{failed:,}", help="Retry them from the Monitor page.")
+if staged:
+    st.info(
+        f"{staged:,} imported row{'' if staged == 1 else 's'} wait{'s' if staged == 1 else ''} for you to start a dry run or a sync.",
+        icon=":material/hourglass_top:",
+    )
 
 st.subheader("2. Sync")
 account = "the **sandbox** account" if ws.uses_sandbox(active.config) else "your **MailerLite** account"
@@ -75,52 +87,110 @@ dry_run = st.toggle("Dry run: record what would be sent, send nothing", value=Tr
 careful = st.checkbox("First contacts only (a careful start)", key="run_careful")
 limit = st.number_input("How many contacts", min_value=1, value=10, step=10, key="run_limit", disabled=not careful)
 label = "Start the dry run" if dry_run else "Start the sync"
-if st.button(label, type="primary", disabled=waiting == 0, icon=":material/play_arrow:"):
-    bar = st.progress(0.0, text="Starting…")
-    live = st.empty()
 
-    def show(progress: RunProgress) -> None:
-        share = min(progress.events / max(progress.pending_at_start, 1), 1.0)
-        bar.progress(
-            share,
-            text=f"{progress.contacts:,} contacts recorded, {progress.events:,} of "
-            f"{progress.pending_at_start:,} events, {progress.requests:,} requests",
-        )
-        live.write(" · ".join(f"{name} {number:,}" for name, number in sorted(progress.counts.items())))
+# The request shown: this session's newest, else one still in progress (a reload, another tab).
+request_id = st.session_state.get("run_request_id") or run_requests.unfinished(ws)
+if request_id is not None:
+    st.session_state["run_request_id"] = request_id  # kept once it ends, to show its result
+shown = run_requests.view(ws, request_id) if request_id else None
+in_progress = shown is not None and not shown.done
 
-    try:
-        run = SyncEngine(ws).run(
-            dry_run=dry_run, limit=int(limit) if careful else None, trigger="dashboard", progress=show
-        )
-    except SyncError as exc:
-        st.error(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a page never shows a traceback
-        widgets.plain_error("run the sync", exc)
+
+def _worker_alive(ws: Workspace) -> bool:
+    return any(worker.alive for worker in worker_states(ws.database))
+
+
+if shown is not None and shown.status == "queued" and not _worker_alive(ws):
+    run_requests.carry_out_in_background(ws, shown.id)  # the worker it waited for is gone: the dashboard runs it
+if st.button(label, type="primary", disabled=in_progress or waiting + staged == 0, icon=":material/play_arrow:"):
+    request_id = run_requests.request_run(ws, dry_run=dry_run, limit=int(limit) if careful else None)
+    if not _worker_alive(ws):
+        run_requests.carry_out_in_background(ws, request_id)
+    st.session_state["run_request_id"] = request_id
+    st.session_state["run_request_watched"] = request_id  # until the page has seen it end
+    st.rerun()
+if in_progress:
+    st.session_state["run_request_watched"] = request_id
+elif shown is not None and st.session_state.get("run_request_watched") == shown.id:
+    st.session_state.pop("run_request_watched")
+    if not shown.dry_run:
+        ui.refresh_account()  # the sidebar's subscriber and group counts changed
+
+
+def _time_left(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return ", less than a minute left"
+    return f", about {seconds / 60:.0f} min left"
+
+
+def _show_result(ws: Workspace, request: run_requests.RequestView) -> None:
+    """What the run did (or why it did not run)."""
+    run = ws.runs.get(request.run_id) if request.run_id is not None else None
+    if run is None:
+        (st.info if request.cancel_requested else st.error)(request.error or "The run did not start.")
+        return
+    if request.error:
+        st.warning(request.error)
+    kind_of_run = "Dry run" if run.dry_run else "Run"
+    outcome = {RunStatus.FINISHED: st.success, RunStatus.FAILED: st.error, RunStatus.CANCELLED: st.warning}
+    outcome.get(run.status, st.info)(
+        f"{kind_of_run} {run.id} {run.status} in {run.duration_seconds:.1f} s with "
+        f"{run.requests:,} request(s) to MailerLite."
+    )
+    if run.error:
+        (st.warning if run.status == RunStatus.CANCELLED else st.error)(run.error)
+    if run.notes:
+        st.info(run.notes)
+    numbers = {str(name): getattr(run, name) for name in ItemOutcome if name != ItemOutcome.REJECTED}
+    columns = st.columns(len(numbers))
+    for column, (name, number) in zip(columns, numbers.items()):
+        column.metric(name.capitalize(), f"{number:,}")
+    st.session_state["monitor_run"] = run.id
+    if run.dry_run and run.id is not None:
+        dry_run_changes.show(ws, run.id)
+    st.page_link("pages/monitor.py", label=f"See run {run.id} in Monitor", icon=":material/monitoring:")
+
+
+def _show_request(ws: Workspace, request_id: int) -> None:
+    """The request's progress, read from the database at each refresh; its result once it is done."""
+    request = run_requests.view(ws, request_id)
+    if request is None:
+        return
+    if request.done:
+        if st.session_state.get("run_request_watched") == request_id:
+            st.rerun()  # the whole page: the counts above and the sidebar changed, and the refreshing stops
+        _show_result(ws, request)
+        return
+    what = "dry run" if request.dry_run else "sync"
+    if request.status == "queued":
+        st.progress(0.0, text=f"The {what} waits for the sync worker to start it…")
     else:
-        bar.progress(1.0, text="Done")
-        if not run.dry_run:
-            ui.refresh_account()  # the sidebar's subscriber and group counts changed
-        st.session_state["last_run_id"] = run.id
-        st.session_state["monitor_run"] = run.id
-
-last = st.session_state.get("last_run_id")
-if last is not None:
-    run = ws.runs.get(last)
-    if run is not None:
-        kind_of_run = "Dry run" if run.dry_run else "Run"
-        outcome = {RunStatus.FINISHED: st.success, RunStatus.FAILED: st.error}.get(run.status, st.info)
-        outcome(
-            f"{kind_of_run} {run.id} {run.status} in {run.duration_seconds:.1f} s with "
-            f"{run.requests:,} request(s) to MailerLite."
+        total = max(request.contacts_total, request.contacts_done, 1)
+        st.progress(
+            min(request.contacts_done / total, 1.0),
+            text=f"{request.contacts_done:,} of {request.contacts_total:,} contacts, "
+            f"{request.requests:,} request(s) to MailerLite{_time_left(request.seconds_left)}",
         )
-        if run.error:
-            st.error(run.error)
-        if run.notes:
-            st.info(run.notes)
-        numbers = {str(name): getattr(run, name) for name in ItemOutcome if name != ItemOutcome.REJECTED}
-        columns = st.columns(len(numbers))
-        for column, (name, number) in zip(columns, numbers.items()):
-            column.metric(name.capitalize(), f"{number:,}")
-        if run.dry_run and run.id is not None:
-            dry_run_changes.show(ws, run.id)
-        st.page_link("pages/monitor.py", label=f"See run {run.id} in Monitor", icon=":material/monitoring:")
+    if request.runner == "dashboard":
+        st.caption(
+            "No sync worker is running, so the dashboard runs this one in the background: keep the studio's "
+            "server running until it ends. You can leave or reload this page."
+        )
+    elif request.runner == "worker":
+        st.caption("The sync worker runs it: you can leave or reload this page.")
+    if request.cancel_requested:
+        st.caption("Stopping after the batch in flight…")
+    else:
+        st.button(
+            f"Cancel the {what}",
+            key=f"run_cancel_{request_id}",
+            icon=":material/stop:",
+            on_click=run_requests.cancel_run,
+            args=(ws, request_id),
+        )
+
+
+if request_id is not None:
+    st.fragment(run_every=1.0 if in_progress else None)(_show_request)(ws, request_id)

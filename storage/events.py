@@ -96,11 +96,13 @@ class EventStore:
         with self.database.engine.begin() as connection:
             return len(connection.execute(statement, rows).all())
 
-    def pending_rows(self, *, after_id: int = 0, limit: int = 1000) -> list[ReceivedEvent]:
-        """The next pending events in arrival order."""
+    def pending_rows(
+        self, *, after_id: int = 0, limit: int = 1000, statuses: Sequence[str] = (EventStatus.PENDING,)
+    ) -> list[ReceivedEvent]:
+        """The next pending events in arrival order (``statuses``: staged ones too, for a run a person started)."""
         query = (
             select(ReceivedEvent)
-            .where(col(ReceivedEvent.status) == EventStatus.PENDING)
+            .where(col(ReceivedEvent.status).in_(list(statuses)))
             .where(col(ReceivedEvent.id) > after_id)
             .order_by(col(ReceivedEvent.id))
             .limit(limit)
@@ -108,11 +110,13 @@ class EventStore:
         with self.database.session() as session:
             return list(session.exec(query))
 
-    def pending_emails(self, *, after_id: int = 0, limit: int | None = None) -> list[tuple[int, str | None]]:
+    def pending_emails(
+        self, *, after_id: int = 0, limit: int | None = None, statuses: Sequence[str] = (EventStatus.PENDING,)
+    ) -> list[tuple[int, str | None]]:
         """(id, email) of pending events in arrival order, from ``after_id`` on."""
         query = (
             select(col(ReceivedEvent.id), col(ReceivedEvent.email))
-            .where(col(ReceivedEvent.status) == EventStatus.PENDING)
+            .where(col(ReceivedEvent.status).in_(list(statuses)))
             .where(col(ReceivedEvent.id) > after_id)
             .order_by(col(ReceivedEvent.id))
         )
@@ -121,7 +125,12 @@ class EventStore:
         with self.database.session() as session:
             return [(cast(int, row[0]), row[1]) for row in session.exec(query)]  # a stored row has its id
 
-    def pending_for(self, emails: Iterable[str | None], up_to_id: int | None = None) -> list[ReceivedEvent]:
+    def pending_for(
+        self,
+        emails: Iterable[str | None],
+        up_to_id: int | None = None,
+        statuses: Sequence[str] = (EventStatus.PENDING,),
+    ) -> list[ReceivedEvent]:
         """Every pending event of these contacts (up to ``up_to_id`` when given; events without an email
         included when ``None`` is among the emails)."""
         emails = list(emails)
@@ -129,7 +138,7 @@ class EventStore:
         condition: sa.ColumnElement[bool] = col(ReceivedEvent.email).in_(known) if known else sa.false()
         if None in emails:
             condition = sa.or_(condition, col(ReceivedEvent.email).is_(None))
-        query = select(ReceivedEvent).where(col(ReceivedEvent.status) == EventStatus.PENDING).where(condition)
+        query = select(ReceivedEvent).where(col(ReceivedEvent.status).in_(list(statuses))).where(condition)
         if up_to_id is not None:
             query = query.where(col(ReceivedEvent.id) <= up_to_id)
         query = query.order_by(col(ReceivedEvent.id))
@@ -177,8 +186,9 @@ class EventStore:
             return connection.execute(query.values(status=EventStatus.PENDING)).rowcount
 
     def requeue_for_account(self, keys: Sequence[tuple[str, str]], account: str) -> int:
-        """Events (source, id) last synced by a run to another account wait again, so that this account gets
-        them too (a file imported once more after switching accounts); returns how many."""
+        """Events (source, id) last synced by a run to another account wait again (staged, for a person's dry
+        run or sync), so that this account gets them too (a file imported once more after switching accounts);
+        returns how many."""
         elsewhere = select(col(SyncRun.id)).where(col(SyncRun.account) != account)
         by_source: dict[str, list[str]] = {}
         for source, event_id in keys:
@@ -193,9 +203,18 @@ class EventStore:
                         .where(col(ReceivedEvent.event_id).in_(ids[start : start + 500]))
                         .where(col(ReceivedEvent.status) == EventStatus.SYNCED)
                         .where(col(ReceivedEvent.run_id).in_(elsewhere))
-                        .values(status=EventStatus.PENDING, reason="", attempts=0)
+                        .values(status=EventStatus.STAGED, reason="", attempts=0)
                     ).rowcount
         return requeued
+
+    def contacts_among(self, statuses: Sequence[str]) -> int:
+        """How many contacts (distinct emails; the events without one count as one) have events of these
+        statuses: what a run that takes them has to do, for its progress bar."""
+        query = sa.select(sa.func.count(sa.distinct(sa.func.coalesce(_TABLE.c.email, "")))).where(
+            _TABLE.c.status.in_(list(statuses))
+        )
+        with self.database.engine.connect() as connection:
+            return int(connection.execute(query).scalar() or 0)
 
     def counts(self) -> dict[str, int]:
         with self.database.session() as session:

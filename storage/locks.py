@@ -29,6 +29,11 @@ def new_holder() -> str:
     return f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def holder_is_gone(holder: str) -> bool:
+    """The holder ran on this machine and its process is gone (killed, crashed); False when it cannot tell."""
+    return _holder_is_gone(holder)
+
+
 def _holder_is_gone(holder: str) -> bool:
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]

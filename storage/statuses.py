@@ -11,9 +11,11 @@ from enum import StrEnum
 
 
 class EventStatus(StrEnum):
-    """Where a received event stands; ``pending`` ones wait for a sync."""
+    """Where a received event stands; ``pending`` ones wait for a sync (the worker takes them at once),
+    ``staged`` ones (rows of an imported file) wait for a person to start a dry run or a sync of them."""
 
     PENDING = "pending"
+    STAGED = "staged"
     SYNCED = "synced"
     IGNORED = "ignored"
     INVALID = "invalid"
@@ -43,3 +45,13 @@ class RunStatus(StrEnum):
     FINISHED = "finished"
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # its process stopped before it finished
+    CANCELLED = "cancelled"  # a person stopped it; what it did is recorded, the rest still waits
+
+
+class RequestStatus(StrEnum):
+    """Where a person's request for a run (Run sync's start button) stands: queued until a worker (or the
+    dashboard itself, when no worker runs) takes it, running, then done (its run says how it went)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from storage.statuses import EventStatus, RunStatus
+from storage.statuses import EventStatus, RequestStatus, RunStatus
 
 
 def utcnow() -> datetime:
@@ -72,7 +72,7 @@ class Secret(SQLModel, table=True):
 class ReceivedEvent(SQLModel, table=True):
     """An input as received (webhook or file row), stored before anything else happens to it.
 
-    ``status``: pending → synced | ignored | invalid | rejected | failed | dead. ``body`` keeps the raw bytes so
+    ``status``: pending (or staged, for an imported file's rows) → synced | ignored | invalid | rejected | failed | dead. ``body`` keeps the raw bytes so
     that an event can be normalized again after a fix in the configuration, and retried."""
 
     __tablename__ = "received_event"
@@ -234,3 +234,31 @@ class WorkerHeartbeat(SQLModel, table=True):
     started_at: datetime = _time()
     beat_at: datetime = _time(index=True)
     last_run_id: int | None = None
+
+
+class RunRequest(SQLModel, table=True):
+    """A person's request for a run, from the Run sync page: the worker (or the dashboard, when no worker runs)
+    takes it and writes its progress here, so that any page view, even after a reload, shows it live; a person
+    can ask for it to stop (``cancel_requested``), which the run reads between batches."""
+
+    __tablename__ = "run_request"
+    __table_args__ = (sa.Index("ix_run_request_status_id", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _time()
+    trigger: str = Field(default="dashboard", max_length=20)
+    dry_run: bool = False
+    contact_limit: int | None = None
+    status: str = Field(default=RequestStatus.QUEUED, max_length=20)  # a RequestStatus
+    cancel_requested: bool = False
+    holder: str = Field(default="", max_length=200)  # who runs it: a worker's name, or the dashboard's
+    runner: str = Field(default="", max_length=20)  # "worker" or "dashboard", to say so on the page
+    run_id: int | None = None
+    started_at: datetime | None = _time(nullable=True, default=False)
+    updated_at: datetime | None = _time(nullable=True, default=False)
+    finished_at: datetime | None = _time(nullable=True, default=False)
+    contacts_total: int = 0  # contacts the run is expected to handle (an estimate made when it starts)
+    contacts_done: int = 0
+    events_done: int = 0
+    requests: int = 0
+    error: str = Field(default="")  # why it could not run at all, in plain words (a run's own error is on the run)

@@ -28,7 +28,7 @@ from sync_core.mailerlite import test_connection
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    command = subparsers.add_parser("import", help="store the rows or events of a file, to be synced")
+    command = subparsers.add_parser("import", help="store the rows or events of a file; they wait until you sync them")
     command.add_argument("file", type=Path, help="a .csv or .jsonl of records, or .json/.jsonl of webhook events")
     command.add_argument(
         "--kind", choices=RECORD_KINDS, help="records are partners or customers (default: told by the columns)"
@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command.add_argument("--format", choices=["csv", "jsonl", "json"], help="default: from the file name")
     command.set_defaults(handler=run_import)
 
-    command = subparsers.add_parser("sync", help="sync the pending events to MailerLite")
+    command = subparsers.add_parser("sync", help="sync the waiting events (imported files and webhooks) to MailerLite")
     command.add_argument("--dry-run", action="store_true", help="plan and record what would be sent; send nothing")
     command.add_argument("--limit", type=int, metavar="N", help="only the first N contacts (a careful start)")
     command.add_argument(
@@ -106,6 +106,11 @@ def run_import(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     print(summary.describe())
+    if summary.stored:
+        print(
+            "The new rows wait for you: see what would be sent with `python -m sync_core sync --dry-run`, "
+            "then send them with `python -m sync_core sync`."
+        )
     return 0
 
 
@@ -157,6 +162,7 @@ def run_sync(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             limit=args.limit,
             trigger="cli",
+            staged=True,  # a person typed it: imported files too, not only the live queue
             progress=lambda p: print(f"  {p.contacts:,} contacts, {p.events:,} events", file=sys.stderr),
         )
     except SyncError as exc:

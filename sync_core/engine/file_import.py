@@ -1,7 +1,8 @@
 """Importing files into the event store: records (CSV, JSON Lines) and webhook events (JSON, JSON Lines).
 
 Files are read as a stream and written in chunks, so a million-row backfill takes the memory of one chunk.
-Every row ends up stored: as a pending event, or as a rejected one with the reason and where it was.
+Every row ends up stored: as a staged event, or as a rejected one with the reason and where it was. Staged rows
+wait for a person to start a dry run or a sync of them (the worker syncs only webhook events at once, PRODUCT §3).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ RECORD_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json":
 class ImportSummary:
     name: str
     read: int = 0  # rows or events read
-    stored: int = 0  # new pending events
+    stored: int = 0  # new staged events (they wait for a person to start a dry run or a sync)
     duplicates: int = 0  # already stored before (same source and id)
     requeued: int = 0  # of the duplicates, those synced to another account: waiting again for this one
     rejected: int = 0  # stored with the reason they cannot be synced
@@ -175,7 +176,17 @@ def _new_event(item: Item, raw: bytes | None, name: str) -> NewEvent:
         record = {path[len("data.") :]: value for path, value in item.data.items()}
         body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     origin = f"{name} {item.position or ''}".strip()  # "partners.csv row 12": where to fix it
-    return NewEvent(item.source, item.id, body, item.type, item.email, item.occurred_at, item.kind, origin=origin)
+    return NewEvent(
+        item.source,
+        item.id,
+        body,
+        item.type,
+        item.email,
+        item.occurred_at,
+        item.kind,
+        origin=origin,
+        status=EventStatus.STAGED,
+    )
 
 
 def _webhook_or_record(raw: bytes, kind: str | None, received_at: datetime, position: str) -> tuple[Item, bytes | None]:

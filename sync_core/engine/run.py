@@ -5,6 +5,10 @@ contacts are recorded, and one transaction records them all at once: their items
 events. A process killed between the answer and the commit leaves those events pending; the next run plans
 them again and sends the same upserts, which MailerLite applies idempotently. So no event is lost and no contact
 is counted twice. One engine per account at a time (AccountLease).
+
+Which events a run takes: the pending ones (webhooks, the live queue) and, when a person started it (the Run sync
+page, ``python -m sync_core sync``), the staged ones too (an imported file's rows, which wait for a person). A run
+can be cancelled: it stops between two batches, and what it did not record stays staged or pending.
 """
 
 from __future__ import annotations
@@ -51,8 +55,17 @@ _SKIPPED_EVENT_STATUSES = {
 }
 
 
+#: The statuses of the events a run takes: the live queue only (the worker), or staged imports too.
+LIVE_ONLY: tuple[str, ...] = (EventStatus.PENDING,)
+STAGED_TOO: tuple[str, ...] = (EventStatus.PENDING, EventStatus.STAGED)
+
+
 class SyncError(RuntimeError):
     """A run that cannot start or had to stop; the message says why in plain words."""
+
+
+class _Cancelled(Exception):
+    """A person asked the run to stop (seen between two batches)."""
 
 
 @dataclass(slots=True)
@@ -102,8 +115,14 @@ class SyncEngine:
         limit: int | None = None,
         trigger: str = "manual",
         progress: Callable[[RunProgress], None] | None = None,
+        staged: bool = True,
+        cancelled: Callable[[], bool] | None = None,
+        on_start: Callable[[SyncRun], None] | None = None,
     ) -> SyncRun:
-        """Sync every pending event (or the first ``limit`` contacts'); a dry run sends and changes nothing."""
+        """Sync every pending event (or the first ``limit`` contacts'); a dry run sends and changes nothing.
+        ``staged``: imported rows waiting for a person too (the worker passes False: it syncs webhooks only).
+        ``cancelled`` is asked between batches; when it says True the run stops there, recorded as cancelled.
+        ``on_start`` is told the run as soon as it exists (to show its progress elsewhere)."""
         self.resume_at = None
         active = self.workspace.active_config()
         if active.problem and self._config is None:
@@ -119,7 +138,9 @@ class SyncEngine:
         try:
             self._close_interrupted_runs()
             self.contacts.claim_unassigned(account.key)  # memory kept from before accounts were recorded
-            pending = self.events.counts().get(EventStatus.PENDING, 0)
+            statuses = STAGED_TOO if staged else LIVE_ONLY
+            counts = self.events.counts()
+            pending = sum(counts.get(status, 0) for status in statuses)
             run = self.runs.start(
                 trigger=trigger,
                 dry_run=dry_run,
@@ -129,7 +150,11 @@ class SyncEngine:
                 account=account.key,
                 account_label=account.label,
             )
-            return _Run(self, run, config, client, lease, dry_run, progress, pending).execute(limit)
+            if on_start is not None:
+                on_start(run)
+            work = _Run(self, run, config, client, lease, dry_run, progress, pending)
+            work.statuses, work.cancelled = statuses, cancelled
+            return work.execute(limit)
         finally:
             lease.release()
 
@@ -153,7 +178,7 @@ class SyncEngine:
             raise SyncError(
                 "nothing to retry: the items' events are not failed (they may have been retried and synced already)"
             )
-        return self.run(trigger="retry", progress=progress)
+        return self.run(trigger="retry", progress=progress, staged=False)
 
     # --- helpers for _Run -----------------------------------------------------------------------------------
 
@@ -188,21 +213,34 @@ class _Run:
         self.progress = RunProgress(self.run_id, 0, pending, 0)
         self.dry_states: dict[str, ContactState] = {}  # a dry run remembers its own plans, not the database
         self.preparation = Preparation({})
+        self.statuses: tuple[str, ...] = LIVE_ONLY
+        self.cancelled: Callable[[], bool] | None = None
+
+    def _check_cancelled(self) -> None:
+        if self.cancelled is not None and self.cancelled():
+            raise _Cancelled
 
     def execute(self, limit: int | None) -> SyncRun:
         started = time.monotonic()
         status, error = RunStatus.FINISHED, ""
         try:
             for number, rows in enumerate(self._chunks(limit)):
+                self._check_cancelled()
                 if number == 0:  # only when there is something to sync: an idle run sends no request at all
                     self.preparation = self._prepare()
                 self._process(rows)
                 self.lease.renew()
+        except _Cancelled:
+            status = RunStatus.CANCELLED
+            error = f"cancelled after {self.progress.contacts:,} contact(s); the rest were not " + (
+                "looked at" if self.dry_run else "sent and still wait"
+            )
         except STOPPING_ERRORS as exc:
             status, error = RunStatus.FAILED, f"{exc} Nothing was lost: the events wait for the next run."
         except MailerLiteUnavailable as exc:
             self.engine.resume_at = exc.resume_at
-            waiting = self.engine.events.counts().get(EventStatus.PENDING, 0)
+            counts = self.engine.events.counts()
+            waiting = sum(counts.get(status, 0) for status in self.statuses)
             status, error = (
                 RunStatus.FAILED,
                 (
@@ -252,19 +290,21 @@ class _Run:
         events = self.engine.events
         if limit is None:
             after = 0
-            while rows := events.pending_rows(after_id=after, limit=self.engine.chunk_size):
+            while rows := events.pending_rows(after_id=after, limit=self.engine.chunk_size, statuses=self.statuses):
                 yield rows
                 after = rows[-1].id  # type: ignore[assignment]
             return
         emails: dict[str | None, None] = {}  # the first ``limit`` contacts, in arrival order
         after = 0
-        while len(emails) < limit and (page := events.pending_emails(after_id=after, limit=5000)):
+        while len(emails) < limit and (
+            page := events.pending_emails(after_id=after, limit=5000, statuses=self.statuses)
+        ):
             for _, email in page:
                 emails.setdefault(email)
                 if len(emails) == limit:
                     break
             after = page[-1][0]
-        rows = events.pending_for(emails)
+        rows = events.pending_for(emails, statuses=self.statuses)
         for start in range(0, len(rows), self.engine.chunk_size):
             yield rows[start : start + self.engine.chunk_size]
 
@@ -299,6 +339,7 @@ class _Run:
             sent_before = self.sender.requests_sent
             self._commit(results, by_event_id, states, requests=requests)
             self.lease.renew()
+            self._check_cancelled()  # between two batches: what was answered is recorded, the rest waits
 
     def _states(self, emails: set[str]) -> dict[str, ContactState]:
         states = {}

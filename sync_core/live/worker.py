@@ -13,6 +13,10 @@ and a run cut short is finished by the next one (see sync_core.engine.run).
   and waits for a person.
 - **Several workers** (threads, processes, machines on one PostgreSQL) can run side by side: the engine lets one
   sync per MailerLite account at a time, and the others stand by.
+- **Runs a person asked for** (the Run sync page's start button: a dry run or a sync, staged imports included)
+  come first: the worker looks for them at every turn, so one starts within a second or so, and it writes their
+  progress where the page reads it (sync_core.engine.run_requests). The live runs take webhook events only;
+  imported files wait for a person.
 - **A heartbeat** row (storage.heartbeats) is written every ``heartbeat_seconds`` by a thread of its own, with the
   worker's state in plain words, so the dashboard can tell whether a worker is alive.
 """
@@ -34,9 +38,11 @@ from datetime import datetime
 
 from storage.heartbeats import HeartbeatStore
 from storage.locks import new_holder
+from storage.run_requests import RunRequestStore
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import SyncRun, utcnow
 from sync_core.engine.run import SyncEngine, SyncError
+from sync_core.engine.run_requests import AccountBusyNow, carry_out
 from sync_core.engine.workspace import Workspace
 from sync_core.live.queue_status import waiting
 from sync_core.mailerlite import MailerLiteClient
@@ -87,6 +93,7 @@ class Worker:
         self._on_run = on_run
         self._events = workspace.events
         self._heartbeats = HeartbeatStore(workspace.database)
+        self._requests = RunRequestStore(workspace.database)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -181,7 +188,11 @@ class Worker:
         self._wake.clear()
 
     def step(self) -> float:
-        """One turn: sync if there is something to sync and nothing forbids it. Returns how long to pause."""
+        """One turn: a run a person asked for, else sync if there is something to sync and nothing forbids it.
+        Returns how long to pause."""
+        request = self._requests.next_queued()
+        if request is not None and request.id is not None:
+            return self._carry_out(request.id)
         now = time.monotonic()
         if now < self._backoff_until:
             return min(self._backoff_until - now, 1.0)
@@ -207,7 +218,7 @@ class Worker:
         client = self._client or self.workspace.client()
         engine = SyncEngine(self.workspace, client=client)
         try:
-            run = engine.run(trigger="worker", progress=self._progress)
+            run = engine.run(trigger="worker", progress=self._progress, staged=False)
         except SyncError as exc:
             if "another sync is running" in str(exc):
                 self._set(STANDBY, "another worker or sync is syncing this account; standing by")
@@ -236,6 +247,27 @@ class Worker:
         self.failures_in_a_row = 0
         log.info("sync run %s finished: %s", run.id, _counts(run))
         self._summary = f"last run {run.id}: {_counts(run)}"
+        self._set(IDLE, self._summary)
+        return 0.0
+
+    def _carry_out(self, request_id: int) -> float:
+        """Run what a person asked for on the Run sync page (its progress and outcome go on the request)."""
+        self._set(SYNCING, f"running the sync a person started (request {request_id})")
+        client = self._client or self.workspace.client()
+        try:
+            run = carry_out(self.workspace, request_id, runner="worker", holder=self.name, client=client)
+        except AccountBusyNow:
+            self._set(STANDBY, "another worker or sync is syncing this account; the requested run waits")
+            return self.settings.standby_seconds
+        finally:
+            if self._client is None:
+                client.close()
+        if run is not None:
+            self.runs += 1
+            self.last_run = run
+            if self._on_run is not None:
+                self._on_run(run)
+            self._summary = f"last run {run.id}: {_counts(run)}"
         self._set(IDLE, self._summary)
         return 0.0
 

@@ -64,12 +64,6 @@ def studio(tmp_path):
         STREAMLIT_SERVER_ADDRESS="127.0.0.1",
         STREAMLIT_SERVER_HEADLESS="true",
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-        # Known race, issue 11's first finding: the worker syncs an imported file about a second after the
-        # import, so a person's "Start the sync" finds the account busy or the events already synced. Until
-        # imports are staged (they wait for a person, as PRODUCT §3 says), this walk through the pages runs the
-        # app without its worker; the worker beside the app is tested by tests/webhooks (test_live_server,
-        # test_live_restart, test_cli_live). Issue 11 turns it back on and asks for 10 passing runs in a row.
-        SYNC_STUDIO_WORKER="off",
     )
     process = subprocess.Popen(
         ["bash", "-c", RUN_COMMAND],

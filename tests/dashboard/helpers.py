@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from streamlit.testing.v1 import AppTest
 
 # --- helpers -----------------------------------------------------------------------------------------------------
@@ -77,3 +79,19 @@ def by_label(elements, label: str):
     found = [element for element in elements if element.label == label]
     assert found, f"no widget labelled {label!r}; labels: {[element.label for element in elements]}"
     return found[0]
+
+
+def run_until(app, done, timeout: float = 60) -> None:
+    """Draw the page again (as its live area does every second) until ``done(app)``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        app.run()
+        assert_clean(app)
+        if done(app):
+            return
+        assert time.monotonic() < deadline, page_text(app)
+        time.sleep(0.2)
+
+
+def finished(text: str):
+    return lambda app: any(text in s.value for s in [*app.success, *app.error, *app.warning])

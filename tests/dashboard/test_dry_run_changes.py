@@ -13,7 +13,7 @@ from storage.events import EventStore
 from sync_core.domain.presets import load_preset
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run import SyncEngine
-from tests.dashboard.helpers import assert_clean, by_label, open_page
+from tests.dashboard.helpers import assert_clean, by_label, finished, open_page, run_until
 
 FIRST = b"email,name,key,status,total_sales\nada@example.com,Ada,a1,active,10\n"
 SECOND = (
@@ -48,6 +48,7 @@ def test_a_dry_run_shows_each_contacts_changes_with_filters_and_a_csv(app, studi
     open_page(app, "pages/run_sync.py")
     by_label(app.button, "Start the dry run").click().run()
     assert_clean(app)
+    run_until(app, finished("Dry run 2 finished"))
     assert any(s.value == "What would change" for s in app.subheader)
     table = app.dataframe[0].value
     ada = table[table["email"] == "ada@example.com"].set_index("field")
@@ -87,6 +88,7 @@ def test_a_real_run_shows_no_dry_run_table(app, studio_workspace):
     by_label(app.toggle, "Dry run: record what would be sent, send nothing").set_value(False).run()
     by_label(app.button, "Start the sync").click().run()
     assert_clean(app)
+    run_until(app, finished("Run 1 finished"))
     assert not any(s.value == "What would change" for s in app.subheader)
 
 

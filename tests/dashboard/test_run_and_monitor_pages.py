@@ -10,7 +10,7 @@ from storage.events import EventStore
 from sync_core.domain.presets import load_preset
 from sync_core.engine.file_import import import_file
 from sync_core.sandbox import FaultSettings
-from tests.dashboard.helpers import assert_clean, by_label, open_page, page_text
+from tests.dashboard.helpers import assert_clean, by_label, finished, open_page, page_text, run_until
 
 PARTNERS = (
     "email,name,surname,key,status,total_sales\n"
@@ -27,18 +27,23 @@ def arrange(workspace) -> None:
 def test_dry_run_then_sync_from_the_page_and_see_the_run_in_monitor(app, studio_workspace):
     arrange(studio_workspace)
     open_page(app, "pages/run_sync.py")
-    assert "12" in [m.value for m in app.metric if m.label == "Events waiting to sync"][0]
+    assert [m.value for m in app.metric if m.label == "Imported rows waiting for you"] == ["12"]
+    assert [m.value for m in app.metric if m.label == "Events waiting to sync"] == ["0"]
+    assert "12 imported rows wait for you to start a dry run or a sync." in page_text(app)
     by_label(app.button, "Start the dry run").click().run()
     assert_clean(app)
+    run_until(app, finished("Dry run 1 finished"))
     assert any("Dry run 1 finished" in s.value and "0 request(s)" in s.value for s in app.success)
     assert studio_workspace.sandbox().state.subscribers == {}  # a dry run sends nothing
+    assert EventStore(studio_workspace.database).counts()["staged"] == 12  # and changes nothing
 
     by_label(app.toggle, "Dry run: record what would be sent, send nothing").set_value(False).run()
     by_label(app.button, "Start the sync").click().run()
     assert_clean(app)
-    assert any("Run 2 finished" in s.value for s in app.success)
+    run_until(app, finished("Run 2 finished"))
     assert [m.value for m in app.metric if m.label == "Created"] == ["12"]
     assert len(studio_workspace.sandbox().state.subscribers) == 12
+    assert "12 subscribers" in page_text(app)  # the sidebar's account figures are fresh
     text = page_text(app)
     assert "created in MailerLite: Partners, Active Partners" in text
 
@@ -58,13 +63,14 @@ def test_failed_items_are_listed_with_their_reason_and_retried(app, studio_works
     sandbox.faults.settings = FaultSettings(error_rate=1.0)  # MailerLite fails every request from now on
     try:
         by_label(app.button, "Start the sync").click().run()
+        run_until(app, finished("Run 1 failed"))
     finally:
         sandbox.faults.settings = FaultSettings()
-    assert_clean(app)
     assert any("failed" in e.value.lower() for e in app.error)  # the run says why, in plain words
-    assert EventStore(studio_workspace.database).counts()["pending"] == 12  # nothing lost
+    assert EventStore(studio_workspace.database).counts()["staged"] == 12  # nothing lost
 
     by_label(app.button, "Start the sync").click().run()
+    run_until(app, finished("Run 2 finished"))
     assert [m.value for m in app.metric if m.label == "Created"] == ["12"]
 
     open_page(app, "pages/monitor.py")
@@ -109,6 +115,7 @@ def test_contact_lookup_shows_one_contacts_whole_history(app, studio_workspace):
 
 def test_monitor_shows_the_live_queue_and_whether_a_worker_runs(app, studio_workspace):
     arrange(studio_workspace)
+    EventStore(studio_workspace.database).requeue(statuses=("staged",))  # as if they came in as webhooks
     from storage.heartbeats import HeartbeatStore
 
     open_page(app, "pages/monitor.py")
@@ -181,6 +188,7 @@ def test_the_same_file_uploaded_after_switching_accounts_is_synced_whole_to_the_
         by_label(app.toggle, "Dry run: record what would be sent, send nothing").set_value(False).run()
         by_label(app.button, "Start the sync").click().run()
         assert_clean(app)
+        run_until(app, finished("Run 2 finished"))
         assert [m.value for m in app.metric if m.label == "Created"] == ["12"]
         client = MailerLiteClient(MailerLiteSettings(api_key="real-account-key-0001", base_url=server.base_url))
         assert client.count_subscribers() == 12

@@ -35,7 +35,15 @@ def partners_csv(
 
 
 def import_bytes(workspace, data: bytes, name: str = "partners.csv", account: str | None = None):
+    """A file imported as a person would: its rows are staged, waiting for a person's dry run or sync."""
     return import_file(EventStore(workspace.database), io.BytesIO(data), name=name, account=account)
+
+
+def queue_bytes(workspace, data: bytes, name: str = "partners.csv"):
+    """Rows put in the live queue (pending), as webhook events arrive: what the worker takes at once."""
+    summary = import_bytes(workspace, data, name)
+    EventStore(workspace.database).requeue(statuses=("staged",))
+    return summary
 
 
 class Clock:

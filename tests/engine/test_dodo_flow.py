@@ -98,6 +98,6 @@ def test_a_jsonl_file_mixes_webhooks_and_records_each_stored_as_the_route_or_a_b
             "SELECT source, event_id, body, status, origin, reason FROM received_event ORDER BY id"
         ).all()
     assert (stored[0].source, stored[0].event_id, bytes(stored[0].body)) == ("dodo_payments", body_id(webhook), webhook)
-    assert (stored[1].source, stored[1].status) == ("records", "pending")
+    assert (stored[1].source, stored[1].status) == ("records", "staged")
     assert stored[2].origin == "mixed.jsonl line 3" and "not valid JSON" in stored[2].reason
     assert stored[3].origin == "mixed.jsonl line 4" and "one JSON object" in stored[3].reason

@@ -13,7 +13,7 @@ from storage.events import EventStore
 from sync_core.domain.presets import load_preset
 from sync_core.live.queue_status import queue_status
 from sync_core.sandbox import serve_sandbox
-from tests.engine.conftest import import_bytes, partners_csv
+from tests.engine.conftest import partners_csv, queue_bytes
 from tests.engine.test_crash import CountingAccount
 from tests.webhooks.helpers import dodo_body, dodo_headers, free_port
 from tests.webhooks.processes import cli, start, stop, studio_env, wait_healthy
@@ -35,11 +35,11 @@ def sandbox(workspace):
 def test_the_worker_command_syncs_continuously_and_stops_on_sigterm(workspace, sandbox, tmp_path):
     account, base_url = sandbox
     log = tmp_path / "worker.log"
-    import_bytes(workspace, partners_csv(60))
+    queue_bytes(workspace, partners_csv(60))
     process = start(cli("worker", "--idle", "0.1", "--gather", "0"), studio_env(workspace, base_url), log)
     try:
         wait_until(lambda: EventStore(workspace.database).counts() == {"synced": 60}, timeout=60)
-        import_bytes(workspace, partners_csv(40, start=60))  # while it runs
+        queue_bytes(workspace, partners_csv(40, start=60))  # while it runs
         wait_until(lambda: EventStore(workspace.database).counts() == {"synced": 100}, timeout=60)
         status = wait_until(lambda: (s := queue_status(workspace.database)).worker_alive and s, timeout=30)
         assert status.waiting == 0
@@ -94,7 +94,7 @@ def test_the_worker_process_beside_a_server_is_restarted_if_it_dies_and_ends_wit
         supervised.process.send_signal(signal.SIGKILL)  # a crash
         wait_until(lambda: supervised.restarts == 1 and supervised.alive, timeout=30)
         assert supervised.process.pid != first
-        import_bytes(workspace, partners_csv(20))
+        queue_bytes(workspace, partners_csv(20))
         wait_until(lambda: EventStore(workspace.database).counts() == {"synced": 20}, timeout=60)
     finally:
         assert supervised.stop()

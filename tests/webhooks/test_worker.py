@@ -17,7 +17,7 @@ from sync_core.live.queue_status import queue_status
 from sync_core.live.worker import BACKING_OFF, GATHERING, IDLE, STANDBY, Worker, WorkerSettings
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.sandbox import SandboxAccount, SandboxTransport, account_budget, sandbox_client, sandbox_settings
-from tests.engine.conftest import import_bytes, partners_csv
+from tests.engine.conftest import partners_csv, queue_bytes
 
 FAST = dict(
     idle_seconds=0.02,
@@ -93,9 +93,9 @@ def test_the_worker_drains_events_as_they_come_and_says_it_is_alive(studio, acco
     events = EventStore(studio.database)
     worker = Worker(studio, client=sandbox_client(account), settings=WorkerSettings(**FAST)).start()
     try:
-        import_bytes(studio, partners_csv(120))
+        queue_bytes(studio, partners_csv(120))
         wait_until(lambda: events.counts() == {"synced": 120})
-        import_bytes(studio, partners_csv(30, start=120))  # more arrive while it runs
+        queue_bytes(studio, partners_csv(30, start=120))  # more arrive while it runs
         wait_until(lambda: events.counts() == {"synced": 150})
         status = wait_until(
             lambda: (s := queue_status(studio.database)).worker_alive and s.workers[0].state == IDLE and s
@@ -127,15 +127,15 @@ def test_a_trickle_is_gathered_into_one_run_and_a_full_batch_starts_at_once(stud
         client=sandbox_client(account),
         settings=WorkerSettings(**{**FAST, "gather_seconds": 0.3, "full_batch": 49}),
     )
-    import_bytes(studio, partners_csv(3))
+    queue_bytes(studio, partners_csv(3))
     pause = worker.step()
     assert worker.state == GATHERING and 0 < pause <= 0.3 and runs(studio.database) == []
-    import_bytes(studio, partners_csv(2, start=3))
+    queue_bytes(studio, partners_csv(2, start=3))
     time.sleep(0.35)
     assert worker.step() == 0.0
     assert runs(studio.database) == [("worker", "finished")]
     assert EventStore(studio.database).counts() == {"synced": 5}
-    import_bytes(studio, partners_csv(49, start=100))
+    queue_bytes(studio, partners_csv(49, start=100))
     assert worker.step() == 0.0  # a full batch waits: no gathering
     assert len(runs(studio.database)) == 2 and EventStore(studio.database).counts() == {"synced": 54}
 
@@ -144,7 +144,7 @@ def test_a_mailerlite_outage_is_waited_out_then_the_events_are_synced(studio, ac
     client, transport = switchable_client(account)
     worker = Worker(studio, client=client, settings=WorkerSettings(**{**FAST, "backoff_initial_seconds": 0.2}))
     events = EventStore(studio.database)
-    import_bytes(studio, partners_csv(10))
+    queue_bytes(studio, partners_csv(10))
     transport.mode = "batches"
     worker.step()
     assert worker.state == BACKING_OFF and "10 events wait: MailerLite did not answer" in worker.detail
@@ -167,7 +167,7 @@ def test_an_outage_doubles_the_pause_and_does_not_use_up_the_contacts_attempts(s
         client=client,
         settings=WorkerSettings(**{**FAST, "backoff_initial_seconds": 0.05, "backoff_max_seconds": 10}),
     )
-    import_bytes(studio, partners_csv(4))
+    queue_bytes(studio, partners_csv(4))
     transport.mode = "down"
     worker.step()  # the run fails (the account cannot even be read)
     pauses = []
@@ -191,7 +191,7 @@ def test_an_outage_doubles_the_pause_and_does_not_use_up_the_contacts_attempts(s
 
 def test_standby_while_another_sync_holds_the_account(studio, account):
     worker = Worker(studio, client=sandbox_client(account), settings=WorkerSettings(**FAST))
-    import_bytes(studio, partners_csv(5))
+    queue_bytes(studio, partners_csv(5))
     lease = AccountLease(studio.database, "sandbox")
     lease.acquire()
     try:
@@ -214,7 +214,7 @@ def test_the_loop_survives_an_unexpected_error(studio, account, monkeypatch):
 
     monkeypatch.setattr(SyncEngine, "run", flaky)
     worker = Worker(studio, client=sandbox_client(account), settings=WorkerSettings(**FAST))
-    import_bytes(studio, partners_csv(3))
+    queue_bytes(studio, partners_csv(3))
     worker.start()
     try:
         wait_until(lambda: EventStore(studio.database).counts() == {"synced": 3})

@@ -10,7 +10,7 @@ so the contacts are kept with an empty account, and the first account synced aft
 engine's ``claim_unassigned``): normally the one synced before it.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from alembic import op
 import storage.tables
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
