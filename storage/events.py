@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -94,33 +94,72 @@ class EventStore:
         with self.database.session() as session:
             return list(session.exec(query))
 
-    def pending_emails(self, *, after_id: int = 0, limit: int | None = None) -> list[tuple[int, str | None]]:
-        """(id, email) of pending events in arrival order, from ``after_id`` on."""
-        query = (
-            select(col(ReceivedEvent.id), col(ReceivedEvent.email))
-            .where(col(ReceivedEvent.status) == EventStatus.PENDING)
-            .where(col(ReceivedEvent.id) > after_id)
-            .order_by(col(ReceivedEvent.id))
-        )
-        if limit:
-            query = query.limit(limit)
-        with self.database.session() as session:
-            return [(cast(int, row[0]), row[1]) for row in session.exec(query)]  # a stored row has its id
+    def pending_by_contact(
+        self, *, contacts: int = 1000, limit: int | None = None, seen: set[str] | None = None
+    ) -> Iterator[list[ReceivedEvent]]:
+        """The events pending when the walk starts, ``contacts`` contacts at a time in the order each contact's
+        first event arrived, each chunk holding every pending event of its contacts (in arrival order), so that
+        a contact is planned once however far apart its events came. An event without an email counts as a
+        contact of its own, but not towards ``limit`` (the first ``limit`` contacts with an email).
 
-    def pending_for(self, emails: Iterable[str | None], up_to_id: int | None = None) -> list[ReceivedEvent]:
-        """Every pending event of these contacts (up to ``up_to_id`` when given; events without an email
-        included when ``None`` is among the emails)."""
-        emails = list(emails)
-        known = [e for e in emails if e is not None]
-        condition: sa.ColumnElement[bool] = col(ReceivedEvent.email).in_(known) if known else sa.false()
-        if None in emails:
-            condition = sa.or_(condition, col(ReceivedEvent.email).is_(None))
-        query = select(ReceivedEvent).where(col(ReceivedEvent.status) == EventStatus.PENDING).where(condition)
-        if up_to_id is not None:
-            query = query.where(col(ReceivedEvent.id) <= up_to_id)
-        query = query.order_by(col(ReceivedEvent.id))
+        Nothing is kept per contact between chunks: the walk goes on in arrival order from where the last chunk
+        was found, and the caller gives each chunk's events another status before it asks for the next, so that
+        they are not pending any more. A caller that leaves them pending (a dry run) passes ``seen``, which the
+        walk fills with the emails it has given out and skips afterwards."""
+        up_to = self._last_pending_id()
+        after, taken = 0, 0
+        while up_to is not None and (limit is None or taken < limit):
+            emails: dict[str, None] = {}
+            lone: list[int] = []  # events without an email
+            page = self._pending_emails(after, up_to, max(2 * contacts, 500))
+            for event_id, email in page:
+                after = event_id
+                if email is None:
+                    lone.append(event_id)
+                elif email not in emails and (seen is None or email not in seen):
+                    emails[email] = None
+                    taken += 1
+                if len(emails) + len(lone) >= contacts or (limit is not None and taken >= limit):
+                    break
+            if not page:
+                return
+            if not emails and not lone:
+                continue
+            if seen is not None:
+                seen.update(emails)
+            yield self._pending_of(list(emails), lone, up_to)
+
+    def _last_pending_id(self) -> int | None:
+        """The id of the newest pending event, along ``ix_received_event_status_id``: where a run stops."""
+        query = sa.select(_TABLE.c.id).where(_TABLE.c.status == EventStatus.PENDING).order_by(_TABLE.c.id.desc())
+        with self.database.engine.connect() as connection:
+            return connection.execute(query.limit(1)).scalar()
+
+    def _pending_emails(self, after_id: int, up_to_id: int, limit: int) -> list[tuple[int, str | None]]:
+        """(id, email) of the next pending events in arrival order: ids and emails only, no bodies."""
+        query = (
+            sa.select(_TABLE.c.id, _TABLE.c.email)
+            .where(_TABLE.c.status == EventStatus.PENDING, _TABLE.c.id > after_id, _TABLE.c.id <= up_to_id)
+            .order_by(_TABLE.c.id)
+            .limit(limit)
+        )
+        with self.database.engine.connect() as connection:
+            return [(row[0], row[1]) for row in connection.execute(query)]
+
+    def _pending_of(self, emails: list[str], event_ids: list[int], up_to_id: int) -> list[ReceivedEvent]:
+        """Every pending event of these contacts and these events, up to ``up_to_id``, in arrival order (asked
+        500 at a time, well within every database's limit on parameters)."""
+        rows: list[ReceivedEvent] = []
+        pending = (col(ReceivedEvent.status) == EventStatus.PENDING, col(ReceivedEvent.id) <= up_to_id)
         with self.database.session() as session:
-            return list(session.exec(query))
+            for start in range(0, len(emails), 500):
+                part = col(ReceivedEvent.email).in_(emails[start : start + 500])
+                rows.extend(session.exec(select(ReceivedEvent).where(*pending, part)))
+            for start in range(0, len(event_ids), 500):
+                part = col(ReceivedEvent.id).in_(event_ids[start : start + 500])
+                rows.extend(session.exec(select(ReceivedEvent).where(*pending, part)))
+        rows.sort(key=lambda row: row.id or 0)
+        return rows
 
     def set_status(
         self,
