@@ -39,8 +39,12 @@ from sync_core.engine.sender import (
 from sync_core.engine.workspace import Workspace
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import MailerLiteError
+from sync_core.mailerlite.models import MAX_BATCH_REQUESTS
 from sync_core.settings import get_settings
 
+#: Contacts planned together by default: 40 whole batches of one upsert each (a batch holds 49 besides the read that
+#: keeps it a batch), so that only a run's last batch goes out partly full.
+CHUNK_CONTACTS = 40 * (MAX_BATCH_REQUESTS - 1)
 #: A contact whose sends failed this many times becomes "dead": it waits for a person, not for the next run.
 MAX_ATTEMPTS = 3
 #: The status a skipped input's events are stored with (a duplicate is ignored: its first copy is synced).
@@ -73,7 +77,7 @@ class SyncEngine:
         *,
         client: MailerLiteClient | None = None,
         config: SyncConfig | None = None,
-        chunk_size: int = 1000,
+        chunk_size: int = CHUNK_CONTACTS,
         lease_seconds: float = 180,
         patience_seconds: float | None = None,
         resume_seconds: float = 60,
