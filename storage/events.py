@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -107,27 +107,29 @@ class EventStore:
         they are not pending any more. A caller that leaves them pending (a dry run) passes ``seen``, which the
         walk fills with the emails it has given out and skips afterwards."""
         up_to = self._last_pending_id()
-        after, taken = 0, 0
-        while up_to is not None and (limit is None or taken < limit):
+        page_size = max(2 * contacts, 500)
+        after, taken, done = 0, 0, up_to is None
+        while not done and (limit is None or taken < limit):
             emails: dict[str, None] = {}
             lone: list[int] = []  # events without an email
-            page = self._pending_emails(after, up_to, max(2 * contacts, 500))
-            for event_id, email in page:
-                after = event_id
-                if email is None:
-                    lone.append(event_id)
-                elif email not in emails and (seen is None or email not in seen):
-                    emails[email] = None
-                    taken += 1
-                if len(emails) + len(lone) >= contacts or (limit is not None and taken >= limit):
-                    break
-            if not page:
-                return
-            if not emails and not lone:
-                continue
+            full = False
+            while not (full or done):
+                page = self._pending_emails(after, cast(int, up_to), page_size)
+                for event_id, email in page:
+                    after = event_id
+                    if email is None:
+                        lone.append(event_id)
+                    elif email not in emails and (seen is None or email not in seen):
+                        emails[email] = None
+                        taken += 1
+                    full = len(emails) + len(lone) >= contacts or (limit is not None and taken >= limit)
+                    if full:
+                        break
+                done = not full and len(page) < page_size  # the walk reached the run's last event
             if seen is not None:
                 seen.update(emails)
-            yield self._pending_of(list(emails), lone, up_to)
+            if emails or lone:
+                yield self._pending_of(list(emails), lone, cast(int, up_to))
 
     def _last_pending_id(self) -> int | None:
         """The id of the newest pending event, along ``ix_received_event_status_id``: where a run stops."""

@@ -142,3 +142,45 @@ def test_a_run_stopped_in_the_middle_is_finished_by_the_next_with_each_contact_s
     assert run.created == 600 - recorded
     assert len(account.upserts) == 600 and set(account.upserts.values()) == {1}
     assert EventStore(partnero_workspace.database).counts() == {"synced": 1200}
+
+
+def test_a_run_holds_one_chunk_of_whole_contacts_at_a_time(partnero_workspace, monkeypatch):
+    account = counting_account()
+    engine = SyncEngine(partnero_workspace, client=fast_client(account), chunk_size=50)
+    data, _ = shuffled_partners(420, seed=8)
+    import_bytes(partnero_workspace, data)
+    chunks: list[list[str | None]] = []
+    walk = EventStore.pending_by_contact
+
+    def watched(self, **options):
+        for rows in walk(self, **options):
+            chunks.append([row.email for row in rows])
+            yield rows
+
+    monkeypatch.setattr(EventStore, "pending_by_contact", watched)
+
+    engine.run()
+
+    contacts = [set(chunk) for chunk in chunks]
+    assert [len(chunk) for chunk in contacts] == [50] * 8 + [20]  # full chunks, the last one partly
+    assert all(len(chunk) == 2 * len(emails) for chunk, emails in zip(chunks, contacts))  # both events of each
+    assert len(set().union(*contacts)) == 420  # each contact in one chunk only
+
+
+def test_events_arriving_during_a_run_wait_for_the_next_one(partnero_workspace):
+    account = counting_account()
+    engine = SyncEngine(partnero_workspace, client=fast_client(account), chunk_size=20)
+    import_bytes(partnero_workspace, partners_csv(100), name="day1.csv")
+    arrived: list[int] = []
+
+    def more_arrive(progress) -> None:
+        if not arrived:
+            later = partners_csv(100, sales=lambda n: n % 50 + 1)
+            arrived.append(import_bytes(partnero_workspace, later, name="day2.csv").stored)
+
+    first = engine.run(progress=more_arrive)
+
+    assert arrived == [100] and first.created == 100 and first.updated == 0
+    assert EventStore(partnero_workspace.database).counts() == {"synced": 100, "pending": 100}
+    second = engine.run()
+    assert second.updated == 100 and set(account.upserts.values()) == {2}
