@@ -268,12 +268,16 @@ def _spread(per_email: dict[str, int]) -> dict[int, int]:
     return dict(sorted(counts.items()))
 
 
-def compare_spread(contacts: int) -> None:
+#: The spread cases: events per contact (one: nothing to merge, the baseline; two, far apart in random order).
+SPREAD_CASES = {"baseline": 1, "shuffled": 2}
+
+
+def compare_spread(contacts: int, cases: list[str]) -> None:
     print(f"spread: {contacts:,} contacts, in-process sandbox at 120 requests per 1 s window")
     with tempfile.TemporaryDirectory() as directory:
         os.environ["SYNC_STUDIO_DATA_DIR"] = str(Path(directory) / "data")
-        sync_spread(Path(directory), "baseline", contacts, 1)  # one event per contact: nothing to merge
-        sync_spread(Path(directory), "shuffled", contacts, 2)  # two per contact, far apart in random order
+        for label in cases:
+            sync_spread(Path(directory), label, contacts, SPREAD_CASES[label])
 
 
 def main() -> None:
@@ -284,13 +288,14 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-requests", action="store_true")
     parser.add_argument("--skip-spread", action="store_true")
+    parser.add_argument("--spread-cases", default="baseline,shuffled", help="which of baseline,shuffled to run")
     args = parser.parse_args()
     if not args.skip_memory:
         measure_import_memory(args.rows)
     if not args.skip_requests:
         compare_requests(args.contacts)
     if not args.skip_spread:
-        compare_spread(args.spread_contacts)
+        compare_spread(args.spread_contacts, args.spread_cases.split(","))
 
 
 if __name__ == "__main__":
