@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -110,40 +110,90 @@ class EventStore:
         with self.database.session() as session:
             return list(session.exec(query))
 
-    def pending_emails(
-        self, *, after_id: int = 0, limit: int | None = None, statuses: Sequence[str] = (EventStatus.PENDING,)
-    ) -> list[tuple[int, str | None]]:
-        """(id, email) of pending events in arrival order, from ``after_id`` on."""
-        query = (
-            select(col(ReceivedEvent.id), col(ReceivedEvent.email))
-            .where(col(ReceivedEvent.status).in_(list(statuses)))
-            .where(col(ReceivedEvent.id) > after_id)
-            .order_by(col(ReceivedEvent.id))
-        )
-        if limit:
-            query = query.limit(limit)
-        with self.database.session() as session:
-            return [(cast(int, row[0]), row[1]) for row in session.exec(query)]  # a stored row has its id
-
-    def pending_for(
+    def pending_by_contact(
         self,
-        emails: Iterable[str | None],
-        up_to_id: int | None = None,
+        *,
+        contacts: int = 1000,
+        limit: int | None = None,
+        seen: set[str] | None = None,
         statuses: Sequence[str] = (EventStatus.PENDING,),
+    ) -> Iterator[list[ReceivedEvent]]:
+        """The events pending when the walk starts, ``contacts`` contacts at a time in the order each contact's
+        first event arrived, each chunk holding every pending event of its contacts (in arrival order), so that
+        a contact is planned once however far apart its events came. An event without an email counts as a
+        contact of its own, but not towards ``limit`` (the first ``limit`` contacts with an email).
+
+        Nothing is kept per contact between chunks: the walk goes on in arrival order from where the last chunk
+        was found, and the caller gives each chunk's events another status before it asks for the next, so that
+        they are not pending any more. A caller that leaves them pending (a dry run) passes ``seen``, which the
+        walk fills with the emails it has given out and skips afterwards. ``statuses``: which events count as
+        waiting (a run a person starts takes the staged rows of imported files too)."""
+        statuses = list(statuses)
+        up_to = self._last_pending_id(statuses)
+        page_size = max(2 * contacts, 500)
+        after, taken, done = 0, 0, up_to is None
+        while not done and (limit is None or taken < limit):
+            emails: dict[str, None] = {}
+            lone: list[int] = []  # events without an email
+            full = False
+            while not (full or done):
+                page = self._pending_emails(after, cast(int, up_to), page_size, statuses)
+                for event_id, email in page:
+                    after = event_id
+                    if email is None:
+                        lone.append(event_id)
+                    elif email not in emails and (seen is None or email not in seen):
+                        emails[email] = None
+                        taken += 1
+                    full = len(emails) + len(lone) >= contacts or (limit is not None and taken >= limit)
+                    if full:
+                        break
+                done = not full and len(page) < page_size  # the walk reached the run's last event
+            if seen is not None:
+                seen.update(emails)
+            if emails or lone:
+                yield self._pending_of(list(emails), lone, cast(int, up_to), statuses)
+
+    def _last_pending_id(self, statuses: list[str]) -> int | None:
+        """The id of the newest waiting event, along ``ix_received_event_status_id``: where a run stops."""
+        newest = None
+        with self.database.engine.connect() as connection:
+            for status in statuses:
+                query = sa.select(_TABLE.c.id).where(_TABLE.c.status == status).order_by(_TABLE.c.id.desc())
+                found = connection.execute(query.limit(1)).scalar()
+                if found is not None and (newest is None or found > newest):
+                    newest = found
+        return newest
+
+    def _pending_emails(
+        self, after_id: int, up_to_id: int, limit: int, statuses: list[str]
+    ) -> list[tuple[int, str | None]]:
+        """(id, email) of the next waiting events in arrival order: ids and emails only, no bodies."""
+        query = (
+            sa.select(_TABLE.c.id, _TABLE.c.email)
+            .where(_TABLE.c.status.in_(statuses), _TABLE.c.id > after_id, _TABLE.c.id <= up_to_id)
+            .order_by(_TABLE.c.id)
+            .limit(limit)
+        )
+        with self.database.engine.connect() as connection:
+            return [(row[0], row[1]) for row in connection.execute(query)]
+
+    def _pending_of(
+        self, emails: list[str], event_ids: list[int], up_to_id: int, statuses: list[str]
     ) -> list[ReceivedEvent]:
-        """Every pending event of these contacts (up to ``up_to_id`` when given; events without an email
-        included when ``None`` is among the emails)."""
-        emails = list(emails)
-        known = [e for e in emails if e is not None]
-        condition: sa.ColumnElement[bool] = col(ReceivedEvent.email).in_(known) if known else sa.false()
-        if None in emails:
-            condition = sa.or_(condition, col(ReceivedEvent.email).is_(None))
-        query = select(ReceivedEvent).where(col(ReceivedEvent.status).in_(list(statuses))).where(condition)
-        if up_to_id is not None:
-            query = query.where(col(ReceivedEvent.id) <= up_to_id)
-        query = query.order_by(col(ReceivedEvent.id))
+        """Every pending event of these contacts and these events, up to ``up_to_id``, in arrival order (asked
+        500 at a time, well within every database's limit on parameters)."""
+        rows: list[ReceivedEvent] = []
+        pending = (col(ReceivedEvent.status).in_(statuses), col(ReceivedEvent.id) <= up_to_id)
         with self.database.session() as session:
-            return list(session.exec(query))
+            for start in range(0, len(emails), 500):
+                part = col(ReceivedEvent.email).in_(emails[start : start + 500])
+                rows.extend(session.exec(select(ReceivedEvent).where(*pending, part)))
+            for start in range(0, len(event_ids), 500):
+                part = col(ReceivedEvent.id).in_(event_ids[start : start + 500])
+                rows.extend(session.exec(select(ReceivedEvent).where(*pending, part)))
+        rows.sort(key=lambda row: row.id or 0)
+        return rows
 
     def set_status(
         self,

@@ -81,6 +81,7 @@ class ReceivedEvent(SQLModel, table=True):
         sa.Index("ix_received_event_status_id", "status", "id"),
         sa.Index("ix_received_event_source_id", "source", "id"),  # the last event received per source
         sa.Index("ix_received_event_status_processed", "status", "processed_at"),  # the last one handled
+        sa.Index("ix_received_event_status_email", "status", "email"),  # a run's contacts' pending events
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,10 +1,11 @@
 """The sync engine: stored events → plans → MailerLite → history, safe to kill at any moment.
 
-Pending events are taken in arrival order, a chunk at a time. Each MailerLite batch is answered before its
-contacts are recorded, and one transaction records them all at once: their items, their new states and their
-events. A process killed between the answer and the commit leaves those events pending; the next run plans
-them again and sends the same upserts, which MailerLite applies idempotently. So no event is lost and no contact
-is counted twice. One engine per account at a time (AccountLease).
+The events pending when a run starts are taken a chunk of contacts at a time, in the order each contact was first
+heard from, each contact with all of its events: a contact gets one plan (one request) per run, however far apart
+its events arrived. Each MailerLite batch is answered before its contacts are recorded, and one transaction records
+them all at once: their items, their new states and their events. A process killed between the answer and the commit
+leaves those events pending; the next run plans them again and sends the same upserts, which MailerLite applies
+idempotently. So no event is lost and no contact is counted twice. One engine per account at a time (AccountLease).
 
 Which events a run takes: the pending ones (webhooks, the live queue) and, when a person started it (the Run sync
 page, ``python -m sync_core sync``), the staged ones too (an imported file's rows, which wait for a person). A run
@@ -42,8 +43,12 @@ from sync_core.engine.sender import (
 from sync_core.engine.workspace import Workspace
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import MailerLiteError
+from sync_core.mailerlite.models import MAX_BATCH_REQUESTS
 from sync_core.settings import get_settings
 
+#: Contacts planned together by default: 40 whole batches of one upsert each (a batch holds 49 besides the read that
+#: keeps it a batch), so that only a run's last batch goes out partly full.
+CHUNK_CONTACTS = 40 * (MAX_BATCH_REQUESTS - 1)
 #: A contact whose sends failed this many times becomes "dead": it waits for a person, not for the next run.
 MAX_ATTEMPTS = 3
 #: The status a skipped input's events are stored with (a duplicate is ignored: its first copy is synced).
@@ -85,7 +90,7 @@ class SyncEngine:
         *,
         client: MailerLiteClient | None = None,
         config: SyncConfig | None = None,
-        chunk_size: int = 1000,
+        chunk_size: int = CHUNK_CONTACTS,
         lease_seconds: float = 180,
         patience_seconds: float | None = None,
         resume_seconds: float = 60,
@@ -97,7 +102,7 @@ class SyncEngine:
         self.events, self.contacts, self.runs = workspace.events, workspace.contacts, workspace.runs
         self._client = client
         self._config = config
-        self.chunk_size = chunk_size
+        self.chunk_size = chunk_size  # contacts planned together (each with all of its events)
         self.lease_seconds = lease_seconds
         # How long a run waits out MailerLite's trouble before it ends with the events waiting, and how long
         # after that the next try should come (``resume_at``, read by the worker).
@@ -287,26 +292,13 @@ class _Run:
             return Preparation({})  # a dry run can show group names instead of ids
 
     def _chunks(self, limit: int | None) -> Iterator[list[ReceivedEvent]]:
-        events = self.engine.events
-        if limit is None:
-            after = 0
-            while rows := events.pending_rows(after_id=after, limit=self.engine.chunk_size, statuses=self.statuses):
-                yield rows
-                after = rows[-1].id  # type: ignore[assignment]
-            return
-        emails: dict[str | None, None] = {}  # the first ``limit`` contacts, in arrival order
-        after = 0
-        while len(emails) < limit and (
-            page := events.pending_emails(after_id=after, limit=5000, statuses=self.statuses)
-        ):
-            for _, email in page:
-                emails.setdefault(email)
-                if len(emails) == limit:
-                    break
-            after = page[-1][0]
-        rows = events.pending_for(emails, statuses=self.statuses)
-        for start in range(0, len(rows), self.engine.chunk_size):
-            yield rows[start : start + self.engine.chunk_size]
+        """The run's contacts, ``chunk_size`` at a time, each with all of its pending events: one plan per
+        contact however its events are spread. A dry run leaves its events pending, so it tells the store which
+        contacts it has seen."""
+        seen: set[str] | None = set() if self.dry_run else None
+        return self.engine.events.pending_by_contact(
+            contacts=self.engine.chunk_size, limit=limit, seen=seen, statuses=self.statuses
+        )
 
     # --- one chunk ------------------------------------------------------------------------------------------
 

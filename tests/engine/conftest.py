@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections import Counter
 
 import httpx
 import pytest
@@ -61,6 +63,25 @@ class Clock:
         self.now += seconds
 
 
+class CountingAccount(SandboxAccount):
+    """A sandbox account that remembers how many upserts reached it for each email (in-process or served)."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.upserts: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+
+    def handle(self, method, path, query=None, headers=None, body=None, **options):  # noqa: ANN001
+        answer = super().handle(method, path, query, headers, body, **options)
+        if method == "POST" and path.rstrip("/").endswith("/batch") and answer.status == 200:
+            requests = json.loads(body or b"{}").get("requests", [])
+            with self._count_lock:
+                for request, response in zip(requests, answer.body.get("responses", [])):
+                    if request.get("path") == "api/subscribers" and response.get("code") in (200, 201):
+                        self.upserts[request["body"]["email"]] += 1
+        return answer
+
+
 @pytest.fixture
 def account() -> SandboxAccount:
     return SandboxAccount(limit=10_000, window_seconds=1, import_limit=1000, seed=7)
@@ -106,4 +127,4 @@ def engine(partnero_workspace, account) -> SyncEngine:
     return SyncEngine(partnero_workspace, client=fast_client(account))
 
 
-__all__ = ["Clock", "FaultSettings", "fast_client", "import_bytes", "partners_csv"]
+__all__ = ["Clock", "CountingAccount", "FaultSettings", "fast_client", "import_bytes", "partners_csv"]

@@ -4,13 +4,11 @@ every upsert it receives, per email."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 
@@ -18,30 +16,11 @@ import pytest
 
 from storage.events import EventStore
 from sync_core.domain.presets import load_preset
-from sync_core.sandbox import FaultSettings, SandboxAccount, serve_sandbox
-from tests.engine.conftest import import_bytes, partners_csv
+from sync_core.sandbox import FaultSettings, serve_sandbox
+from tests.engine.conftest import CountingAccount, import_bytes, partners_csv
 from tests.reference import REPO
 
 pytestmark = pytest.mark.processes
-
-
-class CountingAccount(SandboxAccount):
-    """A sandbox account that remembers how many upserts reached it for each email."""
-
-    def __init__(self, **options):
-        super().__init__(**options)
-        self.upserts: Counter[str] = Counter()
-        self._count_lock = threading.Lock()
-
-    def handle(self, method, path, query=None, headers=None, body=None, **options):  # noqa: ANN001
-        answer = super().handle(method, path, query, headers, body, **options)
-        if method == "POST" and path.rstrip("/").endswith("/batch") and answer.status == 200:
-            requests = json.loads(body or b"{}").get("requests", [])
-            with self._count_lock:
-                for request, response in zip(requests, answer.body.get("responses", [])):
-                    if request.get("path") == "api/subscribers" and response.get("code") in (200, 201):
-                        self.upserts[request["body"]["email"]] += 1
-        return answer
 
 
 @pytest.fixture
