@@ -31,7 +31,9 @@ def test_preview_prints_the_requests_for_a_new_contact(tmp_path: Path, dodo_exam
     event.write_text(json.dumps(dodo_examples["payment.succeeded"]))
     result = run("preview", "--preset", "dodo-payments", "--event", str(event))
     assert result.returncode == 0, result.stderr
-    (request,) = json.loads(result.stdout)
+    # "Customer since" is set only if empty in MailerLite: the subscriber is looked up first, then upserted
+    lookup, request = json.loads(result.stdout)
+    assert (lookup["method"], lookup["path"], lookup["body"]) == ("GET", "/api/subscribers/test@acme.com", None)
     assert request["method"] == "POST" and request["path"] == "/api/subscribers"
     assert request["body"]["fields"]["name"] == "Test user"
     assert request["body"]["groups"] == ["Dodo Payments", "Customers"]
@@ -66,8 +68,14 @@ def test_preview_of_an_existing_contact_and_of_an_ignored_event(tmp_path: Path, 
     event = tmp_path / "cancelled.json"
     event.write_text(json.dumps(dodo_examples["subscription.cancelled"]))
     result = run("preview", "--preset", "dodo-payments", "--event", str(event), "--existing")
-    methods = [request["method"] for request in json.loads(result.stdout)]
-    assert methods == ["POST", "DELETE"]
+    requests = [(request["method"], request["path"]) for request in json.loads(result.stdout)]
+    # a cancellation only updates: looked up, updated by id (never created), moved from one group to the other
+    assert requests == [
+        ("GET", "/api/subscribers/test@acme.com"),
+        ("PUT", "/api/subscribers/{subscriber_id}"),
+        ("POST", "/api/subscribers/{subscriber_id}/groups/{group:Churned customers}"),
+        ("DELETE", "/api/subscribers/{subscriber_id}/groups/{group:Active subscriptions}"),
+    ]
     event.write_text(json.dumps(dodo_examples["refund.succeeded"]))
     ignored = run("preview", "--preset", "dodo-payments", "--event", str(event))
     assert ignored.returncode == 0 and json.loads(ignored.stdout) == []
