@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pytest
@@ -22,6 +23,21 @@ PARTNERS = (
 def arrange(workspace) -> None:
     workspace.save_config(load_preset("partnero"), author="test")
     import_file(EventStore(workspace.database), io.BytesIO(PARTNERS), name="partners.csv")
+
+
+@contextlib.contextmanager
+def switched_to_a_real_account(workspace, monkeypatch):  # noqa: ANN001
+    """The sandbox switched off for another account served over HTTP and reached like MailerLite."""
+    from sync_core.sandbox import SandboxAccount, serve_sandbox
+
+    real = SandboxAccount(keys=["real-account-key-0001"], limit=10_000, window_seconds=1, import_limit=1000)
+    with serve_sandbox(real) as server:
+        monkeypatch.setenv("MAILERLITE_API_KEY", "real-account-key-0001")
+        monkeypatch.setenv("MAILERLITE_BASE_URL", server.base_url)
+        config = workspace.config()
+        config.connection.sandbox = False
+        workspace.save_config(config, author="test", comment="sandbox off")
+        yield server
 
 
 def test_dry_run_then_sync_from_the_page_and_see_the_run_in_monitor(app, studio_workspace):
@@ -132,17 +148,10 @@ def test_monitor_says_which_account_each_run_went_to(app, studio_workspace, monk
     account over HTTP, reached like a real one). Each run names its account, and that account got whole contacts."""
     from sync_core.engine.run import SyncEngine
     from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
-    from sync_core.sandbox import SandboxAccount, serve_sandbox
 
     arrange(studio_workspace)
     SyncEngine(studio_workspace).run()
-    real = SandboxAccount(keys=["real-account-key-0001"], limit=10_000, window_seconds=1, import_limit=1000)
-    with serve_sandbox(real) as server:
-        monkeypatch.setenv("MAILERLITE_API_KEY", "real-account-key-0001")
-        monkeypatch.setenv("MAILERLITE_BASE_URL", server.base_url)
-        config = studio_workspace.config()
-        config.connection.sandbox = False
-        studio_workspace.save_config(config, author="test", comment="sandbox off")
+    with switched_to_a_real_account(studio_workspace, monkeypatch) as server:
         later = PARTNERS.replace(b",3\n", b",30\n")  # p3 sold more: one changed row
         import_file(EventStore(studio_workspace.database), io.BytesIO(later), name="day2.csv")
         run = SyncEngine(studio_workspace).run()
@@ -168,17 +177,10 @@ def test_the_same_file_uploaded_after_switching_accounts_is_synced_whole_to_the_
 ):
     from sync_core.engine.run import SyncEngine
     from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
-    from sync_core.sandbox import SandboxAccount, serve_sandbox
 
     arrange(studio_workspace)
     SyncEngine(studio_workspace).run()  # the sandbox has the 12 partners
-    real = SandboxAccount(keys=["real-account-key-0001"], limit=10_000, window_seconds=1, import_limit=1000)
-    with serve_sandbox(real) as server:
-        monkeypatch.setenv("MAILERLITE_API_KEY", "real-account-key-0001")
-        monkeypatch.setenv("MAILERLITE_BASE_URL", server.base_url)
-        config = studio_workspace.config()
-        config.connection.sandbox = False
-        studio_workspace.save_config(config, author="test", comment="sandbox off")
+    with switched_to_a_real_account(studio_workspace, monkeypatch) as server:
         open_page(app, "pages/run_sync.py")
         app.file_uploader[0].set_value(("partners.csv", PARTNERS, "text/csv")).run()
         by_label(app.button, "Import the file").click().run()

@@ -48,6 +48,18 @@ def queue_bytes(workspace, data: bytes, name: str = "partners.csv"):
     return summary
 
 
+def events_file(*events: dict) -> io.BytesIO:
+    return io.BytesIO("\n".join(json.dumps(event) for event in events).encode())
+
+
+def event(example: dict, email: str, **data) -> dict:
+    """A copy of a Dodo Payments example event for another customer, with ``data`` fields changed."""
+    copy = json.loads(json.dumps(example))
+    copy["data"]["customer"]["email"] = email
+    copy["data"].update(data)
+    return copy
+
+
 class Clock:
     """A pretend clock for the run's waits: sleeping moves it on at once."""
 

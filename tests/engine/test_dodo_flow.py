@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 from storage.events import EventStore
@@ -11,18 +10,7 @@ from sync_core.domain.presets import load_preset
 from sync_core.domain.sources.body import body_id
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run import SyncEngine
-from tests.engine.conftest import fast_client, import_bytes
-
-
-def events_file(*events: dict) -> io.BytesIO:
-    return io.BytesIO("\n".join(json.dumps(event) for event in events).encode())
-
-
-def event(example: dict, email: str, **data) -> dict:
-    copy = json.loads(json.dumps(example))
-    copy["data"]["customer"]["email"] = email
-    copy["data"].update(data)
-    return copy
+from tests.engine.conftest import event, events_file, fast_client, import_bytes
 
 
 def test_dodo_lifecycle_from_a_webhook_file(workspace, account, dodo_examples):

@@ -3,7 +3,6 @@ example events imported as a file, a sync, then a look at the sandbox account.""
 
 from __future__ import annotations
 
-import io
 import json
 
 from storage.events import EventStore
@@ -12,19 +11,7 @@ from sync_core.domain.config import load_config
 from sync_core.domain.presets import load_preset
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run import SyncEngine
-from tests.engine.conftest import fast_client
-
-
-def events_file(*events: dict) -> io.BytesIO:
-    return io.BytesIO("\n".join(json.dumps(event) for event in events).encode())
-
-
-def event(example: dict, email: str, **data) -> dict:
-    copy = json.loads(json.dumps(example))
-    copy["data"]["customer"]["email"] = email
-    copy["data"].update(data)
-    return copy
-
+from tests.engine.conftest import event, events_file, fast_client
 
 _names = iter(range(1_000_000))
 
