@@ -74,7 +74,6 @@ with st.container(border=True):  # live sync: webhooks waiting, and whether a wo
         )
 
 totals = monitor.totals(since)
-counts = totals.by_outcome
 queue = events.counts()
 cells = st.columns(5)
 cells[0].metric(
@@ -82,11 +81,27 @@ cells[0].metric(
     f"{monitor.contacts_synced(since):,}",
     help="Each contact once, however many times it was synced in the period.",
 )
-cells[1].metric("Created", f"{counts.get('created', 0):,}")
-cells[2].metric("Updated", f"{counts.get('updated', 0):,}")
-cells[3].metric("Failed or dead", f"{counts.get('failed', 0) + counts.get('dead', 0):,}")
+cells[1].metric(
+    "Created",
+    f"{monitor.contacts_created(since):,}",
+    help="Contacts the studio created in MailerLite in the period.",
+)
+cells[2].metric(
+    "Updated",
+    f"{monitor.contacts_updated(since):,}",
+    help="Contacts whose data the studio last changed in MailerLite in the period, each counted once.",
+)
+cells[3].metric(
+    "Contacts failing",
+    f"{monitor.contacts_failing():,}",
+    help="Contacts MailerLite did not take, waiting for a retry now (see *Failed and dead*).",
+)
 rate = totals.success_rate
-cells[4].metric("Success rate", "—" if rate is None else f"{rate:.1%}")
+cells[4].metric(
+    "Success rate",
+    "—" if rate is None else f"{rate:.1%}",
+    help="The share of the period's sync attempts that ended well.",
+)
 st.caption(
     f"Events waiting: {queue.get('pending', 0):,} · failed, waiting for a retry: {queue.get('failed', 0):,}"
     f" · dead: {queue.get('dead', 0):,} · cannot be synced as they are: "

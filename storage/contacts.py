@@ -38,17 +38,34 @@ class ContactStore:
         return found
 
     def save_many(self, session: Session, account: str, rows: list[dict[str, Any]]) -> None:
-        """Insert or replace this account's contacts (email, subscriber_id, status, state), in the caller's
-        transaction (with the items and the events they record): one statement for the lot."""
+        """Insert or replace this account's contacts (email, subscriber_id, status, state; ``created`` and
+        ``changed`` say whether MailerLite created or changed the subscriber, for the Monitor's counts of
+        contacts), in the caller's transaction (with the items and the events they record): one statement."""
         if not rows:
             return
         now = utcnow()
-        values = [{**row, "account": account, "updated_at": now} for row in rows]
+        values = [
+            {
+                "email": row["email"],
+                "subscriber_id": row.get("subscriber_id"),
+                "status": row.get("status"),
+                "state": row.get("state") or {},
+                "account": account,
+                "updated_at": now,
+                "created_at": now if row.get("created") else None,
+                "changed_at": now if row.get("created") or row.get("changed") else None,
+            }
+            for row in rows
+        ]
         dialect = postgresql if self.database.kind == "postgresql" else sqlite
         statement = dialect.insert(Contact)
+        kept = {  # a sync that did not create (or change) the subscriber keeps when it last was
+            name: sa.func.coalesce(statement.excluded[name], getattr(Contact, name))
+            for name in ("created_at", "changed_at")
+        }
         statement = statement.on_conflict_do_update(
             index_elements=["account", "email"],
-            set_={name: statement.excluded[name] for name in ("subscriber_id", "status", "state", "updated_at")},
+            set_={name: statement.excluded[name] for name in ("subscriber_id", "status", "state", "updated_at")} | kept,
         )
         session.execute(statement, values)
 

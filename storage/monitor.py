@@ -101,6 +101,36 @@ class MonitorQueries:
         with self.database.session() as session:
             return int(session.exec(query).one())
 
+    def contacts_created(self, since: date | None = None) -> int:
+        """Distinct contacts MailerLite created for the studio since the start of ``since`` (UTC)."""
+        return self._contacts_since(col(Contact.created_at), since)
+
+    def contacts_updated(self, since: date | None = None) -> int:
+        """Distinct contacts the studio last updated in MailerLite since ``since`` (one created and then
+        updated counts here too; one only created does not)."""
+        updated = sa.or_(col(Contact.created_at).is_(None), col(Contact.changed_at) > col(Contact.created_at))
+        query = select(sa.func.count()).select_from(Contact).where(col(Contact.changed_at).is_not(None), updated)
+        if since is not None:
+            query = query.where(col(Contact.changed_at) >= datetime.combine(since, time(), tzinfo=UTC))
+        with self.database.session() as session:
+            return int(session.exec(query).one())
+
+    def contacts_failing(self) -> int:
+        """Distinct contacts with events MailerLite did not take that wait for a retry (failed or dead), now,
+        along ``ix_received_event_status_email``."""
+        query = select(sa.func.count(sa.distinct(col(ReceivedEvent.email)))).where(
+            col(ReceivedEvent.status).in_([EventStatus.FAILED, EventStatus.DEAD])
+        )
+        with self.database.session() as session:
+            return int(session.exec(query).one())
+
+    def _contacts_since(self, column, since: date | None) -> int:  # noqa: ANN001 - a column of Contact
+        query = select(sa.func.count()).select_from(Contact).where(column.is_not(None))
+        if since is not None:
+            query = query.where(column >= datetime.combine(since, time(), tzinfo=UTC))
+        with self.database.session() as session:
+            return int(session.exec(query).one())
+
     def needs_attention(
         self, *, before_id: int | None = None, limit: int = 50
     ) -> tuple[list[ReceivedEvent], int | None]:

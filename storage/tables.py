@@ -114,6 +114,8 @@ class Contact(SQLModel, table=True):
     status: str | None = Field(default=None, max_length=20)
     state: dict = Field(default_factory=dict, sa_type=sa.JSON)
     updated_at: datetime = _time(index=True)  # the last sync that saved it: contacts synced in a period
+    created_at: datetime | None = _time(index=True, nullable=True, default=False)  # last created in MailerLite
+    changed_at: datetime | None = _time(index=True, nullable=True, default=False)  # last created or updated
 
 
 class SyncRun(SQLModel, table=True):

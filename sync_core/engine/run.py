@@ -467,6 +467,8 @@ class _Run:
                 "subscriber_id": result.subscriber_id or state.subscriber_id,
                 "status": result.status or state.status,
                 "state": state.to_dict(),
+                "created": outcome == ItemOutcome.CREATED,
+                "changed": outcome in (ItemOutcome.CREATED, ItemOutcome.UPDATED),
             }
         if (
             outcome == ItemOutcome.SUPPRESSED

@@ -78,3 +78,34 @@ def test_the_run_sync_page_reports_the_rows_it_cannot_sync_when_importing(app, s
     for row in ("row 7", "row 8", "row 10"):
         assert f"partners.csv {row}: " in warning
     assert "partners.csv row 9: total_sales: 'lots' does not fit a number field" in warning
+
+
+UPDATED_AGAIN = "".join(f"p{n}@example.com,Pat {n},k{n},active,{n + 20}\n" for n in range(5))
+
+
+def test_contacts_updated_in_several_runs_are_counted_once(app, studio_workspace):
+    studio_workspace.save_config(load_preset("partnero"), author="test")
+    _import(studio_workspace, HEADER + PARTNERS, "partners.csv")
+    engine = SyncEngine(studio_workspace)
+    engine.run()
+    for number, text in enumerate((UPDATED, UPDATED_AGAIN), start=2):
+        _import(studio_workspace, HEADER + text, f"partners-{number}.csv")
+        engine.run()  # the same 5 partners updated twice: 10 "updated" items, 5 contacts
+
+    open_page(app, "pages/monitor.py")
+    assert [m.value for m in app.metric if m.label == "Created"] == ["5"]
+    assert [m.value for m in app.metric if m.label == "Updated"] == ["5"]
+
+
+def test_contacts_failing_in_several_runs_are_counted_once(app, studio_workspace):
+    from tests.engine.conftest import failing_batches_client
+
+    studio_workspace.save_config(load_preset("partnero"), author="test")
+    _import(studio_workspace, HEADER + PARTNERS, "partners.csv")
+    client, _ = failing_batches_client(studio_workspace.sandbox())
+    engine = SyncEngine(studio_workspace, client=client)
+    engine.run()
+    engine.retry()  # fails again: 10 failed items for 5 contacts
+
+    open_page(app, "pages/monitor.py")
+    assert [m.value for m in app.metric if m.label == "Contacts failing"] == ["5"]

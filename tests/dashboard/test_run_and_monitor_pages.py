@@ -105,7 +105,7 @@ def test_retry_all_from_the_failures_tab(app, studio_workspace):
     client, _ = failing_batches_client(studio_workspace.sandbox())
     SyncEngine(studio_workspace, client=client).run()
     open_page(app, "pages/monitor.py")
-    assert [m.value for m in app.metric if m.label == "Failed or dead"] == ["12"]
+    assert [m.value for m in app.metric if m.label == "Contacts failing"] == ["12"]
     assert "MailerLite" in page_text(app)  # the reason of the selected failure
     by_label(app.button, "Retry all failed").click().run()
     assert_clean(app)

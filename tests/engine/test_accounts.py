@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from storage import Database
+from storage.db import driver_url
 from storage.migrate import upgrade
 from sync_core.domain.presets import load_preset
 from sync_core.engine.run import SyncEngine
@@ -134,10 +135,30 @@ def test_each_run_records_the_account_it_went_to(workspace, real_account):
 # --- an old database --------------------------------------------------------------------------------------------
 
 
-def _old_database(tmp_path, *, sandbox: bool) -> Database:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path):
+    """The URL of an empty database of each kind, not migrated yet."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    import uuid
+
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    request.getfixturevalue("postgres_url")  # fails in CI, skips elsewhere, when no server runs
+    name = f"sync_studio_old_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(driver_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _old_database(url: str, *, sandbox: bool) -> Database:
     """A database at revision 0002 (before contacts had an account) with a synced contact and its run."""
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(driver_url(url))
     upgrade(engine, "0002")
     config = _sandbox_config()
     config.connection.sandbox = sandbox
@@ -151,17 +172,17 @@ def _old_database(tmp_path, *, sandbox: bool) -> Database:
     with engine.begin() as connection:
         connection.execute(
             sa.text(
-                "INSERT INTO config_version (id, created_at, author, comment, document) "
-                "VALUES (1, '2026-01-01 12:00:00', 'test', '', :document)"
-            ),
-            {"document": json.dumps(config.model_dump(mode="json"))},
+                "INSERT INTO config_version (created_at, author, comment, document) "
+                "VALUES ('2026-01-01 12:00:00', 'test', '', :document)"
+            ).bindparams(sa.bindparam("document", type_=sa.JSON)),
+            {"document": config.model_dump(mode="json")},
         )
         connection.execute(
             sa.text(
-                'INSERT INTO sync_run (id, started_at, finished_at, "trigger", dry_run, status, error, notes, '
+                'INSERT INTO sync_run (started_at, finished_at, "trigger", dry_run, status, error, notes, '
                 "config_version_id, holder, created, updated, unchanged, suppressed, skipped, invalid, failed, "
-                "dead, ignored, rejected, requests, duration_seconds) VALUES (1, '2026-01-01 12:00:00', "
-                "'2026-01-01 12:00:01', 'manual', 0, 'finished', '', '', 1, 'h:1:x', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, "
+                "dead, ignored, rejected, requests, duration_seconds) VALUES ('2026-01-01 12:00:00', "
+                "'2026-01-01 12:00:01', 'manual', false, 'finished', '', '', 1, 'h:1:x', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, "
                 "1, 0.5)"
             )
         )
@@ -169,15 +190,15 @@ def _old_database(tmp_path, *, sandbox: bool) -> Database:
             sa.text(
                 "INSERT INTO contact (email, subscriber_id, status, state, updated_at) "
                 "VALUES ('ada@example.com', '170000000000000001', 'active', :state, '2026-01-01 12:00:01')"
-            ),
-            {"state": json.dumps(state)},
+            ).bindparams(sa.bindparam("state", type_=sa.JSON)),
+            {"state": state},
         )
     engine.dispose()
     return Database(url)  # opening it migrates it to the newest revision
 
 
-def test_an_old_database_that_synced_to_the_sandbox_keeps_its_memory_for_the_sandbox_only(tmp_path):
-    database = _old_database(tmp_path, sandbox=True)
+def test_an_old_database_that_synced_to_the_sandbox_keeps_its_memory_for_the_sandbox_only(empty_database_url):
+    database = _old_database(empty_database_url, sandbox=True)
     from storage.contacts import ContactStore
     from storage.runs import RunStore
 
@@ -190,9 +211,11 @@ def test_an_old_database_that_synced_to_the_sandbox_keeps_its_memory_for_the_san
     database.dispose()
 
 
-def test_an_old_database_whose_account_is_unknown_gives_its_memory_to_the_next_account_synced(tmp_path, real_account):
+def test_an_old_database_whose_account_is_unknown_gives_its_memory_to_the_next_account_synced(
+    empty_database_url, tmp_path, real_account
+):
     _, real = real_account
-    database = _old_database(tmp_path, sandbox=False)  # a real account, which one the old rows do not say
+    database = _old_database(empty_database_url, sandbox=False)  # a real account, which one the old rows do not say
     from storage.contacts import ContactStore
     from sync_core.engine.workspace import Workspace
 
