@@ -379,7 +379,9 @@ class _Run:
             self.progress.counts[item["outcome"]] = self.progress.counts.get(item["outcome"], 0) + 1
 
     def _record_dry(self, plans: list[ContactPlan], by_event_id: dict[str, list[ReceivedEvent]]) -> None:
-        results = [
+        """Record what each plan would do. Plans that depend on what the account holds read it first (lookups
+        only, which change nothing), so the dry run says what the sync would really do."""
+        planned = [
             ContactResult(
                 plan,
                 RECORDED_OUTCOMES[plan.outcome],
@@ -387,10 +389,25 @@ class _Run:
                 [operation.as_request() for operation in plan.operations],
             )
             for plan in plans
+            if not plan.reads_first
         ]
-        for plan in plans:
-            self.dry_states[plan.email] = plan.new_state
-        self._commit(results, by_event_id, {})
+        self._commit_dry(planned, by_event_id)
+        sent_before = self.sender.requests_sent
+        for results in self.sender.rehearse([plan for plan in plans if plan.reads_first]):
+            requests = self.sender.requests_sent - sent_before
+            sent_before = self.sender.requests_sent
+            self._commit_dry(results, by_event_id, requests=requests)
+            self.lease.renew()
+            self._check_cancelled()
+
+    def _commit_dry(
+        self, results: list[ContactResult], by_event_id: dict[str, list[ReceivedEvent]], *, requests: int = 0
+    ) -> None:
+        for result in results:
+            if result.outcome in (ItemOutcome.CREATED, ItemOutcome.UPDATED, ItemOutcome.UNCHANGED):
+                self.dry_states[result.plan.email] = result.plan.new_state
+        if results:
+            self._commit(results, by_event_id, {}, requests=requests)
 
     def _commit(
         self,

@@ -180,7 +180,14 @@ class Sender:
         if pending:
             yield self._send_batch(pending)
 
-    def _send_batch(self, plans: list[ContactPlan]) -> list[ContactResult]:
+    def rehearse(self, plans: Sequence[ContactPlan]) -> Iterator[list[ContactResult]]:
+        """What ``send`` would do, for a dry run: only the plans' lookups are sent (reads, which change
+        nothing), and each contact's outcome is what MailerLite's answer would make it ("not in MailerLite,
+        nothing would be sent" for an update-only contact it does not hold). Results come batch by batch."""
+        for start in range(0, len(plans), self.batch_size):
+            yield self._send_batch(list(plans[start : start + self.batch_size]), rehearsal=True)
+
+    def _send_batch(self, plans: list[ContactPlan], *, rehearsal: bool = False) -> list[ContactResult]:
         results = [
             ContactResult(
                 plan, ItemOutcome.UNCHANGED, subscriber_id=plan.new_state.subscriber_id, status=plan.new_state.status
@@ -199,6 +206,9 @@ class Sender:
                 first.append((result, operations[0], _request(operations[0], None)))
                 later[number] = operations[1:]
                 continue
+            if rehearsal:  # nothing to read first: the plan is what would be sent
+                _as_planned(result)
+                continue
             for operation in operations:
                 if SUBSCRIBER_PLACEHOLDER in operation.path:
                     later.setdefault(number, []).append(operation)
@@ -215,12 +225,20 @@ class Sender:
                 continue
             if result.answered:
                 operations = follow_up(result.plan, operations, result.seen)
+            if rehearsal:
+                _as_answered(result, operations)
+                continue
             for operation in operations:
                 if SUBSCRIBER_PLACEHOLDER in operation.path and not result.subscriber_id:
                     continue  # not in MailerLite: nothing to take out of a group
                 second.append((result, operation, _request(operation, result.subscriber_id)))
         for start in range(0, len(second), self.batch_size):
             self._exchange(second[start : start + self.batch_size])
+        if rehearsal:
+            for result in results:
+                if result.outcome == ItemOutcome.SKIPPED:
+                    result.reason = result.reason.replace("nothing was sent", "nothing would be sent")
+            return results
         for result in results:
             if result.outcome != ItemOutcome.UNCHANGED or not result.plan.operations:
                 continue
@@ -338,6 +356,25 @@ def _read_answer(result: ContactResult, operation: Operation, item: BatchItemRes
         )
         return
     _fail(result, message, code, retryable=code == 429 or code >= 500)
+
+
+def _as_planned(result: ContactResult) -> None:
+    """A rehearsed plan that reads nothing first: recorded as planned, its requests as they would go."""
+    plan = result.plan
+    result.outcome, result.reason = RECORDED_OUTCOMES[plan.outcome], plan.reason
+    result.requests = [operation.as_request() for operation in plan.operations]
+
+
+def _as_answered(result: ContactResult, operations: list[Operation]) -> None:
+    """A rehearsed plan after its lookup was answered: what would be sent now, and what that would make of
+    the contact (created when MailerLite does not hold it, updated, or nothing to change)."""
+    would_send = [operation.as_request() for operation in operations]
+    result.requests.extend(would_send)
+    if not would_send:
+        result.outcome = ItemOutcome.UNCHANGED
+        result.reason = "MailerLite already holds what the events say: nothing would change"
+    else:
+        result.outcome = ItemOutcome.UPDATED if result.seen is not None else ItemOutcome.CREATED
 
 
 def _nothing_applied(result: ContactResult) -> None:

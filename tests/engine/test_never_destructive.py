@@ -126,3 +126,35 @@ def test_a_suppressed_contact_syncs_again_once_mailerlite_says_active(workspace,
     back = client.get_subscriber("back@example.com")
     assert back.status == "active" and back.fields["payment_id"] == "pay_back"
     assert SyncEngine(workspace, client=client).contacts.get(run.account, "back@example.com").status == "active"
+
+
+def test_a_dry_run_says_an_update_only_contact_not_in_mailerlite_would_not_be_sent(workspace, account, dodo_examples):
+    from sync_core.engine.run_changes import iter_run_changes
+
+    workspace.save_config(load_preset("dodo-payments"))
+    client = fast_client(account)
+    sync(workspace, account, event(dodo_examples["subscription.active"], "gone@example.com"))
+    sync(workspace, account, event(dodo_examples["subscription.active"], "kept@example.com"))
+    client.delete_subscriber(client.get_subscriber("gone@example.com").id)
+    import_file(
+        EventStore(workspace.database),
+        events_file(
+            event(dodo_examples["subscription.cancelled"], "gone@example.com"),
+            event(dodo_examples["subscription.cancelled"], "kept@example.com"),
+        ),
+        name="cancellations.jsonl",
+    )
+    before = {email: client.get_subscriber(email).model_dump() for email in ("kept@example.com",)}
+
+    run = SyncEngine(workspace, client=fast_client(account)).run(dry_run=True)
+    assert run.status == "finished", run.error
+    changes = {change.email: change for change in iter_run_changes(RunStore(workspace.database), run.id)}
+    gone, kept = changes["gone@example.com"], changes["kept@example.com"]
+    assert gone.outcome == "skipped" and "not in MailerLite" in gone.reason and "would" in gone.reason, gone
+    assert "gone@example.com would be updated" not in gone.in_words()
+    assert kept.outcome == "updated" and "Churned customers" in kept.groups_added
+    assert (run.updated, run.skipped) == (1, 1)
+    # a dry run reads the account and changes nothing in it
+    assert client.find_subscriber("gone@example.com") is None
+    assert client.get_subscriber("kept@example.com").model_dump() == before["kept@example.com"]
+    assert EventStore(workspace.database).counts()["staged"] == 2
