@@ -7,6 +7,7 @@ about another, so a contact new to an account is planned from nothing and sent w
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,6 +55,7 @@ class ContactStore:
                 "updated_at": now,
                 "created_at": now if row.get("created") else None,
                 "changed_at": now if row.get("created") or row.get("changed") else None,
+                "checked_at": now,  # a run saves what MailerLite just answered (or was just sent)
             }
             for row in rows
         ]
@@ -68,6 +70,36 @@ class ContactStore:
             set_={name: statement.excluded[name] for name in ("subscriber_id", "status", "state", "updated_at")} | kept,
         )
         session.execute(statement, values)
+
+    def due_for_a_check(
+        self, account: str, statuses: Iterable[str], checked_before: datetime, *, limit: int = 500
+    ) -> list[Contact]:
+        """This account's contacts of these statuses (the suppressed ones) that MailerLite was last asked about
+        before ``checked_before`` (or never), the longest-waiting first, along ``ix_contact_status_checked``."""
+        query = (
+            select(Contact)
+            .where(col(Contact.account) == account)
+            .where(col(Contact.status).in_(list(statuses)))
+            .where(sa.or_(col(Contact.checked_at).is_(None), col(Contact.checked_at) < checked_before))
+            .order_by(col(Contact.checked_at).is_not(None), col(Contact.checked_at))
+            .limit(limit)
+        )
+        with self.database.session() as session:
+            return list(session.exec(query))
+
+    def mark_checked(self, account: str, answers: dict[str, tuple[str | None, str | None]], at: datetime) -> None:
+        """Record what MailerLite said of these contacts (email → its subscriber id and status) at ``at``."""
+        with self.database.engine.begin() as connection:
+            for email, (subscriber_id, status) in answers.items():
+                values: dict[str, Any] = {"checked_at": at}
+                if status is not None:
+                    values |= {"status": status, "subscriber_id": subscriber_id}
+                connection.execute(
+                    sa.update(Contact)
+                    .where(col(Contact.account) == account)
+                    .where(col(Contact.email) == email)
+                    .values(**values)
+                )
 
     def get(self, account: str, email: str) -> Contact | None:
         with self.database.session() as session:

@@ -107,6 +107,7 @@ class Contact(SQLModel, table=True):
     An empty ``account`` marks a row from before accounts were recorded, whose account is not known."""
 
     __tablename__ = "contact"
+    __table_args__ = (sa.Index("ix_contact_status_checked", "status", "checked_at"),)  # suppressed ones due
 
     account: str = Field(default="", primary_key=True, max_length=100)
     email: str = Field(primary_key=True, max_length=320)
@@ -116,6 +117,7 @@ class Contact(SQLModel, table=True):
     updated_at: datetime = _time(index=True)  # the last sync that saved it: contacts synced in a period
     created_at: datetime | None = _time(index=True, nullable=True, default=False)  # last created in MailerLite
     changed_at: datetime | None = _time(index=True, nullable=True, default=False)  # last created or updated
+    checked_at: datetime | None = _time(nullable=True, default=False)  # MailerLite last said what it holds
 
 
 class SyncRun(SQLModel, table=True):

@@ -40,6 +40,7 @@ from sync_core.engine.sender import (
     encodes_as_json,
     prepare_account,
 )
+from sync_core.engine.suppression import RecheckSummary, recheck_suppressed
 from sync_core.engine.workspace import Workspace
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import MailerLiteError
@@ -184,6 +185,34 @@ class SyncEngine:
                 "nothing to retry: the items' events are not failed (they may have been retried and synced already)"
             )
         return self.run(trigger="retry", progress=progress, staged=False)
+
+    def recheck_suppressed(self, *, now: datetime | None = None, limit: int = 500) -> RecheckSummary:
+        """Ask MailerLite again about the suppressed contacts not asked about for a day (see
+        ``engine/suppression.py``), holding the account's lease like a run: those active again have their
+        waiting events put back in the queue."""
+        config = self._config or self.workspace.active_config().config
+        client = self._client or self.workspace.client(config)
+        account = account_identity(self.workspace, config)
+        lease = AccountLease(self.database, account.key, seconds=self.lease_seconds)
+        try:
+            lease.acquire()
+        except AccountBusy as exc:
+            raise SyncError(str(exc)) from None
+        try:
+            return recheck_suppressed(
+                client,
+                account.key,
+                contacts=self.contacts,
+                events=self.events,
+                runs=self.runs,
+                now=now or datetime.now(UTC),
+                limit=limit,
+                call=self.patience.call,
+            )
+        finally:
+            lease.release()
+            if self._client is None:
+                client.close()
 
     # --- helpers for _Run -----------------------------------------------------------------------------------
 

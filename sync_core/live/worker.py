@@ -43,6 +43,7 @@ from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import SyncRun, utcnow
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.run_requests import AccountBusyNow, carry_out
+from sync_core.engine.sender import MailerLiteUnavailable
 from sync_core.engine.workspace import Workspace
 from sync_core.live.queue_status import waiting
 from sync_core.mailerlite import MailerLiteClient
@@ -71,6 +72,8 @@ class WorkerSettings:
     backoff_max_seconds: float = 300.0
     standby_seconds: float = 5.0  # how long to wait when another worker is syncing the account
     stop_timeout_seconds: float = 15.0  # how long ``stop`` waits for a run in progress
+    # How often an idle worker looks for unsubscribed contacts due for their daily check with MailerLite.
+    recheck_seconds: float = 3600.0
 
 
 class Worker:
@@ -107,6 +110,7 @@ class Worker:
         self.runs = 0
         self.failures_in_a_row = 0
         self._backoff_until = 0.0  # time.monotonic()
+        self._next_recheck = 0.0  # time.monotonic() of the next look for unsubscribed contacts due a check
         self._check_before_sync = False  # after a failure: see that MailerLite answers, then requeue failed
 
     # --- life cycle ---------------------------------------------------------------------------------------------
@@ -205,6 +209,9 @@ class Worker:
                 log.info("MailerLite answers again: %d failed event(s) go back in the queue", requeued)
         queue = waiting(self.workspace.database, cap=self.settings.full_batch)
         if queue.count == 0:
+            if now >= self._next_recheck:
+                self._next_recheck = now + self.settings.recheck_seconds
+                return self._recheck_suppressed()
             self._set(IDLE, self._summary)
             return self.settings.idle_seconds
         age = (utcnow() - queue.oldest_received_at).total_seconds() if queue.oldest_received_at else 1e9
@@ -249,6 +256,21 @@ class Worker:
         self._summary = f"last run {run.id}: {_counts(run)}"
         self._set(IDLE, self._summary)
         return 0.0
+
+    def _recheck_suppressed(self) -> float:
+        """The daily check of unsubscribed contacts; a failure waits for the next turn, syncing goes on."""
+        client = self._client or self.workspace.client()
+        try:
+            summary = SyncEngine(self.workspace, client=client).recheck_suppressed()
+        except (SyncError, MailerLiteError, MailerLiteUnavailable) as exc:
+            log.info("the check of unsubscribed contacts waits for the next turn: %s", exc)
+            return 0.0
+        finally:
+            if self._client is None:
+                client.close()
+        if summary.checked:
+            log.info("%s", summary.in_words())
+        return 0.0 if summary.requeued else self.settings.idle_seconds
 
     def _carry_out(self, request_id: int) -> float:
         """Run what a person asked for on the Run sync page (its progress and outcome go on the request)."""

@@ -158,3 +158,36 @@ def test_a_dry_run_says_an_update_only_contact_not_in_mailerlite_would_not_be_se
     assert client.find_subscriber("gone@example.com") is None
     assert client.get_subscriber("kept@example.com").model_dump() == before["kept@example.com"]
     assert EventStore(workspace.database).counts()["staged"] == 2
+
+
+def test_suppressed_contacts_are_checked_again_daily_and_synced_once_active(workspace, account, dodo_examples):
+    from datetime import UTC, datetime, timedelta
+
+    workspace.save_config(load_preset("dodo-payments"))
+    client = fast_client(account)
+    client.upsert_subscriber("back@example.com", status="unsubscribed")
+    client.upsert_subscriber("still@example.com", status="unsubscribed")
+    sync(
+        workspace,
+        account,
+        event(dodo_examples["payment.succeeded"], "back@example.com", payment_id="pay_while_away"),
+        event(dodo_examples["payment.succeeded"], "still@example.com", payment_id="pay_still"),
+    )
+    assert client.get_subscriber("back@example.com").fields["payment_id"] is None  # nothing applied
+
+    account.resubscribe("back@example.com")  # as a form or the MailerLite app does; no event follows
+    engine = SyncEngine(workspace, client=fast_client(account))
+    now = datetime.now(UTC)
+    soon = engine.recheck_suppressed(now=now + timedelta(hours=1))
+    assert soon.checked == 0  # checked when the events arrived: not again within a day
+
+    checked = engine.recheck_suppressed(now=now + timedelta(days=1, minutes=1))
+    assert (checked.checked, checked.active_again, checked.requeued) == (2, 1, 1)
+    assert engine.contacts.get("sandbox", "back@example.com").status == "active"
+    assert engine.contacts.get("sandbox", "still@example.com").status == "unsubscribed"
+    run = engine.run(staged=False)  # the worker's run: the event that waited goes out
+    assert run.updated == 1
+    assert client.get_subscriber("back@example.com").fields["payment_id"] == "pay_while_away"
+    assert client.get_subscriber("still@example.com").fields["payment_id"] is None
+    again = engine.recheck_suppressed(now=now + timedelta(days=1, minutes=2))
+    assert again.checked == 0  # still@ was checked a minute ago; back@ is active

@@ -253,3 +253,35 @@ def test_opening_the_database_is_tried_again_after_a_failure(workspace):
     assert open_workspace(racing) is workspace and len(calls) == 2
     with pytest.raises(RuntimeError):
         open_workspace(lambda: (_ for _ in ()).throw(RuntimeError("down")), attempts=2)
+
+
+def test_the_worker_checks_unsubscribed_contacts_daily_and_syncs_those_back(studio, account):
+    from datetime import UTC, datetime, timedelta
+
+    from storage.contacts import ContactStore
+
+    client = sandbox_client(account)
+    client.upsert_subscriber("partner0@example.com", status="unsubscribed")
+    worker = Worker(studio, client=client, settings=WorkerSettings(**FAST))
+
+    def drain() -> None:
+        while EventStore(studio.database).counts().get("pending"):
+            worker.step()
+
+    queue_bytes(studio, partners_csv(1))
+    drain()
+    queue_bytes(studio, partners_csv(1, sales=lambda n: 77), name="later.csv")  # while they are away
+    drain()
+    contacts = ContactStore(studio.database)
+    assert contacts.get("sandbox", "partner0@example.com").status == "unsubscribed"
+    assert client.get_subscriber("partner0@example.com").fields["total_sales"] != 77  # held back
+
+    account.resubscribe("partner0@example.com")  # by a form, a day ago; no event follows
+    yesterday = datetime.now(UTC) - timedelta(days=1, minutes=1)
+    contacts.mark_checked("sandbox", {"partner0@example.com": (None, None)}, yesterday)
+    worker = Worker(studio, client=client, settings=WorkerSettings(**FAST))  # a worker that just started
+    for _ in range(10):
+        worker.step()
+    assert contacts.get("sandbox", "partner0@example.com").status == "active"
+    assert client.get_subscriber("partner0@example.com").fields["total_sales"] == 77
+    assert runs(studio.database)[-1] == ("worker", "finished")
