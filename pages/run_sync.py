@@ -88,8 +88,9 @@ careful = st.checkbox("First contacts only (a careful start)", key="run_careful"
 limit = st.number_input("How many contacts", min_value=1, value=10, step=10, key="run_limit", disabled=not careful)
 label = "Start the dry run" if dry_run else "Start the sync"
 
-# The request shown: this session's newest, else one still in progress (a reload, another tab).
-request_id = st.session_state.get("run_request_id") or run_requests.unfinished(ws)
+# The request shown: one still in progress (this tab's, a reload's or another tab's: one run at a time), else
+# this session's newest, to show its result.
+request_id = run_requests.unfinished(ws) or st.session_state.get("run_request_id")
 if request_id is not None:
     st.session_state["run_request_id"] = request_id  # kept once it ends, to show its result
 shown = run_requests.view(ws, request_id) if request_id else None
@@ -165,7 +166,9 @@ def _show_request(ws: Workspace, request_id: int) -> None:
         return
     what = "dry run" if request.dry_run else "sync"
     if request.status == "queued":
-        st.progress(0.0, text=f"The {what} waits for the sync worker to start it…")
+        st.progress(
+            0.0, text=f"The {what} waits for the sync worker to start it…{run_requests.expected_in_words(ws, request)}"
+        )
     else:
         total = max(request.contacts_total, request.contacts_done, 1)
         st.progress(

@@ -10,6 +10,7 @@ between batches when the person cancels.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -22,12 +23,17 @@ from storage.statuses import EventStatus, RequestStatus
 from storage.tables import RunRequest, SyncRun
 from sync_core.engine.run import STAGED_TOO, RunProgress, SyncEngine, SyncError
 from sync_core.engine.workspace import Workspace
-from sync_core.mailerlite import MailerLiteClient
+from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
+from sync_core.mailerlite.models import MAX_BATCH_REQUESTS
 
 log = logging.getLogger("sync_core.engine.run_requests")
 
 #: How long the dashboard's own runner waits for an account another sync holds before it gives up.
 BUSY_PATIENCE_SECONDS = 120.0
+#: What a run can do at most: the account's requests a minute, and a batch's contacts (one slot kept for the read
+#: that keeps a batch of upserts an ordinary batch).
+REQUESTS_PER_MINUTE: int = MailerLiteSettings.model_fields["rate_limit"].default
+CONTACTS_PER_REQUEST = MAX_BATCH_REQUESTS - 1
 
 
 class AccountBusyNow(RuntimeError):
@@ -90,6 +96,17 @@ def unfinished(workspace: Workspace) -> int | None:
     store.close_abandoned(_ABANDONED)
     request = store.unfinished()
     return None if request is None else request.id
+
+
+def expected_in_words(workspace: Workspace, request: RequestView) -> str:
+    """What a queued run will take once it starts, from the contacts waiting and the account's limit: " 300
+    contacts to go through, less than a minute once it starts at MailerLite's limit"."""
+    contacts = workspace.events.contacts_among(STAGED_TOO)
+    if not contacts:
+        return ""
+    minutes = math.ceil(contacts / CONTACTS_PER_REQUEST) / REQUESTS_PER_MINUTE
+    took = "less than a minute" if minutes < 1 else f"about {math.ceil(minutes):,} min"
+    return f" {contacts:,} contacts to go through, {took} once it starts at MailerLite's limit"
 
 
 def _view(request: RunRequest, now: datetime) -> RequestView:

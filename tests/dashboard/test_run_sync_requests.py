@@ -94,3 +94,25 @@ def test_the_progress_survives_a_reload_and_a_cancelled_run_loses_nothing(app, s
     assert len(sandbox.state.subscribers) == synced
     run = studio_workspace.runs.get(1)
     assert run.status == "cancelled" and run.created == synced
+
+
+def test_a_run_started_in_another_tab_is_shown_over_this_tabs_finished_one(app, studio_workspace):
+    from storage.heartbeats import HeartbeatStore
+    from sync_core.engine import run_requests
+
+    studio_workspace.save_config(load_preset("partnero"), author="test")
+    import_file(studio_workspace.events, io.BytesIO(partners_csv(300)), name="partners.csv")
+    open_page(app, "pages/run_sync.py")
+    by_label(app.button, "Start the dry run").click().run()
+    run_until(app, finished("Dry run 1 finished"))
+
+    # Another tab (or person) asks for a sync, while a worker is alive but busy elsewhere: it stays queued.
+    HeartbeatStore(studio_workspace.database).beat("busy-worker", state="syncing", detail="another run")
+    run_requests.request_run(studio_workspace, dry_run=False, limit=None)
+    app.run()
+    assert_clean(app)
+    texts = progress_texts(app)
+    assert texts and "waits for the sync worker" in texts[0], page_text(app)
+    assert "300 contacts" in texts[0] and "min" in texts[0]  # what it will take once it starts
+    assert by_label(app.button, "Start the dry run").disabled  # one at a time
+    assert not any("Dry run 1 finished" in s.value for s in app.success)
