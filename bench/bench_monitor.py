@@ -1,6 +1,7 @@
 """How long the Monitor page takes to render (Streamlit AppTest) with 1,000 and with 1,000,000 sync items in the
 history, and their ratio (issue 5; target: at most 2). Both histories are written straight into SQLite, with
-the daily rollups the engine keeps, spread over 60 days, 20 event types and 8 groups.
+the daily rollups the engine keeps, spread over 60 days, 20 event types and 8 groups, and one contact for every
+two items (created, some updated later, some failing), which the page counts.
 
     .venv/bin/python bench/bench_monitor.py [--small 1000] [--large 1000000] [--renders 5]
 """
@@ -23,7 +24,15 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from storage import Database  # noqa: E402
-from storage.tables import DailyGroup, DailyOutcome, SyncItem, SyncItemGroup, SyncRun  # noqa: E402
+from storage.tables import (  # noqa: E402
+    Contact,
+    DailyGroup,
+    DailyOutcome,
+    ReceivedEvent,
+    SyncItem,
+    SyncItemGroup,
+    SyncRun,
+)
 
 OUTCOMES = ["created"] * 5 + ["updated"] * 8 + ["unchanged"] * 4 + ["failed", "invalid", "suppressed"]
 TYPES = [f"event.type_{n}" for n in range(20)]
@@ -78,6 +87,39 @@ def fill(url: str, items: int) -> None:
             connection.execute(sa.insert(SyncItem), batch)
         if groups:
             connection.execute(sa.insert(SyncItemGroup), groups)
+        contacts = []
+        for n in range(1, items // 2 + 1):
+            created = start + timedelta(seconds=n * 5_184_000 // items)
+            changed = created + timedelta(days=rnd.randint(0, 30)) if n % 3 else created
+            contacts.append(
+                {
+                    "account": "sandbox",
+                    "email": f"c{n}@example.com",
+                    "status": "active",
+                    "state": {},
+                    "updated_at": changed,
+                    "created_at": created,
+                    "changed_at": changed,
+                    "checked_at": changed,
+                }
+            )
+            if len(contacts) == 20_000:
+                connection.execute(sa.insert(Contact), contacts)
+                contacts = []
+        if contacts:
+            connection.execute(sa.insert(Contact), contacts)
+        failing = [
+            {
+                "source": "records",
+                "event_id": f"failing-{n}",
+                "email": f"c{n}@example.com",
+                "status": "failed",
+                "body": b"{}",
+                "received_at": start,
+            }
+            for n in range(1, max(2, items // 1000))
+        ]
+        connection.execute(sa.insert(ReceivedEvent), failing)
         connection.execute(
             sa.insert(DailyOutcome),
             [{"day": d, "outcome": o, "event_type": t, "count": c} for (d, o, t), c in outcome_counts.items()],
