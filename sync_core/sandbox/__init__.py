@@ -13,6 +13,7 @@ The command line is in ``sync_core.sandbox.cli`` (``python -m sync_core sandbox 
 from .account import (
     DEFAULT_SANDBOX_KEY,
     NO_SUBSCRIBER,
+    SANDBOX_FILE,
     SandboxAccount,
     SandboxActionError,
     SandboxResponse,
@@ -28,6 +29,7 @@ __all__ = [
     "FaultInjector",
     "FaultSettings",
     "NO_SUBSCRIBER",
+    "SANDBOX_FILE",
     "SandboxAccount",
     "SandboxActionError",
     "SandboxResponse",

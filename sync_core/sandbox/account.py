@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, unquote
 from storage.sandbox_store import SandboxStore
 from sync_core.domain.requests import API_ROOT, SUBSCRIBERS, api_relative, batch_path
 
-from .deliveries import RETRY_DELAYS, TIMEOUT_SECONDS, DueDelivery, MemoryOutbox, WebhookSender
+from .deliveries import RETRY_DELAYS, TIMEOUT_SECONDS, Attempts, DueDelivery, MemoryOutbox, WebhookSender
 from .faults import FaultInjector, FaultSettings
 from .limits import FixedWindowLimiter, LimitDecision
 from .routes import AccountApi, Answer
@@ -55,6 +55,8 @@ log = logging.getLogger("sync_core.sandbox")
 
 #: The key the sandbox accepts when started without ``--key``: documented, not a secret.
 DEFAULT_SANDBOX_KEY = "sandbox-key"
+#: The sandbox's file in the studio's data directory.
+SANDBOX_FILE = "sandbox.db"
 IMPORT_LIMIT_MESSAGE = "You're being rate limited on import creation."
 NO_SUBSCRIBER = "No subscriber with that email in the sandbox."
 T = TypeVar("T")
@@ -615,8 +617,8 @@ class SandboxAccount:
 
     # -- webhook deliveries (``deliveries.py`` calls these) ---------------------------------------------------
 
-    def deliver_due(self) -> int:
-        """Send, now and in this thread, every delivery that is due; the number of attempts made."""
+    def deliver_due(self) -> Attempts:
+        """Send, now and in this thread, every delivery that is due; how many got through and how many not."""
         return self.sender.deliver_due()
 
     def pending_deliveries(self) -> int:

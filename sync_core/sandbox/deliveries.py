@@ -41,6 +41,12 @@ def signature(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+@dataclass
+class Attempts:
+    delivered: int = 0
+    failed: int = 0
+
+
 @dataclass(frozen=True)
 class DueDelivery:
     row: OutboxRow
@@ -130,7 +136,7 @@ class WebhookSender:
         while True:
             self._wake.clear()
             try:
-                self.deliver_due()
+                self.deliver_due(background=True)
                 next_due = self.account._next_delivery_due()
             except Exception:  # noqa: BLE001 - a broken state file must not kill the thread silently
                 log.exception("the sandbox could not send its webhooks")
@@ -142,16 +148,19 @@ class WebhookSender:
             wait = 1.0 if next_due is None else min(max(next_due - self._clock(), 0.01), 1.0)
             self._wake.wait(wait)
 
-    def deliver_due(self) -> int:
-        """Make one attempt at every delivery due now; the number of attempts made."""
-        attempts = 0
-        while not self._stopping:
+    def deliver_due(self, *, background: bool = False) -> Attempts:
+        """Make one attempt at every delivery due now (the background thread stops early when told to)."""
+        attempts = Attempts()
+        while not (background and self._stopping):
             due = self.account._claim_due_deliveries(now=self._clock(), lease_seconds=self.lease_seconds)
             if not due:
                 return attempts
             for delivery in due:
                 code = self._post(delivery)
-                attempts += 1
+                if code is not None and 200 <= code < 300:
+                    attempts.delivered += 1
+                else:
+                    attempts.failed += 1
                 self.account._settle_delivery(delivery.row, code, self._next_attempt(delivery.row, code))
         return attempts
 
