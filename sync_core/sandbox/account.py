@@ -596,6 +596,9 @@ class SandboxAccount:
 
         return self._transact(read, write=False)
 
+    def fields(self) -> list[dict[str, Any]]:
+        return self._transact(lambda: [self.state.render_field(f) for f in self.state.fields.values()], write=False)
+
     def groups(self) -> list[dict[str, Any]]:
         return self._transact(lambda: [self.state.render_group(g) for g in self.state.groups.values()], write=False)
 

@@ -7,11 +7,11 @@ import os
 import subprocess
 import sys
 
-import httpx
 import pytest
 
-from sync_core.sandbox import DEFAULT_SANDBOX_KEY, SandboxAccount, SandboxTransport
+from sync_core.sandbox import SandboxAccount
 from tests.reference import REPO
+from tests.sandbox.helpers import call as api
 from tests.sandbox.receivers import Receiver
 
 pytestmark = pytest.mark.processes
@@ -50,10 +50,7 @@ def account(data_dir):
 
 
 def call(account: SandboxAccount, method: str, path: str, body=None):  # noqa: ANN001
-    with httpx.Client(base_url=account.inprocess_base_url + "/", transport=SandboxTransport(account)) as http:
-        answer = http.request(method, path, json=body, headers={"Authorization": f"Bearer {DEFAULT_SANDBOX_KEY}"})
-    assert answer.status_code < 300, answer.text
-    return answer.json()["data"] if answer.content else None
+    return api(account, method, path, body)["data"]
 
 
 def test_an_unsubscribe_from_the_command_line_fires_the_webhook_another_process_registered(run, account):

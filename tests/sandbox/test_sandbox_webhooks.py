@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from sync_core.sandbox import DEFAULT_SANDBOX_KEY, SandboxAccount, SandboxActionError, SandboxTransport
+from sync_core.sandbox import SandboxAccount, SandboxActionError
+from tests.sandbox.helpers import call as _call
 from tests.sandbox.receivers import Receiver, free_port, wait_until
 
 WEBHOOK_KEYS = {
@@ -110,13 +110,6 @@ def test_webhooks_are_shared_by_every_process_of_the_account(tmp_path):
 
 
 # --- deliveries ----------------------------------------------------------------------------------------------------
-
-
-def _call(account: SandboxAccount, method: str, path: str, body=None):  # noqa: ANN001
-    with httpx.Client(base_url=account.inprocess_base_url + "/", transport=SandboxTransport(account)) as http:
-        answer = http.request(method, path, json=body, headers={"Authorization": f"Bearer {DEFAULT_SANDBOX_KEY}"})
-    assert answer.status_code < 300, answer.text
-    return answer.json() if answer.content else None
 
 
 @pytest.fixture
@@ -321,3 +314,23 @@ def test_an_in_memory_sandbox_sends_too():
         (delivery,) = receiver.wait_for(1)
         assert delivery.signed_with(webhook["secret"])
     account.close()
+
+
+def test_a_delivery_owed_by_a_process_that_ended_is_sent_by_the_next_one_that_opens_the_sandbox(tmp_path):
+    """Like a CLI command whose first attempt found the receiver down: the delivery stays in the shared file."""
+    path, port = tmp_path / "sandbox.db", free_port()
+    command = SandboxAccount(state_file=path, send_in_background=False, webhook_retry_delays=(0.1, 0.1, 0.1))
+    webhook = _register(command, f"http://127.0.0.1:{port}/webhooks/mailerlite", batchable=False)
+    _call(command, "POST", "subscribers", {"email": "ada@example.com"})
+    assert command.deliver_due().failed == 1
+    command.close()
+
+    with Receiver(port=port) as back:
+        dashboard = SandboxAccount(state_file=path)
+        try:
+            assert dashboard.find("ada@example.com") is not None  # any use of the account notices what is owed
+            (delivery,) = back.wait_for(1)
+            assert delivery.signed_with(webhook["secret"]) and delivery.json()["event"] == "subscriber.created"
+            wait_until(lambda: dashboard.pending_deliveries() == 0)
+        finally:
+            dashboard.close()
