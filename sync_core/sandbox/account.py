@@ -591,7 +591,7 @@ class SandboxAccount:
         """The subscriber with this email (or id) as ``GET /api/subscribers/{id}`` shows them, or None."""
 
         def read() -> dict[str, Any] | None:
-            subscriber = self.state.find_subscriber(email.strip().lower()) or self.state.find_subscriber(email)
+            subscriber = self.state.find_subscriber(email.strip())
             return None if subscriber is None else self.state.render_subscriber(subscriber)
 
         return self._transact(read, write=False)

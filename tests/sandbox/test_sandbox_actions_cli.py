@@ -120,3 +120,32 @@ def test_a_sandbox_that_was_never_used_is_not_made_by_a_typo(run, data_dir):
     done = run("unsubscribe", "ada@example.com")
     assert done.returncode == 1 and "no sandbox account yet" in done.stderr.lower()
     assert not (data_dir / "sandbox.db").exists()
+
+
+def test_the_served_sandbox_sends_webhooks_registered_over_http(tmp_path):
+    """`sandbox serve` in its own process: a webhook registered with curl-like requests hears of an upsert."""
+    import httpx
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sync_core", "sandbox", "serve", "--port", "0", "--state-file", str(tmp_path / "s.db")],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert "listening on http://127.0.0.1:" in line, line + process.stderr.read()
+        base_url = line.split("listening on ")[1].split()[0]
+        headers = {"Authorization": "Bearer sandbox-key"}
+        with Receiver() as receiver, httpx.Client(base_url=base_url + "/", headers=headers) as http:
+            created = http.post("webhooks", json={"events": ["subscriber.created"], "url": receiver.url})
+            assert created.status_code == 201
+            secret = created.json()["data"]["secret"]
+            assert http.post("subscribers", json={"email": "ada@example.com"}).status_code == 201
+            (delivery,) = receiver.wait_for(1)
+            assert delivery.signed_with(secret)
+            assert delivery.json()["event"] == "subscriber.created" and delivery.json()["email"] == "ada@example.com"
+    finally:
+        process.terminate()
+        process.wait(10)
