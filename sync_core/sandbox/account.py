@@ -265,7 +265,11 @@ class SandboxAccount:
         the deliveries it owes, commit), then the sender woken if anything is owed."""
         with self._lock:
             if self._store is None:
-                result = change()
+                try:
+                    result = change()
+                except BaseException:
+                    self.state.take_subscriber_changes()  # a failed change owes nothing
+                    raise
                 self._record_changes()
             else:
                 try:
