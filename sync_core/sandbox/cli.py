@@ -114,7 +114,7 @@ def _register_actions(commands: argparse._SubParsersAction) -> None:
     for name, (help_text, extra, _) in ACTIONS.items():
         command = commands.add_parser(
             name,
-            help=f"as a MailerLite user would: {help_text}",
+            help=help_text,
             description=f"Act on the studio's sandbox as a MailerLite user would: {help_text}. "
             "The webhooks registered in the sandbox hear of it.",
         )

@@ -264,17 +264,22 @@ def test_acting_on_someone_who_is_not_there_says_so(quick_account):
         quick_account.set_field("ada@example.com", "No such field", "x")
 
 
-def test_a_receiver_that_is_down_gets_the_delivery_when_it_is_back(quick_account):
-    account = quick_account
-    port = free_port()
-    webhook = _register(account, f"http://127.0.0.1:{port}/webhooks/mailerlite", batchable=False)
-    _call(account, "POST", "subscribers", {"email": "ada@example.com"})
-    wait_until(lambda: account.webhook(webhook["id"])["last_fired_at"] is not None, message="no attempt was made")
-    assert account.webhook(webhook["id"])["response_code"] is None  # nobody answered
-    with Receiver(port=port) as back:
-        (delivery,) = back.wait_for(1)
-        assert delivery.json()["event"] == "subscriber.created" and delivery.signed_with(webhook["secret"])
-        wait_until(lambda: account.webhook(webhook["id"])["response_code"] == 200)
+def test_a_receiver_that_is_down_gets_the_delivery_when_it_is_back(tmp_path):
+    account = SandboxAccount(state_file=tmp_path / "sandbox.db", webhook_retry_delays=(0.5, 5, 30))
+    try:
+        port = free_port()
+        webhook = _register(account, f"http://127.0.0.1:{port}/webhooks/mailerlite", batchable=False)
+        _call(account, "POST", "subscribers", {"email": "ada@example.com"})
+        wait_until(lambda: account.webhook(webhook["id"])["last_fired_at"] is not None, message="no attempt made")
+        assert account.webhook(webhook["id"])["response_code"] is None  # nobody answered
+        assert account.pending_deliveries() == 1  # kept for a retry
+        with Receiver(port=port) as back:
+            (delivery,) = back.wait_for(1, timeout=60)
+            assert delivery.json()["event"] == "subscriber.created" and delivery.signed_with(webhook["secret"])
+            wait_until(lambda: account.webhook(webhook["id"])["response_code"] == 200)
+            assert account.pending_deliveries() == 0
+    finally:
+        account.close()
 
 
 def test_a_failing_receiver_is_retried_three_more_times_then_given_up(quick_account):
@@ -334,3 +339,15 @@ def test_a_delivery_owed_by_a_process_that_ended_is_sent_by_the_next_one_that_op
             wait_until(lambda: dashboard.pending_deliveries() == 0)
         finally:
             dashboard.close()
+
+
+def test_a_forgotten_subscriber_is_sent_as_deleted(quick_account, receiver):
+    """MailerLite's docs: subscriber.deleted "fires when a subscriber is set as deleted or forgotten"."""
+    webhook = _register(quick_account, receiver.url, batchable=True, events=["subscriber.deleted"])
+    created = _call(quick_account, "POST", "subscribers", {"email": "ada@example.com"})["data"]
+    _call(quick_account, "POST", f"subscribers/{created['id']}/forget")
+    (delivery,) = receiver.wait_for(1)
+    assert delivery.signed_with(webhook["secret"])
+    assert [(e["type"], e["data"]["subscriber"]["id"]) for e in delivery.json()["events"]] == [
+        ("subscriber.deleted", created["id"])
+    ]
