@@ -159,7 +159,8 @@ def main() -> None:
     account = ws.sandbox()
     widgets.show_flash()
     subscriber_section(account)
-    webhooks_section(account)
+    # Deliveries are sent after the action that caused them: while any is owed, the list draws itself again.
+    st.fragment(run_every=2.0 if account.pending_deliveries() else None)(webhooks_section)(account)
 
 
 ui.page_guard("pages/sandbox_tools.py")
