@@ -31,6 +31,7 @@ else:  # a page view
             ],
             "Test": [
                 st.Page("pages/preview.py", title="Preview", icon=":material/preview:"),
+                st.Page("pages/sandbox_tools.py", title="Sandbox tools", icon=":material/science:"),
             ],
             "Operate": [
                 st.Page("pages/run_sync.py", title="Run sync", icon=":material/play_circle:"),

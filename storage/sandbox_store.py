@@ -5,6 +5,9 @@ are stored as JSON, each stamped with the version of the transaction that last w
 document's row with no body, so a process catches up by reading only what changed since the version it last saw.
 WAL mode lets readers work while one process writes; the busy timeout makes a second writer wait its turn instead
 of failing; ``synchronous=FULL`` makes a committed transaction survive a crash of the process or the machine.
+
+The outbox holds the webhook deliveries the account owes (written in the transaction of the change that caused
+them, so none is lost): a process takes the due ones for a while (``claim_due``), then removes or reschedules each.
 """
 
 from __future__ import annotations
@@ -23,7 +26,21 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS documents ("
     " kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT, version INTEGER NOT NULL, PRIMARY KEY (kind, id))",
     "CREATE INDEX IF NOT EXISTS documents_by_version ON documents (version)",
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, body TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, due_at REAL NOT NULL, claimed_until REAL NOT NULL DEFAULT 0)",
+    "CREATE INDEX IF NOT EXISTS outbox_by_due ON outbox (due_at)",
 )
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One delivery owed to a webhook: its body (exactly the bytes to sign and send) and how often it was tried."""
+
+    id: int
+    webhook_id: str
+    body: str
+    attempts: int
 
 
 @dataclass
@@ -125,6 +142,46 @@ class SandboxStore:
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    # -- the outbox (call inside a write transaction, except ``pending``) -----------------------------------------
+
+    def add_deliveries(self, rows: list[tuple[str, str]], *, due_at: float) -> None:
+        """Owe these deliveries (webhook id, body), due at once."""
+        self._connect().executemany(
+            "INSERT INTO outbox (webhook_id, body, due_at) VALUES (?, ?, ?)",
+            [(webhook_id, body, due_at) for webhook_id, body in rows],
+        )
+
+    def claim_due(self, *, now: float, lease_seconds: float, limit: int = 20) -> list[OutboxRow]:
+        """The deliveries due now that no process is busy with, taken for ``lease_seconds`` (a process that dies
+        while sending leaves them to another once the lease has passed)."""
+        connection = self._connect()
+        rows = connection.execute(
+            "SELECT id, webhook_id, body, attempts FROM outbox WHERE due_at <= ? AND claimed_until <= ? "
+            "ORDER BY due_at, id LIMIT ?",
+            (now, now, limit),
+        ).fetchall()
+        connection.executemany(
+            "UPDATE outbox SET claimed_until = ? WHERE id = ?", [(now + lease_seconds, row[0]) for row in rows]
+        )
+        return [OutboxRow(*row) for row in rows]
+
+    def finish_delivery(self, delivery_id: int) -> None:
+        self._connect().execute("DELETE FROM outbox WHERE id = ?", (delivery_id,))
+
+    def retry_delivery(self, delivery_id: int, *, attempts: int, due_at: float) -> None:
+        self._connect().execute(
+            "UPDATE outbox SET attempts = ?, due_at = ?, claimed_until = 0 WHERE id = ?",
+            (attempts, due_at, delivery_id),
+        )
+
+    def next_due(self) -> float | None:
+        """When the next delivery is due (or its lease ends), None when nothing is owed."""
+        row = self._connect().execute("SELECT MIN(MAX(due_at, claimed_until)) FROM outbox").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def pending(self) -> int:
+        return int(self._connect().execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
     def remove(self) -> None:
         """Delete the file (and SQLite's companions); only for a database that was never used."""

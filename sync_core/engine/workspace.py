@@ -25,7 +25,7 @@ from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig, load_config
 from sync_core.domain.events import DODO_PAYMENTS, PARTNERO
 from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
-from sync_core.sandbox import SandboxAccount, sandbox_client
+from sync_core.sandbox import SANDBOX_FILE, SandboxAccount, sandbox_client
 from sync_core.settings import StudioSettings, get_settings, revealed
 
 API_KEY_SECRET = "mailerlite_api_key"
@@ -142,7 +142,7 @@ class Workspace:
     def sandbox(self) -> SandboxAccount:
         """This installation's sandbox account: one SQLite file shared by every process (one object per process;
         a ``sandbox.json`` left by an older version is imported once)."""
-        path = (self.directory / "sandbox.db").resolve()
+        path = (self.directory / SANDBOX_FILE).resolve()
         with _sandboxes_lock:
             account = _sandboxes.get(path)
             if account is None:

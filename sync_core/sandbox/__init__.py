@@ -10,7 +10,15 @@ Typical use::
 The command line is in ``sync_core.sandbox.cli`` (``python -m sync_core sandbox serve``).
 """
 
-from .account import DEFAULT_SANDBOX_KEY, SandboxAccount, SandboxResponse, SandboxStateError
+from .account import (
+    DEFAULT_SANDBOX_KEY,
+    NO_SUBSCRIBER,
+    SANDBOX_FILE,
+    SandboxAccount,
+    SandboxActionError,
+    SandboxResponse,
+    SandboxStateError,
+)
 from .clients import account_budget, sandbox_client, sandbox_settings
 from .faults import FaultInjector, FaultSettings
 from .server import SandboxServer, serve_sandbox
@@ -20,7 +28,10 @@ __all__ = [
     "DEFAULT_SANDBOX_KEY",
     "FaultInjector",
     "FaultSettings",
+    "NO_SUBSCRIBER",
+    "SANDBOX_FILE",
     "SandboxAccount",
+    "SandboxActionError",
     "SandboxResponse",
     "SandboxServer",
     "SandboxStateError",

@@ -15,6 +15,12 @@ processes stored, and is committed before it is answered, so the dashboard, its 
 
 The rate-limit windows, fault injection and statistics are per process (each ``SandboxAccount`` object has its
 own); only the account's data is shared.
+
+Webhooks (``webhooks.py``, ``deliveries.py``): a request or a person's action that changes subscribers stores, in
+its own transaction, the deliveries the enabled webhooks are owed; a background thread of this process sends them
+after the answer is given. What a person does in MailerLite (unsubscribe, bounce, report spam, sign up again,
+delete, add to or remove from a group, edit a field) are the methods under "what only a person can do"; each is
+one transaction, like a request, and sends the same webhooks.
 """
 
 from __future__ import annotations
@@ -31,27 +37,37 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote
 
 from storage.sandbox_store import SandboxStore
 from sync_core.domain.requests import API_ROOT, SUBSCRIBERS, api_relative, batch_path
 
+from .deliveries import RETRY_DELAYS, TIMEOUT_SECONDS, Attempts, DueDelivery, MemoryOutbox, WebhookSender
 from .faults import FaultInjector, FaultSettings
 from .limits import FixedWindowLimiter, LimitDecision
 from .routes import AccountApi, Answer
 from .state import AccountState
-from .validation import invalid, validate_batch
+from .validation import invalid, validate_batch, validate_subscriber_body
+from .webhooks import owed_deliveries, subscriber_events
 
 log = logging.getLogger("sync_core.sandbox")
 
 #: The key the sandbox accepts when started without ``--key``: documented, not a secret.
 DEFAULT_SANDBOX_KEY = "sandbox-key"
+#: The sandbox's file in the studio's data directory.
+SANDBOX_FILE = "sandbox.db"
 IMPORT_LIMIT_MESSAGE = "You're being rate limited on import creation."
+NO_SUBSCRIBER = "No subscriber with that email in the sandbox."
+T = TypeVar("T")
 
 
 class SandboxStateError(Exception):
     """The state file exists but cannot be used."""
+
+
+class SandboxActionError(Exception):
+    """What a person asked the sandbox to do cannot be done; the message says why, in plain words."""
 
 
 def database_path(state_file: str | Path) -> Path:
@@ -120,7 +136,12 @@ class SandboxAccount:
         seed: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] | None = None,
+        webhook_retry_delays: Sequence[float] = RETRY_DELAYS,
+        webhook_timeout_seconds: float = TIMEOUT_SECONDS,
+        send_in_background: bool = True,
     ) -> None:
+        """``send_in_background=False``: webhooks are sent only when ``deliver_due()`` is called (a command that
+        ends right after its change sends them itself)."""
         if not keys:
             raise ValueError("the sandbox needs at least one key to accept")
         self._keys = tuple(keys)
@@ -140,6 +161,12 @@ class SandboxAccount:
         self.state_file = database_path(state_file) if state_file else None
         self._store = SandboxStore(self.state_file) if self.state_file else None
         self._seen_version: int | None = None  # the store's version the state reflects; None: load it whole
+        self._outbox: SandboxStore | MemoryOutbox = self._store if self._store is not None else MemoryOutbox()
+        self._owed = False  # a delivery is waiting to be sent (set in a transaction, acted on after it)
+        self.send_in_background = send_in_background
+        self.sender = WebhookSender(
+            self, retry_delays=tuple(webhook_retry_delays), timeout_seconds=webhook_timeout_seconds
+        )
         if self._store is not None:
             self._open(legacy=Path(state_file).with_suffix(".json") if state_file else None)
 
@@ -169,6 +196,7 @@ class SandboxAccount:
             "field": dict(self.state.fields),
             "group": dict(self.state.groups),
             "subscriber": dict(self.state.subscribers),
+            "webhook": dict(self.state.webhooks),
         }
         return documents, dict(self.state.counters)
 
@@ -182,6 +210,8 @@ class SandboxAccount:
         if changes.version != self._seen_version:
             self.state.apply_stored(changes.documents, changes.counters)
         self._seen_version = changes.version
+        if self._store.pending():
+            self._owed = True  # perhaps left by a process that ended: this one sends them
 
     def __repr__(self) -> str:
         return (
@@ -223,36 +253,47 @@ class SandboxAccount:
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
         with self._lock:
             self.stats.requests += 1
-            if self._store is None:
-                response = self._handle_locked(method, path, parse_query(query), lowered, body, base_url.rstrip("/"))
-                self.state.take_changes()
-            else:
-                response = self._handle_stored(method, path, parse_query(query), lowered, body, base_url.rstrip("/"))
+            response = self._transact(
+                lambda: self._handle_locked(method, path, parse_query(query), lowered, body, base_url.rstrip("/")),
+                write=method != "GET",
+            )
             self.stats.by_status[response.status] += 1
         return response
 
-    def _handle_stored(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, str],
-        headers: Mapping[str, str],
-        raw_body: bytes | str | None,
-        base: str,
-    ) -> SandboxResponse:
-        """One request as one transaction of the shared file: catch up, answer, store what changed, commit."""
-        assert self._store is not None
-        try:
-            with self._store.transaction(write=method != "GET"):
-                self._catch_up()
-                response = self._handle_locked(method, path, query, headers, raw_body, base)
-                documents, counters = self.state.take_changes()
-                if documents or counters:
-                    self._seen_version = self._store.write(documents, counters)
-        except BaseException:
-            self._seen_version = None  # the state may hold changes that were not stored: read it again
-            raise
-        return response
+    def _transact(self, change: Callable[[], T], *, write: bool = True) -> T:
+        """One request or action as one transaction of the shared file (catch up, change, store what changed and
+        the deliveries it owes, commit), then the sender woken if anything is owed."""
+        with self._lock:
+            if self._store is None:
+                try:
+                    result = change()
+                except BaseException:
+                    self.state.take_subscriber_changes()  # a failed change owes nothing
+                    raise
+                self._record_changes()
+            else:
+                try:
+                    with self._store.transaction(write=write):
+                        self._catch_up()
+                        result = change()
+                        self._record_changes()
+                except BaseException:
+                    self._seen_version = None  # the state may hold changes that were not stored: read it again
+                    raise
+            owed, self._owed = self._owed, False
+        if owed and self.send_in_background:
+            self.sender.wake()
+        return result
+
+    def _record_changes(self) -> None:
+        changes = self.state.take_subscriber_changes()
+        owed = owed_deliveries(self.state, subscriber_events(self.state, changes)) if changes else []
+        documents, counters = self.state.take_changes()
+        if self._store is not None and (documents or counters):
+            self._seen_version = self._store.write(documents, counters)
+        if owed:
+            self._outbox.add_deliveries(owed, due_at=self.sender._clock())
+            self._owed = True
 
     def _handle_locked(
         self,
@@ -366,6 +407,21 @@ class SandboxAccount:
             table.append(
                 (parts, {"PUT": lambda: api.update_field(parts[1], body), "DELETE": lambda: api.delete_field(parts[1])})
             )
+        elif parts == ["webhooks"]:
+            table.append(
+                (parts, {"GET": lambda: api.list_webhooks(query, base), "POST": lambda: api.create_webhook(body)})
+            )
+        elif len(parts) == 2 and parts[0] == "webhooks":
+            table.append(
+                (
+                    parts,
+                    {
+                        "GET": lambda: api.get_webhook(parts[1]),
+                        "PUT": lambda: api.update_webhook(parts[1], body),
+                        "DELETE": lambda: api.delete_webhook(parts[1]),
+                    },
+                )
+            )
         elif parts == ["batch"] and not in_batch:
             table.append((parts, {"POST": lambda: self._batch(body, base)}))
         if not table:
@@ -415,31 +471,196 @@ class SandboxAccount:
         """The subscriber signs up again through a form or the MailerLite app, the one way back MailerLite
         allows after an unsubscribe, bounce or junk mark (the API cannot do it). False when there is no such
         subscriber."""
-        with self._lock:
-            if self._store is None:
-                return self._resubscribe(email)
-            try:
-                with self._store.transaction(write=True):
-                    self._catch_up()
-                    done = self._resubscribe(email)
-                    documents, counters = self.state.take_changes()
-                    if documents or counters:
-                        self._seen_version = self._store.write(documents, counters)
-            except BaseException:
-                self._seen_version = None
-                raise
-            return done
 
-    def _resubscribe(self, email: str) -> bool:
-        subscriber = self.state.find_subscriber(email)
-        if subscriber is None:
-            return False
-        self.state.set_status(subscriber, "active")
-        subscriber["unsubscribed_at"] = None
-        self.state.touch(subscriber)
-        if self._store is None:
-            self.state.take_changes()
-        return True
+        def change() -> bool:
+            subscriber = self.state.find_subscriber(email.strip().lower())
+            if subscriber is None:
+                return False
+            self.state.set_status(subscriber, "active")
+            subscriber["unsubscribed_at"] = None
+            self.state.touch(subscriber)
+            return True
+
+        return self._transact(change)
+
+    def unsubscribe(self, email: str) -> str:
+        """The subscriber unsubscribes (a link in an email, or someone in the app)."""
+        return self._set_status_by_hand(email, "unsubscribed", "is now unsubscribed")
+
+    def bounce(self, email: str) -> str:
+        """An email to the subscriber bounced for good."""
+        return self._set_status_by_hand(email, "bounced", "now bounces")
+
+    def report_spam(self, email: str) -> str:
+        """The subscriber marked a campaign as spam: MailerLite files them as junk."""
+        return self._set_status_by_hand(email, "junk", "reported spam and is now junk")
+
+    def delete_subscriber(self, email: str) -> str:
+        """Someone deletes the subscriber in the MailerLite app."""
+
+        def change(subscriber: dict[str, Any]) -> str:
+            self.state.drop_subscriber(subscriber)
+            return f"{subscriber['email']} was deleted from the sandbox."
+
+        return self._by_hand(email, change)
+
+    def add_to_group(self, email: str, group: str) -> str:
+        """Someone adds the subscriber to a group (by its name or id) in the app."""
+
+        def change(subscriber: dict[str, Any]) -> str:
+            found = self._group_named(group)
+            if found["id"] in subscriber["groups"]:
+                return f"{subscriber['email']} is already in {found['name']}."
+            self.state.add_member(subscriber, found["id"])
+            self.state.touch(subscriber)
+            return f"{subscriber['email']} was added to {found['name']}."
+
+        return self._by_hand(email, change)
+
+    def remove_from_group(self, email: str, group: str) -> str:
+        """Someone removes the subscriber from a group (by its name or id) in the app."""
+
+        def change(subscriber: dict[str, Any]) -> str:
+            found = self._group_named(group)
+            if not self.state.remove_member(subscriber, found["id"]):
+                return f"{subscriber['email']} is not in {found['name']}."
+            self.state.touch(subscriber)
+            return f"{subscriber['email']} was removed from {found['name']}."
+
+        return self._by_hand(email, change)
+
+    def set_field(self, email: str, field_name: str, value: str | float | None) -> str:
+        """Someone edits one field of the subscriber (by the field's name or key) in the app; an empty value
+        clears it."""
+
+        def change(subscriber: dict[str, Any]) -> str:
+            wanted = field_name.strip().casefold()
+            found = next(
+                (f for f in self.state.fields.values() if wanted in (f["key"].casefold(), f["name"].casefold())),
+                None,
+            )
+            if found is None:
+                raise SandboxActionError(f"There is no field called {field_name!r} in the sandbox.")
+            given = "" if value is None else value
+            if validate_subscriber_body(self.state, {"fields": {found["key"]: given}}, email_required=False):
+                raise SandboxActionError(f"{given!r} does not fit {found['name']}, a {found['type']} field.")
+            self.api._apply(subscriber, {"fields": {found["key"]: given}}, replace_groups=False)
+            shown = subscriber["fields"].get(found["key"])
+            if shown is None:
+                return f"{found['name']} of {subscriber['email']} was cleared."
+            return f"{found['name']} of {subscriber['email']} is now {shown}."
+
+        return self._by_hand(email, change)
+
+    def _set_status_by_hand(self, email: str, status: str, done: str) -> str:
+        def change(subscriber: dict[str, Any]) -> str:
+            if subscriber["status"] == status:
+                return f"{subscriber['email']} is already {status}."
+            self.state.set_status(subscriber, status)
+            self.state.touch(subscriber)
+            return f"{subscriber['email']} {done}."
+
+        return self._by_hand(email, change)
+
+    def _group_named(self, group: str) -> dict[str, Any]:
+        wanted = group.strip()
+        if wanted in self.state.groups:
+            return self.state.groups[wanted]
+        for candidate in sorted(self.state.groups.values(), key=lambda g: int(g["id"])):
+            if candidate["name"].strip().casefold() == wanted.casefold():
+                return candidate
+        raise SandboxActionError(f"There is no group called {group!r} in the sandbox.")
+
+    def _by_hand(self, email: str, change: Callable[[dict[str, Any]], str]) -> str:
+        """One person's action on one subscriber, as one transaction. A refusal changes nothing (it is found
+        before anything is changed) and is raised after the transaction, which then stored nothing."""
+
+        def attempt() -> str | SandboxActionError:
+            subscriber = self.state.find_subscriber(email.strip().lower())
+            if subscriber is None:
+                return SandboxActionError(NO_SUBSCRIBER)
+            try:
+                return change(subscriber)
+            except SandboxActionError as refused:
+                return refused
+
+        outcome = self._transact(attempt)
+        if isinstance(outcome, SandboxActionError):
+            raise outcome
+        return outcome
+
+    # -- reading the account as a person would see it ---------------------------------------------------------
+
+    def find(self, email: str) -> dict[str, Any] | None:
+        """The subscriber with this email (or id) as ``GET /api/subscribers/{id}`` shows them, or None."""
+
+        def read() -> dict[str, Any] | None:
+            subscriber = self.state.find_subscriber(email.strip())
+            return None if subscriber is None else self.state.render_subscriber(subscriber)
+
+        return self._transact(read, write=False)
+
+    def fields(self) -> list[dict[str, Any]]:
+        return self._transact(lambda: [self.state.render_field(f) for f in self.state.fields.values()], write=False)
+
+    def groups(self) -> list[dict[str, Any]]:
+        return self._transact(lambda: [self.state.render_group(g) for g in self.state.groups.values()], write=False)
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """The registered webhooks, as ``GET /api/webhooks`` lists them (with their last delivery)."""
+        return self._transact(
+            lambda: [
+                self.state.render_webhook(w) for _, w in sorted(self.state.webhooks.items(), key=lambda i: int(i[0]))
+            ],
+            write=False,
+        )
+
+    def webhook(self, webhook_id: str) -> dict[str, Any] | None:
+        def read() -> dict[str, Any] | None:
+            found = self.state.webhooks.get(webhook_id)
+            return None if found is None else self.state.render_webhook(found)
+
+        return self._transact(read, write=False)
+
+    # -- webhook deliveries (``deliveries.py`` calls these) ---------------------------------------------------
+
+    def deliver_due(self) -> Attempts:
+        """Send, now and in this thread, every delivery that is due; how many got through and how many not."""
+        return self.sender.deliver_due()
+
+    def pending_deliveries(self) -> int:
+        """Deliveries still owed (waiting for a retry, or being sent)."""
+        return self._transact(self._outbox.pending, write=False)
+
+    def _next_delivery_due(self) -> float | None:
+        return self._transact(self._outbox.next_due, write=False)
+
+    def _claim_due_deliveries(self, *, now: float, lease_seconds: float) -> list[DueDelivery]:
+        def claim() -> list[DueDelivery]:
+            due = []
+            for row in self._outbox.claim_due(now=now, lease_seconds=lease_seconds):
+                webhook = self.state.webhooks.get(row.webhook_id)
+                if webhook is None or not webhook["enabled"]:
+                    self._outbox.finish_delivery(row.id)  # deleted or switched off since: nothing to send
+                else:
+                    due.append(DueDelivery(row, webhook["url"], webhook["secret"]))
+            return due
+
+        return self._transact(claim)
+
+    def _settle_delivery(self, row: Any, code: int | None, retry_at: float | None) -> None:
+        """Record an attempt on the webhook, and drop the delivery or keep it for ``retry_at``."""
+
+        def settle() -> None:
+            if retry_at is None:
+                self._outbox.finish_delivery(row.id)
+            else:
+                self._outbox.retry_delivery(row.id, attempts=row.attempts + 1, due_at=retry_at)
+            webhook = self.state.webhooks.get(row.webhook_id)
+            if webhook is not None:
+                self.state.put_webhook({**webhook, "last_fired_at": self.state.now_text(), "response_code": code})
+
+        self._transact(settle)
 
     # -- statistics -------------------------------------------------------------------------------------------
 
@@ -451,6 +672,7 @@ class SandboxAccount:
 
     def close(self) -> None:
         """Let go of the state file (every answer is already stored); the account can still be used after."""
+        self.sender.stop()
         with self._lock:
             if self._store is not None:
                 self._store.close()

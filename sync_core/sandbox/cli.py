@@ -1,6 +1,11 @@
-"""``python -m sync_core sandbox serve``: run a sandbox MailerLite account on localhost.
+"""``python -m sync_core sandbox serve``: run a sandbox MailerLite account on localhost; and the commands that act
+on the installation's sandbox as a MailerLite user would (``sandbox unsubscribe EMAIL``, ``bounce``, ``spam``,
+``reactivate``, ``delete``, ``add-to-group``, ``remove-from-group``, ``set-field``).
 
-Without ``--key`` it accepts the documented key ``sandbox-key``. Keys given are never printed.
+Without ``--key`` it accepts the documented key ``sandbox-key``. Keys given are never printed. An action changes
+the sandbox the studio uses (``sandbox.db`` in the data directory, or ``--state-file``) and sends the webhooks
+registered in it before the command ends; a delivery that did not get through is tried again by a process that
+keeps the sandbox open (the dashboard's server, its worker, ``sandbox serve``).
 Also runnable alone as ``python -m sync_core.sandbox.cli serve ...``.
 """
 
@@ -10,9 +15,12 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from .account import DEFAULT_SANDBOX_KEY, SandboxAccount, SandboxStateError
+from sync_core.settings import get_settings
+
+from .account import DEFAULT_SANDBOX_KEY, SANDBOX_FILE, SandboxAccount, SandboxActionError, SandboxStateError
 from .faults import FaultSettings
 from .server import SandboxServer
 
@@ -76,6 +84,80 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="how long an unanswered request hangs before the connection is closed",
     )
     serve.set_defaults(handler=serve_handler)
+    _register_actions(commands)
+
+
+#: command: (help, extra arguments, the account's method)
+ACTIONS: dict[str, tuple[str, tuple[str, ...], Callable[..., str]]] = {
+    "unsubscribe": ("the subscriber unsubscribes", (), SandboxAccount.unsubscribe),
+    "bounce": ("an email to the subscriber bounces for good", (), SandboxAccount.bounce),
+    "spam": ("the subscriber marks a campaign as spam", (), SandboxAccount.report_spam),
+    "reactivate": ("the subscriber signs up again (active)", (), lambda account, email: _reactivate(account, email)),
+    "delete": ("delete the subscriber", (), SandboxAccount.delete_subscriber),
+    "add-to-group": ("add the subscriber to a group", ("GROUP",), SandboxAccount.add_to_group),
+    "remove-from-group": ("remove the subscriber from a group", ("GROUP",), SandboxAccount.remove_from_group),
+    "set-field": (
+        "edit one field of the subscriber (an empty VALUE clears it)",
+        ("FIELD", "VALUE"),
+        SandboxAccount.set_field,
+    ),
+}
+
+
+def _reactivate(account: SandboxAccount, email: str) -> str:
+    if not account.resubscribe(email):
+        raise SandboxActionError("No subscriber with that email in the sandbox.")
+    return f"{email.strip().lower()} is active again."
+
+
+def _register_actions(commands: argparse._SubParsersAction) -> None:
+    for name, (help_text, extra, _) in ACTIONS.items():
+        command = commands.add_parser(
+            name,
+            help=help_text,
+            description=f"Act on the studio's sandbox as a MailerLite user would: {help_text}. "
+            "The webhooks registered in the sandbox hear of it.",
+        )
+        command.add_argument("email", metavar="EMAIL")
+        for argument in extra:
+            command.add_argument(argument.lower(), metavar=argument)
+        command.add_argument(
+            "--state-file", help=f"the sandbox's file (default: {SANDBOX_FILE} in the studio's data directory)"
+        )
+        command.set_defaults(handler=action_handler, action=name)
+
+
+def action_handler(args: argparse.Namespace) -> int:
+    path = Path(args.state_file) if args.state_file else get_settings().data_dir / SANDBOX_FILE
+    if not path.exists():
+        print(
+            f"There is no sandbox account yet at {path}: it is made when the studio first uses the sandbox "
+            "(or give --state-file).",
+            file=sys.stderr,
+        )
+        return 1
+    _, extra, act = ACTIONS[args.action]
+    try:
+        account = SandboxAccount(state_file=path, send_in_background=False)
+    except SandboxStateError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    try:
+        print(act(account, args.email, *(getattr(args, name.lower()) for name in extra)))
+        sent = account.deliver_due()
+        if sent.delivered:
+            print(f"Webhooks: {sent.delivered} delivery(ies) sent.")
+        if sent.failed:
+            print(
+                f"Webhooks: {sent.failed} delivery(ies) did not get through; they will be tried again while the "
+                "studio (or sandbox serve) runs."
+            )
+        return 0
+    except SandboxActionError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        account.close()
 
 
 def build_account(args: argparse.Namespace) -> SandboxAccount:

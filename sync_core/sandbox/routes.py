@@ -1,4 +1,4 @@
-"""The endpoints of the sandbox: MailerLite's semantics for subscribers, groups and fields.
+"""The endpoints of the sandbox: MailerLite's semantics for subscribers, groups, fields and webhooks.
 
 Each handler takes the parsed request and answers ``(status, json body)``; authentication, rate limits, faults
 and batches are the account's business (``account.py``).
@@ -20,6 +20,8 @@ from __future__ import annotations
 import base64
 import json
 import math
+import secrets
+import string
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -35,11 +37,14 @@ from .validation import (
     validate_name,
     validate_subscriber_body,
 )
+from .webhooks import validate_webhook
 
 Answer = tuple[int, Any]
 SUBSCRIBER_404 = "No query results for model [App\\Models\\Subscriber\\Subscriber]."
 SUPPRESSED_MESSAGE = "This subscriber is unsubscribed and cannot be imported"
 FORGET_MESSAGE = "Subscriber data will be completely deleted and forgotten within 30 days."
+WEBHOOK_404 = "No query results for model [App\\Models\\Webhook]"
+SECRET_ALPHABET = string.ascii_letters + string.digits
 
 
 def _not_found(message: str) -> Answer:
@@ -175,6 +180,7 @@ class AccountApi:
 
     def _apply(self, subscriber: dict[str, Any], body: dict[str, Any], *, replace_groups: bool) -> None:
         state = self.state
+        state.remember(subscriber["id"])
         fields = body.get("fields") or {}
         for key, value in fields.items():
             field = state.field_by_key(str(key))
@@ -406,4 +412,69 @@ class AccountApi:
             message = "Default fields cannot be deleted."
             return 422, {"message": message, "errors": {"id": [message]}}
         self.state.drop_field(field_id)
+        return 204, None
+
+    # -- webhooks ---------------------------------------------------------------------------------------------
+
+    def list_webhooks(self, query: dict[str, str], base: str) -> Answer:
+        limit = _limit(query, 50, minimum=1)
+        if isinstance(limit, tuple):
+            return limit
+        page = int(query["page"]) if query.get("page", "").isdigit() and int(query["page"]) > 0 else 1
+        webhooks = [
+            self.state.render_webhook(w) for _, w in sorted(self.state.webhooks.items(), key=lambda i: int(i[0]))
+        ]
+        return 200, numbered_page(webhooks, limit=limit, page=page, path=f"{base}/webhooks")
+
+    def create_webhook(self, body: dict[str, Any]) -> Answer:
+        errors = validate_webhook(body)
+        if errors:
+            return invalid(errors)
+        now = self.state.now_text()
+        webhook = {
+            "id": self.state.new_id("webhook"),
+            "name": body.get("name") or "",
+            "url": body["url"].strip(),
+            "events": list(dict.fromkeys(body["events"])),
+            "enabled": body.get("enabled", True),
+            "is_blocked": False,
+            "secret": "".join(secrets.choice(SECRET_ALPHABET) for _ in range(10)),
+            "created_at": now,
+            "updated_at": now,
+            "batchable": body.get("batchable", False),
+            "last_fired_at": None,
+            "response_code": None,
+        }
+        self.state.put_webhook(webhook)
+        return 201, {"data": self.state.render_webhook(webhook)}
+
+    def get_webhook(self, webhook_id: str) -> Answer:
+        webhook = self.state.webhooks.get(webhook_id)
+        if webhook is None:
+            return _not_found(f"{WEBHOOK_404} {webhook_id}")
+        return 200, {"data": self.state.render_webhook(webhook)}
+
+    def update_webhook(self, webhook_id: str, body: dict[str, Any]) -> Answer:
+        webhook = self.state.webhooks.get(webhook_id)
+        if webhook is None:
+            return _not_found(f"{WEBHOOK_404} {webhook_id}")
+        errors = validate_webhook(body, current=webhook)
+        if errors:
+            return invalid(errors)
+        changed = dict(webhook)
+        for key in ("name", "enabled", "batchable"):
+            if key in body and body[key] is not None:
+                changed[key] = body[key]
+        if "url" in body:
+            changed["url"] = body["url"].strip()
+        if "events" in body:
+            changed["events"] = list(dict.fromkeys(body["events"]))
+        changed["updated_at"] = self.state.now_text()
+        self.state.put_webhook(changed)
+        return 200, {"data": self.state.render_webhook(changed)}
+
+    def delete_webhook(self, webhook_id: str) -> Answer:
+        if webhook_id not in self.state.webhooks:
+            return _not_found(f"{WEBHOOK_404} {webhook_id}")
+        self.state.drop_webhook(webhook_id)
         return 204, None

@@ -1,10 +1,14 @@
-"""The data of one sandbox account (subscribers, groups, fields) and how MailerLite renders it.
+"""The data of one sandbox account (subscribers, groups, fields, webhooks) and how MailerLite renders it.
 
 Rendering mirrors the recorded answers key for key: a subscriber carries every account field (null when unset)
 and its groups as full group objects; ids are ~18-digit strings for subscribers and groups and short numeric
 strings for fields. Every change marks what it touched, so that the account can store exactly the documents a
 request changed (``take_changes``) and take in what other processes stored (``apply_stored``); a legacy JSON
 state (``sandbox.json``) can still be read.
+
+While a webhook is enabled, the first change of a subscriber in a request keeps a copy of how they were before
+(``remember``), so that the account can say what happened to them (``take_subscriber_changes``) and owe the
+webhooks their events.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ DEFAULT_FIELDS = (  # id, name, key: MailerLite's 8 default fields, all text
     ("8", "Zip", "z_i_p"),
 )
 STATE_VERSION = 1
-KINDS = ("field", "group", "subscriber")  # the order changes are taken in: a subscriber's groups exist first
+KINDS = ("field", "group", "subscriber", "webhook")  # the order changes are taken in: groups before subscribers
 
 
 def _rate(value: float = 0) -> dict[str, Any]:
@@ -53,24 +57,47 @@ class AccountState:
             fid: {"id": fid, "name": name, "key": key, "type": "text", "is_default": True}
             for fid, name, key in DEFAULT_FIELDS
         }
+        self.webhooks: dict[str, dict[str, Any]] = {}
         self.members: dict[str, set[str]] = {}
         self.member_status: dict[str, Counter[str]] = {}
         self.counters = {
             "subscriber": 170_000_000_000_000_000 + rng.randrange(10**15),
             "group": 171_000_000_000_000_000 + rng.randrange(10**15),
             "field": 947_146,
+            "webhook": 165_000_000_000_000_000 + rng.randrange(10**15),
         }
         self._step = random.Random(rng.random())
         self.changed: dict[str, set[str]] = {kind: set() for kind in KINDS}
         self.counters_changed = False
+        self.before: dict[str, dict[str, Any] | None] = {}  # subscriber id: as they were before this request
+        self._applying = False
 
     def _tables(self) -> dict[str, dict[str, dict[str, Any]]]:
-        return {"field": self.fields, "group": self.groups, "subscriber": self.subscribers}
+        return {"field": self.fields, "group": self.groups, "subscriber": self.subscribers, "webhook": self.webhooks}
 
     # -- what changed -------------------------------------------------------------------------------------------
 
     def mark(self, kind: str, document_id: str) -> None:
         self.changed[kind].add(document_id)
+
+    def remember(self, subscriber_id: str) -> None:
+        """Call before changing a subscriber: keeps how they were (None: not there yet), once per request, while
+        some webhook would want to hear of it."""
+        if self._applying or subscriber_id in self.before:
+            return
+        if not any(webhook["enabled"] for webhook in self.webhooks.values()):
+            return
+        record = self.subscribers.get(subscriber_id)
+        self.before[subscriber_id] = (
+            None if record is None else {**record, "fields": dict(record["fields"]), "groups": list(record["groups"])}
+        )
+
+    def take_subscriber_changes(self) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+        """Each remembered subscriber as they were and as they are now (None: not there), in the order they were
+        first changed."""
+        changes = [(before, self.subscribers.get(sid)) for sid, before in self.before.items()]
+        self.before = {}
+        return changes
 
     def touch(self, subscriber: dict[str, Any]) -> None:
         """The subscriber was changed through the API: MailerLite stamps ``updated_at``."""
@@ -84,6 +111,14 @@ class AccountState:
     def put_field(self, field: dict[str, Any]) -> None:
         self.fields[field["id"]] = field
         self.mark("field", field["id"])
+
+    def put_webhook(self, webhook: dict[str, Any]) -> None:
+        self.webhooks[webhook["id"]] = webhook
+        self.mark("webhook", webhook["id"])
+
+    def drop_webhook(self, webhook_id: str) -> None:
+        self.webhooks.pop(webhook_id, None)
+        self.mark("webhook", webhook_id)
 
     def take_changes(self) -> tuple[dict[str, dict[str, dict[str, Any] | None]], dict[str, int] | None]:
         """The documents changed since the last call (None for a removed one), and the counters if they moved."""
@@ -99,6 +134,20 @@ class AccountState:
     ) -> None:
         """Take in documents stored by another process (None: removed), keeping the bookkeeping in step. Fields and
         groups come in id order, which is the order they were created in (ids only grow)."""
+        self._applying = True
+        try:
+            self._apply_stored(documents, counters)
+        finally:
+            self._applying = False
+
+    def _apply_stored(
+        self, documents: Mapping[str, Mapping[str, dict[str, Any] | None]], counters: Mapping[str, int] | None
+    ) -> None:
+        for webhook_id, webhook in documents.get("webhook", {}).items():
+            if webhook is None:
+                self.webhooks.pop(webhook_id, None)
+            else:
+                self.webhooks[webhook_id] = dict(webhook)
         for kind in ("field", "group"):
             table = self._tables()[kind]
             for document_id in sorted(documents.get(kind, {}), key=int):
@@ -171,6 +220,7 @@ class AccountState:
     def add_member(self, subscriber: dict[str, Any], group_id: str) -> None:
         if group_id in subscriber["groups"]:
             return
+        self.remember(subscriber["id"])
         subscriber["groups"].append(group_id)
         self.mark("subscriber", subscriber["id"])
         self.members.setdefault(group_id, set()).add(subscriber["id"])
@@ -179,6 +229,7 @@ class AccountState:
     def remove_member(self, subscriber: dict[str, Any], group_id: str) -> bool:
         if group_id not in subscriber["groups"]:
             return False
+        self.remember(subscriber["id"])
         subscriber["groups"].remove(group_id)
         self.mark("subscriber", subscriber["id"])
         self.members.get(group_id, set()).discard(subscriber["id"])
@@ -189,6 +240,7 @@ class AccountState:
         old = subscriber["status"]
         if old == status:
             return
+        self.remember(subscriber["id"])
         for group_id in subscriber["groups"]:
             counts = self.member_status.setdefault(group_id, Counter())
             counts[old] -= 1
@@ -201,6 +253,7 @@ class AccountState:
     def add_subscriber(self, record: dict[str, Any]) -> None:
         groups = record["groups"]
         record["groups"] = []
+        self.remember(record["id"])
         self.subscribers[record["id"]] = record
         self.by_email[record["email"]] = record["id"]
         self.mark("subscriber", record["id"])
@@ -208,6 +261,7 @@ class AccountState:
             self.add_member(record, group_id)
 
     def drop_subscriber(self, subscriber: dict[str, Any]) -> None:
+        self.remember(subscriber["id"])
         for group_id in list(subscriber["groups"]):
             self.remove_member(subscriber, group_id)
         self.subscribers.pop(subscriber["id"], None)
@@ -216,6 +270,7 @@ class AccountState:
         self.mark("subscriber", subscriber["id"])
 
     def change_email(self, subscriber: dict[str, Any], email: str) -> None:
+        self.remember(subscriber["id"])
         if self.by_email.get(subscriber["email"]) == subscriber["id"]:
             del self.by_email[subscriber["email"]]
         subscriber["email"] = email
@@ -239,6 +294,18 @@ class AccountState:
                 self.mark("subscriber", subscriber["id"])
 
     # -- rendering as MailerLite does -----------------------------------------------------------------------
+
+    def render_webhook(self, webhook: dict[str, Any]) -> dict[str, Any]:
+        keys = ("id", "name", "url", "events", "enabled", "is_blocked", "secret", "created_at", "updated_at")
+        out = {key: webhook[key] for key in keys}
+        out["events"] = list(webhook["events"])
+        out.update(
+            batchable=webhook["batchable"],
+            version="2022-01",
+            last_fired_at=webhook["last_fired_at"],
+            response_code=webhook["response_code"],
+        )
+        return out
 
     def render_group(self, group: dict[str, Any]) -> dict[str, Any]:
         counts = self.member_status.get(group["id"], Counter())
