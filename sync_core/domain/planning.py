@@ -209,6 +209,8 @@ class Planner:
         before_groups = state.groups if state else {}
         fields = dict(before_fields)
         groups = dict(before_groups)
+        named = dict(state.named) if state else {}
+        passing: set[str] = set()  # groups a template named in this run and then named another instead
         touched: dict[str, bool] = {}  # field → whether its value is volatile (time of sync)
         decided: dict[str, bool] = {}  # group → member, for the groups this run decided on
         unknown_if_empty: set[str] = set()  # "set only if empty" fields whose MailerLite value is not known here
@@ -234,6 +236,27 @@ class Planner:
                 if current_group is None or at >= current_group[1]:
                     groups[group] = (member, at)
                     decided[group] = member
+            for template, name in evaluation.named.items():
+                if name is None:
+                    continue  # the event does not have the value: the contact stays where they are
+                current_name = named.get(template)
+                if current_name is not None and at < current_name[1]:
+                    continue  # an older event never moves the contact back
+                previous = current_name[0] if current_name else ""
+                if previous and previous != name:
+                    groups[previous] = (False, at)
+                    decided[previous] = False
+                    if previous not in before_groups:
+                        passing.add(previous)
+                if name:
+                    groups[name] = (True, at)
+                    decided[name] = True
+                    passing.discard(name)
+                named[template] = (name, at)
+        for name in passing:  # joined and left within this run: nothing to send, nothing to remember
+            if not decided.get(name, True):
+                del decided[name]
+                del groups[name]
 
         exists = state is not None
         upserts = any(evaluation.action == "upsert" for evaluation in ordered)  # else: update existing only
@@ -283,7 +306,7 @@ class Planner:
 
         subscriber_id = state.subscriber_id if state else None
         status = state.status if state else None
-        new_state = ContactState(email, subscriber_id, status, fields, groups)
+        new_state = ContactState(email, subscriber_id, status, fields, groups, named)
         read_if_empty = sorted(target for target in unknown_if_empty if target in changes)
         reads_first = not upserts or bool(read_if_empty) or (state is not None and state.suppressed)
         operations = self._operations(

@@ -348,7 +348,14 @@ def _nothing_applied(result: ContactResult) -> None:
     plan.new_state = (
         ContactState(plan.email)
         if before is None
-        else ContactState(before.email, before.subscriber_id, before.status, dict(before.fields), dict(before.groups))
+        else ContactState(
+            before.email,
+            before.subscriber_id,
+            before.status,
+            dict(before.fields),
+            dict(before.groups),
+            dict(before.named),
+        )
     )
     plan.changes, plan.groups_added, plan.groups_removed = {}, [], []
 
