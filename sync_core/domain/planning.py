@@ -395,6 +395,41 @@ class Planner:
         return plan_path(subscriber_group_path(subscriber, group_ref))
 
 
+def unknown_groups(plans: Iterable[ContactPlan], group_ids: Mapping[str, str]) -> tuple[set[str], set[str]]:
+    """The groups plans join and leave whose MailerLite ids ``group_ids`` does not hold (the groups that
+    templated rules name, such as "Tier Gold"): (joined, left only)."""
+    joined = {name for plan in plans for name in plan.groups_added if name not in group_ids}
+    left = {name for plan in plans for name in plan.groups_removed if name not in group_ids} - joined
+    return joined, left
+
+
+def resolve_groups(plan: ContactPlan, group_ids: Mapping[str, str]) -> None:
+    """Put the ids of groups planned by name (those a templated rule named) in place of their names, now that
+    the engine knows them. Leaving a group the account does not have (deleted in MailerLite) needs nothing."""
+    operations: list[Operation] = []
+    for operation in plan.operations:
+        name = operation.group
+        if operation.kind in ("assign", "unassign") and name is not None and "{group:" in operation.path:
+            group_id = group_ids.get(name)
+            if group_id is None:
+                if operation.kind == "unassign":
+                    if name in plan.groups_removed:
+                        plan.groups_removed.remove(name)
+                    continue
+            else:
+                path = operation.path.replace("{group:" + name + "}", group_id)
+                operation = Operation(operation.kind, operation.method, path, operation.body, name)
+        elif operation.kind == "upsert" and operation.body and operation.body.get("groups"):
+            body = {**operation.body, "groups": [group_ids.get(group, group) for group in operation.body["groups"]]}
+            operation = Operation(operation.kind, operation.method, operation.path, body, name)
+        operations.append(operation)
+    if operations and all(operation.kind == "lookup" for operation in operations):
+        operations = []  # a lookup with nothing after it
+    if not operations and plan.outcome == PlanOutcome.UPDATE:
+        plan.outcome, plan.reason = PlanOutcome.UNCHANGED, "nothing changed since the last sync"
+    plan.operations = operations
+
+
 def suppressed_reason(status: str | None) -> str:
     """Why nothing is applied for a subscriber MailerLite keeps unsubscribed, bounced or junk."""
     return (
