@@ -19,7 +19,15 @@ MAILERLITE_RECORDINGS = FIXTURES / "mailerlite-recordings"
 SIGNATURE_VECTORS_FILE = FIXTURES / "signature-vectors.json"
 PARTNERO_FIXTURES = FIXTURES / "partnero"
 
-__all__ = ["DODO_EXAMPLES_FILE", "MAILERLITE_RECORDINGS", "REPO", "SIGNATURE_VECTORS_FILE", "partnero_fixture", "read_json", "require"]
+__all__ = [
+    "DODO_EXAMPLES_FILE",
+    "MAILERLITE_RECORDINGS",
+    "REPO",
+    "SIGNATURE_VECTORS_FILE",
+    "partnero_fixture",
+    "read_json",
+    "require",
+]
 
 
 def require(path: Path) -> Path:

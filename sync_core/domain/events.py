@@ -301,9 +301,7 @@ def _steps(path: str) -> tuple[tuple[str, tuple[str, str] | None], ...] | None:
 def path_problem(path: str) -> str | None:
     """Why ``path`` is not one the path language reads (``None`` when it is)."""
     if ("[" in path or "]" in path) and _steps(path) is None:
-        return (
-            f"{path!r} is not a valid path: pick a list element by key as in data.custom_fields[key=tier].value"
-        )
+        return f"{path!r} is not a valid path: pick a list element by key as in data.custom_fields[key=tier].value"
     return None
 
 

@@ -58,8 +58,12 @@ def test_the_selector_reads_flat_records_too():
         "r1",
         NOW,
         "partner",
-        {"data.custom_fields.0.key": "region", "data.custom_fields.0.value": "EMEA", "data.custom_fields.1.key": "tier",
-         "data.custom_fields.1.value": "Silver"},
+        {
+            "data.custom_fields.0.key": "region",
+            "data.custom_fields.0.value": "EMEA",
+            "data.custom_fields.1.key": "tier",
+            "data.custom_fields.1.value": "Silver",
+        },
         email="a@example.com",
     )
     assert compile_path("data.custom_fields[key=tier].value")(flat) == "Silver"
@@ -221,14 +225,23 @@ OLD_PARTNERO_DOCUMENT = {
             "event_types": ["partner.created", "partner.updated"],
             "action": "upsert",
             "fields": [
-                {"target": "tier", "source": "path", "value": "data.tier | data.custom_fields.tier", "skip_if_empty": True}
+                {
+                    "target": "tier",
+                    "source": "path",
+                    "value": "data.tier | data.custom_fields.tier",
+                    "skip_if_empty": True,
+                }
             ],
         }
     ],
     "group_rules": [
         {"group": "Partners", "mode": "add_only", "event_types": ["partner.*"]},
-        {"group": "Active Partners", "mode": "membership", "event_types": ["partner.*"],
-         "conditions": [{"field": "data.status", "operator": "equals", "value": "active"}]},
+        {
+            "group": "Active Partners",
+            "mode": "membership",
+            "event_types": ["partner.*"],
+            "conditions": [{"field": "data.status", "operator": "equals", "value": "active"}],
+        },
     ],
 }
 
