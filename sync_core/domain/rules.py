@@ -143,10 +143,10 @@ class GroupNameTemplate:
         out: list[str] = []
         empty = False
         for piece in self._pieces:
-            if type(piece) is str:
+            if isinstance(piece, str):
                 out.append(piece)
                 continue
-            name, read = piece  # type: ignore[misc]
+            name, read = piece
             value = read(event) if read is not None else field_value(name)
             if value is MISSING:
                 return None

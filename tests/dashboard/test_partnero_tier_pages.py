@@ -57,16 +57,23 @@ def test_the_group_rules_page_creates_a_templated_rule(app, studio_workspace):
     before = len(studio_workspace.active_config().config.group_rules)
     app.button(key="gr_add_rule").click().run()
     assert_clean(app)
-    group = [s for s in app.selectbox if s.key and s.key.endswith("_group")][-1]
-    group.set_value("Plan {data.product_id}").run()
+    [s for s in app.get("button_group") if s.label == "Group name"][-1].set_value("event").run()
+    assert_clean(app)
+    assert "Tier {tier}" in "\n".join(c.value for c in app.caption)  # the hint
+    by_label(app.text_input, "Group name from the event").input("Plan {data.product_id").run()
+    assert "a { without its }" in "\n".join(c.value for c in app.caption)
+    by_label(app.text_input, "Group name from the event").input("Plan {data.product_id}").run()
     assert_clean(app)
     captions = "\n".join(c.value for c in app.caption)
     assert "takes a value from the event" in captions
-    # a live example of the name, from a sample event
-    assert "Plan pdt_" in captions
-    by_label(app.button, "Save").click().run()
+    assert "“Plan pdt_RUST4raxbl0Rfe4VQi1z”" in captions  # a live example of the name, from a sample event
+    [r for r in app.radio if r.label == "Mode"][-1].set_value("membership").run()
+    app.button(key="ui_save_group_rules").click().run()
     assert_clean(app)
     saved = studio_workspace.active_config().config
     assert len(saved.group_rules) == before + 1
     rule = saved.group_rules[-1]
-    assert rule.group == "Plan {data.product_id}" and rule.is_template
+    assert rule.group == "Plan {data.product_id}" and rule.is_template and rule.mode == "membership"
+    assert rule.group not in saved.group_names()  # not a group to create by hand: named by each event
+    captions = "\n".join(c.value for c in app.caption)
+    assert "created in MailerLite by the sync when first needed: “Plan {data.product_id}”" in captions
