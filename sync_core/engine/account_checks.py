@@ -429,8 +429,8 @@ def preview_advice(
         if plan is not None:
             touched.extend(plan.groups_added + plan.groups_removed)
     if groups is not None:
-        named = set(config.group_names())  # the others are named by the event, and created as needed
-        absent = missing_groups([name for name in touched if name in named], groups)
+        fixed = set(config.group_names())  # the others are named by the event, and created as needed
+        absent = missing_groups([name for name in touched if name in fixed], groups)
         if absent:
             advice.append(
                 Advice(

@@ -147,19 +147,19 @@ def partnero_samples() -> list[Sample]:
             "A partner who stopped being active: leaves the Active Partners group",
         ),
         Sample(
+            "Partnero · customer.created",
+            PARTNERO,
+            _partnero("customer.created", customer, "2025-05-08T09:00:00.000000Z"),
+            None,
+            "A customer referred by a partner",
+        ),
+        Sample(
             "Partnero · partner.updated (tier in custom fields)",
             PARTNERO,
             _partnero("partner.updated", _PARTNER_WITH_TIER, updated),
             None,
             "A partner as Partnero's API describes one (referrals, commissions), with a tier among its custom "
             "fields: the tier field and the Tier group come from data.custom_fields[key=tier].value",
-        ),
-        Sample(
-            "Partnero · customer.created",
-            PARTNERO,
-            _partnero("customer.created", customer, "2025-05-08T09:00:00.000000Z"),
-            None,
-            "A customer referred by a partner",
         ),
     ]
 
