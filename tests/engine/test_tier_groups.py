@@ -7,8 +7,11 @@ import json
 
 from storage.events import EventStore
 from storage.runs import RunStore
+from sync_core.cli.main import main
+from sync_core.domain.presets import load_preset
 from sync_core.engine.file_import import import_file
 from sync_core.engine.run_changes import iter_run_changes
+from sync_core.engine.workspace import Workspace
 from tests.engine.conftest import events_file, fast_client
 from tests.reference import partnero_fixture
 
@@ -68,3 +71,19 @@ def test_a_partner_whose_tier_group_was_deleted_by_hand_still_moves(engine, part
 
 def test_the_webhook_file_stays_readable_json():
     assert json.loads(json.dumps(partner_webhook("Gold", "2025-06-12T08:15:00Z")))["data"]["custom_fields"]
+
+
+def test_the_cli_dry_run_shows_the_move_in_words(tmp_path, monkeypatch, capsys):
+    for variable in ("DATABASE_URL", "MAILERLITE_API_KEY", "MAILERLITE_BASE_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("SYNC_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    Workspace().save_config(load_preset("partnero"))
+    gold, silver = tmp_path / "gold.jsonl", tmp_path / "silver.jsonl"
+    gold.write_text(json.dumps(partner_webhook("Gold", "2025-06-12T08:15:00Z")) + "\n")
+    silver.write_text(json.dumps(partner_webhook("Silver", "2025-07-01T09:00:00Z")) + "\n")
+    assert main(["import", str(gold)]) == 0 and main(["sync"]) == 0
+    assert main(["import", str(silver)]) == 0
+    capsys.readouterr()
+    assert main(["sync", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert 'john.doe@example.com would be updated: tier "Gold" → "Silver"; + Tier Silver; − Tier Gold' in out, out
