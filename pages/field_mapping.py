@@ -12,7 +12,7 @@ import streamlit as st
 
 from pages import draft, ui, widgets
 from sync_core.domain.config import ACTION_LABELS, VALUE_SOURCE_LABELS, ConfigError, load_config
-from sync_core.domain.events import SOURCE_LABELS
+from sync_core.domain.events import PATH_HELP, SOURCE_LABELS
 from sync_core.domain.presets import PRESETS, load_preset
 from sync_core.domain.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, TRANSFORMS
 from sync_core.engine.account_checks import (
@@ -149,7 +149,7 @@ def column_config(targets: tuple[str, ...]) -> dict[str, Any]:
         "value": cc.TextColumn(
             "Path, value or template",
             width=195,
-            help="For an event field, alternatives can be given as data.key | data.id",
+            help="For an event field, alternatives can be given as data.key | data.id. " + PATH_HELP,
         ),
         "transform": cc.SelectboxColumn(
             "Transform",

@@ -10,6 +10,7 @@ import streamlit as st
 
 from pages import draft, ui, widgets
 from sync_core.domain.config import (
+    GROUP_TEMPLATE_HELP,
     LIST_OPERATORS,
     NO_VALUE_OPERATORS,
     NUMBER_OPERATORS,
@@ -18,7 +19,13 @@ from sync_core.domain.config import (
     GroupRule,
     SyncConfig,
 )
-from sync_core.engine.account_checks import account_groups, create_groups, interactive_client, missing_groups
+from sync_core.engine.account_checks import (
+    account_groups,
+    create_groups,
+    group_name_example,
+    interactive_client,
+    missing_groups,
+)
 from sync_core.engine.rule_counts import RuleCounts, rule_match_summary
 from sync_core.engine.samples import known_event_types, known_paths
 
@@ -142,9 +149,18 @@ def groups_panel(ws, doc: dict, groups: list[str] | None) -> None:
     default = (doc.get("connection") or {}).get("default_group")
     if default:
         names.append(default)
+    templates = []
     for rule in doc.get("group_rules") or []:
-        if rule.get("group") and rule["group"] not in names:
-            names.append(rule["group"])
+        group = rule.get("group")
+        if group and "{" in group:
+            templates.append(group)  # named by each event: created when first needed
+        elif group and group not in names:
+            names.append(group)
+    if templates:
+        st.caption(
+            "Named from each event, created in MailerLite by the sync when first needed: "
+            + ", ".join(f"“{name}”" for name in dict.fromkeys(templates))
+        )
     if not names:
         return
     if groups is None:
@@ -243,17 +259,43 @@ def rule_editor(ws, index: int, uid: str, rule: dict[str, Any], groups: list[str
     """Draws one rule's widgets (values go into ``rule``) and returns the slot for its count."""
     c1, c2, c3 = st.columns([3, 3, 1])
     group = rule.get("group") or None
-    options = list(dict.fromkeys(([group] if group else []) + (groups or [])))
-    draft.seed(f"gr_{uid}_group", group)
-    chosen = c1.selectbox(
-        "Group",
-        options,
-        key=f"gr_{uid}_group",
-        accept_new_options=True,
-        placeholder="Pick a group, or type a new name",
-        help="A group of the account, or a new name (it is created with “Create missing groups”)",
+    draft.seed(f"gr_{uid}_named", "event" if _is_template(group) else "fixed")
+    named = c1.segmented_control(
+        "Group name",
+        list(NAME_KINDS),
+        key=f"gr_{uid}_named",
+        format_func=NAME_KINDS.get,
+        required=True,
+        help="One group for every contact the rule matches, or a group named by a value of each event "
+        "(e.g. “Tier {tier}”: partners go to “Tier Gold”, “Tier Silver”…)",
     )
-    rule["group"] = (chosen or "").strip()
+    if named == "event":
+        draft.seed(f"gr_{uid}_template", group or "")
+        text = c1.text_input(
+            "Group name from the event",
+            key=f"gr_{uid}_template",
+            placeholder="Tier {tier}",
+            help=GROUP_TEMPLATE_HELP,
+        )
+        rule["group"] = (text or "").strip()
+        c1.caption(
+            template_example(ws, rule)
+            if rule["group"]
+            else "Type a name with a value in { }: Tier {tier} (a MailerLite field this sync fills) or "
+            "Status {data.status} (a value of the event)."
+        )
+    else:
+        options = list(dict.fromkeys(([group] if group and not _is_template(group) else []) + (groups or [])))
+        draft.seed(f"gr_{uid}_group", group if not _is_template(group) else None)
+        chosen = c1.selectbox(
+            "Group",
+            options,
+            key=f"gr_{uid}_group",
+            accept_new_options=True,
+            placeholder="Pick a group, or type a new name",
+            help="A group of the account, or a new name (it is created with “Create missing groups”)",
+        )
+        rule["group"] = (chosen or "").strip()
     mode = rule.get("mode") if rule.get("mode") in RULE_MODE_LABELS else "add_only"
     draft.seed(f"gr_{uid}_mode", mode)
     rule["mode"] = c2.radio(
@@ -312,6 +354,39 @@ def rule_editor(ws, index: int, uid: str, rule: dict[str, Any], groups: list[str
     return slot
 
 
+NAME_KINDS = {"fixed": "A group", "event": "Named from the event"}
+
+
+def _is_template(group: str | None) -> bool:
+    return bool(group) and ("{" in group or "}" in group)  # type: ignore[operator]
+
+
+def _rule_label(uid: str, rule: dict[str, Any]) -> str:
+    """The rule's group as its widgets hold it now (they are drawn inside the expander, after its label)."""
+    named = st.session_state.get(f"gr_{uid}_named", "event" if _is_template(rule.get("group")) else "fixed")
+    key = f"gr_{uid}_template" if named == "event" else f"gr_{uid}_group"
+    return st.session_state.get(key, rule.get("group")) or "(choose a group)"
+
+
+def template_example(ws, rule: dict[str, Any]) -> str:
+    """The hint under a group name that takes a value from the event: what it makes of a sample event."""
+    try:
+        checked = GroupRule.model_validate(rule)
+    except Exception as exc:  # noqa: BLE001 - said in words: what to change in the name
+        problems = [str(error.get("msg", "")).removeprefix("Value error, ") for error in getattr(exc, "errors", list)()]
+        return ":orange[" + ("; ".join(problems) or "this name cannot be used yet") + "]"
+    config, _ = draft.working_config(ws)
+    example = group_name_example(config, checked)
+    head = "This name takes a value from the event, so each contact joins the group its value names"
+    if example is None:
+        return (
+            f"{head}. No sample event has a value for {', '.join('{' + p + '}' for p in checked.placeholders())} "
+            "yet: check that a trigger fills that field, or use an event path such as {data.status}."
+        )
+    label, name = example
+    return f"{head}: for example “{name}” (from the sample “{label}”)."
+
+
 def show_count(slot, index: int, rule: dict[str, Any], counts: RuleCounts) -> None:
     if index not in counts.counts:
         slot.caption("The count of matching contacts appears once the rule is complete.")
@@ -341,7 +416,7 @@ def rules_section(ws, doc: dict, groups: list[str] | None) -> None:
     slots = []
     for index, (uid, rule) in enumerate(zip(ids, rules)):
         # The label uses the widgets' newest values (they are drawn inside it, after it).
-        label = st.session_state.get(f"gr_{uid}_group", rule.get("group")) or "(choose a group)"
+        label = _rule_label(uid, rule)
         mode = RULE_MODE_LABELS.get(st.session_state.get(f"gr_{uid}_mode", rule.get("mode")), "")
         enabled = st.session_state.get(f"gr_{uid}_enabled", rule.get("enabled", True))
         icon = ":material/group:" if enabled else ":material/pause_circle:"

@@ -14,7 +14,13 @@ from sync_core.domain.config import ACTION_LABELS
 from sync_core.domain.events import SOURCE_LABELS, NormalizedEvent, RejectedInput
 from sync_core.domain.planning import ContactPlan, PlanOutcome
 from sync_core.domain.preview import preview_event
-from sync_core.engine.account_checks import account_fields, account_groups, mapped_values, preview_advice
+from sync_core.engine.account_checks import (
+    account_fields,
+    account_groups,
+    group_name_notes,
+    mapped_values,
+    preview_advice,
+)
 from sync_core.engine.samples import PASTE_SOURCES, all_samples, parse_pasted, sample_event
 
 ADVICE_STYLE = {
@@ -155,13 +161,16 @@ def _groups_line(plan: ContactPlan | None) -> str:
     return ", ".join(parts) if parts else "no group changes"
 
 
-def groups_section(preview) -> None:
+def groups_section(config, preview, groups) -> None:
     st.subheader("Groups", divider="gray")
     decisions = preview.evaluation.decisions
     left, right = st.columns(2)
     left.markdown(f"**New contact:** {_groups_line(preview.new_contact)}")
     right.markdown(f"**Existing contact:** {_groups_line(preview.existing_contact)}")
-    if not decisions and not (preview.new_contact and preview.new_contact.groups_added):
+    notes = group_name_notes(config, preview, groups)
+    for note in notes:
+        st.info(note, icon=":material/label:")
+    if not decisions and not notes and not (preview.new_contact and preview.new_contact.groups_added):
         st.caption("No group rule decides on this event.")
 
 
@@ -269,7 +278,7 @@ def main() -> None:
     if evaluation.triggers:
         fields_section(config, preview, now, fields)
     if evaluation.status == "sync":
-        groups_section(preview)
+        groups_section(config, preview, groups)
         requests_section(preview)
 
 

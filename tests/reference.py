@@ -17,8 +17,17 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 MAILERLITE_RECORDINGS = FIXTURES / "mailerlite-recordings"
 SIGNATURE_VECTORS_FILE = FIXTURES / "signature-vectors.json"
+PARTNERO_FIXTURES = FIXTURES / "partnero"
 
-__all__ = ["DODO_EXAMPLES_FILE", "MAILERLITE_RECORDINGS", "REPO", "SIGNATURE_VECTORS_FILE", "read_json", "require"]
+__all__ = [
+    "DODO_EXAMPLES_FILE",
+    "MAILERLITE_RECORDINGS",
+    "REPO",
+    "SIGNATURE_VECTORS_FILE",
+    "partnero_fixture",
+    "read_json",
+    "require",
+]
 
 
 def require(path: Path) -> Path:
@@ -34,3 +43,8 @@ def require(path: Path) -> Path:
 
 def read_json(path: Path) -> Any:
     return json.loads(require(path).read_text(encoding="utf-8"))
+
+
+def partnero_fixture(name: str) -> dict[str, Any]:
+    """One of the Partnero bodies in ``fixtures/partnero`` (their shapes: the README there)."""
+    return read_json(PARTNERO_FIXTURES / name)

@@ -13,9 +13,10 @@ from sync_core.cli.errors import CommandError
 from sync_core.domain.config import ConfigError, SyncConfig, load_config
 from sync_core.domain.events import PARTNER, RejectedInput
 from sync_core.domain.presets import PRESETS, UnknownPreset, load_preset, preset_document
-from sync_core.domain.preview import preview_event
+from sync_core.domain.preview import EventPreview, preview_event
 from sync_core.domain.sources import normalize_input
 from sync_core.domain.sources.records import RECORD_KINDS
+from sync_core.engine.account_checks import group_name_notes, mapped_values
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -97,8 +98,21 @@ def run_preview(args: argparse.Namespace) -> int:
         print(f"{evaluation.status}: {evaluation.reason}", file=sys.stderr)
         print("[]")
         return 1 if evaluation.status == "invalid" else 0
+    for note in preview_notes(config, result):
+        print(note, file=sys.stderr)
     print(json.dumps([operation.as_request() for operation in plan.operations], indent=2, ensure_ascii=False))
     return 0
+
+
+def preview_notes(config: SyncConfig, result: EventPreview) -> list[str]:
+    """What the requests alone do not say: the fields this event has no value for, and what each group rule
+    named from the event makes of it (stderr, so that stdout stays the JSON of the requests)."""
+    notes = [
+        f"{value.target}: {value.message}."
+        for value in mapped_values(config, result, datetime.now(UTC))
+        if value.status == "not sent"
+    ]
+    return notes + group_name_notes(config, result)
 
 
 def _preset(name: str) -> SyncConfig:

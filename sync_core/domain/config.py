@@ -13,7 +13,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from sync_core.domain.events import SOURCE_LABELS
+from sync_core.domain.events import SOURCE_LABELS, path_problem
 from sync_core.domain.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, TRANSFORMS
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -118,8 +118,8 @@ class FieldMapping(_Model):
     source: ValueSource = "path"
     value: Scalar = Field(
         default=None,
-        description="The event path (data.customer.name; alternatives as 'data.key | data.id'), the fixed value, "
-        "or the template ('{data.name} {data.surname}').",
+        description="The event path (data.customer.name; alternatives as 'data.key | data.id'; a list element by "
+        "key as data.custom_fields[key=tier].value), the fixed value, or the template ('{data.name} {data.surname}').",
     )
     transform: str = "none"
     type: FieldType = "text"
@@ -161,6 +161,8 @@ class FieldMapping(_Model):
             for path in self.paths():
                 if not _PATH.fullmatch(path):
                     raise ValueError(f"{path!r} is not a valid path (dotted names without spaces)")
+                if problem := path_problem(path):
+                    raise ValueError(problem)
         elif self.source == "template" and (
             not isinstance(self.value, str) or not _TEMPLATE_PLACEHOLDER.search(self.value)
         ):
@@ -236,6 +238,8 @@ class Condition(_Model):
     def _value_fits_operator(self) -> Condition:
         if not _PATH.fullmatch(self.field.strip()):
             raise ValueError(f"{self.field!r} is not a valid field path")
+        if problem := path_problem(self.field.strip()):
+            raise ValueError(problem)
         self.field = self.field.strip()
         label = OPERATOR_LABELS[self.operator]
         if self.operator in LIST_OPERATORS:
@@ -253,12 +257,25 @@ class Condition(_Model):
         return self
 
 
+#: What the Group rules page says about group names taken from the event.
+GROUP_TEMPLATE_HELP = (
+    "A name can take a value from the event: Tier {tier} puts a partner whose tier is Gold into “Tier Gold”. "
+    "Inside { } put a MailerLite field this sync fills (e.g. {tier}: the value it gets, after its mapping) or "
+    "an event path (e.g. {data.status}). When the value changes, a membership rule moves the contact: out of "
+    "“Tier Gold”, into “Tier Silver”. An empty value puts them in no group; an event without the value changes "
+    "nothing. The groups are created in MailerLite when first needed."
+)
+
+
 class GroupRule(_Model):
     """Put subscribers into a MailerLite group (by name) when conditions hold.
 
     ``add_only`` adds when true and never removes (e.g. Churned). ``membership`` adds when true and removes when
     false (e.g. Active Partners), deciding only on the events in its scope (``event_types``), so that a customer
     event cannot remove anyone from a partners group.
+
+    A name with placeholders (``Tier {tier}``) is a template: the group is the one its values name for each
+    event (see ``GROUP_TEMPLATE_HELP`` and ``rules.GroupNameTemplate``).
     """
 
     group: str
@@ -271,12 +288,24 @@ class GroupRule(_Model):
     @field_validator("group")
     @classmethod
     def _group(cls, value: str) -> str:
-        return _check_group_name(value)
+        value = _check_group_name(value)
+        if "{" in value or "}" in value:
+            _check_group_template(value)
+        return value
 
     @field_validator("event_types")
     @classmethod
     def _event_types(cls, values: list[str]) -> list[str]:
         return Trigger._event_types(values) if values else []
+
+    @property
+    def is_template(self) -> bool:
+        """Whether the group's name takes values from the event (``Tier {tier}``)."""
+        return "{" in self.group
+
+    def placeholders(self) -> list[str]:
+        """The fields and event paths a templated name reads, in order."""
+        return [match.strip() for match in _TEMPLATE_PLACEHOLDER.findall(self.group)]
 
 
 class SyncConfig(_Model):
@@ -326,7 +355,7 @@ class SyncConfig(_Model):
         """Groups the configuration uses, default group first."""
         names = [self.connection.default_group] if self.connection.default_group else []
         for rule in self.group_rules:
-            if rule.group not in names:
+            if rule.group not in names and not rule.is_template:  # those are named by each event
                 names.append(rule.group)
         return names
 
@@ -366,6 +395,27 @@ def _check_group_name(value: str) -> str:
     if len(value) > 255:
         raise ValueError("a MailerLite group name can be at most 255 characters")
     return value
+
+
+def _check_group_template(value: str) -> None:
+    """A templated group name: balanced braces, each holding a field key or an event path."""
+    rest = _TEMPLATE_PLACEHOLDER.sub("", value)
+    if re.search(r"\{\s*\}", value):
+        raise ValueError("the group name has an empty { }: put a field inside, e.g. Tier {tier}")
+    if "{" in rest:
+        raise ValueError("the group name has a { without its }: write a value as {tier}, e.g. Tier {tier}")
+    if "}" in rest:
+        raise ValueError("the group name has a } without its {: write a value as {tier}, e.g. Tier {tier}")
+    for placeholder in _TEMPLATE_PLACEHOLDER.findall(value):
+        name = placeholder.strip()
+        if "." in name:
+            if not _PATH.fullmatch(name) or path_problem(name):
+                raise ValueError(f"{{{name}}} is not a valid event path (e.g. {{data.status}})")
+        elif not _FIELD_KEY.fullmatch(name):
+            raise ValueError(
+                f"{{{name}}} is not a field: use a MailerLite field key this sync fills (e.g. {{tier}}) or an "
+                "event path (e.g. {data.tier})"
+            )
 
 
 _MESSAGES = {
@@ -439,6 +489,7 @@ __all__ = [
     "ConnectionSettings",
     "FIELD_TYPES",
     "FieldMapping",
+    "GROUP_TEMPLATE_HELP",
     "GroupRule",
     "OPERATOR_LABELS",
     "RULE_MODE_LABELS",

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sync_core.domain.config import SyncConfig, Trigger
-from sync_core.domain.events import CUSTOMER, PARTNER, SOURCE_LABELS, NormalizedEvent
+from sync_core.domain.events import CUSTOMER, MISSING, PARTNER, SOURCE_LABELS, NormalizedEvent
 from sync_core.domain.mapping import CompiledMapping, map_fields
 from sync_core.domain.matching import EventTypeMatcher
-from sync_core.domain.rules import CompiledRule, decide_groups
+from sync_core.domain.rules import CompiledRule, decide_groups, decide_named_groups
 
 Status = Literal["sync", "ignored", "invalid"]
 
@@ -39,6 +39,8 @@ class EventEvaluation:
     problems: list[str] | tuple[()] = ()
     volatile: frozenset[str] = frozenset()  # fields whose change alone is no reason to send
     only_if_empty: frozenset[str] = frozenset()  # fields set only while the subscriber has no value
+    # membership templates (Tier {tier}) → the group they name now ("" none; None: the event lacks the value)
+    named: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -54,6 +56,8 @@ class _Route:
     rules: list[CompiledRule] = field(default_factory=list)  # the rules whose scope holds this event type
     volatile: frozenset[str] = frozenset()
     only_if_empty: frozenset[str] = frozenset()
+    fields: dict[str, CompiledMapping] = field(default_factory=dict)  # target → the mapping that fills it
+    templated: bool = False  # whether a rule in scope names its group from the event
 
 
 class _CompiledTrigger:
@@ -87,6 +91,19 @@ class Evaluator:
         values, problems = map_fields(route.mappings, event, now)
         if problems:
             return EventEvaluation(*head, "invalid", "; ".join(problems), triggers=route.triggers, problems=problems)
+        if route.templated:
+            fields = route.fields
+
+            def field_value(target: str) -> Any:
+                mapping = fields.get(target)
+                if mapping is None or not mapping.present(event):
+                    return MISSING
+                return values.get(target)
+
+            decisions = decide_groups(route.rules, event, field_value)
+            named = decide_named_groups(route.rules, event, field_value)
+        else:
+            decisions, named = decide_groups(route.rules, event), {}
         return EventEvaluation(
             *head,
             "sync",
@@ -95,10 +112,11 @@ class Evaluator:
             route.subscriber_status,
             route.triggers,
             values,
-            decide_groups(route.rules, event),
+            decisions,
             (),
             route.volatile,
             route.only_if_empty,
+            named,
         )
 
     def _route(self, event: NormalizedEvent) -> _Route:
@@ -135,4 +153,17 @@ class Evaluator:
         rules = [rule for rule in self._rules if rule.scope.matches(event.type)]
         volatile = frozenset(target for target, m in by_target.items() if m.volatile)
         only_if_empty = frozenset(target for target, m in by_target.items() if m.only_if_empty)
-        return _Route("sync", "", action, status, names, list(by_target.values()), rules, volatile, only_if_empty)
+        templated = any(rule.template is not None for rule in rules)
+        return _Route(
+            "sync",
+            "",
+            action,
+            status,
+            names,
+            list(by_target.values()),
+            rules,
+            volatile,
+            only_if_empty,
+            by_target,
+            templated,
+        )

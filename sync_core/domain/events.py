@@ -6,6 +6,7 @@ and the reason can be recorded and shown to the user.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -115,6 +116,8 @@ class NormalizedEvent:
         return path.startswith("event.") or self._get(path) is not MISSING
 
     def _get(self, path: str) -> Any:
+        if "[" in path:
+            return _select(self._flat, self._body, path)
         if self._flat is not None:
             return self._flat.get(path, MISSING)
         parts = _PATH_PARTS.get(path)
@@ -213,6 +216,8 @@ def compile_path(path: str) -> Callable[[NormalizedEvent], Any]:
     """
     if path.startswith("event."):
         return lambda event: event.lookup(path) if event.has(path) else MISSING
+    if "[" in path:  # an element of a list picked by key: the general walk
+        return lambda event: event._get(path)
     parts = tuple(path.split("."))
     head, last = parts[:-1], parts[-1]
 
@@ -260,6 +265,94 @@ def _walk(node: Any, parts: tuple[str, ...], start: int) -> Any:
         else:
             return MISSING
     return node
+
+
+# --- picking an element of a list by one of its keys: data.custom_fields[key=tier].value --------------------
+
+#: What the Field mapping and Group rules pages say about the path language.
+PATH_HELP = (
+    "A path names a value of the event with dots: data.customer.name. In a list of objects, pick one by "
+    "position (data.product_cart.0.product_id) or by one of its keys: data.custom_fields[key=tier].value is "
+    "the value of the element whose key is tier (compared ignoring case)."
+)
+_SELECTOR = re.compile(r"([^\[\]=]*)\[([^\[\]=]+)=([^\[\]]*)\]")
+_SELECTOR_STEPS: dict[str, tuple[tuple[str, tuple[str, str] | None], ...] | None] = {}
+
+
+def _steps(path: str) -> tuple[tuple[str, tuple[str, str] | None], ...] | None:
+    """``a.b[key=x].c`` → ``(("a", None), ("b", ("key", "x")), ("c", None))``; ``None`` when a bracket is
+    malformed. Dots inside the brackets belong to the value (``[key=a.b]``)."""
+    if path in _SELECTOR_STEPS:
+        return _SELECTOR_STEPS[path]
+    steps: list[tuple[str, tuple[str, str] | None]] = []
+    for part in re.split(r"\.(?![^\[]*\])", path):
+        if "[" not in part and "]" not in part:
+            steps.append((part, None))
+            continue
+        match = _SELECTOR.fullmatch(part)
+        if match is None:
+            _SELECTOR_STEPS[path] = None
+            return None
+        steps.append((match[1], (match[2].strip(), match[3].strip())))
+    result = _SELECTOR_STEPS[path] = tuple(steps)
+    return result
+
+
+def path_problem(path: str) -> str | None:
+    """Why ``path`` is not one the path language reads (``None`` when it is)."""
+    if ("[" in path or "]" in path) and _steps(path) is None:
+        return f"{path!r} is not a valid path: pick a list element by key as in data.custom_fields[key=tier].value"
+    return None
+
+
+def _same_text(value: Any, wanted: str) -> bool:
+    return value is not None and str(value).strip().casefold() == wanted.casefold()
+
+
+def _select(flat: dict[str, Any] | None, body: Any, path: str) -> Any:
+    """A path with ``[key=value]`` steps, on the nested body or on the flat view."""
+    steps = _steps(path)
+    if steps is None:
+        return MISSING
+    if flat is not None:
+        return _select_flat(flat, steps)
+    node = body
+    for name, selector in steps:
+        if name:
+            node = _walk(node, (name,), 0)
+            if node is MISSING:
+                return MISSING
+        if selector is not None:
+            if type(node) is not list:
+                return MISSING
+            key, wanted = selector
+            node = next(
+                (item for item in node if type(item) is dict and _same_text(item.get(key), wanted)),
+                MISSING,
+            )
+            if node is MISSING:
+                return MISSING
+    return _leaf(node)
+
+
+def _select_flat(flat: dict[str, Any], steps: tuple[tuple[str, tuple[str, str] | None], ...]) -> Any:
+    prefix = ""
+    for name, selector in steps:
+        if name:
+            prefix = f"{prefix}.{name}" if prefix else name
+        if selector is None:
+            continue
+        key, wanted = selector
+        index = 0
+        while True:
+            head = f"{prefix}.{index}"
+            if _same_text(flat.get(f"{head}.{key}"), wanted):
+                prefix = head
+                break
+            if not any(path.startswith(head + ".") for path in flat):
+                return MISSING
+            index += 1
+    return flat.get(prefix, MISSING)
 
 
 def _has_containers(items: list[Any]) -> bool:

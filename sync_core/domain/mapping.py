@@ -46,7 +46,7 @@ class CompiledMapping:
     An empty value (after the default) is never sent, so it never erases what MailerLite holds, unless the
     mapping says ``clear_when_empty``: then it is ``CLEAR`` (``null``, which clears the field)."""
 
-    __slots__ = ("mapping", "target", "apply", "volatile", "only_if_empty")
+    __slots__ = ("mapping", "target", "apply", "volatile", "only_if_empty", "_readers")
 
     def __init__(self, mapping: FieldMapping):
         self.mapping = mapping
@@ -54,6 +54,16 @@ class CompiledMapping:
         self.apply = _compile(mapping)
         self.volatile = mapping.source == "now"
         self.only_if_empty = mapping.only_if_empty
+        self._readers = (
+            [compile_path(path) for path in mapping.paths()] if mapping.source in ("path", "template") else None
+        )
+
+    def present(self, event: NormalizedEvent) -> bool:
+        """Whether the event has what the value is made of (a path of it, even empty): an event without any of
+        them says nothing about the field, unlike one whose value is empty."""
+        if self._readers is None:
+            return True
+        return any(read(event) is not MISSING for read in self._readers)
 
 
 def _compile(mapping: FieldMapping) -> Callable[[NormalizedEvent, datetime], Any]:

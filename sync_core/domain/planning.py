@@ -209,6 +209,8 @@ class Planner:
         before_groups = state.groups if state else {}
         fields = dict(before_fields)
         groups = dict(before_groups)
+        named = dict(state.named) if state else {}
+        passing: set[str] = set()  # groups a template named in this run and then named another instead
         touched: dict[str, bool] = {}  # field → whether its value is volatile (time of sync)
         decided: dict[str, bool] = {}  # group → member, for the groups this run decided on
         unknown_if_empty: set[str] = set()  # "set only if empty" fields whose MailerLite value is not known here
@@ -234,6 +236,27 @@ class Planner:
                 if current_group is None or at >= current_group[1]:
                     groups[group] = (member, at)
                     decided[group] = member
+            for template, name in evaluation.named.items():
+                if name is None:
+                    continue  # the event does not have the value: the contact stays where they are
+                current_name = named.get(template)
+                if current_name is not None and at < current_name[1]:
+                    continue  # an older event never moves the contact back
+                previous = current_name[0] if current_name else ""
+                if previous and previous != name:
+                    groups[previous] = (False, at)
+                    decided[previous] = False
+                    if previous not in before_groups:
+                        passing.add(previous)
+                if name:
+                    groups[name] = (True, at)
+                    decided[name] = True
+                    passing.discard(name)
+                named[template] = (name, at)
+        for name in passing:  # joined and left within this run: nothing to send, nothing to remember
+            if not decided.get(name, True):
+                del decided[name]
+                del groups[name]
 
         exists = state is not None
         upserts = any(evaluation.action == "upsert" for evaluation in ordered)  # else: update existing only
@@ -283,7 +306,7 @@ class Planner:
 
         subscriber_id = state.subscriber_id if state else None
         status = state.status if state else None
-        new_state = ContactState(email, subscriber_id, status, fields, groups)
+        new_state = ContactState(email, subscriber_id, status, fields, groups, named)
         read_if_empty = sorted(target for target in unknown_if_empty if target in changes)
         reads_first = not upserts or bool(read_if_empty) or (state is not None and state.suppressed)
         operations = self._operations(
@@ -370,6 +393,41 @@ class Planner:
     def _group_path(subscriber: str, group: str, group_ids: Mapping[str, str]) -> str:
         group_ref = group_ids.get(group) or "{group:" + group + "}"
         return plan_path(subscriber_group_path(subscriber, group_ref))
+
+
+def unknown_groups(plans: Iterable[ContactPlan], group_ids: Mapping[str, str]) -> tuple[set[str], set[str]]:
+    """The groups plans join and leave whose MailerLite ids ``group_ids`` does not hold (the groups that
+    templated rules name, such as "Tier Gold"): (joined, left only)."""
+    joined = {name for plan in plans for name in plan.groups_added if name not in group_ids}
+    left = {name for plan in plans for name in plan.groups_removed if name not in group_ids} - joined
+    return joined, left
+
+
+def resolve_groups(plan: ContactPlan, group_ids: Mapping[str, str]) -> None:
+    """Put the ids of groups planned by name (those a templated rule named) in place of their names, now that
+    the engine knows them. Leaving a group the account does not have (deleted in MailerLite) needs nothing."""
+    operations: list[Operation] = []
+    for operation in plan.operations:
+        name = operation.group
+        if operation.kind in ("assign", "unassign") and name is not None and "{group:" in operation.path:
+            group_id = group_ids.get(name)
+            if group_id is None:
+                if operation.kind == "unassign":
+                    if name in plan.groups_removed:
+                        plan.groups_removed.remove(name)
+                    continue
+            else:
+                path = operation.path.replace("{group:" + name + "}", group_id)
+                operation = Operation(operation.kind, operation.method, path, operation.body, name)
+        elif operation.kind == "upsert" and operation.body and operation.body.get("groups"):
+            body = {**operation.body, "groups": [group_ids.get(group, group) for group in operation.body["groups"]]}
+            operation = Operation(operation.kind, operation.method, operation.path, body, name)
+        operations.append(operation)
+    if operations and all(operation.kind == "lookup" for operation in operations):
+        operations = []  # a lookup with nothing after it
+    if not operations and plan.outcome == PlanOutcome.UPDATE:
+        plan.outcome, plan.reason = PlanOutcome.UNCHANGED, "nothing changed since the last sync"
+    plan.operations = operations
 
 
 def suppressed_reason(status: str | None) -> str:

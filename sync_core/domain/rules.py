@@ -3,10 +3,16 @@
 A condition is true, false, or undecided when the field it reads is absent from the event. A membership rule
 decides nothing on an undecided event (a partial update must not remove anyone); an add-only rule simply does
 not add.
+
+A rule whose group name is a template (``Tier {tier}``) names its group from each event. A membership template
+gives the group the contact belongs in now (``decide_named_groups``): planning then takes the contact out of the
+group the same rule named before, so a tier going from Gold to Silver leaves "Tier Gold" and joins "Tier
+Silver". An empty value names no group (the previous one is left); an event without the value decides nothing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,6 +23,15 @@ from sync_core.domain.matching import EventTypeMatcher
 from sync_core.domain.transforms import is_empty
 
 Test = Callable[[NormalizedEvent], bool | None]
+#: The value a MailerLite field gets from the event being decided on (``MISSING`` when the event lacks it).
+FieldValue = Callable[[str], Any]
+MAX_GROUP_NAME = 255
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_SPACES = re.compile(r"\s+")
+
+
+def _no_fields(target: str) -> Any:
+    return MISSING
 
 
 def _number(value: Any) -> int | float | Decimal | None:
@@ -105,16 +120,64 @@ def compile_condition(condition: Condition) -> Test:
     return test
 
 
-class CompiledRule:
-    """A ``GroupRule`` ready to decide on events."""
+class GroupNameTemplate:
+    """``Tier {tier}`` → the group name one event gives: ``{tier}`` is the value the event gives the MailerLite
+    field ``tier`` (after its mapping), ``{data.tier}`` a value of the event itself."""
 
-    __slots__ = ("rule", "scope", "_tests", "_all")
+    __slots__ = ("template", "_pieces")
+
+    def __init__(self, template: str):
+        self.template = template
+        pieces: list[str | tuple[str, Callable[[NormalizedEvent], Any] | None]] = []
+        for index, part in enumerate(_PLACEHOLDER.split(template)):
+            if index % 2 == 0:
+                pieces.append(part)
+                continue
+            name = part.strip()
+            pieces.append((name, compile_path(name) if "." in name else None))
+        self._pieces = pieces
+
+    def render(self, event: NormalizedEvent, field_value: FieldValue = _no_fields) -> str | None:
+        """The group's name for this event; ``""`` when a value is empty (no group); ``None`` when the event
+        does not have a value (nothing is decided)."""
+        out: list[str] = []
+        empty = False
+        for piece in self._pieces:
+            if isinstance(piece, str):
+                out.append(piece)
+                continue
+            name, read = piece
+            value = read(event) if read is not None else field_value(name)
+            if value is MISSING:
+                return None
+            if is_empty(value):
+                empty = True
+                continue
+            out.append(_name_text(value))
+        if empty:
+            return ""
+        return _SPACES.sub(" ", "".join(out)).strip()[:MAX_GROUP_NAME].strip()
+
+
+def _name_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).strip()
+
+
+class CompiledRule:
+    """A ``GroupRule`` ready to decide on events; ``template`` is set when the group's name is one."""
+
+    __slots__ = ("rule", "scope", "_tests", "_all", "template")
 
     def __init__(self, rule: GroupRule):
         self.rule = rule
         self.scope = EventTypeMatcher(rule.event_types)
         self._tests = [compile_condition(condition) for condition in rule.conditions]
         self._all = rule.match == "all"
+        self.template = GroupNameTemplate(rule.group) if rule.is_template else None
 
     def holds(self, event: NormalizedEvent) -> bool | None:
         """Whether the conditions hold for the event; ``None`` when a field they need is absent."""
@@ -145,12 +208,41 @@ class CompiledRule:
         return None
 
 
-def decide_groups(rules: list[CompiledRule], event: NormalizedEvent) -> dict[str, bool]:
+def decide_groups(
+    rules: list[CompiledRule], event: NormalizedEvent, field_value: FieldValue = _no_fields
+) -> dict[str, bool]:
     """Group → add (True) or remove (False), from the rules in scope for one event; where rules disagree,
-    adding wins."""
+    adding wins. An add-only template adds to the group its values name; membership templates are
+    ``decide_named_groups``'s."""
     decisions: dict[str, bool] = {}
     for rule in rules:
         member = rule.decide_in_scope(event)
-        if member is not None and not decisions.get(rule.rule.group, False):
-            decisions[rule.rule.group] = member
+        if member is None:
+            continue
+        group = rule.rule.group
+        if rule.template is not None:
+            if rule.rule.mode == "membership" or not member:
+                continue
+            group = rule.template.render(event, field_value) or ""
+            if not group:
+                continue
+        if not decisions.get(group, False):
+            decisions[group] = member
     return decisions
+
+
+def decide_named_groups(
+    rules: list[CompiledRule], event: NormalizedEvent, field_value: FieldValue = _no_fields
+) -> dict[str, str | None]:
+    """Template → the group a membership template puts the contact in now: a name, ``""`` for none (its
+    value is empty, or its conditions do not hold), ``None`` when the event does not have the value (nothing
+    is decided: the contact stays where they are)."""
+    named: dict[str, str | None] = {}
+    for rule in rules:
+        if rule.template is None or rule.rule.mode != "membership":
+            continue
+        member = rule.decide_in_scope(event)
+        if member is None:
+            continue
+        named[rule.rule.group] = rule.template.render(event, field_value) if member else ""
+    return named

@@ -1,7 +1,8 @@
 """What the product last sent MailerLite for one contact: the memory that makes syncs minimal and ordered.
 
 Each field value keeps the time of the event that set it, so an older event never overwrites a newer value;
-each managed group keeps whether the contact is in it and when that was decided.
+each managed group keeps whether the contact is in it and when that was decided; each group rule whose name is
+a template (``Tier {tier}``) keeps the group it last named, the one the contact leaves when the value changes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class ContactState:
     status: str | None = None  # the MailerLite status last seen
     fields: dict[str, tuple[Any, datetime]] = field(default_factory=dict)
     groups: dict[str, tuple[bool, datetime]] = field(default_factory=dict)
+    named: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # template → (group or "", when)
 
     @property
     def suppressed(self) -> bool:
@@ -38,13 +40,16 @@ class ContactState:
         return None if entry is None else entry[0]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "email": self.email,
             "subscriber_id": self.subscriber_id,
             "status": self.status,
             "fields": {key: [value, at.isoformat()] for key, (value, at) in self.fields.items()},
             "groups": {name: [member, at.isoformat()] for name, (member, at) in self.groups.items()},
         }
+        if self.named:  # absent from states saved before templated groups, and from those that need none
+            data["named"] = {template: [name, at.isoformat()] for template, (name, at) in self.named.items()}
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ContactState:
@@ -60,4 +65,5 @@ class ContactState:
             status=data.get("status"),
             fields={key: (value, when(at)) for key, (value, at) in (data.get("fields") or {}).items()},
             groups={name: (bool(member), when(at)) for name, (member, at) in (data.get("groups") or {}).items()},
+            named={template: (str(name), when(at)) for template, (name, at) in (data.get("named") or {}).items()},
         )

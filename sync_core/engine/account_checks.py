@@ -13,16 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError as SettingsError
 
-from sync_core.domain.config import ConnectionSettings, SyncConfig
+from sync_core.domain.config import ConnectionSettings, GroupRule, SyncConfig
+from sync_core.domain.evaluation import Evaluator
 from sync_core.domain.events import SOURCE_LABELS, NormalizedEvent
 from sync_core.domain.mapping import SKIP, CompiledMapping
 from sync_core.domain.preview import EventPreview
 from sync_core.domain.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, ValueProblem
+from sync_core.engine.samples import all_samples, sample_event
 from sync_core.mailerlite import (
     ConnectionReport,
     MailerLiteClient,
@@ -262,18 +264,14 @@ def mapped_values(
             )
             continue
         if value is SKIP:
-            out.append(
-                MappedValue(
-                    target,
-                    trigger_name,
-                    _origin(mapping),
-                    None,
-                    value_type,
-                    "not sent",
-                    "empty in this event, so nothing is sent for it: what MailerLite holds stays as it is "
-                    '(tick "clear when empty" on the Field mapping page to clear it instead)',
-                )
+            compiled = CompiledMapping(mapping)
+            message = (
+                "empty in this event, so nothing is sent for it: what MailerLite holds stays as it is "
+                '(tick "clear when empty" on the Field mapping page to clear it instead)'
+                if compiled.present(preview.event)
+                else no_value_note(target, mapping.paths())
             )
+            out.append(MappedValue(target, trigger_name, _origin(mapping), None, value_type, "not sent", message))
             continue
         check = check_field(target, mapping.type, fields)
         status: Literal["ok", "warning"] = "ok" if check.ok else "warning"
@@ -284,6 +282,66 @@ def mapped_values(
             message = "empty in this event: clears the MailerLite field (clear when empty)"
         out.append(MappedValue(target, trigger_name, _origin(mapping), value, value_type, status, message))
     return out
+
+
+def no_value_note(target: str, paths: list[str]) -> str:
+    """What an event that does not carry a field's value means, in words."""
+    where = (
+        f" (none of {', '.join(paths)} is in it)"
+        if len(paths) > 1
+        else (f" ({paths[0]} is not in it)" if paths else "")
+    )
+    return f"This event has no {target}{where}, so nothing is sent for {target}: what MailerLite holds stays as it is"
+
+
+def group_name_notes(config: SyncConfig, preview: EventPreview, groups: Iterable[str] | None = None) -> list[str]:
+    """What each group rule named from the event (``Tier {tier}``) makes of this one, in words."""
+    rules = {rule.group: rule for rule in config.group_rules}
+    have = {name.strip().casefold() for name in groups} if groups is not None else None
+    notes = []
+    for template, name in preview.evaluation.named.items():
+        rule = rules.get(template)
+        values = " / ".join(rule.placeholders()) if rule else "value"
+        if name is None:
+            notes.append(
+                f"The group rule “{template}” puts the contact in no group: this event has no {values}, so the "
+                "contact stays in the group it named before (if any)."
+            )
+        elif name == "":
+            notes.append(
+                f"The group rule “{template}” puts the contact in no group: the {values} of this event is empty "
+                "(or its conditions do not hold), so the contact leaves the group it named before (if any)."
+            )
+        else:
+            created = (
+                ""
+                if have is not None and name.casefold() in have
+                else "; it is created in MailerLite when first needed"
+            )
+            notes.append(
+                f"The group rule “{template}” names “{name}” for this event: the contact joins it and leaves the "
+                f"group it named before{created}."
+            )
+    return notes
+
+
+def group_name_example(config: SyncConfig, rule: GroupRule) -> tuple[str, str] | None:
+    """A sample event and the name ``rule``'s template gives it (the first sample that names a group), for the
+    Group rules page to show what the template makes; ``None`` when no sample has the values."""
+    try:
+        trial = rule.model_copy(update={"mode": "membership", "enabled": True})
+        evaluator = Evaluator(config.model_copy(update={"group_rules": [trial]}))
+    except Exception:  # noqa: BLE001 - a rule still being written has no example
+        return None
+    now = datetime.now(UTC)
+    for sample in all_samples():
+        event = sample_event(sample, received_at=now)
+        if not isinstance(event, NormalizedEvent):
+            continue
+        name = evaluator.evaluate(event, now).named.get(trial.group)
+        if name:
+            return sample.label, name
+    return None
 
 
 @dataclass(slots=True)
@@ -371,7 +429,8 @@ def preview_advice(
         if plan is not None:
             touched.extend(plan.groups_added + plan.groups_removed)
     if groups is not None:
-        absent = missing_groups(touched, groups)
+        fixed = set(config.group_names())  # the others are named by the event, and created as needed
+        absent = missing_groups([name for name in touched if name in fixed], groups)
         if absent:
             advice.append(
                 Advice(
@@ -418,10 +477,13 @@ __all__ = [
     "check_field",
     "create_fields",
     "create_groups",
+    "group_name_example",
+    "group_name_notes",
     "interactive_client",
     "mapped_values",
     "missing_fields",
     "missing_groups",
+    "no_value_note",
     "preview_advice",
     "type_mismatches",
 ]

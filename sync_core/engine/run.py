@@ -38,6 +38,7 @@ from sync_core.engine.sender import (
     Preparation,
     Sender,
     encodes_as_json,
+    name_groups,
     prepare_account,
 )
 from sync_core.engine.suppression import RecheckSummary, recheck_suppressed
@@ -351,6 +352,7 @@ class _Run:
         if self.dry_run:
             self._record_dry(plans, by_event_id)
             return
+        self.engine.patience.call(lambda: name_groups(self.client, self.preparation, plans))
         quiet = [plan for plan in plans if not plan.operations]
         if quiet:
             self._commit([_quiet_result(plan) for plan in quiet], by_event_id, states)

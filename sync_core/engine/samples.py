@@ -63,6 +63,23 @@ _PARTNER = {
     "total_earned": "750.00",
     "created_at": "2025-05-07T10:30:00.000000Z",
 }
+# The partner object of Partnero's API (GET /partners/{id}, reference §3.4), with the partner's custom fields
+# filled in. The shape of an element of custom_fields is not documented; {key, value} is assumed (the tests'
+# fixtures/partnero README says the same).
+_PARTNER_WITH_TIER = {
+    "id": "partner_456",
+    "email": "maria.garcia@example.com",
+    "name": "Maria",
+    "surname": "Garcia",
+    "status": "active",
+    "approved": True,
+    "referrals": {"clicks": 150, "signups": 12, "sales_count": 8, "paid_accounts": 5},
+    "commissions": {"paid": 375.0, "pending": [{"currency": "USD", "amount": 125.0}]},
+    "custom_fields": [{"key": "tier", "value": "Gold"}, {"key": "region", "value": "EMEA"}],
+    "tags": [{"value": "premium"}],
+    "created_at": "2025-04-30T16:44:13.000000Z",
+    "updated_at": "2025-06-12T08:15:00.000000Z",
+}
 _NEW_ENVELOPE = {"url": "https://your-server.com/webhooks/partnero", "webhook_key": "wh_abc123"}
 
 
@@ -135,6 +152,14 @@ def partnero_samples() -> list[Sample]:
             _partnero("customer.created", customer, "2025-05-08T09:00:00.000000Z"),
             None,
             "A customer referred by a partner",
+        ),
+        Sample(
+            "Partnero · partner.updated (tier in custom fields)",
+            PARTNERO,
+            _partnero("partner.updated", _PARTNER_WITH_TIER, updated),
+            None,
+            "A partner as Partnero's API describes one (referrals, commissions), with a tier among its custom "
+            "fields: the tier field and the Tier group come from data.custom_fields[key=tier].value",
         ),
     ]
 
@@ -230,8 +255,22 @@ def _sample_paths() -> tuple[str, ...]:
     for sample in all_samples():
         event = sample_event(sample)
         if isinstance(event, NormalizedEvent):
-            paths.update(dict.fromkeys(event.data))
+            flat = event.data
+            paths.update(dict.fromkeys(flat))
+            paths.update(dict.fromkeys(_by_key_paths(flat)))
     return tuple(sorted(paths))
+
+
+def _by_key_paths(flat: dict[str, Any]) -> list[str]:
+    """``data.custom_fields.0.key = tier`` (with a ``.value`` beside it) → ``data.custom_fields[key=tier].value``:
+    the path that keeps naming the tier wherever it is in the list."""
+    out = []
+    for path, value in flat.items():
+        head, _, last = path.rpartition(".")
+        prefix, _, index = head.rpartition(".")
+        if last == "key" and index.isdigit() and isinstance(value, str) and f"{head}.value" in flat:
+            out.append(f"{prefix}[key={value}].value")
+    return out
 
 
 def known_paths() -> list[str]:

@@ -25,7 +25,9 @@ from sync_core.domain.planning import (
     Operation,
     PlanOutcome,
     follow_up,
+    resolve_groups,
     suppressed_reason,
+    unknown_groups,
 )
 from sync_core.domain.requests import SUBSCRIBERS, api_relative, batch_path, path_segment
 from sync_core.domain.state import SUPPRESSED_STATUSES, ContactState
@@ -133,10 +135,13 @@ class Preparation:
 
 
 def prepare_account(client: MailerLiteClient, config: SyncConfig, *, create: bool = True) -> Preparation:
-    """Find the groups and fields the configuration uses; create the missing ones with the right types."""
+    """Find the groups and fields the configuration uses; create the missing ones with the right types.
+
+    The ids of all the account's groups are kept: a templated rule ("Tier {tier}") names its groups only as
+    events come (``name_groups``)."""
     wanted_groups = config.group_names()
     existing = {group.name: group.id for group in client.iter_groups()}
-    preparation = Preparation({name: existing[name] for name in wanted_groups if name in existing})
+    preparation = Preparation(dict(existing))
     for name in wanted_groups:
         if name not in existing and create:
             preparation.group_ids[name] = client.create_group(name).id
@@ -153,6 +158,24 @@ def prepare_account(client: MailerLiteClient, config: SyncConfig, *, create: boo
                 "values that do not fit are refused by MailerLite"
             )
     return preparation
+
+
+def name_groups(client: MailerLiteClient, preparation: Preparation, plans: Sequence[ContactPlan]) -> None:
+    """Give the plans the ids of the groups they name that the run does not know yet (a templated rule's
+    "Tier Silver"): a group joined is found or created in MailerLite, one only left is found (or, absent from
+    the account, not left). The created ones are noted in ``preparation``."""
+    joined, left = unknown_groups(plans, preparation.group_ids)
+    if not joined and not left:
+        return
+    for name in sorted(joined | left):
+        group = client.find_group(name)
+        if group is None and name in joined:
+            group = client.create_group(name)
+            preparation.created_groups.append(name)
+        if group is not None:
+            preparation.group_ids[name] = group.id
+    for plan in plans:
+        resolve_groups(plan, preparation.group_ids)
 
 
 class Sender:
@@ -385,7 +408,14 @@ def _nothing_applied(result: ContactResult) -> None:
     plan.new_state = (
         ContactState(plan.email)
         if before is None
-        else ContactState(before.email, before.subscriber_id, before.status, dict(before.fields), dict(before.groups))
+        else ContactState(
+            before.email,
+            before.subscriber_id,
+            before.status,
+            dict(before.fields),
+            dict(before.groups),
+            dict(before.named),
+        )
     )
     plan.changes, plan.groups_added, plan.groups_removed = {}, [], []
 

@@ -144,7 +144,7 @@ def test_membership_mode_is_explained_and_rules_can_be_disabled_and_deleted(app,
     app.button(key=delete[2]).click().run()
     app.button(key="ui_save_group_rules").click().run()
     rules = studio_workspace.config().group_rules
-    assert [r.group for r in rules] == ["Partners", "Active Partners"] and rules[0].enabled is False
+    assert [r.group for r in rules] == ["Partners", "Active Partners", "Tier {tier}"] and rules[0].enabled is False
 
 
 def test_create_missing_groups_in_the_sandbox(app, studio_workspace):
