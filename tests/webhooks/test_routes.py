@@ -349,6 +349,8 @@ def test_a_database_failure_is_503_with_a_plain_reason(http, workspace, monkeypa
 def test_a_slow_commit_is_answered_503_within_the_deadline_and_the_retry_is_not_stored_twice(
     workspace, monkeypatch, secrets_in_env
 ):
+    import threading
+
     import httpx
     from starlette.applications import Starlette
 
@@ -356,11 +358,10 @@ def test_a_slow_commit_is_answered_503_within_the_deadline_and_the_retry_is_not_
     from tests.webhooks.helpers import serve_app
 
     original = EventStore.add_many
-    slow = {"on": True}
+    release = threading.Event()  # the commit is held until the test has its answer: no race with the clock
 
     def slow_add_many(self, events):
-        if slow["on"]:
-            time.sleep(0.6)
+        release.wait(30)
         return original(self, events)
 
     monkeypatch.setattr(EventStore, "add_many", slow_add_many)
@@ -370,12 +371,15 @@ def test_a_slow_commit_is_answered_503_within_the_deadline_and_the_retry_is_not_
         httpx.Client(base_url=url, timeout=10) as http,
     ):
         body = dodo_body(1)
-        started = time.monotonic()
-        answer = post_dodo(http, body, "msg_slow")
-        assert answer.status_code == 503 and time.monotonic() - started < 0.5
+        answer = post_dodo(http, body, "msg_slow")  # answered while the commit is still held back
+        assert answer.status_code == 503, answer.text
         assert "send it again" in answer.json()["error"]
-        slow["on"] = False
-        time.sleep(0.6)  # the slow commit lands after the answer
+        assert count_rows(workspace.database) == 0
+        release.set()  # the slow commit lands after the answer
+        deadline = time.monotonic() + 30
+        while count_rows(workspace.database) == 0:
+            assert time.monotonic() < deadline, "the held-back commit never landed"
+            time.sleep(0.05)
         assert post_dodo(http, body, "msg_slow").status_code == 200  # the sender's retry
     assert count_rows(workspace.database) == 1
 
