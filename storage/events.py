@@ -97,9 +97,15 @@ class EventStore:
             return len(connection.execute(statement, rows).all())
 
     def pending_rows(
-        self, *, after_id: int = 0, limit: int = 1000, statuses: Sequence[str] = (EventStatus.PENDING,)
+        self,
+        *,
+        after_id: int = 0,
+        limit: int = 1000,
+        statuses: Sequence[str] = (EventStatus.PENDING,),
+        source: str | None = None,
     ) -> list[ReceivedEvent]:
-        """The next pending events in arrival order (``statuses``: staged ones too, for a run a person started)."""
+        """The next pending events in arrival order (``statuses``: staged ones too, for a run a person started;
+        ``source``: that source's only)."""
         query = (
             select(ReceivedEvent)
             .where(col(ReceivedEvent.status).in_(list(statuses)))
@@ -107,6 +113,8 @@ class EventStore:
             .order_by(col(ReceivedEvent.id))
             .limit(limit)
         )
+        if source is not None:
+            query = query.where(col(ReceivedEvent.source) == source)
         with self.database.session() as session:
             return list(session.exec(query))
 
