@@ -35,8 +35,8 @@ from sync_core.domain.config import SyncConfig
 from sync_core.domain.evaluation import Evaluator
 from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, PARTNERO, SENDER_LABELS, RejectedInput
 from sync_core.domain.sources import normalize_input
-from sync_core.domain.sources.mailerlite import read_delivery
 from sync_core.domain.sources.body import body_id
+from sync_core.domain.sources.mailerlite import MAILERLITE_WEBHOOK_PATH, read_delivery
 from sync_core.engine.workspace import Workspace
 from sync_core.live.verify import SecretError, SignatureError, verifier
 from sync_core.settings import WEBHOOK_SECRET_FIELDS, variable_name
@@ -45,7 +45,7 @@ from sync_core.settings import WEBHOOK_SECRET_FIELDS, variable_name
 WEBHOOK_PATHS = {
     DODO_PAYMENTS: "/webhooks/dodo-payments",
     PARTNERO: "/webhooks/partnero",
-    MAILERLITE: "/webhooks/mailerlite",
+    MAILERLITE: MAILERLITE_WEBHOOK_PATH,
 }
 ORIGIN = "webhook"
 MAX_EVENT_ID = 200  # the column's width

@@ -26,6 +26,9 @@ from sync_core.domain.sources.body import body_id, decode_object
 from sync_core.domain.state import ContactState
 from sync_core.domain.transforms import SUBSCRIBER_ATTRIBUTES
 
+#: Where MailerLite's deliveries arrive, after the studio's public address.
+MAILERLITE_WEBHOOK_PATH = "/webhooks/mailerlite"
+
 CREATED = "subscriber.created"
 UPDATED = "subscriber.updated"
 UNSUBSCRIBED = "subscriber.unsubscribed"
@@ -226,6 +229,7 @@ def apply_event(
 
 __all__ = [
     "DELETED_STATUS",
+    "MAILERLITE_WEBHOOK_PATH",
     "MAILERLITE_EVENT_TYPES",
     "MailerLiteEvent",
     "apply_event",
