@@ -100,9 +100,15 @@ class WebhookState:
 
 def webhook_state(client: MailerLiteClient, url: str) -> WebhookState:
     """The studio's webhook as the account has it (``MailerLiteError`` when the account cannot be asked)."""
-    hook = find_webhook(client, url)
-    missing = [name for name in MAILERLITE_EVENT_TYPES if hook is not None and name not in hook.events]
-    return WebhookState(url, hook, missing)
+    return _state(url, find_webhook(client, url))
+
+
+def _state(url: str, hook: Webhook | None) -> WebhookState:
+    """The state to keep and show: without the secret, which stays in the secret store only."""
+    if hook is None:
+        return WebhookState(url, None)
+    missing = [name for name in MAILERLITE_EVENT_TYPES if name not in hook.events]
+    return WebhookState(url, hook.model_copy(update={"secret": None}), missing)
 
 
 @dataclass(slots=True)
@@ -160,10 +166,9 @@ def register_mailerlite_webhook(workspace, client: MailerLiteClient, url: str) -
     stored = bool(hook.secret and hook.secret.strip())
     if stored:
         workspace.set_webhook_secret(MAILERLITE, hook.secret)
-    missing = [name for name in MAILERLITE_EVENT_TYPES if name not in hook.events]
     return Registration(
         action,
-        WebhookState(url, hook, missing),
+        _state(url, hook),
         stored,
         get_settings().mailerlite_webhook_secret is not None,
     )
