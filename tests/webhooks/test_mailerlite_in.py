@@ -262,3 +262,27 @@ def test_the_contacts_history_shows_the_mailerlite_event(studio, http, sync):
     assert shown.returncode == 0, shown.stderr
     assert "mailerlite subscriber.unsubscribed  synced — MailerLite said: unsubscribed" in shown.stdout
     assert "status unsubscribed" in shown.stdout
+
+
+def test_a_dry_run_plans_with_what_mailerlite_said_and_changes_nothing(studio, http, sync, account):
+    send_dodo(http, 1)
+    sync()
+    send_mailerlite(http, batched(event("subscriber.unsubscribed", subscriber(EMAIL))))
+    send_dodo(http, 2)
+    run = SyncEngine(studio, client=fast_client(account)).run(dry_run=True, staged=False)
+    (item,) = studio.runs.items(run_id=run.id)
+    # Known unsubscribed: MailerLite is asked first (a dry run cannot know its answer), never written blindly.
+    assert item.requests[0] == {"method": "GET", "path": f"/api/subscribers/{EMAIL}", "body": None}
+    assert contact(studio).status == "active", "a dry run changes nothing stored"
+    assert [row["status"] for row in rows(studio.database)][-2:] == [EventStatus.PENDING, EventStatus.PENDING]
+
+
+def test_the_worker_applies_mailerlite_events_alone_without_a_run(studio, http, account):
+    from sync_core.live.worker import Worker, WorkerSettings
+
+    send_mailerlite(http, batched(event("subscriber.bounced", subscriber(EMAIL, id="7"))))
+    worker = Worker(studio, client=fast_client(account), settings=WorkerSettings(gather_seconds=0))
+    worker.step()
+    assert contact(studio).status == "bounced"
+    assert worker.runs == 0
+    assert [row["status"] for row in rows(studio.database)] == [EventStatus.SYNCED]
