@@ -131,7 +131,7 @@ class PartneroVerifier:
     """Hex HMAC-SHA256 of the raw body, keyed with the secret as UTF-8 text."""
 
     LABEL = "Partnero"
-    HEADERS = PARTNERO_SIGNATURE_HEADERS
+    HEADERS: tuple[str, ...] = PARTNERO_SIGNATURE_HEADERS
 
     def __init__(self, secret: str):
         secret = secret.strip()

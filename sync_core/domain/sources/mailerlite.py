@@ -211,10 +211,11 @@ def apply_event(
             new.groups[name] = (member, at)
         return new, f"MailerLite said: {'added to' if member else 'removed from'} the group “{name}”"
     if event.type in (UPDATED, CREATED):
-        values = event.subscriber.get("fields") if isinstance(event.subscriber.get("fields"), dict) else {}
+        given = event.subscriber.get("fields")
+        values: dict[str, Any] = given if isinstance(given, dict) else {}
         changed = []
         for target in set(mapped_fields) | set(new.fields):
-            held = event.subscriber if target in SUBSCRIBER_ATTRIBUTES else values
+            held: dict[str, Any] = event.subscriber if target in SUBSCRIBER_ATTRIBUTES else values
             if target not in held:
                 continue
             current_field = new.fields.get(target)
