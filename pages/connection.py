@@ -17,6 +17,7 @@ from sync_core.engine.mailerlite_webhook import WebhookSetupError, register_mail
 from sync_core.engine.rule_counts import last_received
 from sync_core.mailerlite import MailerLiteSettings
 from sync_core.mailerlite.errors import MailerLiteError, NotFound
+from sync_core.settings import get_settings
 
 SOURCE_HELP = {
     DODO_PAYMENTS: "Payments and subscriptions. Every Dodo Payments event is about a customer.",
@@ -391,6 +392,11 @@ def mailerlite_webhook_section(ws) -> None:
         url = ui.webhook_url(MAILERLITE)
         st.caption("Webhook URL")
         st.code(url, language=None)
+        if not get_settings().public_url and not ws.uses_sandbox(draft.working_connection(ws)):
+            st.caption(
+                ":orange[MailerLite must reach this address from the internet. If the address your browser uses "
+                "is not public, set SYNC_STUDIO_PUBLIC_URL to the studio's public address before registering.]"
+            )
         hint = ws.webhook_secret_hint(MAILERLITE)
         st.markdown(f"Signing secret: `{hint}`" if hint else "Signing secret: :orange[not set] (registering saves it)")
         left, right = st.columns([1, 1])

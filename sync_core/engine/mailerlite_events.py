@@ -110,7 +110,10 @@ def settle_mailerlite_events(workspace) -> int:  # noqa: ANN001 - a Workspace
     if not workspace.events.pending_rows(limit=1, source=MAILERLITE):
         return 0
     config = workspace.config()
-    account = account_identity(workspace, config)
+    try:
+        account = account_identity(workspace, config)
+    except Exception:  # noqa: BLE001 - e.g. a stored key that cannot be read: the run says so in plain words
+        return 0
     lease = AccountLease(workspace.database, account.key, seconds=60)
     try:
         lease.acquire()
