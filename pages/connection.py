@@ -11,10 +11,13 @@ from pydantic import ValidationError
 
 from pages import draft, ui, widgets
 from sync_core.domain.config import ConnectionSettings
-from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, RECORDS, SOURCE_LABELS
+from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, PARTNERO, RECORDS, SOURCE_LABELS
 from sync_core.engine.account_checks import create_groups, interactive_client
+from sync_core.engine.mailerlite_webhook import WebhookSetupError, register_mailerlite_webhook, webhook_state
 from sync_core.engine.rule_counts import last_received
 from sync_core.mailerlite import MailerLiteSettings
+from sync_core.mailerlite.errors import MailerLiteError, NotFound
+from sync_core.settings import get_settings
 
 SOURCE_HELP = {
     DODO_PAYMENTS: "Payments and subscriptions. Every Dodo Payments event is about a customer.",
@@ -80,6 +83,31 @@ def _generate_partnero_secret(ws) -> None:
     ws.set_webhook_secret(PARTNERO, value)
     # Shown once, on the next run only, so that it can be copied into Partnero.
     st.session_state["cn_generated_secret"] = value
+
+
+def _register_mailerlite_webhook(ws) -> None:
+    url = ui.webhook_url(MAILERLITE)
+    try:
+        client = interactive_client(ws, draft.working_connection(ws))
+    except Exception:  # noqa: BLE001 - e.g. a stored key that cannot be read: said where the key is shown
+        widgets.flash("error", "The webhook could not be registered: the account's settings cannot be used.")
+        return
+    try:
+        registration = register_mailerlite_webhook(ws, client, url)
+    except WebhookSetupError as exc:
+        widgets.flash("error", f"The webhook could not be registered: {exc}.")
+        return
+    except Exception as exc:  # noqa: BLE001
+        widgets.flash("error", f"The webhook could not be registered ({type(exc).__name__}); try again.")
+        return
+    finally:
+        client.close()
+    st.session_state["cn_ml_webhook"] = registration.state
+    widgets.flash("success", registration.summary())
+
+
+def _forget_mailerlite_webhook_state() -> None:
+    st.session_state.pop("cn_ml_webhook", None)
 
 
 def _create_group(ws) -> None:
@@ -273,7 +301,8 @@ def sources_section(doc: dict) -> None:
 def webhooks_section(ws) -> None:
     st.subheader("Webhooks", divider="gray")
     st.caption(
-        "Give these addresses to Dodo Payments and Partnero so that they send events as they happen. "
+        "Give these addresses to Dodo Payments and Partnero so that they send events as they happen; MailerLite's "
+        "own webhook is registered below in one click. "
         "Each sender signs its events with a secret; the studio refuses events whose signature is wrong."
     )
     try:
@@ -326,6 +355,77 @@ def webhooks_section(ws) -> None:
                     st.code(generated, language=None)
             when = received.get(source)
             st.caption(f"Last event received: {widgets.when(when) if when else 'none yet'}")
+    mailerlite_webhook_section(ws)
+
+
+def _mailerlite_webhook_state(ws, url: str):  # noqa: ANN202 - a WebhookState, or the reason there is none
+    """What the account says about the studio's webhook, asked once per visit (and after each registration)."""
+    state = st.session_state.get("cn_ml_webhook")
+    if state is not None and state.url == url:
+        return state
+    try:
+        client = interactive_client(ws, draft.working_connection(ws))
+    except Exception:  # noqa: BLE001
+        return "the account's settings cannot be used (see above)"
+    try:
+        state = webhook_state(client, url)
+    except NotFound:
+        return "the account in use does not answer webhook requests, so no webhook can be registered with it"
+    except MailerLiteError as exc:
+        return f"MailerLite could not be asked about its webhooks: {exc}"
+    except Exception as exc:  # noqa: BLE001
+        return f"MailerLite could not be asked about its webhooks ({type(exc).__name__})"
+    finally:
+        client.close()
+    st.session_state["cn_ml_webhook"] = state
+    return state
+
+
+def mailerlite_webhook_section(ws) -> None:
+    with st.container(border=True):
+        st.markdown("**MailerLite** (unsubscribes, bounces, deletes and edits made in MailerLite)")
+        st.caption(
+            "MailerLite tells the studio when a subscriber unsubscribes, bounces, reports spam, comes back, is "
+            "deleted or edited, so that nothing is sent to someone who left. One click registers the webhook "
+            "in the account (or repairs it) and saves its signing secret, encrypted."
+        )
+        url = ui.webhook_url(MAILERLITE)
+        st.caption("Webhook URL")
+        st.code(url, language=None)
+        if not get_settings().public_url and not ws.uses_sandbox(draft.working_connection(ws)):
+            st.caption(
+                ":orange[MailerLite must reach this address from the internet. If the address your browser uses "
+                "is not public, set SYNC_STUDIO_PUBLIC_URL to the studio's public address before registering.]"
+            )
+        hint = ws.webhook_secret_hint(MAILERLITE)
+        st.markdown(f"Signing secret: `{hint}`" if hint else "Signing secret: :orange[not set] (registering saves it)")
+        left, right = st.columns([1, 1])
+        left.button(
+            "Register MailerLite webhook",
+            key="cn_register_mailerlite",
+            icon=":material/webhook:",
+            type="primary",
+            on_click=_register_mailerlite_webhook,
+            args=(ws,),
+        )
+        right.button(
+            "Check its state",
+            key="cn_check_mailerlite",
+            icon=":material/refresh:",
+            on_click=_forget_mailerlite_webhook_state,
+            type="tertiary",
+        )
+        state = _mailerlite_webhook_state(ws, url)
+        if isinstance(state, str):
+            st.info(f"The webhook's state is not known: {state}.", icon=":material/help:")
+            return
+        words = " ".join(state.sentences())
+        if state.healthy:
+            st.success(words, icon=":material/check_circle:")
+        else:
+            st.warning(words, icon=":material/warning:")
+        with st.expander("Advanced: the webhook as MailerLite has it", key="cn_ml_advanced"):
+            st.json(state.details())
 
 
 def main() -> None:

@@ -97,9 +97,15 @@ class EventStore:
             return len(connection.execute(statement, rows).all())
 
     def pending_rows(
-        self, *, after_id: int = 0, limit: int = 1000, statuses: Sequence[str] = (EventStatus.PENDING,)
+        self,
+        *,
+        after_id: int = 0,
+        limit: int = 1000,
+        statuses: Sequence[str] = (EventStatus.PENDING,),
+        source: str | None = None,
     ) -> list[ReceivedEvent]:
-        """The next pending events in arrival order (``statuses``: staged ones too, for a run a person started)."""
+        """The next pending events in arrival order (``statuses``: staged ones too, for a run a person started;
+        ``source``: that source's only)."""
         query = (
             select(ReceivedEvent)
             .where(col(ReceivedEvent.status).in_(list(statuses)))
@@ -107,6 +113,8 @@ class EventStore:
             .order_by(col(ReceivedEvent.id))
             .limit(limit)
         )
+        if source is not None:
+            query = query.where(col(ReceivedEvent.source) == source)
         with self.database.session() as session:
             return list(session.exec(query))
 
@@ -326,12 +334,18 @@ class EventStore:
                 out[source] = connection.execute(newest).scalar()
         return out
 
-    def newest_per_contact(self, limit: int) -> list[tuple[str, bytes, str | None, datetime | None]]:
+    def newest_per_contact(
+        self, limit: int, *, sources: Sequence[str] | None = None
+    ) -> list[tuple[str, bytes, str | None, datetime | None]]:
         """(source, body, kind, received_at) of the newest event with a body of up to ``limit`` contacts, those
-        heard from most recently, so that a sample of the contacts stands for all of them."""
+        heard from most recently, so that a sample of the contacts stands for all of them (``sources``: only
+        events of these)."""
+        where = [_TABLE.c.email.is_not(None), _TABLE.c.body.is_not(None)]
+        if sources is not None:
+            where.append(_TABLE.c.source.in_(list(sources)))
         newest = (
             sa.select(sa.func.max(_TABLE.c.id).label("id"))
-            .where(_TABLE.c.email.is_not(None), _TABLE.c.body.is_not(None))
+            .where(*where)
             .group_by(_TABLE.c.email)
             .order_by(sa.func.max(_TABLE.c.id).desc())
             .limit(limit)

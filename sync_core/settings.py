@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sync_core.domain.events import DODO_PAYMENTS, PARTNERO
+from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, PARTNERO
 
 #: The repository's root: the default data directory is ``data/`` in it, whatever the current directory.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,7 @@ class StudioSettings(BaseSettings):
     # Webhook signing secrets, winning over the stored ones (Dodo's SDK reads DODO_PAYMENTS_WEBHOOK_KEY too).
     dodo_payments_webhook_key: SecretStr | None = Field(default=None, validation_alias="DODO_PAYMENTS_WEBHOOK_KEY")
     partnero_webhook_secret: SecretStr | None = Field(default=None, validation_alias="PARTNERO_WEBHOOK_SECRET")
+    mailerlite_webhook_secret: SecretStr | None = Field(default=None, validation_alias="MAILERLITE_WEBHOOK_SECRET")
     # Whether the sync worker starts with the web server: `off` (extra receivers), `thread` (inside the server's
     # process) or, by default, `process` (a child process). Read by sync_core.live.routes.
     worker: str = Field(default="on", validation_alias="SYNC_STUDIO_WORKER")
@@ -66,7 +67,11 @@ class StudioSettings(BaseSettings):
 
 
 #: Per source, the field with its webhook signing secret.
-WEBHOOK_SECRET_FIELDS = {DODO_PAYMENTS: "dodo_payments_webhook_key", PARTNERO: "partnero_webhook_secret"}
+WEBHOOK_SECRET_FIELDS = {
+    DODO_PAYMENTS: "dodo_payments_webhook_key",
+    PARTNERO: "partnero_webhook_secret",
+    MAILERLITE: "mailerlite_webhook_secret",
+}
 #: Every variable read, in field order.
 VARIABLES = tuple(str(field.validation_alias) for field in StudioSettings.model_fields.values())
 

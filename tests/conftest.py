@@ -102,6 +102,7 @@ def workspace(database, tmp_path, monkeypatch):
         "MAILERLITE_BASE_URL",
         "DODO_PAYMENTS_WEBHOOK_KEY",
         "PARTNERO_WEBHOOK_SECRET",
+        "MAILERLITE_WEBHOOK_SECRET",
         "SYNC_STUDIO_SECRET_KEY",
     ):
         monkeypatch.delenv(variable, raising=False)

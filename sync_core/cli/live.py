@@ -94,7 +94,8 @@ def run_serve_webhooks(args: argparse.Namespace) -> int:
     application = create_app(worker=False if args.no_worker else None)
     base = f"http://{args.host}:{args.port}"
     print(
-        f"Webhooks: {base}{WEBHOOK_PATHS['dodo_payments']} and {base}{WEBHOOK_PATHS['partnero']}; "
+        f"Webhooks: {base}{WEBHOOK_PATHS['dodo_payments']}, {base}{WEBHOOK_PATHS['partnero']} and "
+        f"{base}{WEBHOOK_PATHS['mailerlite']}; "
         f"health: {base}/healthz. Worker: {application.state.live.worker_mode or 'off'}.",
         flush=True,
     )

@@ -226,10 +226,17 @@ def show_contact(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    if not events and not items:
+    account = account_in_use(workspace)
+    remembered = workspace.contacts.get(account.key, email) if account is not None else None
+    if not events and not items and remembered is None:
         print(f"Nothing is known about {email}: no event mentions this address.")
         return 1
     print(f"{email}: {len(events)} event(s), {len(items)} sync item(s)")
+    if remembered is not None and account is not None:
+        print(
+            f"  in the account in use ({account.label}): MailerLite subscriber "
+            f"{remembered.subscriber_id or 'not created yet'}, status {remembered.status or 'unknown'}"
+        )
     for event in events:
         reason = f" — {event.reason}" if event.reason else ""
         print(

@@ -17,6 +17,11 @@ DODO_PAYMENTS = "dodo_payments"
 PARTNERO = "partnero"
 RECORDS = "records"
 SOURCE_LABELS = {DODO_PAYMENTS: "Dodo Payments", PARTNERO: "Partnero", RECORDS: "Records file"}
+#: MailerLite's own webhooks: events about what the account holds, applied to the studio's memory of a contact
+#: (never synced to MailerLite, so not a source a trigger can name).
+MAILERLITE = "mailerlite"
+#: Everyone whose events the studio receives, for messages.
+SENDER_LABELS = {**SOURCE_LABELS, MAILERLITE: "MailerLite"}
 
 #: Contact kinds; the per-source "Sync partners" / "Sync customers" toggles act on them.
 PARTNER = "partner"

@@ -17,6 +17,7 @@ SUBSCRIBERS = "subscribers"
 GROUPS = "groups"
 FIELDS = "fields"
 BATCH = "batch"
+WEBHOOKS = "webhooks"
 
 
 def without_unset(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,6 +75,10 @@ def group_subscribers_path(group: str) -> str:
 
 def field_path(field: str) -> str:
     return f"{FIELDS}/{field}"
+
+
+def webhook_path(webhook: str) -> str:
+    return f"{WEBHOOKS}/{webhook}"
 
 
 def batch_path(path: str) -> str:

@@ -46,7 +46,7 @@ def rule_match_summary(workspace, config: SyncConfig, *, sample: int = DEFAULT_S
     rules = [CompiledRule(rule) for rule in config.group_rules]
     matched = [0] * len(rules)
     decided = [0] * len(rules)
-    rows = workspace.events.newest_per_contact(sample + 1)
+    rows = workspace.events.newest_per_contact(sample + 1, sources=list(SOURCE_LABELS))  # not MailerLite's own
     if len(rows) > sample:
         result.limited = True
         rows = rows[:sample]

@@ -7,6 +7,10 @@ them all at once: their items, their new states and their events. A process kill
 leaves those events pending; the next run plans them again and sends the same upserts, which MailerLite applies
 idempotently. So no event is lost and no contact is counted twice. One engine per account at a time (AccountLease).
 
+MailerLite's own events (its webhooks: unsubscribed, deleted, ...) are not sent: they are applied to the contacts'
+memory first (``engine/mailerlite_events``), at the start of the run and in the chunk of any that arrive meanwhile,
+so that planning already knows a contact is suppressed, back, or gone.
+
 Which events a run takes: the pending ones (webhooks, the live queue) and, when a person started it (the Run sync
 page, ``python -m sync_core sync``), the staged ones too (an imported file's rows, which wait for a person). A run
 can be cancelled: it stops between two batches, and what it did not record stays staged or pending.
@@ -24,11 +28,13 @@ from storage.locks import AccountBusy, AccountLease
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import ReceivedEvent, SyncRun
 from sync_core.domain.config import SyncConfig
-from sync_core.domain.events import PARTNER, NormalizedEvent, RejectedInput
+from sync_core.domain.events import MAILERLITE, PARTNER, NormalizedEvent, RejectedInput
 from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent, SkipStatus
 from sync_core.domain.sources import normalize_input
+from sync_core.domain.sources.mailerlite import DELETED_STATUS
 from sync_core.domain.state import ContactState
 from sync_core.engine.accounts import account_identity
+from sync_core.engine.mailerlite_events import apply_mailerlite_events, planning_states
 from sync_core.engine.sender import (
     RECORDED_OUTCOMES,
     STOPPING_ERRORS,
@@ -145,6 +151,8 @@ class SyncEngine:
         try:
             self._close_interrupted_runs()
             self.contacts.claim_unassigned(account.key)  # memory kept from before accounts were recorded
+            if not dry_run:  # what MailerLite said comes before any contact is planned (a dry run: per chunk)
+                apply_mailerlite_events(self.workspace, account.key, config)
             statuses = STAGED_TOO if staged else LIVE_ONLY
             counts = self.events.counts()
             pending = sum(counts.get(status, 0) for status in statuses)
@@ -259,10 +267,12 @@ class _Run:
         started = time.monotonic()
         status, error = RunStatus.FINISHED, ""
         try:
-            for number, rows in enumerate(self._chunks(limit)):
+            prepared = False
+            for rows in self._chunks(limit):
                 self._check_cancelled()
-                if number == 0:  # only when there is something to sync: an idle run sends no request at all
-                    self.preparation = self._prepare()
+                rows = self._apply_mailerlite(rows)
+                if not prepared and rows:  # only when there is something to sync: an idle run sends no request
+                    self.preparation, prepared = self._prepare(), True
                 self._process(rows)
                 self.lease.renew()
         except _Cancelled:
@@ -332,7 +342,24 @@ class _Run:
 
     # --- one chunk ------------------------------------------------------------------------------------------
 
+    def _apply_mailerlite(self, rows: list[ReceivedEvent]) -> list[ReceivedEvent]:
+        """The chunk's MailerLite events (arrived during the run, or left pending by a dry run) applied to their
+        contacts before the contacts are planned; the rest of the chunk, to plan."""
+        said = [row for row in rows if row.source == MAILERLITE]
+        if not said:
+            return rows
+        states = apply_mailerlite_events(
+            self.engine.workspace, self.run.account, self.config, rows=said, record=not self.dry_run,
+            known=self.dry_states,
+        )  # fmt: skip
+        if self.dry_run:
+            self.dry_states.update(states)
+        self.progress.events += len(said)
+        return [row for row in rows if row.source != MAILERLITE]
+
     def _process(self, rows: list[ReceivedEvent]) -> None:
+        if not rows:
+            return
         by_event_id: dict[str, list[ReceivedEvent]] = {}
         items = []
         for row in rows:
@@ -365,13 +392,11 @@ class _Run:
             self._check_cancelled()  # between two batches: what was answered is recorded, the rest waits
 
     def _states(self, emails: set[str]) -> dict[str, ContactState]:
-        states = {}
-        for email, row in self.engine.contacts.states(self.run.account, emails).items():
-            state = ContactState.from_dict(row.state) if row.state else ContactState(email)
-            state.subscriber_id, state.status = row.subscriber_id, row.status
-            states[email] = state
+        states = planning_states(self.engine.contacts, self.run.account, emails)
         if self.dry_run:
             states.update({email: state for email, state in self.dry_states.items() if email in emails})
+            for email in [email for email, state in states.items() if state.status == DELETED_STATUS]:
+                del states[email]  # deleted in MailerLite (a dry run's own memory): planned as never synced
         return states
 
     def _record_skipped(self, skipped: list[SkippedEvent], by_event_id: dict[str, list[ReceivedEvent]]) -> None:

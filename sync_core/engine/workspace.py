@@ -23,14 +23,18 @@ from storage.monitor import PROBLEMS, SUCCESS, ItemFilter, MonitorQueries
 from storage.runs import RunStore
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig, load_config
-from sync_core.domain.events import DODO_PAYMENTS, PARTNERO
+from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, PARTNERO
 from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
 from sync_core.sandbox import SANDBOX_FILE, SandboxAccount, sandbox_client
 from sync_core.settings import StudioSettings, get_settings, revealed
 
 API_KEY_SECRET = "mailerlite_api_key"
 #: Per source, the stored signing secret's name (the environment's one wins: see ``StudioSettings``).
-WEBHOOK_SECRET_NAMES = {DODO_PAYMENTS: "webhook_secret:dodo_payments", PARTNERO: "webhook_secret:partnero"}
+WEBHOOK_SECRET_NAMES = {
+    DODO_PAYMENTS: "webhook_secret:dodo_payments",
+    PARTNERO: "webhook_secret:partnero",
+    MAILERLITE: "webhook_secret:mailerlite",
+}
 
 _sandboxes: dict[Path, SandboxAccount] = {}
 _sandboxes_lock = threading.Lock()

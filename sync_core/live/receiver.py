@@ -10,6 +10,11 @@ The order matters:
 5. anything else is stored as pending for the worker.
 A verified event is answered 2xx only after it is committed (the route waits for the writer). A duplicate — the
 same ``webhook-id`` from Dodo Payments, the same body from Partnero — is answered 2xx and stored once.
+
+MailerLite's deliveries (``/webhooks/mailerlite``) are verified the same way, then each event of a delivery is
+stored as an event of its own (``domain/sources/mailerlite``: its id is a hash of its content, so a redelivery is
+stored once); an event that cannot be read is recorded as rejected beside the others, and a body with no readable
+event at all is answered 400 and recorded as rejected.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -28,15 +33,20 @@ from storage.secrets import SecretKeyError
 from storage.statuses import EventStatus
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.evaluation import Evaluator
-from sync_core.domain.events import DODO_PAYMENTS, PARTNERO, SOURCE_LABELS, RejectedInput
+from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, PARTNERO, SENDER_LABELS, RejectedInput
 from sync_core.domain.sources import normalize_input
 from sync_core.domain.sources.body import body_id
+from sync_core.domain.sources.mailerlite import MAILERLITE_WEBHOOK_PATH, read_delivery
 from sync_core.engine.workspace import Workspace
 from sync_core.live.verify import SecretError, SignatureError, verifier
 from sync_core.settings import WEBHOOK_SECRET_FIELDS, variable_name
 
 #: URL path of each source's endpoint.
-WEBHOOK_PATHS = {DODO_PAYMENTS: "/webhooks/dodo-payments", PARTNERO: "/webhooks/partnero"}
+WEBHOOK_PATHS = {
+    DODO_PAYMENTS: "/webhooks/dodo-payments",
+    PARTNERO: "/webhooks/partnero",
+    MAILERLITE: MAILERLITE_WEBHOOK_PATH,
+}
 ORIGIN = "webhook"
 MAX_EVENT_ID = 200  # the column's width
 log = logging.getLogger("sync_core.live")
@@ -51,6 +61,12 @@ class Decision:
     status: int
     body: dict[str, Any]
     event: NewEvent | None = None
+    more: list[NewEvent] = field(default_factory=list)  # the other events of a delivery that holds several
+
+    @property
+    def events(self) -> list[NewEvent]:
+        """Every event to commit before answering."""
+        return ([self.event] if self.event is not None else []) + self.more
 
 
 def error(status: int, message: str) -> Decision:
@@ -112,7 +128,7 @@ class Receiver:
     # --- cached reads (blocking: call from a thread when not fresh) --------------------------------------------
 
     def _load_verifier(self, source: str):  # noqa: ANN202
-        label = SOURCE_LABELS[source]
+        label = SENDER_LABELS[source]
         try:
             secret = self.workspace.webhook_secret(source)
         except SecretKeyError:
@@ -157,10 +173,12 @@ class Receiver:
         except SignatureError as exc:
             return error(401, str(exc))
         now = now or datetime.now(UTC)
+        if source == MAILERLITE:
+            return _mailerlite_decision(body)
         try:
             item = normalize_input(body, source, headers=headers, received_at=now, limit=None)
         except Exception as exc:  # noqa: BLE001 - a signed body is answered and recorded, never a 5xx
-            log.error("a %s body could not be read: %s", SOURCE_LABELS[source], type(exc).__name__)
+            log.error("a %s body could not be read: %s", SENDER_LABELS[source], type(exc).__name__)
             item = RejectedInput(source, "the body could not be read as an event", id=body_id(body))
         # A rejected body has an id too (Dodo's webhook-id, else the body hash), so that its retries are one row.
         item.id = _short_id(item.id)  # type: ignore[arg-type]
@@ -195,6 +213,50 @@ class Receiver:
         if status == EventStatus.IGNORED:
             answer.update(recorded_as=EventStatus.IGNORED, reason=reason)
         return Decision(200, answer, event)
+
+
+def _mailerlite_decision(body: bytes) -> Decision:
+    """Each event of a verified MailerLite delivery, to store: pending, or rejected with its reason."""
+    try:
+        items = read_delivery(body)
+    except Exception as exc:  # noqa: BLE001 - a signed body is answered and recorded, never a 5xx
+        log.error("a MailerLite body could not be read: %s", type(exc).__name__)
+        items = RejectedInput(MAILERLITE, "the body could not be read as a delivery", id=body_id(body))
+    if isinstance(items, RejectedInput):
+        reason = items.reason
+        rejected = NewEvent(
+            MAILERLITE, _short_id(items.id or body_id(body)), body, origin=ORIGIN, status=EventStatus.REJECTED,
+            reason=reason,
+        )  # fmt: skip
+        return Decision(400, {"error": reason}, rejected)
+    events: list[NewEvent] = []
+    rejected_reasons: list[str] = []
+    for item in items:
+        if isinstance(item, RejectedInput):
+            rejected_reasons.append(item.reason)
+            events.append(
+                NewEvent(
+                    MAILERLITE,
+                    _short_id(item.id or body_id(body)),
+                    item.excerpt.encode("utf-8") or None,
+                    origin=ORIGIN,
+                    status=EventStatus.REJECTED,
+                    reason=item.reason,
+                )  # fmt: skip
+            )
+        else:
+            events.append(
+                NewEvent(
+                    MAILERLITE, _short_id(item.id), item.body, item.type, item.email, item.occurred_at, origin=ORIGIN
+                )
+            )
+    accepted = len(events) - len(rejected_reasons)
+    answer: dict[str, Any] = {"status": "accepted", "accepted": accepted}
+    if rejected_reasons:
+        answer.update(rejected=len(rejected_reasons), reasons=rejected_reasons[:10])
+    if not accepted:
+        return Decision(400, {"error": "; ".join(dict.fromkeys(rejected_reasons))[:1000]}, events[0], events[1:])
+    return Decision(200, answer, events[0], events[1:])
 
 
 def _short_id(event_id: str) -> str:

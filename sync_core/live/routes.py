@@ -6,7 +6,9 @@ caches, the group-commit writer and, optionally, the background sync worker. Its
 ``lifespan`` starts and stops the writer and the worker with the server.
 
 Routes:
-- ``POST /webhooks/dodo-payments`` and ``POST /webhooks/partnero``: see ``sync_core.live.receiver``;
+- ``POST /webhooks/dodo-payments``, ``POST /webhooks/partnero`` and ``POST /webhooks/mailerlite`` (MailerLite's
+  own deliveries: unsubscribes, bounces, deletes... that update what the studio knows): see
+  ``sync_core.live.receiver``;
 - ``GET /healthz``: 200 with the queue's figures (events waiting, the oldest one's age, whether a worker is
   alive) when the database answers; 503 when it does not, or when the live sync is stalled (events have waited
   ``SYNC_STUDIO_STALL_SECONDS`` and none was synced meanwhile, though a worker runs);
@@ -28,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sync_core.domain.events import DODO_PAYMENTS, MAX_BODY_BYTES, PARTNERO, SOURCE_LABELS
+from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, MAX_BODY_BYTES, PARTNERO, SENDER_LABELS
 from sync_core.engine.workspace import Workspace
 from sync_core.live.queue_status import queue_status
 from sync_core.live.receiver import WEBHOOK_PATHS, Decision, Receiver, error
@@ -157,6 +159,7 @@ class LiveSync:
         return [
             Route(WEBHOOK_PATHS[DODO_PAYMENTS], self._dodo, methods=["GET", "POST"], name="webhook_dodo_payments"),
             Route(WEBHOOK_PATHS[PARTNERO], self._partnero, methods=["GET", "POST"], name="webhook_partnero"),
+            Route(WEBHOOK_PATHS[MAILERLITE], self._mailerlite, methods=["GET", "POST"], name="webhook_mailerlite"),
             Route(HEALTH_PATH, self._health, methods=["GET"], name="healthz"),
             Route(PING_PATH, _ping, methods=["GET", "POST"], name="webhook_ping"),
         ]
@@ -167,11 +170,14 @@ class LiveSync:
     async def _partnero(self, request: Request) -> Response:
         return await self.receive(PARTNERO, request)
 
+    async def _mailerlite(self, request: Request) -> Response:
+        return await self.receive(MAILERLITE, request)
+
     async def receive(self, source: str, request: Request) -> Response:
         no_delay(request)
         if request.method != "POST":
             return JSONResponse(
-                {"error": f"send {SOURCE_LABELS[source]} webhooks here with POST"},
+                {"error": f"send {SENDER_LABELS[source]} webhooks here with POST"},
                 status_code=405,
                 headers={"Allow": "POST"},
             )
@@ -186,7 +192,7 @@ class LiveSync:
                 await run_in_threadpool(receiver.refresh, source)  # type: ignore[union-attr]
         except Exception as exc:  # noqa: BLE001 - nothing verified, nothing stored: the sender retries later
             log.error(
-                "the %s webhook secret or configuration cannot be read: %s", SOURCE_LABELS[source], type(exc).__name__
+                "the %s webhook secret or configuration cannot be read: %s", SENDER_LABELS[source], type(exc).__name__
             )
             return _answer(
                 source,
@@ -198,14 +204,14 @@ class LiveSync:
             decision = receiver.decide(source, raw, headers)  # type: ignore[union-attr]
         else:
             decision = await run_in_threadpool(receiver.decide, source, raw, headers)  # type: ignore[union-attr]
-        if decision.event is not None:
+        if decision.events:
             decision = await self._store(decision, writer)
         return _answer(source, request, decision)
 
     async def _store(self, decision: Decision, writer: EventWriter) -> Decision:
         try:
-            future = writer.submit(decision.event)  # type: ignore[arg-type]
-            await asyncio.wait_for(asyncio.wrap_future(future), self.store_timeout)
+            futures = [asyncio.wrap_future(writer.submit(event)) for event in decision.events]
+            await asyncio.wait_for(asyncio.gather(*futures), self.store_timeout)
         except TimeoutError:
             return error(
                 503,
@@ -290,7 +296,7 @@ def _answer(source: str, request: Request, decision: Decision) -> Response:
         client = request.client.host if request.client else "?"
         log.warning(
             "%s webhook from %s answered %d: %s",
-            SOURCE_LABELS[source],
+            SENDER_LABELS[source],
             client,
             decision.status,
             decision.body.get("error", ""),

@@ -6,6 +6,7 @@
 - Partnero sends the hex HMAC-SHA256 of the raw body, keyed with the webhook's signing secret as UTF-8 text, in
   ``Signature`` (``X-Partnero-Signature`` is accepted too). It has no timestamp, so no replay window: a replayed
   body has the same hash, and the hash is the event id, so it is stored once.
+- MailerLite signs like Partnero (hex HMAC-SHA256 of the raw body in ``Signature``) with the webhook's secret.
 
 A failed check raises ``SignatureError`` with a reason in plain words that is safe to send back: it never holds
 the secret or the expected signature.
@@ -23,7 +24,7 @@ from collections.abc import Mapping
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from sync_core.domain.events import DODO_PAYMENTS, PARTNERO
+from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, PARTNERO
 
 #: How far a Standard Webhooks timestamp may be from now (the library's fixed tolerance).
 TOLERANCE_SECONDS = 5 * 60
@@ -129,31 +130,43 @@ def _dodo_reason(message: str) -> str:
 class PartneroVerifier:
     """Hex HMAC-SHA256 of the raw body, keyed with the secret as UTF-8 text."""
 
+    LABEL = "Partnero"
+    HEADERS: tuple[str, ...] = PARTNERO_SIGNATURE_HEADERS
+
     def __init__(self, secret: str):
         secret = secret.strip()
         if not secret:
-            raise SecretError("the Partnero signing secret is empty")
+            raise SecretError(f"the {self.LABEL} signing secret is empty")
         self._key = secret.encode("utf-8")
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         lowered = _lower(headers)
-        given = next((lowered[name] for name in PARTNERO_SIGNATURE_HEADERS if lowered.get(name)), None)
+        given = next((lowered[name] for name in self.HEADERS if lowered.get(name)), None)
         if given is None:
-            raise SignatureError("the request has no Signature header; Partnero signs every webhook with one")
+            raise SignatureError(f"the request has no Signature header; {self.LABEL} signs every webhook with one")
         given = given.strip()
         if not _HEX.match(given):
             raise SignatureError("the Signature header is not a hex HMAC-SHA256 (64 hexadecimal characters)")
         expected = hmac.new(self._key, body, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, given.lower()):
             raise SignatureError(
-                "the signature does not match: the body was changed on the way, or the Partnero "
+                f"the signature does not match: the body was changed on the way, or the {self.LABEL} "
                 "signing secret set here is not this webhook's"
             )
+
+
+class MailerLiteVerifier(PartneroVerifier):
+    """MailerLite signs the same way as Partnero (hex HMAC-SHA256 of the raw body in ``Signature``), keyed with
+    the secret MailerLite gave when the webhook was created."""
+
+    LABEL = "MailerLite"
+    HEADERS = ("signature",)
 
 
 VERIFIERS: dict[str, type[DodoVerifier] | type[PartneroVerifier]] = {
     DODO_PAYMENTS: DodoVerifier,
     PARTNERO: PartneroVerifier,
+    MAILERLITE: MailerLiteVerifier,
 }
 
 
@@ -169,6 +182,7 @@ def partnero_signature(secret: str, body: bytes) -> str:
 
 __all__ = [
     "DodoVerifier",
+    "MailerLiteVerifier",
     "PartneroVerifier",
     "SecretError",
     "SignatureError",

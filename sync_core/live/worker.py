@@ -41,6 +41,7 @@ from storage.locks import new_holder
 from storage.run_requests import RunRequestStore
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import SyncRun, utcnow
+from sync_core.engine.mailerlite_events import settle_mailerlite_events
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.run_requests import AccountBusyNow, carry_out
 from sync_core.engine.sender import MailerLiteUnavailable
@@ -208,6 +209,8 @@ class Worker:
             if requeued:
                 log.info("MailerLite answers again: %d failed event(s) go back in the queue", requeued)
         queue = waiting(self.workspace.database, cap=self.settings.full_batch)
+        if queue.count and settle_mailerlite_events(self.workspace):  # no run (no request) needed for those
+            queue = waiting(self.workspace.database, cap=self.settings.full_batch)
         if queue.count == 0:
             if now >= self._next_recheck:
                 self._next_recheck = now + self.settings.recheck_seconds

@@ -39,6 +39,7 @@ from .models import (
     Subscriber,
     SubscriberPage,
     UpsertResult,
+    Webhook,
     is_import_batch,
 )
 from .ratelimit import AccountBudget, BudgetSnapshot, account_fingerprint, forget_shared_budgets, shared_budget
@@ -62,6 +63,7 @@ __all__ = [
     "FieldPage",
     "ForbiddenError",
     "ForgetResult",
+    "Webhook",
     "Group",
     "GroupPage",
     "InvalidBatch",

@@ -15,6 +15,7 @@ from sync_core.domain.requests import (
     FIELDS,
     GROUPS,
     SUBSCRIBERS,
+    WEBHOOKS,
     client_path,
     field_path,
     group_path,
@@ -24,6 +25,7 @@ from sync_core.domain.requests import (
     subscriber_forget_path,
     subscriber_group_path,
     subscriber_path,
+    webhook_path,
     without_unset,
 )
 
@@ -41,6 +43,7 @@ from .models import (
     Subscriber,
     SubscriberPage,
     UpsertResult,
+    Webhook,
     is_import_batch,
 )
 from .session import ApiSession, _json
@@ -251,6 +254,46 @@ class MailerLiteClient(ApiSession):
 
     def unassign_from_group(self, subscriber_id: str, group_id: str) -> None:
         self._request("DELETE", client_path(subscriber_group_path(path_segment(subscriber_id), path_segment(group_id))))
+
+    # -- webhooks ---------------------------------------------------------------------------------------------
+
+    def list_webhooks(self) -> list[Webhook]:
+        """GET /webhooks: every webhook of the account (with its secret)."""
+        body = _json(self._request("GET", client_path(WEBHOOKS), params={"limit": 100})) or {}
+        return [Webhook.model_validate(item) for item in body.get("data") or []]
+
+    def create_webhook(
+        self, url: str, events: Sequence[str], *, name: str | None = None, enabled: bool = True, batchable: bool = True
+    ) -> Webhook:
+        """POST /webhooks: answered 201 with the new webhook, its signing ``secret`` included."""
+        body = without_unset(
+            {"name": name, "events": list(events), "url": url, "enabled": enabled, "batchable": batchable}
+        )
+        response = self._request("POST", client_path(WEBHOOKS), json=body, idempotent=False)
+        return Webhook.model_validate(self._data(response))
+
+    def update_webhook(
+        self,
+        webhook_id: str,
+        *,
+        url: str | None = None,
+        events: Sequence[str] | None = None,
+        name: str | None = None,
+        enabled: bool | None = None,
+        batchable: bool | None = None,
+    ) -> Webhook:
+        """PUT /webhooks/{id}: changes what is given."""
+        body = without_unset(
+            {
+                "name": name,
+                "events": list(events) if events is not None else None,
+                "url": url,
+                "enabled": enabled,
+                "batchable": batchable,
+            }
+        )
+        response = self._request("PUT", client_path(webhook_path(path_segment(webhook_id))), json=body)
+        return Webhook.model_validate(self._data(response))
 
     # -- fields -----------------------------------------------------------------------------------------------
 

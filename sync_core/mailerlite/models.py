@@ -99,6 +99,26 @@ class FieldPage(_Model):
     total: int = 0
 
 
+class Webhook(_Model):
+    """A webhook of the account: MailerLite POSTs the ``events`` to ``url``, signed with ``secret``."""
+
+    id: str
+    url: str
+    name: str | None = None
+    events: list[str] = Field(default_factory=list)
+    enabled: bool = False
+    batchable: bool = False
+    secret: str | None = Field(default=None, repr=False)
+    is_blocked: bool = False
+    last_fired_at: str | None = None
+    response_code: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    def __repr__(self) -> str:  # never the secret, whatever pydantic's repr would show
+        return f"Webhook(id={self.id!r}, url={self.url!r}, enabled={self.enabled!r})"
+
+
 class BatchRequest(_Model):
     """One request inside POST /batch; ``path`` starts with ``api/``."""
 

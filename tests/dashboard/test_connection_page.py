@@ -189,3 +189,36 @@ def test_counts_come_from_the_account_after_a_sync_run_elsewhere(app, studio_wor
     groups = app.dataframe[0].value
     active = dict(zip(groups["Group"], groups["Active subscribers"]))
     assert active["Partners"] == 12 and active["Active Partners"] == 6
+
+
+def test_register_mailerlite_webhook_in_one_click_then_its_state_in_plain_words(app, studio_workspace, monkeypatch):
+    """The Connection page against respx in place of a MailerLite account: the click creates the webhook with
+    the public URL, saves its secret encrypted (shown masked only), and the page says it is enabled."""
+    import httpx
+    import respx
+
+    from tests.mailerlite.test_webhook_registration import SECRET, FakeAccount
+
+    monkeypatch.setenv("SYNC_STUDIO_PUBLIC_URL", "https://studio.example.com")
+    monkeypatch.setenv("MAILERLITE_BASE_URL", "https://ml.test/api")
+    studio_workspace.set_api_key("mlk_test_key_for_the_page_0001")
+    config = SyncConfig()
+    config.connection.sandbox = False
+    studio_workspace.save_config(config, author="test")
+    with respx.mock(base_url="https://ml.test/api", assert_all_called=False) as api:
+        api.get("/subscribers").mock(return_value=httpx.Response(200, json={"total": 0}))
+        api.get("/groups").mock(return_value=httpx.Response(200, json={"data": [], "meta": {"last_page": 1}}))
+        api.get("/fields").mock(return_value=httpx.Response(200, json={"data": [], "meta": {"last_page": 1}}))
+        account = FakeAccount(api)
+        open_page(app, "pages/connection.py")
+        assert "No MailerLite webhook sends to https://studio.example.com/webhooks/mailerlite" in page_text(app)
+        app.button(key="cn_register_mailerlite").click().run()
+        assert_clean(app)
+        assert len(account.hooks) == 1 and account.hooks[0]["url"].endswith("/webhooks/mailerlite")
+        assert any("The MailerLite webhook is registered" in s.value for s in app.success), page_text(app)
+        assert any(s.value.startswith("Enabled") for s in app.success), page_text(app)
+        app.button(key="cn_register_mailerlite").click().run()  # a second click repairs, never duplicates
+        assert len(account.hooks) == 1 and len(account.updated) == 1
+    assert studio_workspace.webhook_secret("mailerlite") == SECRET
+    shown = page_text(app) + "\n".join(str(j.value) for j in app.json)
+    assert SECRET not in shown and "••••" + SECRET[-4:] in shown

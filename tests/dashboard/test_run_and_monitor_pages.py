@@ -195,3 +195,25 @@ def test_the_same_file_uploaded_after_switching_accounts_is_synced_whole_to_the_
         client = MailerLiteClient(MailerLiteSettings(api_key="real-account-key-0001", base_url=server.base_url))
         assert client.count_subscribers() == 12
         assert client.get_subscriber("p4@example.com").fields["name"] == "Pat N4"
+
+
+def test_the_contact_lookup_shows_what_mailerlite_said(app, studio_workspace):
+    """A MailerLite unsubscribe (its webhook) is in the contact's history, and the contact is shown suppressed."""
+    from storage.events import NewEvent
+    from sync_core.domain.sources.mailerlite import read_delivery
+    from sync_core.engine.mailerlite_events import settle_mailerlite_events
+    from tests.webhooks.mailerlite_helpers import batched, event, subscriber
+
+    (item,) = read_delivery(batched(event("subscriber.unsubscribed", subscriber("lee@example.com", id="42"))))
+    EventStore(studio_workspace.database).add_many(
+        [NewEvent("mailerlite", item.id, item.body, item.type, item.email, item.occurred_at, origin="webhook")]
+    )
+    assert settle_mailerlite_events(studio_workspace) == 1
+    open_page(app, "pages/monitor.py")
+    app.text_input(key="monitor_email").set_value("lee@example.com").run()
+    assert_clean(app)
+    assert "subscriber **42**, status **unsubscribed**" in page_text(app)
+    history = next(frame.value for frame in app.dataframe if "source" in frame.value.columns)
+    assert list(zip(history["source"], history["type"], history["status"], history["reason"])) == [
+        ("mailerlite", "subscriber.unsubscribed", "synced", "MailerLite said: unsubscribed")
+    ]

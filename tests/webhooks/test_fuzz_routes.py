@@ -77,3 +77,53 @@ def test_thousands_of_signed_bodies_get_no_5xx(workspace):
         send()
     assert sum(answers.values()) >= 1500
     assert answers.get(200, 0) > 0 and answers.get(400, 0) > 0, answers
+
+
+@st.composite
+def mailerlite_bodies(draw) -> bytes:
+    """Generated values as a whole body, as a batch's events, or inside the single shape of each event name."""
+    from sync_core.domain.sources.mailerlite import MAILERLITE_EVENT_TYPES
+
+    value, _ = draw(bodies())
+    if isinstance(value, bytes):
+        return value
+    name = draw(st.sampled_from([*MAILERLITE_EVENT_TYPES, "campaign.sent", ""]))
+    shape = draw(st.integers(min_value=0, max_value=3))
+    if shape == 1:
+        value = {"events": [value, {"type": name, "data": {"subscriber": value}}]}
+    elif shape == 2:
+        value = {"event": name, **value} if isinstance(value, dict) else {"event": name, "email": value}
+    elif shape == 3:
+        value = {"type": name, "data": {"subscriber": value, "group": value}}
+    try:
+        return json.dumps(value).encode("utf-8", "surrogatepass")
+    except (TypeError, ValueError):
+        return repr(value).encode("utf-8", "surrogatepass")
+
+
+def test_signed_mailerlite_bodies_get_no_5xx(workspace, monkeypatch):
+    from tests.webhooks.mailerlite_helpers import MAILERLITE_SECRET, signed
+
+    monkeypatch.setenv("MAILERLITE_WEBHOOK_SECRET", MAILERLITE_SECRET)
+    live = LiveSync(lambda: workspace, worker=False, ttl=60)
+    answers: dict[int, int] = {}
+    with TestClient(Starlette(routes=live.routes(), lifespan=live.lifespan)) as client:
+
+        @settings(
+            max_examples=500,
+            suppress_health_check=[
+                HealthCheck.too_slow,
+                HealthCheck.data_too_large,
+                HealthCheck.function_scoped_fixture,
+            ],
+        )
+        @given(mailerlite_bodies())
+        def send(raw: bytes) -> None:
+            answer = client.post("/webhooks/mailerlite", content=raw, headers=signed(raw))
+            answers[answer.status_code] = answers.get(answer.status_code, 0) + 1
+            assert answer.status_code < 500, (answer.status_code, answer.text, raw[:300])
+            assert answer.status_code != 401, answer.text
+            assert isinstance(answer.json(), dict)
+
+        send()
+    assert answers.get(400, 0) > 0, answers

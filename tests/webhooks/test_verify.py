@@ -229,3 +229,22 @@ def test_failure_reasons_never_hold_the_secret_or_the_expected_signature():
     with pytest.raises(SignatureError) as caught:
         PartneroVerifier(PARTNERO_SECRET).verify(body, {"Signature": "0" * 64})
     assert PARTNERO_SECRET not in str(caught.value)
+
+
+def test_mailerlite_signature_is_the_hex_hmac_of_the_raw_body_in_signature():
+    import hashlib
+    import hmac
+
+    from sync_core.live.verify import MailerLiteVerifier, SignatureError
+
+    body = b'{"events":[{"type":"subscriber.unsubscribed"}]}'
+    good = hmac.new(b"ml-secret-1234", body, hashlib.sha256).hexdigest()
+    check = MailerLiteVerifier("ml-secret-1234")
+    check.verify(body, {"Signature": good})
+    check.verify(body, {"signature": good.upper()})
+    for headers in ({}, {"Signature": "0" * 64}, {"X-Partnero-Signature": good}, {"Signature": "not hex"}):
+        with pytest.raises(SignatureError) as refused:
+            check.verify(body, headers)
+        assert "ml-secret-1234" not in str(refused.value) and good not in str(refused.value)
+    with pytest.raises(SignatureError, match="MailerLite"):
+        check.verify(body, {})
