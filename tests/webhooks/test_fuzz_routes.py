@@ -63,12 +63,19 @@ def test_thousands_of_signed_bodies_get_no_5xx(workspace):
         )
         @given(signed_bodies(), st.booleans())
         def send(raw: bytes, to_dodo: bool) -> None:
-            if to_dodo:
-                answer = client.post(
-                    "/webhooks/dodo-payments", content=raw, headers=dodo_bytes_headers(raw, f"msg_{next(counter)}")
-                )
-            else:
-                answer = client.post("/webhooks/partnero", content=raw, headers=partnero_headers(raw))
+            msg_id = f"msg_{next(counter)}"
+            for _ in range(3):
+                if to_dodo:
+                    answer = client.post(
+                        "/webhooks/dodo-payments", content=raw, headers=dodo_bytes_headers(raw, msg_id)
+                    )
+                else:
+                    answer = client.post("/webhooks/partnero", content=raw, headers=partnero_headers(raw))
+                # A store slower than the route's deadline (a loaded machine) is answered 503 "send it again",
+                # as a sender does: that is the machine, not the input. Any other 5xx, or one that a retry does not
+                # cure, fails below.
+                if not (answer.status_code == 503 and "send it again" in answer.text):
+                    break
             answers[answer.status_code] = answers.get(answer.status_code, 0) + 1
             assert answer.status_code < 500, (answer.status_code, answer.text, raw[:300])
             assert answer.status_code != 401, answer.text  # every body is validly signed
