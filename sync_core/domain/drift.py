@@ -295,7 +295,7 @@ def repair_plan(
         )
     if DriftKind.DELETED in kinds:
         if not recreate_deleted:
-            return ContactPlan(drift.email, PlanOutcome.UNCHANGED, [], base, [], reason=NOT_RECREATED, previous=state)
+            return ContactPlan(drift.email, PlanOutcome.SKIP, [], base, [], reason=NOT_RECREATED, previous=state)
         fields = {t: v for t, (v, _) in state.fields.items() if t not in SUBSCRIBER_ATTRIBUTES and not is_empty(v)}
         members = [name for name, (member, _) in state.groups.items() if member]
         base.subscriber_id, base.status = None, None  # MailerLite gives a new id
