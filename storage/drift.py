@@ -84,11 +84,10 @@ class DriftStore:
         with self.database.session() as session:
             return session.get(DriftCheck, check_id)
 
-    def latest(self, account: str, *, finished: bool = True) -> DriftCheck | None:
-        """The account's newest check (only a finished one, by default)."""
+    def latest(self, account: str, *, statuses: Sequence[str] = (FINISHED,)) -> DriftCheck | None:
+        """The account's newest check of these statuses (a finished one, by default)."""
         query = select(DriftCheck).where(col(DriftCheck.account) == account)
-        if finished:
-            query = query.where(col(DriftCheck.status) == FINISHED)
+        query = query.where(col(DriftCheck.status).in_(list(statuses)))
         with self.database.session() as session:
             return session.exec(query.order_by(col(DriftCheck.id).desc()).limit(1)).first()
 

@@ -88,5 +88,7 @@ def run_repair(args: argparse.Namespace) -> int:
         _print_run(run)
         if run.dry_run:
             _print_changes(workspace, run, as_json=False)
-            print("Send it: python -m sync_core drift repair" + (" --recreate-deleted" if args.recreate_deleted else ""))
+            print(
+                "Send it: python -m sync_core drift repair" + (" --recreate-deleted" if args.recreate_deleted else "")
+            )
     return 0 if run.status == RunStatus.FINISHED else 1

@@ -11,6 +11,8 @@ asks. Pure: no I/O.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -248,6 +250,19 @@ def matches(drift: ContactDrift, kinds: Iterable[str] | None = None, email_conta
     if wanted and not wanted.intersection(drift.kinds):
         return False
     return email_contains.strip().lower() in drift.email.lower()
+
+
+def table_rows(drifts: Iterable[ContactDrift], *, recreate_deleted: bool = False) -> list[dict[str, Any]]:
+    return [row for drift in drifts for row in drift.rows(recreate_deleted=recreate_deleted)]
+
+
+def drift_csv(drifts: Iterable[ContactDrift], *, recreate_deleted: bool = False) -> str:
+    """The table as CSV text, for a download."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=TABLE_COLUMNS)
+    writer.writeheader()
+    writer.writerows(table_rows(drifts, recreate_deleted=recreate_deleted))
+    return buffer.getvalue()
 
 
 def _cell(value: Any, kind: DriftKind) -> str:

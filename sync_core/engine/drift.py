@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from storage.drift import FAILED, DriftStore
+from storage.drift import FAILED, FINISHED, DriftStore
 from storage.locks import AccountBusy, AccountLease
 from storage.tables import DriftCheck, SyncRun
 from sync_core.domain.drift import (
@@ -162,6 +162,14 @@ def latest(workspace: Workspace) -> DriftCheck | None:
     return None if account is None else DriftStore(workspace.database).latest(account.key)
 
 
+def last_check(workspace: Workspace) -> DriftCheck | None:
+    """The last check of the account in use that ended, finished or failed (what the page shows)."""
+    account = account_in_use(workspace)
+    if account is None:
+        return None
+    return DriftStore(workspace.database).latest(account.key, statuses=(FINISHED, FAILED))
+
+
 def iter_drifts(workspace: Workspace, check_id: int, *, page: int = 1000) -> Iterator[ContactDrift]:
     """A check's differing contacts in the order they were found, a page at a time."""
     store = DriftStore(workspace.database)
@@ -275,6 +283,7 @@ __all__ = [
     "check_due",
     "describe",
     "iter_drifts",
+    "last_check",
     "latest",
     "repair",
     "set_daily_check",

@@ -55,6 +55,7 @@ class RequestView:
     error: str
     cancel_requested: bool
     seconds_left: float | None  # an estimate from the pace so far; None until there is a pace
+    trigger: str = "dashboard"  # what it is: a sync, or a comparison or repair (DRIFT_TRIGGERS)
 
     @property
     def done(self) -> bool:
@@ -118,6 +119,7 @@ def _view(request: RunRequest, now: datetime) -> RequestView:
         request.error,
         request.cancel_requested,
         left,
+        request.trigger,
     )
 
 

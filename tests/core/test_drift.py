@@ -3,6 +3,9 @@ summary in a marketer's words, and the plan that repairs it."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from sync_core.domain.drift import (
     ContactDrift,
     DriftKind,
@@ -10,9 +13,12 @@ from sync_core.domain.drift import (
     compare,
     count_kinds,
     deleted,
+    drift_csv,
+    matches,
     repair_plan,
     same_value,
     summary,
+    table_rows,
 )
 from sync_core.domain.planning import Planner, PlanOutcome
 from sync_core.domain.presets import load_preset
@@ -140,3 +146,21 @@ def test_the_repair_leaves_suppressed_and_deleted_contacts_alone_unless_asked():
     assert upsert.body["email"] == state.email and sorted(upsert.body["groups"]) == ["800", "900"]
     assert upsert.body["fields"]["name"] == "John Doe"
     assert back.new_state.subscriber_id is None  # MailerLite gives a new id
+
+
+def test_the_table_and_its_csv_say_what_differs_and_what_the_repair_does():
+    state = synced_state()
+    edited = ContactDrift(state.email, "111", compare(state, subscriber(state, fields={"name": "X"}), SCOPE))
+    gone = ContactDrift("gone@example.com", "222", [deleted(state)])
+    rows = list(csv.DictReader(io.StringIO(drift_csv([edited, gone]))))
+    assert rows[0] == {
+        "email": state.email,
+        "difference": "field changed",
+        "what": "name",
+        "in the studio": "John Doe",
+        "in MailerLite": "X",
+        "repair": "sent again",
+    }
+    assert rows[1]["difference"] == "deleted" and rows[1]["repair"].startswith("left deleted")
+    assert table_rows([gone], recreate_deleted=True)[0]["repair"] == "recreated"
+    assert matches(gone, ["deleted"]) and not matches(gone, ["field"]) and matches(edited, [], "JOHN")

@@ -48,7 +48,9 @@ def test_drift_check_finds_the_changes_and_the_repair_fixes_them(run, tmp_path):
         assert field == {"kind": "field", "name": "name", "studio": "Pat Number1", "mailerlite": "Changed By Hand"}
 
         words = run("drift", "check")
-        assert "5 contacts differ" in words.stdout and f"{email(3)}: removed from a group Active Partners" in words.stdout
+        assert (
+            "5 contacts differ" in words.stdout and f"{email(3)}: removed from a group Active Partners" in words.stdout
+        )
 
         dry = run("drift", "repair", "--dry-run")
         assert dry.returncode == 0, dry.stderr
