@@ -100,6 +100,8 @@ class ContactDrift:
         if DriftKind.SUPPRESSED in self.kinds:
             return "left alone: MailerLite does not allow re-adding them by API"
         if DriftKind.DELETED in self.kinds:
+            if any(d.studio in SUPPRESSED_STATUSES for d in self.differences):
+                return "left deleted: they had unsubscribed, bounced or been marked junk"
             return "recreated" if recreate_deleted else "left deleted (unless you choose to recreate it)"
         return "sent again"
 
@@ -188,8 +190,8 @@ def compare(state: ContactState, subscriber: Mapping[str, Any], scope: Scope) ->
 
 
 def deleted(state: ContactState) -> Difference:
-    """A contact the studio synced that MailerLite no longer lists."""
-    return Difference(DriftKind.DELETED, "", "in MailerLite", "missing")
+    """A contact the studio synced that MailerLite no longer lists (``studio``: the status the studio knew)."""
+    return Difference(DriftKind.DELETED, "", state.status or "active", "missing")
 
 
 def same_value(studio: Any, mailerlite: Any, field_type: str = "text") -> bool:
@@ -309,6 +311,16 @@ def repair_plan(
             drift.email, PlanOutcome.SUPPRESSED, [], base, [], reason=suppressed_reason(base.status), previous=state
         )
     if DriftKind.DELETED in kinds:
+        if state.suppressed:  # recreating them would subscribe someone who left
+            return ContactPlan(
+                drift.email,
+                PlanOutcome.SUPPRESSED,
+                [],
+                base,
+                [],
+                reason=suppressed_reason(state.status),
+                previous=state,
+            )
         if not recreate_deleted:
             return ContactPlan(drift.email, PlanOutcome.SKIP, [], base, [], reason=NOT_RECREATED, previous=state)
         fields = {t: v for t, (v, _) in state.fields.items() if t not in SUBSCRIBER_ATTRIBUTES and not is_empty(v)}
@@ -327,9 +339,14 @@ def repair_plan(
             groups_added=members,
             previous=state,
         )
-    fields = {d.name: d.studio for d in drift.differences if d.kind == DriftKind.FIELD}
-    rejoin = [d.name for d in drift.differences if d.kind == DriftKind.GROUP_REMOVED]
-    leave = [d.name for d in drift.differences if d.kind == DriftKind.GROUP_ADDED]
+    # the studio's decision as it stands now (a sync since the check may have changed it)
+    fields = {
+        d.name: state.field_value(d.name)
+        for d in drift.differences
+        if d.kind == DriftKind.FIELD and d.name in state.fields
+    }
+    rejoin = [d.name for d in drift.differences if d.kind == DriftKind.GROUP_REMOVED and state.in_group(d.name)]
+    leave = [d.name for d in drift.differences if d.kind == DriftKind.GROUP_ADDED and state.in_group(d.name) is False]
     operations: list[Operation] = []
     if fields or rejoin:
         body = subscriber_body(drift.email, fields=fields or None, groups=[group_ids.get(n, n) for n in rejoin] or None)

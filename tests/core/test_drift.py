@@ -164,3 +164,22 @@ def test_the_table_and_its_csv_say_what_differs_and_what_the_repair_does():
     assert rows[1]["difference"] == "deleted" and rows[1]["repair"].startswith("left deleted")
     assert table_rows([gone], recreate_deleted=True)[0]["repair"] == "recreated"
     assert matches(gone, ["deleted"]) and not matches(gone, ["field"]) and matches(edited, [], "JOHN")
+
+
+def test_a_contact_that_had_unsubscribed_is_never_recreated():
+    state = synced_state()
+    state.status = "unsubscribed"
+    gone = ContactDrift(state.email, "111", [deleted(state)])
+    plan = repair_plan(gone, state, recreate_deleted=True)
+    assert plan.operations == [] and plan.outcome == PlanOutcome.SUPPRESSED
+    assert gone.repair_words(recreate_deleted=True).startswith("left deleted: they had unsubscribed")
+
+
+def test_the_repair_sends_the_decision_as_it_stands_now():
+    state = synced_state()
+    drift = ContactDrift(state.email, "111", compare(state, subscriber(state, fields={"name": "X"}), SCOPE))
+    name, at = state.fields["name"]
+    state.fields["name"] = ("John Newer", at)  # a sync since the check
+    plan = repair_plan(drift, state)
+    assert plan.operations[0].body["fields"] == {"name": "John Newer"}
+    assert plan.changes == {"name": ("X", "John Newer")}

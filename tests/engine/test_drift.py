@@ -6,8 +6,11 @@ one deleted unless asked), and the worker runs the check on its schedule."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from storage.drift import DriftStore
 from sync_core.domain.presets import load_preset
 from sync_core.engine import drift
 from sync_core.engine.run import SyncEngine
@@ -155,3 +158,32 @@ def test_the_scheduled_check_can_be_switched_off(workspace, synced, monkeypatch)
     worker.step()
     assert drift.latest(workspace) is None
     assert workspace.config().drift.daily_check is False
+
+
+def test_the_running_worker_checks_on_a_short_interval_and_records_it_like_a_manual_one(workspace, synced, monkeypatch):
+    monkeypatch.setenv("SYNC_STUDIO_DRIFT_CHECK_SECONDS", "0.3")
+    change_by_hand(synced)
+    worker = Worker(workspace, client=synced, settings=WorkerSettings(idle_seconds=0.05, heartbeat_seconds=0.5)).start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(checks(workspace)) < 2:  # one, then another once the interval has passed
+            assert time.monotonic() < deadline, checks(workspace)
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    first, second = checks(workspace)[:2]
+    assert first.trigger == second.trigger == "schedule" and first.status == "finished"
+    assert kinds_by_email(workspace, first) == kinds_by_email(workspace, second)
+    assert drift.describe(second).startswith("5 contacts differ")
+
+
+def checks(workspace):
+    """The finished checks, oldest first."""
+    store = DriftStore(workspace.database)
+    found = []
+    number = 1
+    while (check := store.get(number)) is not None:
+        if check.status == "finished":
+            found.append(check)
+        number += 1
+    return found
