@@ -136,6 +136,14 @@ def check(
                 subscribers_read=figures.read,
                 requests=figures.requests,
             )
+        except BaseException as exc:  # recorded in plain words, then let through (a bug, an interrupt)
+            store.finish(
+                check_id,
+                status=FAILED,
+                error=f"the comparison stopped on an unexpected error: {exc!r}",
+                requests=figures.requests,
+            )
+            raise
         return store.finish(
             check_id,
             subscribers_read=figures.read,
