@@ -99,7 +99,9 @@ def main() -> None:
         workspace.save_config(load_preset("partnero"))
         account = SandboxAccount(limit=100_000, window_seconds=1, import_limit=10_000)
         requests = [0]
-        client = sandbox_client(account, client_options={"on_exchange": lambda _: requests.__setitem__(0, requests[0] + 1)})
+        client = sandbox_client(
+            account, client_options={"on_exchange": lambda _: requests.__setitem__(0, requests[0] + 1)}
+        )
 
         path = root / "partners.csv"
         write_partners(path, args.contacts)
