@@ -55,6 +55,10 @@ def test_compare_preview_and_repair_from_the_page(app, studio_workspace):
     assert drift.latest(studio_workspace).repair_run_id is not None
     assert "compare again to confirm" in page_text(app)
 
+    open_page(app, "pages/monitor.py")  # the repair is a run of its own there
+    assert studio_workspace.runs.recent(limit=1)[0].trigger == "repair"
+    assert "repair" in page_text(app) or any("repair" in str(frame.value.to_dict()) for frame in app.dataframe)
+
 
 def test_the_daily_comparison_can_be_switched_off_on_the_page(app, studio_workspace):
     studio_workspace.save_config(load_preset("partnero"), author="test")
