@@ -36,6 +36,7 @@ else:  # a page view
             "Operate": [
                 st.Page("pages/run_sync.py", title="Run sync", icon=":material/play_circle:"),
                 st.Page("pages/monitor.py", title="Monitor", icon=":material/monitoring:"),
+                st.Page("pages/drift.py", title="Compare with MailerLite", icon=":material/compare_arrows:"),
             ],
         }
     )

@@ -7,6 +7,7 @@ once, exactly one of them gets it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,14 +35,15 @@ class RunRequestStore:
         with self.database.session() as session:
             return session.get(RunRequest, request_id)
 
-    def unfinished(self) -> RunRequest | None:
-        """The oldest request not done yet (queued or running), or None."""
-        query = (
-            select(RunRequest)
-            .where(col(RunRequest.status).in_([RequestStatus.QUEUED, RequestStatus.RUNNING]))
-            .order_by(col(RunRequest.id))
-            .limit(1)
-        )
+    def unfinished(self, triggers: Sequence[str] = (), *, other_than: Sequence[str] = ()) -> RunRequest | None:
+        """The oldest request not done yet (queued or running), or None; only of these ``triggers`` when given,
+        and none of ``other_than``."""
+        query = select(RunRequest).where(col(RunRequest.status).in_([RequestStatus.QUEUED, RequestStatus.RUNNING]))
+        if triggers:
+            query = query.where(col(RunRequest.trigger).in_(list(triggers)))
+        if other_than:
+            query = query.where(col(RunRequest.trigger).not_in(list(other_than)))
+        query = query.order_by(col(RunRequest.id)).limit(1)
         with self.database.session() as session:
             return session.exec(query).first()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -161,6 +162,19 @@ class RunStore:
         query = select(col(SyncRun.id)).where(col(SyncRun.finished_at).is_not(None))
         with self.database.session() as session:
             return session.exec(query.order_by(col(SyncRun.id).desc()).limit(1)).first()
+
+    def first_finished_at(self) -> datetime | None:
+        """When the oldest run that sent something (not a dry run) ended: since then the account holds what the
+        studio decided. One step along the primary key."""
+        query = (
+            select(col(SyncRun.finished_at))
+            .where(col(SyncRun.finished_at).is_not(None))
+            .where(col(SyncRun.dry_run).is_(False))
+            .order_by(col(SyncRun.id))
+            .limit(1)
+        )
+        with self.database.session() as session:
+            return session.exec(query).first()
 
     def recent(self, limit: int = 20, offset: int = 0) -> list[SyncRun]:
         with self.database.session() as session:

@@ -267,3 +267,51 @@ class RunRequest(SQLModel, table=True):
     events_done: int = 0
     requests: int = 0
     error: str = Field(default="")  # why it could not run at all, in plain words (a run's own error is on the run)
+
+
+class DriftCheck(SQLModel, table=True):
+    """One comparison of a MailerLite account with what the studio decided (``python -m sync_core drift check``,
+    the Compare with MailerLite page, or the worker's daily check): its figures, kept so the page and the CLI show
+    the last one; its contacts are ``DriftContact`` rows."""
+
+    __tablename__ = "drift_check"
+    __table_args__ = (sa.Index("ix_drift_check_account_id", "account", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(default="", max_length=100)
+    account_label: str = Field(default="", max_length=200)
+    trigger: str = Field(default="manual", max_length=20)  # manual, cli, dashboard, schedule
+    status: str = Field(default="running", max_length=20)  # running, finished, failed
+    started_at: datetime = _time()
+    finished_at: datetime | None = _time(nullable=True, default=False)
+    subscribers_read: int = 0  # subscribers MailerLite listed
+    contacts_compared: int = 0  # of them, contacts the studio synced
+    contacts_differ: int = 0
+    counts: dict = Field(default_factory=dict, sa_type=sa.JSON)  # kind of difference → contacts
+    requests: int = 0
+    error: str = Field(default="")
+    repair_run_id: int | None = None  # the last repair made from this check
+
+
+class DriftContact(SQLModel, table=True):
+    """One contact of a drift check that differs, with each difference (``sync_core.domain.drift`` as JSON)."""
+
+    __tablename__ = "drift_contact"
+    __table_args__ = (sa.Index("ix_drift_contact_check_id", "check_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: int
+    email: str = Field(max_length=320)
+    subscriber_id: str | None = Field(default=None, max_length=40)
+    kinds: list = Field(default_factory=list, sa_type=sa.JSON)
+    differences: list = Field(default_factory=list, sa_type=sa.JSON)
+
+
+class DriftSeen(SQLModel, table=True):
+    """The emails a running check has seen in MailerLite, so the contacts it did not see (deleted there) are found
+    with a query instead of a set in memory; emptied when the check ends."""
+
+    __tablename__ = "drift_seen"
+
+    check_id: int = Field(primary_key=True)
+    email: str = Field(primary_key=True, max_length=320)

@@ -54,6 +54,9 @@ class StudioSettings(BaseSettings):
     # Events waiting this long, with none synced meanwhile while a worker runs, make the live sync "stalled":
     # /healthz answers 503 and the Monitor and the sidebar say so.
     stall_seconds: float = Field(default=600.0, gt=0, validation_alias="SYNC_STUDIO_STALL_SECONDS")
+    # How often the worker compares the account with what the studio decided (when the configuration's daily
+    # check is on): a day, shorter in tests.
+    drift_check_seconds: float = Field(default=86400.0, gt=0, validation_alias="SYNC_STUDIO_DRIFT_CHECK_SECONDS")
 
     @property
     def database_url(self) -> str:

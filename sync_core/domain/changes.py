@@ -33,6 +33,7 @@ _PLAN_OUTCOMES = {
     PlanOutcome.UPDATE: "updated",
     PlanOutcome.UNCHANGED: "unchanged",
     PlanOutcome.SUPPRESSED: "suppressed",
+    PlanOutcome.SKIP: "skipped",
 }
 #: The columns of the table and of the CSV download, one row per field changed (or one for the contact).
 TABLE_COLUMNS = ("email", "outcome", "field", "before", "after", "groups added", "groups removed", "why")

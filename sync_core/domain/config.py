@@ -308,6 +308,14 @@ class GroupRule(_Model):
         return [match.strip() for match in _TEMPLATE_PLACEHOLDER.findall(self.group)]
 
 
+class DriftSettings(_Model):
+    """The comparison of the account with what the studio decided (Compare with MailerLite)."""
+
+    daily_check: bool = Field(
+        default=True, description="The sync worker compares the account with what the studio decided once a day."
+    )
+
+
 class SyncConfig(_Model):
     """The whole configuration; ``version`` is the document's schema version."""
 
@@ -319,6 +327,7 @@ class SyncConfig(_Model):
     )
     triggers: list[Trigger] = Field(default_factory=list)
     group_rules: list[GroupRule] = Field(default_factory=list)
+    drift: DriftSettings = Field(default_factory=DriftSettings)
 
     @model_validator(mode="after")
     def _consistent(self) -> SyncConfig:

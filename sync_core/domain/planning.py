@@ -43,6 +43,7 @@ class PlanOutcome(StrEnum):
     UPDATE = "update"
     UNCHANGED = "unchanged"
     SUPPRESSED = "suppressed"
+    SKIP = "skip"  # nothing is sent on purpose (a drift repair leaves a contact deleted in MailerLite as it is)
 
 
 class SkipStatus(StrEnum):

@@ -19,10 +19,10 @@ can be cancelled: it stops between two batches, and what it did not record stays
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from storage.locks import AccountBusy, AccountLease
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
@@ -53,6 +53,8 @@ from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import MailerLiteError
 from sync_core.mailerlite.models import MAX_BATCH_REQUESTS
 from sync_core.settings import get_settings
+
+T = TypeVar("T")
 
 #: Contacts planned together by default: 40 whole batches of one upsert each (a batch holds 49 besides the read that
 #: keeps it a batch), so that only a run's last batch goes out partly full.
@@ -136,6 +138,62 @@ class SyncEngine:
         ``staged``: imported rows waiting for a person too (the worker passes False: it syncs webhooks only).
         ``cancelled`` is asked between batches; when it says True the run stops there, recorded as cancelled.
         ``on_start`` is told the run as soon as it exists (to show its progress elsewhere)."""
+        statuses = STAGED_TOO if staged else LIVE_ONLY
+
+        def work(run: _Run) -> SyncRun:
+            counts = self.events.counts()
+            run.progress.pending_at_start = sum(counts.get(status, 0) for status in statuses)
+            run.statuses = statuses
+            # MailerLite's own events (an unsubscribe...) in a chunk are applied before its contacts are planned.
+            chunks = (run._apply_mailerlite(rows) for rows in run._chunks(limit))
+            return run.execute(chunks, run._process)
+
+        return self._with_run(work, dry_run, trigger, limit, progress, cancelled, on_start)
+
+    def repair(
+        self,
+        drifts: Iterable[list[T]],
+        plan_for: Callable[[T, ContactState | None, Mapping[str, str]], ContactPlan | None],
+        *,
+        contacts: int = 0,
+        dry_run: bool = False,
+        trigger: str = "repair",
+        progress: Callable[[RunProgress], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        on_start: Callable[[SyncRun], None] | None = None,
+    ) -> SyncRun:
+        """A run of its own that sends plans made apart from events (a drift repair, ``engine/drift.py``):
+        ``drifts`` come a chunk at a time and ``plan_for`` turns each, with the contact's state and the account's
+        group ids, into a plan (None: nothing to do); they are sent and recorded as a sync's are, dry run too."""
+
+        def work(run: _Run) -> SyncRun:
+            run.progress.pending_at_start = contacts
+
+            def process(chunk: list[T]) -> None:
+                emails = {str(getattr(item, "email", "")) for item in chunk}
+                states = run._states(emails)
+                plans = []
+                for item in chunk:
+                    plan = plan_for(item, states.get(str(getattr(item, "email", ""))), run.preparation.group_ids)
+                    if plan is not None:
+                        plans.append(plan)
+                run._send_plans(plans, {}, states)
+
+            return run.execute(iter(drifts), process)
+
+        return self._with_run(work, dry_run, trigger, None, progress, cancelled, on_start)
+
+    def _with_run(
+        self,
+        work: Callable[[_Run], SyncRun],
+        dry_run: bool,
+        trigger: str,
+        limit: int | None,
+        progress: Callable[[RunProgress], None] | None,
+        cancelled: Callable[[], bool] | None,
+        on_start: Callable[[SyncRun], None] | None,
+    ) -> SyncRun:
+        """Take the account's lease, start the run's record, do ``work``, let the lease go."""
         self.resume_at = None
         active = self.workspace.active_config()
         if active.problem and self._config is None:
@@ -153,9 +211,6 @@ class SyncEngine:
             self.contacts.claim_unassigned(account.key)  # memory kept from before accounts were recorded
             if not dry_run:  # what MailerLite said comes before any contact is planned (a dry run: per chunk)
                 apply_mailerlite_events(self.workspace, account.key, config)
-            statuses = STAGED_TOO if staged else LIVE_ONLY
-            counts = self.events.counts()
-            pending = sum(counts.get(status, 0) for status in statuses)
             run = self.runs.start(
                 trigger=trigger,
                 dry_run=dry_run,
@@ -167,9 +222,9 @@ class SyncEngine:
             )
             if on_start is not None:
                 on_start(run)
-            work = _Run(self, run, config, client, lease, dry_run, progress, pending)
-            work.statuses, work.cancelled = statuses, cancelled
-            return work.execute(limit)
+            running = _Run(self, run, config, client, lease, dry_run, progress, 0)
+            running.cancelled = cancelled
+            return work(running)
         finally:
             lease.release()
 
@@ -263,17 +318,17 @@ class _Run:
         if self.cancelled is not None and self.cancelled():
             raise _Cancelled
 
-    def execute(self, limit: int | None) -> SyncRun:
+    def execute(self, chunks: Iterator[list[Any]], process: Callable[[list[Any]], None]) -> SyncRun:
+        """``process`` each chunk (a sync's events, a repair's contacts), then record how the run ended."""
         started = time.monotonic()
         status, error = RunStatus.FINISHED, ""
         try:
             prepared = False
-            for rows in self._chunks(limit):
+            for rows in chunks:
                 self._check_cancelled()
-                rows = self._apply_mailerlite(rows)
                 if not prepared and rows:  # only when there is something to sync: an idle run sends no request
                     self.preparation, prepared = self._prepare(), True
-                self._process(rows)
+                process(rows)
                 self.lease.renew()
         except _Cancelled:
             status = RunStatus.CANCELLED
@@ -376,6 +431,12 @@ class _Run:
                 skipped.append(result)
         self._record_skipped(skipped, by_event_id)
         self.progress.events += len(rows)
+        self._send_plans(plans, by_event_id, states)
+
+    def _send_plans(
+        self, plans: list[ContactPlan], by_event_id: dict[str, list[ReceivedEvent]], states: dict[str, ContactState]
+    ) -> None:
+        """Send the plans (a dry run records them instead) and record each batch as it is answered."""
         if self.dry_run:
             self._record_dry(plans, by_event_id)
             return

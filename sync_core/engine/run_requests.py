@@ -21,12 +21,18 @@ from storage.locks import new_holder
 from storage.run_requests import RunRequestStore
 from storage.statuses import EventStatus, RequestStatus
 from storage.tables import RunRequest, SyncRun
+from sync_core.engine import drift
 from sync_core.engine.run import STAGED_TOO, RunProgress, SyncEngine, SyncError
 from sync_core.engine.workspace import Workspace
 from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
 from sync_core.mailerlite.models import MAX_BATCH_REQUESTS
 
 log = logging.getLogger("sync_core.engine.run_requests")
+
+#: The requests of the Compare with MailerLite page: a comparison, a repair (dry run or not), a repair that
+#: recreates the contacts deleted in MailerLite.
+DRIFT_CHECK, REPAIR, REPAIR_RECREATE = "drift-check", "repair", "repair-recreate"
+DRIFT_TRIGGERS = (DRIFT_CHECK, REPAIR, REPAIR_RECREATE)
 
 #: How long the dashboard's own runner waits for an account another sync holds before it gives up.
 BUSY_PATIENCE_SECONDS = 120.0
@@ -55,6 +61,7 @@ class RequestView:
     error: str
     cancel_requested: bool
     seconds_left: float | None  # an estimate from the pace so far; None until there is a pace
+    trigger: str = "dashboard"  # what it is: a sync, or a comparison or repair (DRIFT_TRIGGERS)
 
     @property
     def done(self) -> bool:
@@ -90,11 +97,12 @@ def view(workspace: Workspace, request_id: int, *, now: datetime | None = None) 
     return None if request is None else _view(request, now or datetime.now(UTC))
 
 
-def unfinished(workspace: Workspace) -> int | None:
-    """The id of the oldest request not done yet (what a reloaded page shows), or None."""
+def unfinished(workspace: Workspace, *, drift: bool = False) -> int | None:
+    """The id of the oldest request not done yet (what a reloaded page shows), or None: a sync's (Run sync), or
+    with ``drift`` a comparison's or a repair's (Compare with MailerLite)."""
     store = RunRequestStore(workspace.database)
     store.close_abandoned(_ABANDONED)
-    request = store.unfinished()
+    request = store.unfinished(DRIFT_TRIGGERS) if drift else store.unfinished(other_than=DRIFT_TRIGGERS)
     return None if request is None else request.id
 
 
@@ -128,6 +136,7 @@ def _view(request: RunRequest, now: datetime) -> RequestView:
         request.error,
         request.cancel_requested,
         left,
+        request.trigger,
     )
 
 
@@ -147,6 +156,8 @@ def carry_out(
         return None
     request = store.get(request_id)
     assert request is not None
+    if request.trigger in DRIFT_TRIGGERS:
+        return _carry_out_drift(workspace, store, request, client=client, on_run=on_run)
     total = workspace.events.contacts_among(STAGED_TOO)
     if request.contact_limit is not None:
         total = min(total, request.contact_limit)
@@ -199,6 +210,71 @@ def carry_out(
     return run
 
 
+def _carry_out_drift(
+    workspace: Workspace,
+    store: RunRequestStore,
+    request: RunRequest,
+    *,
+    client: MailerLiteClient | None,
+    on_run: Callable[[SyncRun], None] | None,
+) -> SyncRun | None:
+    """A comparison with MailerLite (its progress: subscribers read of those counted) or a repair (contacts
+    sent, as a sync's), asked for on the Compare with MailerLite page."""
+    assert request.id is not None
+    request_id = request.id
+    if request.trigger == DRIFT_CHECK:
+
+        def read(figures: drift.CheckProgress) -> None:
+            store.update(
+                request_id,
+                contacts_total=max(figures.total, figures.read),
+                contacts_done=figures.read,
+                requests=figures.requests,
+            )
+
+        try:
+            check = drift.check(workspace, client=client, trigger="dashboard", progress=read)
+        except drift.DriftError as exc:
+            store.finish(request_id, error=str(exc))
+            return None
+        except Exception as exc:
+            log.exception("drift check request %s failed", request_id)
+            store.finish(request_id, error=f"the comparison stopped on an unexpected error: {exc}")
+            raise
+        store.finish(request_id, error=check.error)
+        return None
+    last = drift.latest(workspace)
+    store.update(request_id, contacts_total=last.contacts_differ if last else 0)
+
+    def sent(figures: RunProgress) -> None:
+        store.update(request_id, contacts_done=figures.contacts, requests=figures.requests)
+
+    try:
+        run = drift.repair(
+            workspace,
+            dry_run=request.dry_run,
+            recreate_deleted=request.trigger == REPAIR_RECREATE,
+            client=client,
+            progress=sent,
+            cancelled=lambda: store.cancel_requested(request_id),
+            on_start=lambda started: store.update(request_id, run_id=started.id),
+        )
+    except drift.DriftError as exc:
+        if "another sync is running" in str(exc):
+            store.give_back(request_id)
+            raise AccountBusyNow(str(exc)) from None
+        store.finish(request_id, error=str(exc))
+        return None
+    except Exception as exc:
+        log.exception("repair request %s failed", request_id)
+        store.finish(request_id, error=f"the repair stopped on an unexpected error: {exc}")
+        raise
+    store.finish(request_id, run_id=run.id)
+    if on_run is not None:
+        on_run(run)
+    return run
+
+
 def carry_out_in_background(workspace: Workspace, request_id: int) -> threading.Thread:
     """When no worker runs: the request is run by a thread of this process (the dashboard's server), waiting
     for the account while another sync holds it."""
@@ -225,6 +301,9 @@ def carry_out_in_background(workspace: Workspace, request_id: int) -> threading.
 
 
 __all__ = [
+    "DRIFT_CHECK",
+    "REPAIR",
+    "REPAIR_RECREATE",
     "AccountBusyNow",
     "RequestView",
     "cancel_run",

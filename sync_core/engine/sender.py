@@ -51,6 +51,7 @@ RECORDED_OUTCOMES = {
     PlanOutcome.UPDATE: ItemOutcome.UPDATED,
     PlanOutcome.UNCHANGED: ItemOutcome.UNCHANGED,
     PlanOutcome.SUPPRESSED: ItemOutcome.SUPPRESSED,
+    PlanOutcome.SKIP: ItemOutcome.SKIPPED,
 }
 
 

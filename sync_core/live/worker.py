@@ -17,6 +17,8 @@ and a run cut short is finished by the next one (see sync_core.engine.run).
   come first: the worker looks for them at every turn, so one starts within a second or so, and it writes their
   progress where the page reads it (sync_core.engine.run_requests). The live runs take webhook events only;
   imported files wait for a person.
+- **The daily comparison with MailerLite** (sync_core.engine.drift) runs when no event waits and the last one is
+  older than ``SYNC_STUDIO_DRIFT_CHECK_SECONDS`` (a day), unless the configuration switched it off.
 - **A heartbeat** row (storage.heartbeats) is written every ``heartbeat_seconds`` by a thread of its own, with the
   worker's state in plain words, so the dashboard can tell whether a worker is alive.
 """
@@ -41,6 +43,7 @@ from storage.locks import new_holder
 from storage.run_requests import RunRequestStore
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import SyncRun, utcnow
+from sync_core.engine import drift
 from sync_core.engine.mailerlite_events import settle_mailerlite_events
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.run_requests import AccountBusyNow, carry_out
@@ -214,7 +217,10 @@ class Worker:
         if queue.count == 0:
             if now >= self._next_recheck:
                 self._next_recheck = now + self.settings.recheck_seconds
-                return self._recheck_suppressed()
+                if self._recheck_suppressed():
+                    return 0.0  # events of contacts subscribed again wait: sync them
+            if drift.check_due(self.workspace):
+                return self._check_drift()
             self._set(IDLE, self._summary)
             return self.settings.idle_seconds
         age = (utcnow() - queue.oldest_received_at).total_seconds() if queue.oldest_received_at else 1e9
@@ -260,20 +266,21 @@ class Worker:
         self._set(IDLE, self._summary)
         return 0.0
 
-    def _recheck_suppressed(self) -> float:
-        """The daily check of unsubscribed contacts; a failure waits for the next turn, syncing goes on."""
+    def _recheck_suppressed(self) -> bool:
+        """The daily check of unsubscribed contacts; whether events of theirs went back in the queue. A failure
+        waits for the next turn; syncing goes on."""
         client = self._client or self.workspace.client()
         try:
             summary = SyncEngine(self.workspace, client=client).recheck_suppressed()
         except (SyncError, MailerLiteError, MailerLiteUnavailable) as exc:
             log.info("the check of unsubscribed contacts waits for the next turn: %s", exc)
-            return 0.0
+            return False
         finally:
             if self._client is None:
                 client.close()
         if summary.checked:
             log.info("%s", summary.in_words())
-        return 0.0 if summary.requeued else self.settings.idle_seconds
+        return summary.requeued > 0
 
     def _carry_out(self, request_id: int) -> float:
         """Run what a person asked for on the Run sync page (its progress and outcome go on the request)."""
@@ -293,6 +300,21 @@ class Worker:
             if self._on_run is not None:
                 self._on_run(run)
             self._summary = f"last run {run.id}: {_counts(run)}"
+        self._set(IDLE, self._summary)
+        return 0.0
+
+    def _check_drift(self) -> float:
+        """The scheduled comparison with MailerLite (when no event waits), recorded like one a person starts."""
+        self._set(SYNCING, "comparing the account with what the studio decided (the daily check)")
+        client = self._client or self.workspace.client()
+        try:
+            check = drift.check(self.workspace, client=client, trigger="schedule")
+            log.info("scheduled drift check %s: %s", check.id, drift.describe(check))
+        except drift.DriftError as exc:
+            log.info("scheduled drift check not run: %s", exc)
+        finally:
+            if self._client is None:
+                client.close()
         self._set(IDLE, self._summary)
         return 0.0
 

@@ -162,10 +162,18 @@ class MailerLiteClient(ApiSession):
     def iter_subscribers(
         self, *, status: str | None = None, page_size: int = 100, include_groups: bool = False
     ) -> Iterator[Subscriber]:
+        for page in self.iter_subscriber_pages(status=status, page_size=page_size, include_groups=include_groups):
+            yield from page.items
+
+    def iter_subscriber_pages(
+        self, *, status: str | None = None, page_size: int = 100, include_groups: bool = False
+    ) -> Iterator[SubscriberPage]:
+        """Every page of ``GET /subscribers`` (``page_size`` up to 1000), following the cursors: one page in
+        memory at a time, however large the account."""
         cursor: str | None = None
         while True:
             page = self.list_subscribers(status=status, limit=page_size, cursor=cursor, include_groups=include_groups)
-            yield from page.items
+            yield page
             if not page.next_cursor or not page.items:
                 return
             cursor = page.next_cursor

@@ -271,8 +271,8 @@ def test_a_dry_run_plans_with_what_mailerlite_said_and_changes_nothing(studio, h
     send_dodo(http, 2)
     run = SyncEngine(studio, client=fast_client(account)).run(dry_run=True, staged=False)
     (item,) = studio.runs.items(run_id=run.id)
-    # Known unsubscribed: MailerLite is asked first (a dry run cannot know its answer), never written blindly.
-    assert item.requests[0] == {"method": "GET", "path": f"/api/subscribers/{EMAIL}", "body": None}
+    # Known unsubscribed: MailerLite is asked first (a dry run reads, never writes), never written blindly.
+    assert item.requests[0]["method"] == "GET" and item.requests[0]["path"].endswith(f"api/subscribers/{EMAIL}")
     assert contact(studio).status == "active", "a dry run changes nothing stored"
     assert [row["status"] for row in rows(studio.database)][-2:] == [EventStatus.PENDING, EventStatus.PENDING]
 
