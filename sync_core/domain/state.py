@@ -14,6 +14,9 @@ from sync_core.domain.events import parse_timestamp
 
 #: MailerLite statuses that the API must not (and cannot) reactivate.
 SUPPRESSED_STATUSES = frozenset({"unsubscribed", "bounced", "junk"})
+#: The status the studio keeps for a contact it deleted from MailerLite: known as not there, so the next
+#: "create or update" creates them again with everything its events say.
+DELETED_STATUS = "deleted"
 
 
 @dataclass(slots=True)
@@ -27,6 +30,11 @@ class ContactState:
     @property
     def suppressed(self) -> bool:
         return self.status in SUPPRESSED_STATUSES
+
+    @property
+    def deleted(self) -> bool:
+        """Known as not in MailerLite (the studio deleted them)."""
+        return self.status == DELETED_STATUS
 
     def field_value(self, target: str) -> Any:
         entry = self.fields.get(target)

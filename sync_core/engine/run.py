@@ -460,7 +460,9 @@ class _Run:
     def _contact_row(result: ContactResult, outcome: ItemOutcome, states: dict[str, ContactState]) -> dict | None:
         """The contact as it stands after this result, or None when nothing about it changed."""
         plan = result.plan
-        if outcome in (ItemOutcome.CREATED, ItemOutcome.UPDATED, ItemOutcome.UNCHANGED):
+        if outcome == ItemOutcome.DELETED:  # known as not in MailerLite: the next upsert creates them again
+            return {"email": plan.email, "subscriber_id": None, "status": plan.new_state.status, "state": {}}
+        if outcome in (ItemOutcome.CREATED, ItemOutcome.UPDATED, ItemOutcome.UNSUBSCRIBED, ItemOutcome.UNCHANGED):
             state = plan.new_state
             return {
                 "email": plan.email,

@@ -102,6 +102,6 @@ def test_a_malformed_event_and_an_invalid_configuration(tmp_path: Path):
     result = run("preview", "--preset", "dodo-payments", "--event", str(bad_event))
     assert result.returncode == 2 and "the event cannot be read: the body is not valid JSON" in result.stderr
     bad_config = tmp_path / "config.json"
-    bad_config.write_text('{"triggers": [{"name": "T", "event_types": ["x"], "action": "delete"}]}')
+    bad_config.write_text('{"triggers": [{"name": "T", "event_types": ["x"], "action": "destroy"}]}')
     result = run("config", "export", "--config", str(bad_config))
-    assert result.returncode == 2 and "trigger 'T', action: 'delete' is not allowed" in result.stderr
+    assert result.returncode == 2 and "trigger 'T', action: 'destroy' is not allowed" in result.stderr
