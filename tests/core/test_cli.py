@@ -76,10 +76,10 @@ def test_preview_of_an_existing_contact_and_of_an_ignored_event(tmp_path: Path, 
         ("POST", "/api/subscribers/{subscriber_id}/groups/{group:Churned customers}"),
         ("DELETE", "/api/subscribers/{subscriber_id}/groups/{group:Active subscriptions}"),
     ]
-    event.write_text(json.dumps(dodo_examples["refund.succeeded"]))
+    event.write_text(json.dumps(dodo_examples["payment.processing"]))
     ignored = run("preview", "--preset", "dodo-payments", "--event", str(event))
     assert ignored.returncode == 0 and json.loads(ignored.stdout) == []
-    assert "no trigger syncs refund.succeeded events" in ignored.stderr
+    assert "no trigger syncs payment.processing events" in ignored.stderr
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,13 @@ def test_samples_cover_every_official_dodo_example_partnero_and_records(dodo_exa
     labels = [sample.label for sample in dodo_samples()]
     assert labels == [f"Dodo Payments · {t}" for t in sorted(dodo_examples)] and len(labels) == 21
     partnero = [sample_event(sample) for sample in partnero_samples()]
-    assert [e.type for e in partnero] == ["partner.created", "partner.created", "partner.updated", "customer.created"]
+    assert [e.type for e in partnero] == [
+        "partner.created",
+        "partner.created",
+        "partner.updated",
+        "partner.rejected",
+        "customer.created",
+    ]
     assert partnero[0].data["webhook_key"] == "wh_abc123" and "timestamp" in partnero[1].data
     assert partnero[2].data["data.status"] != "active"
     records = [sample_event(sample) for sample in record_samples()]
@@ -51,7 +57,7 @@ def test_every_official_dodo_example_ships_with_the_package(monkeypatch, tmp_pat
     monkeypatch.chdir(tmp_path)
     assert DODO_EXAMPLES_FILE.is_relative_to(Path(sync_core.__file__).resolve().parent)
     samples = dodo_samples()
-    assert len(samples) == 21 and len(all_samples()) == 21 + 4 + 2
+    assert len(samples) == 21 and len(all_samples()) == 21 + 5 + 2
     assert {sample_event(sample).type for sample in samples} >= {"payment.succeeded", "subscription.cancelled"}
     assert "data.customer.email" in known_paths()
 
@@ -102,9 +108,9 @@ def test_advice_for_ignored_and_invalid_events(dodo_examples):
     import json
 
     config = load_preset("dodo-payments")
-    refund = sample_event(next(s for s in dodo_samples() if s.label.endswith("refund.succeeded")))
-    (advice,) = preview_advice(config, preview_event(config, refund, now=NOW))
-    assert advice.level == "warning" and "Add a trigger for refund.succeeded" in advice.fix
+    processing = sample_event(next(s for s in dodo_samples() if s.label.endswith("payment.processing")))
+    (advice,) = preview_advice(config, preview_event(config, processing, now=NOW))
+    assert advice.level == "warning" and "Add a trigger for payment.processing" in advice.fix
     no_email = dict(dodo_examples["payment.succeeded"])
     no_email["data"] = {**no_email["data"], "customer": {"name": "Nobody"}}
     event = parse_pasted(json.dumps(no_email))
