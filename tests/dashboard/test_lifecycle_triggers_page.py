@@ -38,7 +38,9 @@ def test_the_presets_lifecycle_triggers_are_visible_and_editable(app, studio_wor
     studio_workspace.save_config(load_preset("partnero"), author="test")
     open_page(app, PAGE)
     labels = [expander.label for expander in app.expander]
-    assert any("Partner rejected or archived" in label and "partner.rejected, partner.archived" in label for label in labels)
+    assert any(
+        "Partner rejected or archived" in label and "partner.rejected, partner.archived" in label for label in labels
+    )
     actions = [s for s in app.selectbox if s.label == "Action"]
     assert [s.value for s in actions] == ["upsert", "upsert", "update_only"]
     actions[2].set_value("remove_groups").run()
