@@ -60,6 +60,7 @@ def test_each_lifecycle_action_shows_what_it_would_send(app, studio_workspace):
         open_page(app, PAGE)
         choose(app, "Partnero · partner.rejected")
         assert any(s.value.startswith(f"Synced ({label})") for s in app.success)
+        assert any("Nobody is created" in i.value for i in app.info)
         requests = requests_of(app)
         assert request in requests and requests[0] == "GET /api/subscribers/john.doe@example.com"
         assert not [r for r in requests if r.startswith("POST")]
