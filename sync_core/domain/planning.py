@@ -214,7 +214,13 @@ class Planner:
         event_ids = [evaluation.event_id for evaluation in evaluations]
         ordered = evaluations if len(evaluations) == 1 else sorted(evaluations, key=_occurred_at)
         known_absent = state is not None and state.deleted
-        if known_absent:
+        if state is not None and known_absent:
+            deleted_at = state.deleted_at
+            if deleted_at is not None and ordered[-1].occurred_at < deleted_at:
+                reason = "deleted from MailerLite by a later event: this older event does not bring them back"
+                return ContactPlan(email, PlanOutcome.UNCHANGED, [], state, event_ids, reason=reason)
+            if deleted_at is not None:
+                ordered = [evaluation for evaluation in ordered if evaluation.occurred_at >= deleted_at]
             state = None  # deleted by the studio: what it knew of them is gone with them
         if ordered[-1].action in LIFECYCLE_ACTIONS:
             return self._lifecycle_plan(email, ordered[-1], state, event_ids, group_ids, known_absent=known_absent)
@@ -401,7 +407,7 @@ class Planner:
         status = state.status if state else None
         subscriber = path_segment(subscriber_id) if subscriber_id else SUBSCRIBER_PLACEHOLDER
         if known_absent:
-            gone = ContactState(email, None, DELETED_STATUS)
+            gone = ContactState(email, None, DELETED_STATUS, deleted_at=at)
             reason = "not in MailerLite (the studio deleted them), nothing was sent"
             return ContactPlan(email, PlanOutcome.UNCHANGED, [], gone, event_ids, reason=reason, action=action)
         removed: list[str] = []
@@ -416,7 +422,7 @@ class Planner:
             outcome = PlanOutcome.UNSUBSCRIBE
         elif action == "delete":
             operations = [Operation("delete", "DELETE", plan_path(subscriber_path(subscriber)))]
-            new_state = ContactState(email, None, DELETED_STATUS)
+            new_state = ContactState(email, None, DELETED_STATUS, deleted_at=at)
             outcome = PlanOutcome.DELETE
         else:  # remove_groups
             managed = self.config.managed_groups()

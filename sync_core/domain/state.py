@@ -26,6 +26,7 @@ class ContactState:
     status: str | None = None  # the MailerLite status last seen
     fields: dict[str, tuple[Any, datetime]] = field(default_factory=dict)
     groups: dict[str, tuple[bool, datetime]] = field(default_factory=dict)
+    deleted_at: datetime | None = None  # when the event that deleted them occurred (older events stay out)
 
     @property
     def suppressed(self) -> bool:
@@ -52,6 +53,7 @@ class ContactState:
             "status": self.status,
             "fields": {key: [value, at.isoformat()] for key, (value, at) in self.fields.items()},
             "groups": {name: [member, at.isoformat()] for name, (member, at) in self.groups.items()},
+            **({"deleted_at": self.deleted_at.isoformat()} if self.deleted_at else {}),
         }
 
     @classmethod
@@ -68,4 +70,5 @@ class ContactState:
             status=data.get("status"),
             fields={key: (value, when(at)) for key, (value, at) in (data.get("fields") or {}).items()},
             groups={name: (bool(member), when(at)) for name, (member, at) in (data.get("groups") or {}).items()},
+            deleted_at=when(data["deleted_at"]) if data.get("deleted_at") else None,
         )

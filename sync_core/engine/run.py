@@ -461,7 +461,8 @@ class _Run:
         """The contact as it stands after this result, or None when nothing about it changed."""
         plan = result.plan
         if outcome == ItemOutcome.DELETED:  # known as not in MailerLite: the next upsert creates them again
-            return {"email": plan.email, "subscriber_id": None, "status": plan.new_state.status, "state": {}}
+            state = plan.new_state
+            return {"email": plan.email, "subscriber_id": None, "status": state.status, "state": state.to_dict()}
         if outcome in (ItemOutcome.CREATED, ItemOutcome.UPDATED, ItemOutcome.UNSUBSCRIBED, ItemOutcome.UNCHANGED):
             state = plan.new_state
             return {

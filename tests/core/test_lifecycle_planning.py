@@ -115,3 +115,16 @@ def test_a_lifecycle_action_wins_over_another_trigger_on_the_same_event_but_igno
     assert contact.action == "delete"
     plan = planner("delete", also="ignore").plan([archived])
     assert plan.contacts == [] and plan.skipped[0].status == "ignored"
+
+
+def test_an_event_older_than_the_deletion_does_not_bring_the_contact_back():
+    archived = partner("archived", at="2025-06-01T00:00:00Z", event="partner.archived")
+    (deleted,) = planner("delete").plan([archived], {EMAIL: known(Partners=True)}).contacts
+    stored = ContactState.from_dict(deleted.new_state.to_dict())  # as the store keeps it
+    assert stored.deleted and stored.deleted_at == archived.occurred_at
+    late = partner("active", at="2025-05-01T00:00:00Z", event="partner.updated")  # a delayed webhook
+    (contact,) = planner("delete").plan([late], {EMAIL: stored}).contacts
+    assert contact.operations == [] and "deleted" in contact.reason
+    newer = partner("active", at="2025-07-01T00:00:00Z", event="partner.updated")
+    (back,) = planner("delete").plan([late, newer], {EMAIL: stored}).contacts
+    assert back.outcome == PlanOutcome.CREATE and len(back.event_ids) == 2

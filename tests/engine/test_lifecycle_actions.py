@@ -106,7 +106,15 @@ def test_delete_removes_the_subscriber_and_a_later_payment_creates_them_again(
     (item,) = RunStore(workspace.database).items(run_id=run.id)
     assert item.requests[-1]["method"] == "DELETE" and item.outcome == "deleted"
 
-    later = event(dodo_examples["payment.succeeded"], "ada@example.com", total_amount=50)
+    delayed = event(dodo_examples["payment.succeeded"], "ada@example.com", total_amount=50)
+    assert delayed["timestamp"] < dodo_examples["refund.succeeded"]["timestamp"]
+    import_file(EventStore(workspace.database), events_file(delayed), name="delayed.jsonl")
+    late = SyncEngine(workspace, client=fast_client(account)).run()
+    assert (late.created, late.unchanged) == (0, 1)  # a payment older than the deletion does not bring them back
+    assert client.find_subscriber("ada@example.com") is None
+
+    later = {**event(dodo_examples["payment.succeeded"], "ada@example.com", total_amount=60)}
+    later["timestamp"] = "2025-09-01T00:00:00Z"
     import_file(EventStore(workspace.database), events_file(later), name="later.jsonl")
     again = SyncEngine(workspace, client=fast_client(account)).run()
     assert again.created == 1  # known as not in MailerLite: created again, with the whole contact
