@@ -11,7 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from pages import draft, ui, widgets
-from sync_core.domain.config import ACTION_LABELS, VALUE_SOURCE_LABELS, ConfigError, load_config
+from sync_core.domain.config import (
+    ACTION_LABELS,
+    LIFECYCLE_ACTIONS,
+    VALUE_SOURCE_LABELS,
+    ConfigError,
+    load_config,
+)
 from sync_core.domain.events import PATH_HELP, SOURCE_LABELS
 from sync_core.domain.presets import PRESETS, load_preset
 from sync_core.domain.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, TRANSFORMS
@@ -487,8 +493,9 @@ def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
         list(ACTION_LABELS),
         key=f"fm_{uid}_action",
         format_func=ACTION_LABELS.get,
-        help="create or update: add new subscribers and update known ones; update "
-        "existing only: never create; ignore: these events are not synced",
+        help="Create or update: add new subscribers and update known ones. Update only: never create. "
+        "Unsubscribe, Remove from the studio's groups, Delete from MailerLite: change the subscriber's place in "
+        "MailerLite, never create anyone, and send no fields. Ignore: these events are not synced.",
     )
     status = trigger.get("subscriber_status") if trigger.get("subscriber_status") in STATUS_LABELS else None
     draft.seed(f"fm_{uid}_status", status)
@@ -499,6 +506,32 @@ def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
         format_func=STATUS_LABELS.get,
         placeholder=STATUS_LABELS[None],
     )
+
+
+#: What each lifecycle action does, in a marketer's words (shown instead of the fields table).
+LIFECYCLE_WORDS = {
+    "unsubscribe": "These events **unsubscribe** the subscriber in MailerLite (their status becomes unsubscribed; "
+    "the studio sends them nothing more until they subscribe again through a form or the app).",
+    "remove_groups": "These events take the subscriber **out of every group the studio manages** (the default "
+    "group and the groups of the group rules); the other groups of the account are left alone.",
+    "delete": "These events **delete** the subscriber from MailerLite. A later *Create or update* event creates "
+    "them again, with everything that event says.",
+}
+
+
+def lifecycle_note(action: str, trigger: dict[str, Any]) -> None:
+    """What a lifecycle action does, and that it sends no fields and never creates anyone."""
+    st.info(
+        LIFECYCLE_WORDS[action] + " Nobody is created: a subscriber MailerLite does not have is left alone, and "
+        "these events fill no field.",
+        icon=":material/person_remove:",
+    )
+    if trigger.get("fields"):
+        st.warning(
+            f"{ACTION_LABELS[action]} sends no fields: remove the field mappings below, or choose "
+            "Create or update / Update only.",
+            icon=":material/warning:",
+        )
 
 
 def triggers_section(ws, doc: dict, fields: dict[str, str] | None) -> None:
@@ -519,9 +552,12 @@ def triggers_section(ws, doc: dict, fields: dict[str, str] | None) -> None:
         label = f"**{name}**{state} · {types} · {count} field{'s' if count != 1 else ''}"
         with st.expander(label, expanded=index == opened or index == 0, key=f"fm_{uid}_open", icon=icon):
             trigger_settings(uid, trigger)
-            st.markdown("**Fields**")
-            mapping_table(uid, trigger, fields)
-            checks_table(trigger, fields)
+            if trigger.get("action") in LIFECYCLE_ACTIONS:
+                lifecycle_note(trigger["action"], trigger)
+            if trigger.get("action") not in LIFECYCLE_ACTIONS or trigger.get("fields"):
+                st.markdown("**Fields**")
+                mapping_table(uid, trigger, fields)
+                checks_table(trigger, fields)
             st.button(
                 "Remove this trigger",
                 key=f"fm_{uid}_remove",

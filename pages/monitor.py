@@ -183,6 +183,8 @@ with runs_tab:
                         "account": run_account_label(run.account, run.account_label),
                         ItemOutcome.CREATED: run.created,
                         ItemOutcome.UPDATED: run.updated,
+                        ItemOutcome.UNSUBSCRIBED: run.unsubscribed,
+                        ItemOutcome.DELETED: run.deleted,
                         ItemOutcome.UNCHANGED: run.unchanged,
                         ItemOutcome.FAILED: run.failed + run.dead,
                         ItemOutcome.INVALID: run.invalid,

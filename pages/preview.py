@@ -32,6 +32,8 @@ ADVICE_STYLE = {
 OUTCOME_WORDS = {
     PlanOutcome.CREATE: "created or updated (MailerLite decides by the email)",
     PlanOutcome.UPDATE: "updated",
+    PlanOutcome.UNSUBSCRIBE: "unsubscribed (if MailerLite has them; nobody is created)",
+    PlanOutcome.DELETE: "deleted from MailerLite (if it has them; nobody is created)",
     PlanOutcome.UNCHANGED: "left as it is",
     PlanOutcome.SUPPRESSED: "not touched (unsubscribed)",
 }

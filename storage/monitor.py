@@ -19,7 +19,15 @@ from storage.db import Database
 from storage.statuses import EventStatus, ItemOutcome
 from storage.tables import Contact, DailyGroup, DailyOutcome, ReceivedEvent, SyncItem
 
-SUCCESS = (ItemOutcome.CREATED, ItemOutcome.UPDATED, ItemOutcome.UNCHANGED, ItemOutcome.SUPPRESSED, ItemOutcome.SKIPPED)
+SUCCESS = (
+    ItemOutcome.CREATED,
+    ItemOutcome.UPDATED,
+    ItemOutcome.UNSUBSCRIBED,
+    ItemOutcome.DELETED,
+    ItemOutcome.UNCHANGED,
+    ItemOutcome.SUPPRESSED,
+    ItemOutcome.SKIPPED,
+)
 PROBLEMS = (ItemOutcome.INVALID, ItemOutcome.FAILED, ItemOutcome.DEAD)
 #: Events that wait for a person: rows and events that cannot be synced as they are.
 UNSYNCABLE = (EventStatus.INVALID, EventStatus.REJECTED)

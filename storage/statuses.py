@@ -30,6 +30,8 @@ class ItemOutcome(StrEnum):
 
     CREATED = "created"
     UPDATED = "updated"
+    UNSUBSCRIBED = "unsubscribed"  # a trigger's "Unsubscribe" made them unsubscribed in MailerLite
+    DELETED = "deleted"  # a trigger's "Delete from MailerLite" deleted them there
     UNCHANGED = "unchanged"
     SUPPRESSED = "suppressed"
     SKIPPED = "skipped"

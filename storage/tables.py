@@ -138,6 +138,8 @@ class SyncRun(SQLModel, table=True):
     account_label: str = Field(default="", max_length=200)  # the account in words: "Sandbox", "MailerLite account…"
     created: int = 0
     updated: int = 0
+    unsubscribed: int = 0
+    deleted: int = 0
     unchanged: int = 0
     suppressed: int = 0
     skipped: int = 0

@@ -20,6 +20,8 @@ from sync_core.domain.planning import ContactPlan, PlanOutcome
 OUTCOME_WORDS = {
     "created": "would be created",
     "updated": "would be updated",
+    "unsubscribed": "would be unsubscribed",
+    "deleted": "would be deleted",
     "unchanged": "nothing to send",
     "suppressed": "not sent: unsubscribed in MailerLite",
     "skipped": "skipped",
@@ -31,10 +33,14 @@ OUTCOME_WORDS = {
 _PLAN_OUTCOMES = {
     PlanOutcome.CREATE: "created",
     PlanOutcome.UPDATE: "updated",
+    PlanOutcome.UNSUBSCRIBE: "unsubscribed",
+    PlanOutcome.DELETE: "deleted",
     PlanOutcome.UNCHANGED: "unchanged",
     PlanOutcome.SUPPRESSED: "suppressed",
     PlanOutcome.SKIP: "skipped",
 }
+#: Outcomes that are the change itself (their reason says nothing more).
+_DONE = ("created", "updated", "unsubscribed", "deleted")
 #: The columns of the table and of the CSV download, one row per field changed (or one for the contact).
 TABLE_COLUMNS = ("email", "outcome", "field", "before", "after", "groups added", "groups removed", "why")
 
@@ -56,14 +62,17 @@ class ContactChange:
     reason: str = ""
 
     def in_words(self) -> str:
-        """One line a marketer reads: ``ada@example.com would be updated: name "Ada" → "Ada L."; + Partners``."""
+        """One line a marketer reads: ``ada@example.com would be updated: name "Ada" → "Ada L."; + Partners``,
+        ``ada@example.com would leave Active subscriptions`` when leaving groups is all that changes."""
+        if self.outcome == "updated" and self.groups_removed and not (self.fields or self.groups_added):
+            return f"{self.email} would leave {', '.join(self.groups_removed)}"
         parts = [f"{f.name} {_show(f.before)} → {_show(f.after)}" for f in self.fields]
         parts += [f"+ {group}" for group in self.groups_added]
         parts += [f"− {group}" for group in self.groups_removed]
         text = f"{self.email} {OUTCOME_WORDS.get(self.outcome, self.outcome)}"
         if parts:
             text += ": " + "; ".join(parts)
-        if self.reason and self.outcome not in ("created", "updated"):
+        if self.reason and self.outcome not in _DONE:
             text += f" ({self.reason})"
         return text
 
@@ -85,7 +94,7 @@ class ContactChange:
             "outcome": OUTCOME_WORDS.get(self.outcome, self.outcome),
             "groups added": ", ".join(self.groups_added),
             "groups removed": ", ".join(self.groups_removed),
-            "why": "" if self.outcome in ("created", "updated") else self.reason,
+            "why": "" if self.outcome in _DONE else self.reason,
         }
         if not self.fields:
             return [{**common, "field": "", "before": "", "after": ""}]

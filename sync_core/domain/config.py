@@ -24,7 +24,11 @@ DEFAULT_BASE_URL = "https://connect.mailerlite.com/api"
 
 FieldType = Literal["text", "number", "date"]
 ValueSource = Literal["path", "constant", "template", "event_time", "now"]
-Action = Literal["upsert", "update_only", "ignore"]
+Action = Literal["upsert", "update_only", "unsubscribe", "remove_groups", "delete", "ignore"]
+#: Actions that change a subscriber's place in MailerLite instead of filling fields: each never creates anyone,
+#: sends no fields, and decides the contact's groups itself (its group rules do not apply). Strongest first: when
+#: several triggers name one event, the first of these among them wins over every other action but "ignore".
+LIFECYCLE_ACTIONS: tuple[str, ...] = ("delete", "unsubscribe", "remove_groups")
 RuleMode = Literal["add_only", "membership"]
 Operator = Literal[
     "equals",
@@ -49,7 +53,14 @@ VALUE_SOURCE_LABELS = {
     "event_time": "event time",
     "now": "time of sync",
 }
-ACTION_LABELS = {"upsert": "create or update", "update_only": "update existing only", "ignore": "ignore"}
+ACTION_LABELS = {
+    "upsert": "Create or update",
+    "update_only": "Update only",
+    "unsubscribe": "Unsubscribe",
+    "remove_groups": "Remove from the studio's groups",
+    "delete": "Delete from MailerLite",
+    "ignore": "Ignore",
+}
 RULE_MODE_LABELS = {"add_only": "add only", "membership": "membership (add and remove)"}
 OPERATOR_LABELS = {
     "equals": "equals",
@@ -219,6 +230,11 @@ class Trigger(_Model):
 
     @model_validator(mode="after")
     def _unique_targets(self) -> Trigger:
+        if self.action in LIFECYCLE_ACTIONS and self.fields:
+            raise ValueError(
+                f'a trigger that does "{ACTION_LABELS[self.action]}" sends no fields; remove its field mappings '
+                "(or choose Create or update / Update only to fill fields)"
+            )
         seen: set[str] = set()
         for mapping in self.fields:
             if mapping.target in seen:
@@ -368,6 +384,11 @@ class SyncConfig(_Model):
                 names.append(rule.group)
         return names
 
+    def managed_groups(self) -> list[str]:
+        """The studio's groups: the ones "Remove from the studio's groups" takes a subscriber out of (the
+        default group and every group rule's group; any other group of the account is left alone)."""
+        return self.group_names()
+
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, exclude_defaults=False)
 
@@ -493,6 +514,7 @@ def _item_label(collection: str, position: int, item: Any) -> str:
 
 __all__ = [
     "ACTION_LABELS",
+    "LIFECYCLE_ACTIONS",
     "Condition",
     "ConfigError",
     "ConnectionSettings",

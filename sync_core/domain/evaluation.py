@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sync_core.domain.config import SyncConfig, Trigger
+from sync_core.domain.config import LIFECYCLE_ACTIONS, SyncConfig, Trigger
 from sync_core.domain.events import CUSTOMER, MISSING, PARTNER, SOURCE_LABELS, NormalizedEvent
 from sync_core.domain.mapping import CompiledMapping, map_fields
 from sync_core.domain.matching import EventTypeMatcher
@@ -31,7 +31,7 @@ class EventEvaluation:
     occurred_at: datetime
     status: Status
     reason: str = ""
-    action: str | None = None  # "upsert" or "update_only" when synced
+    action: str | None = None  # when synced: "upsert", "update_only" or one of the LIFECYCLE_ACTIONS
     subscriber_status: str | None = None
     triggers: list[str] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)  # MailerLite field or attribute → value
@@ -146,7 +146,11 @@ class Evaluator:
         silencing = [t.trigger.name for t in matched if t.trigger.action == "ignore"]
         if silencing:
             return _Route("ignored", f"the trigger {silencing[0]!r} ignores {event.type} events", triggers=names)
-        action = "upsert" if any(t.trigger.action == "upsert" for t in matched) else "update_only"
+        actions = {t.trigger.action for t in matched}
+        lifecycle = next((action for action in LIFECYCLE_ACTIONS if action in actions), None)
+        if lifecycle is not None:  # it sends no fields and decides the groups itself: no mapping, no rule
+            return _Route("sync", "", lifecycle, None, names)
+        action = "upsert" if "upsert" in actions else "update_only"
         status = next((t.trigger.subscriber_status for t in matched if t.trigger.subscriber_status), None)
         # When two triggers fill the same field, the later trigger's mapping is the one used.
         by_target = {mapping.target: mapping for t in matched for mapping in t.mappings}

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from sync_core.domain.config import SyncConfig
+from sync_core.domain.config import LIFECYCLE_ACTIONS, SyncConfig
 from sync_core.domain.evaluation import Evaluator, EventEvaluation
 from sync_core.domain.events import NormalizedEvent, RejectedInput
 from sync_core.domain.requests import (
@@ -30,8 +30,9 @@ from sync_core.domain.requests import (
     subscriber_body,
     subscriber_group_path,
     subscriber_path,
+    unsubscribe_body,
 )
-from sync_core.domain.state import ContactState
+from sync_core.domain.state import DELETED_STATUS, ContactState
 from sync_core.domain.transforms import SUBSCRIBER_ATTRIBUTES, is_empty
 
 
@@ -41,6 +42,8 @@ class PlanOutcome(StrEnum):
 
     CREATE = "create"
     UPDATE = "update"
+    UNSUBSCRIBE = "unsubscribe"
+    DELETE = "delete"
     UNCHANGED = "unchanged"
     SUPPRESSED = "suppressed"
     SKIP = "skip"  # nothing is sent on purpose (a drift repair leaves a contact deleted in MailerLite as it is)
@@ -64,7 +67,7 @@ class Operation:
     """One MailerLite API request. Ids not known yet stay placeholders (``{subscriber_id}``) or group names;
     ``group`` keeps the group's name for the engine to resolve."""
 
-    kind: Literal["upsert", "lookup", "update", "assign", "unassign"]
+    kind: Literal["upsert", "lookup", "update", "assign", "unassign", "unsubscribe", "delete"]
     method: str
     path: str
     body: dict[str, Any] | None = None
@@ -89,6 +92,7 @@ class ContactPlan:
     reason: str = ""
     previous: ContactState | None = None  # what the product knew before this plan (kept when nothing is applied)
     only_if_empty: list[str] = field(default_factory=list)  # sent only if MailerLite's answer shows them empty
+    action: str | None = None  # the lifecycle action this plan carries out (unsubscribe...), None for the others
 
     @property
     def reads_first(self) -> bool:
@@ -203,9 +207,26 @@ class Planner:
         state: ContactState | None,
         group_ids: Mapping[str, str],
     ) -> ContactPlan:
-        """One contact's events (already evaluated) against its last synced state."""
+        """One contact's events (already evaluated) against its last synced state.
+
+        The contact's latest event decides its place in MailerLite: a lifecycle action (unsubscribe, remove
+        from the studio's groups, delete) that comes last is what the plan does, and the events before it send
+        nothing; one followed by a create or update is superseded by it."""
         event_ids = [evaluation.event_id for evaluation in evaluations]
         ordered = evaluations if len(evaluations) == 1 else sorted(evaluations, key=_occurred_at)
+        known_absent = state is not None and state.deleted
+        if state is not None and known_absent:
+            deleted_at = state.deleted_at
+            if deleted_at is not None and ordered[-1].occurred_at < deleted_at:
+                reason = "deleted from MailerLite by a later event: this older event does not bring them back"
+                return ContactPlan(email, PlanOutcome.UNCHANGED, [], state, event_ids, reason=reason)
+            if deleted_at is not None:
+                ordered = [evaluation for evaluation in ordered if evaluation.occurred_at >= deleted_at]
+            state = None  # deleted by the studio: what it knew of them is gone with them
+        if ordered[-1].action in LIFECYCLE_ACTIONS:
+            return self._lifecycle_plan(email, ordered[-1], state, event_ids, group_ids, known_absent=known_absent)
+        if len(ordered) > 1:
+            ordered = [evaluation for evaluation in ordered if evaluation.action not in LIFECYCLE_ACTIONS]
         before_fields = state.fields if state else {}
         before_groups = state.groups if state else {}
         fields = dict(before_fields)
@@ -389,6 +410,62 @@ class Planner:
         ):  # no id known and nothing that would give one: find it first
             operations.insert(0, Operation("lookup", "GET", plan_path(subscriber_path(path_segment(email)))))
         return operations
+
+    def _lifecycle_plan(
+        self,
+        email: str,
+        evaluation: EventEvaluation,
+        state: ContactState | None,
+        event_ids: list[str],
+        group_ids: Mapping[str, str],
+        *,
+        known_absent: bool,
+    ) -> ContactPlan:
+        """Unsubscribe, remove from the studio's groups, or delete: by the subscriber's id, so that nothing is
+        ever created (a lookup by email first when the id is not known; not found, nothing is sent)."""
+        action = evaluation.action
+        at = evaluation.occurred_at
+        fields = dict(state.fields) if state else {}
+        groups = dict(state.groups) if state else {}
+        subscriber_id = state.subscriber_id if state else None
+        status = state.status if state else None
+        subscriber = path_segment(subscriber_id) if subscriber_id else SUBSCRIBER_PLACEHOLDER
+        if known_absent:
+            gone = ContactState(email, None, DELETED_STATUS, deleted_at=at)
+            reason = "not in MailerLite (the studio deleted them), nothing was sent"
+            return ContactPlan(email, PlanOutcome.UNCHANGED, [], gone, event_ids, reason=reason, action=action)
+        removed: list[str] = []
+        if action == "unsubscribe":
+            if state is not None and state.suppressed:
+                reason = f"already {state.status} in MailerLite: nothing to send"
+                return ContactPlan(
+                    email, PlanOutcome.SUPPRESSED, [], state, event_ids, reason=reason, previous=state, action=action
+                )
+            operations = [Operation("unsubscribe", "PUT", plan_path(subscriber_path(subscriber)), unsubscribe_body())]
+            new_state = ContactState(email, subscriber_id, "unsubscribed", fields, groups)
+            outcome = PlanOutcome.UNSUBSCRIBE
+        elif action == "delete":
+            operations = [Operation("delete", "DELETE", plan_path(subscriber_path(subscriber)))]
+            new_state = ContactState(email, None, DELETED_STATUS, deleted_at=at)
+            outcome = PlanOutcome.DELETE
+        else:  # remove_groups
+            managed = self.config.managed_groups()
+            removed = [name for name in managed if state is None or state.in_group(name) is not False]
+            operations = [
+                Operation("unassign", "DELETE", self._group_path(subscriber, name, group_ids), group=name)
+                for name in removed
+            ]
+            groups.update({name: (False, at) for name in managed})
+            new_state = ContactState(email, subscriber_id, status, fields, groups)
+            outcome = PlanOutcome.UPDATE if operations else PlanOutcome.UNCHANGED
+        if not operations:
+            reason = "not in any of the studio's groups: nothing to send"
+            return ContactPlan(email, outcome, [], new_state, event_ids, reason=reason, previous=state, action=action)
+        if subscriber_id is None:
+            operations.insert(0, Operation("lookup", "GET", plan_path(subscriber_path(path_segment(email)))))
+        return ContactPlan(
+            email, outcome, operations, new_state, event_ids, groups_removed=removed, previous=state, action=action
+        )
 
     @staticmethod
     def _group_path(subscriber: str, group: str, group_ids: Mapping[str, str]) -> str:

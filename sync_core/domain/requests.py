@@ -45,6 +45,15 @@ def subscriber_body(
     )
 
 
+#: The status an unsubscribe sets (``PUT /subscribers/{id}``: by id, so that it never creates anyone).
+UNSUBSCRIBED = "unsubscribed"
+
+
+def unsubscribe_body() -> dict[str, Any]:
+    """The body that unsubscribes a subscriber, and nothing else (fields and groups stay as they are)."""
+    return subscriber_body(status=UNSUBSCRIBED)
+
+
 def path_segment(value: object) -> str:
     """A value made safe for one part of a path; ``@`` stays as it is, so that an email lookup reads well.
 

@@ -439,6 +439,8 @@ def preview_advice(
                     'Use "Create missing groups" on the Group rules page before syncing.',
                 )
             )
+    if evaluation.action in LIFECYCLE_ADVICE:
+        advice.append(Advice("info", LIFECYCLE_ADVICE[evaluation.action]))
     if evaluation.action == "update_only":
         advice.append(
             Advice(
@@ -448,6 +450,18 @@ def preview_advice(
             )
         )
     return advice
+
+
+#: What the Preview says of an event a lifecycle action handles (the requests show exactly what is sent).
+LIFECYCLE_ADVICE = {
+    "unsubscribe": "This event unsubscribes the subscriber in MailerLite: looked up by email (when the studio "
+    "does not know their id) and set to unsubscribed by id. Nobody is created; afterwards the studio sends them "
+    "nothing until MailerLite says they are active again.",
+    "remove_groups": "This event takes the subscriber out of the studio's groups (the default group and the "
+    "group rules' groups), only those they are in; their other groups stay. Nobody is created.",
+    "delete": "This event deletes the subscriber from MailerLite. Nobody is created; a later Create or update "
+    "event creates them again with everything that event says.",
+}
 
 
 def _count(number: int, noun: str) -> str:

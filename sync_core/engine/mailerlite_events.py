@@ -20,8 +20,8 @@ from storage.tables import ReceivedEvent
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.events import MAILERLITE, RejectedInput
 from sync_core.domain.sources.body import decode_object
-from sync_core.domain.sources.mailerlite import DELETED_STATUS, apply_event, read_event
-from sync_core.domain.state import ContactState
+from sync_core.domain.sources.mailerlite import apply_event, read_event
+from sync_core.domain.state import DELETED_STATUS, ContactState
 from sync_core.engine.accounts import account_identity
 
 PAGE = 1000

@@ -31,8 +31,7 @@ from sync_core.domain.config import SyncConfig
 from sync_core.domain.events import MAILERLITE, PARTNER, NormalizedEvent, RejectedInput
 from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent, SkipStatus
 from sync_core.domain.sources import normalize_input
-from sync_core.domain.sources.mailerlite import DELETED_STATUS
-from sync_core.domain.state import ContactState
+from sync_core.domain.state import DELETED_STATUS, ContactState
 from sync_core.engine.accounts import account_identity
 from sync_core.engine.mailerlite_events import apply_mailerlite_events, planning_states
 from sync_core.engine.sender import (
@@ -594,7 +593,10 @@ class _Run:
     def _contact_row(result: ContactResult, outcome: ItemOutcome, states: dict[str, ContactState]) -> dict | None:
         """The contact as it stands after this result, or None when nothing about it changed."""
         plan = result.plan
-        if outcome in (ItemOutcome.CREATED, ItemOutcome.UPDATED, ItemOutcome.UNCHANGED):
+        if outcome == ItemOutcome.DELETED:  # known as not in MailerLite: the next upsert creates them again
+            state = plan.new_state
+            return {"email": plan.email, "subscriber_id": None, "status": state.status, "state": state.to_dict()}
+        if outcome in (ItemOutcome.CREATED, ItemOutcome.UPDATED, ItemOutcome.UNSUBSCRIBED, ItemOutcome.UNCHANGED):
             state = plan.new_state
             return {
                 "email": plan.email,

@@ -147,6 +147,14 @@ def partnero_samples() -> list[Sample]:
             "A partner who stopped being active: leaves the Active Partners group",
         ),
         Sample(
+            "Partnero · partner.rejected",
+            PARTNERO,
+            _partnero("partner.rejected", {**_PARTNER, "status": "pending", "approved": False}, updated),
+            None,
+            "An applicant the program turned down: never added to Partners (whose welcome workflow it would start), "
+            "and out of Active Partners",
+        ),
+        Sample(
             "Partnero · customer.created",
             PARTNERO,
             _partnero("customer.created", customer, "2025-05-08T09:00:00.000000Z"),

@@ -30,7 +30,7 @@ from sync_core.domain.planning import (
     unknown_groups,
 )
 from sync_core.domain.requests import SUBSCRIBERS, api_relative, batch_path, path_segment
-from sync_core.domain.state import SUPPRESSED_STATUSES, ContactState
+from sync_core.domain.state import DELETED_STATUS, SUPPRESSED_STATUSES, ContactState
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import AuthError, ConfigurationError, ForbiddenError, MailerLiteError
 from sync_core.mailerlite.models import MAX_BATCH_REQUESTS, BatchItemResult, BatchRequest
@@ -49,9 +49,22 @@ STOPPING_ERRORS = (AuthError, ForbiddenError, ConfigurationError)
 RECORDED_OUTCOMES = {
     PlanOutcome.CREATE: ItemOutcome.CREATED,
     PlanOutcome.UPDATE: ItemOutcome.UPDATED,
+    PlanOutcome.UNSUBSCRIBE: ItemOutcome.UNSUBSCRIBED,
+    PlanOutcome.DELETE: ItemOutcome.DELETED,
     PlanOutcome.UNCHANGED: ItemOutcome.UNCHANGED,
     PlanOutcome.SUPPRESSED: ItemOutcome.SUPPRESSED,
     PlanOutcome.SKIP: ItemOutcome.SKIPPED,
+}
+
+
+#: Why nothing was sent for a contact MailerLite does not have, by the trigger's action (None: update only).
+NOT_IN_MAILERLITE = {
+    None: "not in MailerLite, nothing was sent: this trigger only updates existing subscribers "
+    "(it never creates one, nor brings back one deleted in MailerLite)",
+    "unsubscribe": "not in MailerLite, nothing was sent: unsubscribing never creates a subscriber",
+    "remove_groups": "not in MailerLite, nothing was sent: removing from the studio's groups never creates a "
+    "subscriber",
+    "delete": "not in MailerLite, nothing was sent: there was no subscriber to delete",
 }
 
 
@@ -270,6 +283,9 @@ class Sender:
                 result.reason = "MailerLite already holds what the events say: nothing needed changing"
                 continue
             result.outcome = ItemOutcome.CREATED if result.created else ItemOutcome.UPDATED
+            if result.plan.action is not None:  # unsubscribed, deleted, or out of the studio's groups
+                result.outcome = RECORDED_OUTCOMES[result.plan.outcome]
+                continue
             if result.status in SUPPRESSED_STATUSES:  # applied, but MailerLite keeps them unsubscribed
                 result.outcome = ItemOutcome.SUPPRESSED
                 result.reason = (
@@ -355,8 +371,19 @@ def _read_answer(result: ContactResult, operation: Operation, item: BatchItemRes
             result.created = result.created or (operation.kind == "upsert" and code == 201)
             result.answered, result.seen = True, data
             if operation.kind == "lookup" and result.status in SUPPRESSED_STATUSES:
-                result.outcome = ItemOutcome.SUPPRESSED
-                result.reason = suppressed_reason(result.status)
+                if result.plan.action == "unsubscribe":
+                    result.outcome = ItemOutcome.SUPPRESSED
+                    result.reason = f"already {result.status} in MailerLite: nothing to send"
+                elif result.plan.action is None:
+                    result.outcome = ItemOutcome.SUPPRESSED
+                    result.reason = suppressed_reason(result.status)
+        elif operation.kind == "unsubscribe":
+            result.status = (data or {}).get("status") or "unsubscribed"
+        elif operation.kind == "delete":
+            result.status, result.subscriber_id = DELETED_STATUS, None
+        return
+    if operation.kind in ("unsubscribe", "delete") and code == 404:
+        result.outcome, result.reason = ItemOutcome.SKIPPED, NOT_IN_MAILERLITE[result.plan.action]
         return
     if operation.kind == "unassign" and code == 404:
         return  # not in the group: the wanted result
@@ -364,10 +391,7 @@ def _read_answer(result: ContactResult, operation: Operation, item: BatchItemRes
         result.answered, result.seen = True, None
         if not any(planned.kind == "upsert" for planned in result.plan.operations):
             result.outcome = ItemOutcome.SKIPPED
-            result.reason = (
-                "not in MailerLite, nothing was sent: this trigger only updates existing subscribers "
-                "(it never creates one, nor brings back one deleted in MailerLite)"
-            )
+            result.reason = NOT_IN_MAILERLITE.get(result.plan.action, NOT_IN_MAILERLITE[None])
         return
     error = item.error()
     message = str(error) if error is not None else f"MailerLite answered {code}"
@@ -406,18 +430,7 @@ def _nothing_applied(result: ContactResult) -> None:
     knowing what it knew, with only the status new."""
     plan = result.plan
     before = plan.previous
-    plan.new_state = (
-        ContactState(plan.email)
-        if before is None
-        else ContactState(
-            before.email,
-            before.subscriber_id,
-            before.status,
-            dict(before.fields),
-            dict(before.groups),
-            dict(before.named),
-        )
-    )
+    plan.new_state = ContactState(plan.email) if before is None else before.copy()
     plan.changes, plan.groups_added, plan.groups_removed = {}, [], []
 
 

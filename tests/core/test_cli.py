@@ -76,10 +76,10 @@ def test_preview_of_an_existing_contact_and_of_an_ignored_event(tmp_path: Path, 
         ("POST", "/api/subscribers/{subscriber_id}/groups/{group:Churned customers}"),
         ("DELETE", "/api/subscribers/{subscriber_id}/groups/{group:Active subscriptions}"),
     ]
-    event.write_text(json.dumps(dodo_examples["refund.succeeded"]))
+    event.write_text(json.dumps(dodo_examples["payment.processing"]))
     ignored = run("preview", "--preset", "dodo-payments", "--event", str(event))
     assert ignored.returncode == 0 and json.loads(ignored.stdout) == []
-    assert "no trigger syncs refund.succeeded events" in ignored.stderr
+    assert "no trigger syncs payment.processing events" in ignored.stderr
 
 
 @pytest.mark.parametrize(
@@ -102,6 +102,6 @@ def test_a_malformed_event_and_an_invalid_configuration(tmp_path: Path):
     result = run("preview", "--preset", "dodo-payments", "--event", str(bad_event))
     assert result.returncode == 2 and "the event cannot be read: the body is not valid JSON" in result.stderr
     bad_config = tmp_path / "config.json"
-    bad_config.write_text('{"triggers": [{"name": "T", "event_types": ["x"], "action": "delete"}]}')
+    bad_config.write_text('{"triggers": [{"name": "T", "event_types": ["x"], "action": "destroy"}]}')
     result = run("config", "export", "--config", str(bad_config))
-    assert result.returncode == 2 and "trigger 'T', action: 'delete' is not allowed" in result.stderr
+    assert result.returncode == 2 and "trigger 'T', action: 'destroy' is not allowed" in result.stderr

@@ -51,7 +51,11 @@ def _with_trigger(**trigger) -> dict:
         ("{not json", "not valid JSON"),
         ("[]", "should be a JSON object"),
         ({"conection": {}}, "conection: is not a known setting (check the spelling)"),
-        (_with_trigger(action="delete"), "trigger 'New customer', action: 'delete' is not allowed"),
+        (_with_trigger(action="destroy"), "trigger 'New customer', action: 'destroy' is not allowed"),
+        (
+            _with_trigger(action="delete", fields=[{"target": "a", "value": "data.a"}]),
+            "trigger 'New customer': a trigger that does \"Delete from MailerLite\" sends no fields",
+        ),
         (
             _with_trigger(fields=[{"target": "company", "value": "data.x", "transform": "cents"}]),
             "trigger 'New customer', field 'company', transform: the transform 'cents' is not known",

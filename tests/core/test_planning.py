@@ -252,7 +252,7 @@ def test_many_events_for_one_contact_become_one_upsert(partnero_planner):
 
 
 def test_an_older_event_never_overwrites_a_newer_value(partnero_planner):
-    newer = partner("archived", at="2025-06-01T00:00:00Z", event="partner.archived")
+    newer = partner("archived", at="2025-06-01T00:00:00Z", event="partner.updated")
     older = partner("active", at="2025-05-01T00:00:00Z")
     states = synced(partnero_planner.plan([newer]))
     late = partnero_planner.plan([older], states)

@@ -22,7 +22,7 @@ def unsaved(app) -> bool:
 def test_a_preset_shows_one_table_per_trigger_with_no_unsaved_changes(app, studio_workspace):
     studio_workspace.save_config(load_preset("dodo-payments"), author="test")
     open_page(app, PAGE)
-    assert len(app.data_editor) == 6
+    assert len(app.data_editor) == 9
     first = app.data_editor[0].value
     assert list(first["target"]) == ["name", "company", "last_name"]
     assert list(first["source"]) == ["event field", "event field", "fixed value"]
@@ -166,7 +166,7 @@ def test_load_a_preset_after_confirming(app, studio_workspace):
     assert_clean(app)
     assert studio_workspace.config().name == "Partnero → MailerLite"
     assert studio_workspace.configs.versions()[0].comment == "Loaded the preset Partnero → MailerLite"
-    assert len(app.data_editor) == 2
+    assert len(app.data_editor) == 3
     sidebar = "\n".join(c.value for c in app.sidebar.caption)
     assert "Version 1 — Partnero → MailerLite" in sidebar
 
@@ -269,7 +269,7 @@ def test_loading_a_preset_keeps_the_connection_settings(app, studio_workspace):
     app.button(key="fm_preset_yes").click().run()
     assert_clean(app)
     config = studio_workspace.config()
-    assert config.name == "Partnero → MailerLite" and len(config.triggers) == 2
+    assert config.name == "Partnero → MailerLite" and len(config.triggers) == 3
     assert config.connection.default_group == "Newsletter"
     assert config.connection.sandbox is False
     assert config.connection.base_url == "https://mailerlite.example.com/api"

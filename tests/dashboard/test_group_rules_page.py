@@ -126,7 +126,8 @@ def test_list_operators_take_lists_and_empty_checks_take_no_value(app, studio_wo
     assert studio_workspace.config().group_rules[1].conditions[0].value == ["active", "pending"]
     [s for s in app.selectbox if s.label == "Operator"][0].set_value("is_not_empty").run()
     assert not [t for t in app.text_input if t.label == "Value"]
-    assert not [m for m in app.multiselect if m.label == "Values"]
+    # only the rule's second condition (rejected and archived partners leave Active Partners) still takes a list
+    assert [m.value for m in app.multiselect if m.label == "Values"] == [["partner.rejected", "partner.archived"]]
     assert any("no value needed" in c.value for c in app.caption)
     app.button(key="ui_save_group_rules").click().run()
     condition = studio_workspace.config().group_rules[1].conditions[0]

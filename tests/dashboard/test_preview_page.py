@@ -44,7 +44,7 @@ def test_an_official_dodo_event_shows_the_requests_for_a_new_and_an_existing_con
     assert new_contact["groups"] == ["Dodo Payments", "Customers"]
     existing = json.loads(requests[3].split("\n", 1)[1])
     assert existing["groups"] == ["Customers"] and "status" not in existing
-    assert any(s.value.startswith("Synced (create or update)") for s in app.success)
+    assert any(s.value.startswith("Synced (Create or update)") for s in app.success)
     markdown = "\n".join(m.value for m in app.markdown)
     assert "test@acme.com" in markdown and "`payment.succeeded`" in markdown
     fields = [d.value for d in app.dataframe if "Check" in d.value.columns][0]
@@ -75,10 +75,10 @@ def test_every_sample_event_can_be_previewed(app, studio_workspace):
 def test_an_event_no_trigger_syncs_says_how_to_fix_it(app, studio_workspace):
     studio_workspace.save_config(load_preset("dodo-payments"), author="test")
     open_page(app, PAGE)
-    choose(app, "Dodo Payments · refund.succeeded")
+    choose(app, "Dodo Payments · payment.processing")
     (warning,) = [w.value for w in app.warning if "not synced" in w.value]
-    assert "no trigger syncs refund.succeeded events" in warning
-    assert "Add a trigger for refund.succeeded on the Field mapping page" in warning
+    assert "no trigger syncs payment.processing events" in warning
+    assert "Add a trigger for payment.processing on the Field mapping page" in warning
     assert not [code for code in codes(app) if code.startswith("POST")]
 
 

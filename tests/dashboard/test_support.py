@@ -41,6 +41,7 @@ def test_samples_cover_every_official_dodo_example_partnero_and_records(dodo_exa
         "partner.created",
         "partner.created",
         "partner.updated",
+        "partner.rejected",
         "customer.created",
         "partner.updated",
     ]
@@ -108,9 +109,9 @@ def test_advice_for_ignored_and_invalid_events(dodo_examples):
     import json
 
     config = load_preset("dodo-payments")
-    refund = sample_event(next(s for s in dodo_samples() if s.label.endswith("refund.succeeded")))
-    (advice,) = preview_advice(config, preview_event(config, refund, now=NOW))
-    assert advice.level == "warning" and "Add a trigger for refund.succeeded" in advice.fix
+    processing = sample_event(next(s for s in dodo_samples() if s.label.endswith("payment.processing")))
+    (advice,) = preview_advice(config, preview_event(config, processing, now=NOW))
+    assert advice.level == "warning" and "Add a trigger for payment.processing" in advice.fix
     no_email = dict(dodo_examples["payment.succeeded"])
     no_email["data"] = {**no_email["data"], "customer": {"name": "Nobody"}}
     event = parse_pasted(json.dumps(no_email))

@@ -80,8 +80,8 @@ def test_bad_input_gets_a_plain_message_and_a_non_zero_exit(run, args, message):
 
 def test_an_invalid_configuration_is_not_saved(run, tmp_path):
     bad = tmp_path / "bad.json"
-    bad.write_text('{"triggers": [{"name": "T", "event_types": ["x"], "action": "delete"}]}')
+    bad.write_text('{"triggers": [{"name": "T", "event_types": ["x"], "action": "destroy"}]}')
     result = run("config", "import", str(bad))
     assert (
-        result.returncode == 2 and "'delete' is not allowed" in result.stderr and "Nothing was saved" in result.stderr
+        result.returncode == 2 and "'destroy' is not allowed" in result.stderr and "Nothing was saved" in result.stderr
     )

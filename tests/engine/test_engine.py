@@ -230,6 +230,8 @@ def test_every_plan_outcome_is_recorded_as_an_item_outcome():
     assert {plan: str(item) for plan, item in RECORDED_OUTCOMES.items()} == {
         "create": "created",
         "update": "updated",
+        "unsubscribe": "unsubscribed",
+        "delete": "deleted",
         "unchanged": "unchanged",
         "suppressed": "suppressed",
         "skip": "skipped",

@@ -44,9 +44,9 @@ def test_every_saved_configuration_version_is_kept(workspace):
 
 
 def test_a_broken_saved_document_is_reported_not_raised(workspace):
-    workspace.configs.save({"triggers": [{"name": "x", "event_types": ["a"], "action": "delete"}]})
+    workspace.configs.save({"triggers": [{"name": "x", "event_types": ["a"], "action": "destroy"}]})
     active = workspace.active_config()
-    assert active.problem and "'delete' is not allowed" in active.problem
+    assert active.problem and "'destroy' is not allowed" in active.problem
     assert active.config.triggers == []
 
 

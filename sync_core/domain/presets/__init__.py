@@ -12,12 +12,13 @@ PRESETS = {
     "partnero": (
         "partnero.json",
         "Partnero's MailerLite integration: partner and customer fields, the groups "
-        "Partners, Active Partners and Referred Customers",
+        "Partners, Active Partners and Referred Customers (rejected and archived partners leave Active Partners)",
     ),
     "dodo-payments": (
         "dodo_payments.json",
         "Dodo Payments' six MailerLite examples: new customers, premium "
-        "group, subscription fields, churn, custom fields, automation trigger",
+        "group, subscription fields, churn, custom fields, automation trigger; expired or held subscriptions, "
+        "refunds and disputes",
     ),
 }
 

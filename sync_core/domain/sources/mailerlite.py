@@ -23,7 +23,7 @@ from typing import Any
 from sync_core.domain.emails import InvalidEmail, normalize_email
 from sync_core.domain.events import MAILERLITE, RejectedInput, parse_timestamp
 from sync_core.domain.sources.body import body_id, decode_object
-from sync_core.domain.state import ContactState
+from sync_core.domain.state import DELETED_STATUS, ContactState
 from sync_core.domain.transforms import SUBSCRIBER_ATTRIBUTES
 
 #: Where MailerLite's deliveries arrive, after the studio's public address.
@@ -54,8 +54,6 @@ MAILERLITE_EVENT_TYPES = (
 GROUP_EVENTS = (ADDED_TO_GROUP, REMOVED_FROM_GROUP)
 #: The MailerLite status each status event means.
 STATUS_OF_EVENT = {UNSUBSCRIBED: "unsubscribed", BOUNCED: "bounced", SPAM_REPORTED: "junk", ACTIVE: "active"}
-#: What the contact's remembered status becomes when MailerLite deleted the subscriber: planned as never synced.
-DELETED_STATUS = "deleted"
 KNOWN_STATUSES = frozenset({"active", "unsubscribed", "unconfirmed", "bounced", "junk"})
 
 
@@ -190,7 +188,7 @@ def apply_event(
     at = event.occurred_at or now
     if state is None:
         state = ContactState(event.email)
-    new = ContactState(state.email, state.subscriber_id, state.status, dict(state.fields), dict(state.groups))
+    new = state.copy()
     said = event.type.removeprefix("subscriber.").replace("_", " ")
     subscriber_id = event.subscriber.get("id")
     if event.type == DELETED:
@@ -229,7 +227,6 @@ def apply_event(
 
 
 __all__ = [
-    "DELETED_STATUS",
     "MAILERLITE_WEBHOOK_PATH",
     "MAILERLITE_EVENT_TYPES",
     "MailerLiteEvent",
