@@ -21,7 +21,7 @@ from sync_core.domain.config import SyncConfig
 from sync_core.domain.events import MAILERLITE, RejectedInput
 from sync_core.domain.sources.body import decode_object
 from sync_core.domain.sources.mailerlite import apply_event, read_event
-from sync_core.domain.state import DELETED_STATUS, ContactState
+from sync_core.domain.state import ContactState
 from sync_core.engine.accounts import account_identity
 
 PAGE = 1000
@@ -38,12 +38,9 @@ def remembered_states(contacts: ContactStore, account: str, emails: Iterable[str
 
 
 def planning_states(contacts: ContactStore, account: str, emails: Iterable[str]) -> dict[str, ContactState]:
-    """The states planning starts from: a subscriber MailerLite deleted counts as never synced (sent whole)."""
-    return {
-        email: state
-        for email, state in remembered_states(contacts, account, emails).items()
-        if state.status != DELETED_STATUS
-    }
+    """The states planning starts from. A deleted subscriber's state stays: planning treats it as never synced
+    (sent whole), and keeps an event older than the deletion from bringing them back."""
+    return remembered_states(contacts, account, emails)
 
 
 def mapped_fields(config: SyncConfig) -> set[str]:

@@ -31,7 +31,7 @@ from sync_core.domain.config import SyncConfig
 from sync_core.domain.events import MAILERLITE, PARTNER, NormalizedEvent, RejectedInput
 from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent, SkipStatus
 from sync_core.domain.sources import normalize_input
-from sync_core.domain.state import DELETED_STATUS, ContactState
+from sync_core.domain.state import ContactState
 from sync_core.engine.accounts import account_identity
 from sync_core.engine.mailerlite_events import apply_mailerlite_events, planning_states
 from sync_core.engine.sender import (
@@ -455,8 +455,6 @@ class _Run:
         states = planning_states(self.engine.contacts, self.run.account, emails)
         if self.dry_run:
             states.update({email: state for email, state in self.dry_states.items() if email in emails})
-            for email in [email for email, state in states.items() if state.status == DELETED_STATUS]:
-                del states[email]  # deleted in MailerLite (a dry run's own memory): planned as never synced
         return states
 
     def _record_skipped(self, skipped: list[SkippedEvent], by_event_id: dict[str, list[ReceivedEvent]]) -> None:

@@ -61,7 +61,7 @@ def test_every_sample_event_can_be_previewed(app, studio_workspace):
     studio_workspace.save_config(load_preset("partnero"), author="test")
     open_page(app, PAGE)
     labels = app.selectbox(key="pv_sample").options
-    assert len(labels) == len(all_samples()) == 28
+    assert len(labels) == len(all_samples()) == 29
     for label in labels:
         choose(app, label)
         assert app.subheader[0].value == "The event"

@@ -58,7 +58,7 @@ def test_every_official_dodo_example_ships_with_the_package(monkeypatch, tmp_pat
     monkeypatch.chdir(tmp_path)
     assert DODO_EXAMPLES_FILE.is_relative_to(Path(sync_core.__file__).resolve().parent)
     samples = dodo_samples()
-    assert len(samples) == 21 and len(all_samples()) == 21 + 5 + 2
+    assert len(samples) == 21 and len(all_samples()) == 21 + 6 + 2
     assert {sample_event(sample).type for sample in samples} >= {"payment.succeeded", "subscription.cancelled"}
     assert "data.customer.email" in known_paths()
 
