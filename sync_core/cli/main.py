@@ -10,12 +10,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sync_core.cli import configuration, live, syncing
+from sync_core.cli import configuration, forgetting, live, syncing
 from sync_core.cli.errors import CommandError
 from sync_core.sandbox import cli as sandbox_cli
 
 #: Modules that contribute sub-commands, each with ``register(subparsers)``.
-COMMAND_MODULES = [configuration, syncing, live, sandbox_cli]
+COMMAND_MODULES = [configuration, syncing, forgetting, live, sandbox_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:
