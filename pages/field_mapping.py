@@ -488,7 +488,8 @@ def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
         key=f"fm_{uid}_action",
         format_func=ACTION_LABELS.get,
         help="create or update: add new subscribers and update known ones; update "
-        "existing only: never create; ignore: these events are not synced",
+        "existing only: never create; ignore: these events are not synced; Forget (GDPR): MailerLite is asked "
+        "to forget the subscriber and the studio erases the contact, keeping only a hashed tombstone",
     )
     status = trigger.get("subscriber_status") if trigger.get("subscriber_status") in STATUS_LABELS else None
     draft.seed(f"fm_{uid}_status", status)

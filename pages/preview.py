@@ -28,6 +28,7 @@ OUTCOME_WORDS = {
     PlanOutcome.UPDATE: "updated",
     PlanOutcome.UNCHANGED: "left as it is",
     PlanOutcome.SUPPRESSED: "not touched (unsubscribed)",
+    PlanOutcome.FORGET: "would be forgotten (GDPR): MailerLite is asked to forget them and the studio erases them",
 }
 
 

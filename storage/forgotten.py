@@ -126,6 +126,7 @@ class ForgetStore:
         """Rows about to be stored (``received_event`` columns), with those of forgotten contacts from before
         their forget (or copies of their erased events) made anonymous and ignored. In the caller's
         transaction, so that a forget committed meanwhile is seen (SQLite) or its row deleted by it."""
+        self._lock_for_writing(connection)
         fingerprints = {}
         for number, row in enumerate(rows):
             email = row.get("email")
@@ -164,6 +165,7 @@ class ForgetStore:
         erasure = Erasure()
         with self.database.engine.connect() as connection:
             with connection.begin():
+                self._lock_for_writing(connection)
                 erasure.events, event_keys = self._erase_events(connection, email)
                 erasure.items = self._erase_items(connection, email)
                 erasure.contacts = self._delete_ids(
@@ -188,6 +190,12 @@ class ForgetStore:
         if self.database.kind == "sqlite":
             erasure.traces_left = not self._flush_sqlite(email)
         return erasure
+
+    def _lock_for_writing(self, connection: sa.Connection) -> None:
+        """On SQLite, take the file's write lock before reading (a statement that writes nothing): a transaction
+        that reads first and writes later fails at once, without waiting, when another one wrote in between."""
+        if self.database.kind == "sqlite":
+            connection.exec_driver_sql("UPDATE forgotten_mark SET forgotten_at = forgotten_at WHERE 0")
 
     def _contains(self, column: sa.ColumnElement[Any], email: str) -> sa.ColumnElement[bool]:
         """Whether a column's text (a body's bytes, a JSON document) holds the email, whatever its case."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from storage.db import is_transient
 from sync_core.engine.forget import WHAT_HAPPENS, ForgetError, forget_contact, who_asks
 from sync_core.engine.workspace import Workspace
 
@@ -41,6 +42,11 @@ def run_forget(args: argparse.Namespace) -> int:
         result = forget_contact(workspace, args.email, requested_by=who_asks("cli"), origin="cli")
     except ForgetError as exc:
         print(f"Not forgotten: {exc}.", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        print("Not forgotten: the database was busy for too long; nothing was erased. Try again.", file=sys.stderr)
         return 1
     print(("Forgotten. " if result.ok else "Not completely forgotten. ") + result.in_words())
     return 0 if result.ok else 1

@@ -27,12 +27,14 @@ OUTCOME_WORDS = {
     "failed": "failed",
     "dead": "failed (gave up)",
     "ignored": "skipped: not synced by the configuration",
+    "forgotten": "would be forgotten (GDPR)",
 }
 _PLAN_OUTCOMES = {
     PlanOutcome.CREATE: "created",
     PlanOutcome.UPDATE: "updated",
     PlanOutcome.UNCHANGED: "unchanged",
     PlanOutcome.SUPPRESSED: "suppressed",
+    PlanOutcome.FORGET: "forgotten",
 }
 #: The columns of the table and of the CSV download, one row per field changed (or one for the contact).
 TABLE_COLUMNS = ("email", "outcome", "field", "before", "after", "groups added", "groups removed", "why")

@@ -24,7 +24,7 @@ DEFAULT_BASE_URL = "https://connect.mailerlite.com/api"
 
 FieldType = Literal["text", "number", "date"]
 ValueSource = Literal["path", "constant", "template", "event_time", "now"]
-Action = Literal["upsert", "update_only", "ignore"]
+Action = Literal["upsert", "update_only", "ignore", "forget"]
 RuleMode = Literal["add_only", "membership"]
 Operator = Literal[
     "equals",
@@ -49,7 +49,12 @@ VALUE_SOURCE_LABELS = {
     "event_time": "event time",
     "now": "time of sync",
 }
-ACTION_LABELS = {"upsert": "create or update", "update_only": "update existing only", "ignore": "ignore"}
+ACTION_LABELS = {
+    "upsert": "create or update",
+    "update_only": "update existing only",
+    "ignore": "ignore",
+    "forget": "Forget (GDPR)",
+}
 RULE_MODE_LABELS = {"add_only": "add only", "membership": "membership (add and remove)"}
 OPERATOR_LABELS = {
     "equals": "equals",

@@ -31,7 +31,7 @@ class EventEvaluation:
     occurred_at: datetime
     status: Status
     reason: str = ""
-    action: str | None = None  # "upsert" or "update_only" when synced
+    action: str | None = None  # "upsert", "update_only" or "forget" when synced
     subscriber_status: str | None = None
     triggers: list[str] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)  # MailerLite field or attribute → value
@@ -128,6 +128,8 @@ class Evaluator:
         silencing = [t.trigger.name for t in matched if t.trigger.action == "ignore"]
         if silencing:
             return _Route("ignored", f"the trigger {silencing[0]!r} ignores {event.type} events", triggers=names)
+        if any(t.trigger.action == "forget" for t in matched):  # the contact is forgotten: nothing to map
+            return _Route("sync", "", "forget", None, names)
         action = "upsert" if any(t.trigger.action == "upsert" for t in matched) else "update_only"
         status = next((t.trigger.subscriber_status for t in matched if t.trigger.subscriber_status), None)
         # When two triggers fill the same field, the later trigger's mapping is the one used.

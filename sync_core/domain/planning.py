@@ -28,6 +28,7 @@ from sync_core.domain.requests import (
     path_segment,
     plan_path,
     subscriber_body,
+    subscriber_forget_path,
     subscriber_group_path,
     subscriber_path,
 )
@@ -43,6 +44,7 @@ class PlanOutcome(StrEnum):
     UPDATE = "update"
     UNCHANGED = "unchanged"
     SUPPRESSED = "suppressed"
+    FORGET = "forget"  # a trigger's action "forget" (GDPR): MailerLite forgets them, the studio erases them
 
 
 class SkipStatus(StrEnum):
@@ -63,7 +65,7 @@ class Operation:
     """One MailerLite API request. Ids not known yet stay placeholders (``{subscriber_id}``) or group names;
     ``group`` keeps the group's name for the engine to resolve."""
 
-    kind: Literal["upsert", "lookup", "update", "assign", "unassign"]
+    kind: Literal["upsert", "lookup", "update", "assign", "unassign", "forget"]
     method: str
     path: str
     body: dict[str, Any] | None = None
@@ -88,6 +90,7 @@ class ContactPlan:
     reason: str = ""
     previous: ContactState | None = None  # what the product knew before this plan (kept when nothing is applied)
     only_if_empty: list[str] = field(default_factory=list)  # sent only if MailerLite's answer shows them empty
+    triggers: list[str] = field(default_factory=list)  # for a forget: the triggers that asked for it
 
     @property
     def reads_first(self) -> bool:
@@ -204,6 +207,9 @@ class Planner:
     ) -> ContactPlan:
         """One contact's events (already evaluated) against its last synced state."""
         event_ids = [evaluation.event_id for evaluation in evaluations]
+        if any(evaluation.action == "forget" for evaluation in evaluations):
+            names = [name for e in evaluations if e.action == "forget" for name in e.triggers]
+            return forget_plan(email, event_ids, state, triggers=list(dict.fromkeys(names)))
         ordered = evaluations if len(evaluations) == 1 else sorted(evaluations, key=_occurred_at)
         before_fields = state.fields if state else {}
         before_groups = state.groups if state else {}
@@ -370,6 +376,29 @@ class Planner:
     def _group_path(subscriber: str, group: str, group_ids: Mapping[str, str]) -> str:
         group_ref = group_ids.get(group) or "{group:" + group + "}"
         return plan_path(subscriber_group_path(subscriber, group_ref))
+
+
+def forget_plan(
+    email: str, event_ids: list[str], state: ContactState | None, *, triggers: list[str] | None = None
+) -> ContactPlan:
+    """A contact a trigger forgets (GDPR): whatever else its events say, MailerLite is asked to forget the
+    subscriber (found by email first: the id the studio knows may be stale) and the studio then erases the
+    contact, every event up to the forget included. Nothing is remembered of them but a tombstone."""
+    operations = [
+        Operation("lookup", "GET", plan_path(subscriber_path(path_segment(email)))),
+        Operation("forget", "POST", plan_path(subscriber_forget_path(SUBSCRIBER_PLACEHOLDER))),
+    ]
+    reason = "forgotten (GDPR) by a trigger: MailerLite is asked to forget the subscriber, the studio erases them"
+    return ContactPlan(
+        email,
+        PlanOutcome.FORGET,
+        operations,
+        ContactState(email),
+        event_ids,
+        reason=reason,
+        previous=state,
+        triggers=list(triggers or []),
+    )
 
 
 def suppressed_reason(status: str | None) -> str:

@@ -82,20 +82,20 @@ def forget_contact(
     origin: str,
     client: MailerLiteClient | None = None,
     now: datetime | None = None,
-    ask_mailerlite: bool = True,
+    asked: str | None = None,
 ) -> ForgetResult:
-    """Forget ``email``: MailerLite first (unless ``ask_mailerlite`` is False: a run already asked it), then the
-    studio's own rows, then the record. The local erasure happens even when MailerLite cannot be reached (the
+    """Forget ``email``: MailerLite first (unless ``asked`` says what came of it: a run already asked), then
+    the studio's own rows, then the record. The local erasure happens even when MailerLite cannot be reached (the
     studio's part does not wait for it); the result says so, and forgetting again asks MailerLite again."""
     try:
         address = normalize_email(email)
     except InvalidEmail as exc:
         raise ForgetError(f"{exc}; give the contact's email address") from None
     now = now or datetime.now(UTC)
-    if ask_mailerlite:
+    if asked is None:
         outcome, words = _ask_mailerlite(workspace, address, client)
     else:
-        outcome, words = NOT_ASKED, "MailerLite was asked to forget the subscriber by the run."
+        outcome, words = NOT_ASKED, asked
     erasure = workspace.forgotten.erase(address, now=now)
     result = ForgetResult(outcome, _without(words, address), erasure)
     record = workspace.forgotten.record(

@@ -232,4 +232,5 @@ def test_every_plan_outcome_is_recorded_as_an_item_outcome():
         "update": "updated",
         "unchanged": "unchanged",
         "suppressed": "suppressed",
+        "forget": "forgotten",
     }
