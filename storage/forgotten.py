@@ -154,6 +154,39 @@ class ForgetStore:
             screened.append(row)
         return screened
 
+    def covered(self, rows: Sequence[ReceivedEvent]) -> list[int]:
+        """The ids of stored events the tombstones cover (stored before their forget was seen: by a store without
+        the tombstones, or by a PostgreSQL transaction that overlapped the forget)."""
+        keyed = [
+            (
+                row.id,
+                self.email_fingerprint(row.email.lower()) if row.email else None,
+                self.event_fingerprint(row.source, row.event_id),
+                row.occurred_at,
+            )
+            for row in rows
+        ]
+        with self.database.engine.connect() as connection:
+            marks = self._marks(
+                connection, (fp for _, by_email, by_event, _ in keyed for fp in (by_email, by_event) if fp)
+            )
+        if not marks:
+            return []
+        covered = []
+        for row_id, by_email, by_event, occurred in keyed:
+            forgotten = marks.get(by_email) if by_email else None
+            if by_event in marks or (forgotten is not None and (occurred is None or occurred <= forgotten)):
+                covered.append(row_id)
+        return [row_id for row_id in covered if row_id is not None]
+
+    def drop(self, event_ids: Sequence[int]) -> int:
+        """Delete these stored events (ones the tombstones cover); returns how many."""
+        with self.database.engine.connect() as connection:
+            with connection.begin():
+                self._lock_for_writing(connection)
+                deleted = self._delete_ids(connection, _EVENTS, list(event_ids))
+        return deleted
+
     # --- erasing ------------------------------------------------------------------------------------------------
 
     def erase(self, email: str, *, now: datetime | None = None) -> Erasure:

@@ -304,7 +304,18 @@ class _Run:
 
     # --- one chunk ------------------------------------------------------------------------------------------
 
+    def _without_forgotten(self, rows: list[ReceivedEvent]) -> list[ReceivedEvent]:
+        """The chunk without the events of forgotten contacts from before their forget (stored before the forget
+        was seen): they are never planned, and a real run deletes them."""
+        covered = set(self.engine.workspace.forgotten.covered(rows))
+        if not covered:
+            return rows
+        if not self.dry_run:
+            self.engine.workspace.forgotten.drop(sorted(covered))
+        return [row for row in rows if row.id not in covered]
+
     def _process(self, rows: list[ReceivedEvent]) -> None:
+        rows = self._without_forgotten(rows)
         by_event_id: dict[str, list[ReceivedEvent]] = {}
         items = []
         for row in rows:

@@ -94,3 +94,25 @@ def test_a_sync_forgets_the_contact_in_the_sandbox_and_in_the_studio(workspace, 
     import_file(workspace.events, io.BytesIO(rows), name="partners.csv")
     again = SyncEngine(workspace, client=client).run()
     assert again.requests == 0 and status_in(account) == 404
+
+
+def test_an_old_event_stored_without_the_tombstones_is_never_planned(workspace, account):
+    """An event stored past the screen (a store opened without the tombstones, a PostgreSQL transaction that
+    overlapped the forget) is caught by the run: never sent, and deleted."""
+    from sync_core.engine.forget import forget_contact
+    from tests.engine.conftest import import_bytes
+
+    workspace.save_config(forgetting_config(), author="test")
+    client = fast_client(account)
+    rows = f"email,name,key,status,created_at\n{EMAIL},Grace,g1,active,2026-01-01\n".encode()
+    import_bytes(workspace, rows)
+    assert SyncEngine(workspace, client=client).run().created == 1
+    forget_contact(workspace, EMAIL, requested_by="test", origin="cli", client=client)
+    assert status_in(account) == 404
+    import_bytes(workspace, rows)  # EventStore(database): no tombstones to screen with
+    assert workspace.events.for_email(EMAIL)
+    dry = SyncEngine(workspace, client=client).run(dry_run=True)
+    assert dry.created == 0 and list(iter_run_changes(workspace.runs, dry.id)) == []
+    run = SyncEngine(workspace, client=client).run()
+    assert run.requests == 0 and run.created == 0 and status_in(account) == 404
+    assert workspace.events.for_email(EMAIL) == []
