@@ -173,6 +173,7 @@ with runs_tab:
                         ItemOutcome.FAILED: run.failed + run.dead,
                         ItemOutcome.INVALID: run.invalid,
                         ItemOutcome.IGNORED: run.ignored,
+                        ItemOutcome.FORGOTTEN: run.forgotten,
                         "requests": run.requests,
                         "seconds": round(run.duration_seconds, 1),
                         "notes": run.error or run.notes,
