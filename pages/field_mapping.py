@@ -495,7 +495,9 @@ def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
         format_func=ACTION_LABELS.get,
         help="Create or update: add new subscribers and update known ones. Update only: never create. "
         "Unsubscribe, Remove from the studio's groups, Delete from MailerLite: change the subscriber's place in "
-        "MailerLite, never create anyone, and send no fields. Ignore: these events are not synced.",
+        "MailerLite, never create anyone, and send no fields. Ignore: these events are not synced. Forget (GDPR): "
+        "MailerLite is asked to forget the subscriber and the studio erases the contact, keeping only a hashed "
+        "tombstone.",
     )
     status = trigger.get("subscriber_status") if trigger.get("subscriber_status") in STATUS_LABELS else None
     draft.seed(f"fm_{uid}_status", status)

@@ -12,10 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from pages import dry_run_changes, ui, widgets
+from pages import draft, dry_run_changes, ui, widgets
 from pages import monitor_attention as attention
 from sync_core.domain.events import SOURCE_LABELS
 from sync_core.engine.accounts import account_identity, run_account_label
+from sync_core.engine.forget import WHAT_HAPPENS, ForgetError, forget_contact, who_asks
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.workspace import PROBLEMS, SUCCESS, ItemFilter, ItemOutcome
 from sync_core.live.queue_status import queue_status
@@ -189,6 +190,7 @@ with runs_tab:
                         ItemOutcome.FAILED: run.failed + run.dead,
                         ItemOutcome.INVALID: run.invalid,
                         ItemOutcome.IGNORED: run.ignored,
+                        ItemOutcome.FORGOTTEN: run.forgotten,
                         "requests": run.requests,
                         "seconds": round(run.duration_seconds, 1),
                         "notes": run.error or run.notes,
@@ -267,6 +269,39 @@ with failed_tab:
         st.caption("The request sent to MailerLite (secrets are never recorded):")
         st.code(json.dumps(item.requests, indent=2, ensure_ascii=False) or "[]", language="json")
 
+
+def _forget(email: str) -> None:
+    """The forget button's callback: it runs before the page is drawn again, which then shows what is left."""
+    st.session_state["monitor_forget_confirm"] = False
+    try:
+        result = forget_contact(ws, email, requested_by=who_asks("dashboard", draft.author()), origin="dashboard")
+    except ForgetError as exc:
+        widgets.flash("error", f"Not forgotten: {exc}.")
+        return
+    except Exception:  # noqa: BLE001 - said in plain words; the details go to the log
+        widgets.log.exception("forgetting a contact failed")
+        widgets.flash("error", "Not forgotten: the store could not be changed. Try again in a moment.")
+        return
+    if result.ok:
+        widgets.flash("success", "Forgotten. " + result.in_words())
+    else:
+        widgets.flash("warning", "Not completely forgotten. " + result.in_words())
+
+
+def forget_action(email: str) -> None:
+    with st.expander("Forget this contact (GDPR)", icon=":material/person_remove:"):
+        st.warning(WHAT_HAPPENS, icon=":material/warning:")
+        confirmed = st.checkbox(f"I understand: forget {email} for good", key="monitor_forget_confirm")
+        st.button(
+            "Forget this contact",
+            type="primary",
+            disabled=not confirmed,
+            key="monitor_forget",
+            on_click=_forget,
+            args=(email,),
+        )
+
+
 with contact_tab:
     email = st.text_input("Email address", key="monitor_email", placeholder="ada@example.com").strip().lower()
     if email:
@@ -312,3 +347,4 @@ with contact_tab:
             )
             st.caption("Sync items")
             st.dataframe(item_table(items), hide_index=True, width="stretch")
+            forget_action(email)

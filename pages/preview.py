@@ -36,6 +36,7 @@ OUTCOME_WORDS = {
     PlanOutcome.DELETE: "deleted from MailerLite (if it has them; nobody is created)",
     PlanOutcome.UNCHANGED: "left as it is",
     PlanOutcome.SUPPRESSED: "not touched (unsubscribed)",
+    PlanOutcome.FORGET: "would be forgotten (GDPR): MailerLite is asked to forget them and the studio erases them",
 }
 
 

@@ -144,7 +144,11 @@ def _show_result(ws: Workspace, request: run_requests.RequestView) -> None:
         (st.warning if run.status == RunStatus.CANCELLED else st.error)(run.error)
     if run.notes:
         st.info(run.notes)
-    numbers = {str(name): getattr(run, name) for name in ItemOutcome if name != ItemOutcome.REJECTED}
+    numbers = {
+        str(name): getattr(run, name)
+        for name in ItemOutcome
+        if name != ItemOutcome.REJECTED and (name != ItemOutcome.FORGOTTEN or run.forgotten)
+    }
     columns = st.columns(len(numbers))
     for column, (name, number) in zip(columns, numbers.items()):
         column.metric(name.capitalize(), f"{number:,}")

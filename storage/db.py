@@ -80,4 +80,7 @@ def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode across process crashes
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # A deleted or rewritten row's bytes are overwritten, not left in free space: a forgotten contact (GDPR)
+    # leaves no trace in the file (storage.forgotten checkpoints the log after it).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

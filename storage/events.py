@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,6 +16,9 @@ from sqlmodel import Session, col, select
 from storage.db import Database
 from storage.statuses import EventStatus
 from storage.tables import ReceivedEvent, SyncRun, utcnow
+
+if TYPE_CHECKING:
+    from storage.forgotten import ForgetStore
 
 # SQLModel sets ``__table__`` when it builds the class; its type stubs do not declare it.
 _TABLE: sa.Table = ReceivedEvent.__table__  # type: ignore[attr-defined]
@@ -62,8 +65,12 @@ def _fitted(name: str, value: str | None) -> str | None:
 
 
 class EventStore:
-    def __init__(self, database: Database):
+    """``forgotten``: the tombstones new events are screened against (events of a forgotten contact from before
+    the forget are stored anonymous and ignored); without it, events are stored as they come."""
+
+    def __init__(self, database: Database, *, forgotten: ForgetStore | None = None):
         self.database = database
+        self.forgotten = forgotten
 
     def add_many(self, events: Sequence[NewEvent]) -> int:
         """Store events, skipping any already stored (same source and id); returns how many were new."""
@@ -94,6 +101,8 @@ class EventStore:
             .returning(col(ReceivedEvent.id))
         )  # rowcount is not reliable for batched inserts: count rows
         with self.database.engine.begin() as connection:
+            if self.forgotten is not None:
+                rows = self.forgotten.screen(connection, rows)
             return len(connection.execute(statement, rows).all())
 
     def pending_rows(

@@ -8,6 +8,8 @@ of failing; ``synchronous=FULL`` makes a committed transaction survive a crash o
 
 The outbox holds the webhook deliveries the account owes (written in the transaction of the change that caused
 them, so none is lost): a process takes the due ones for a while (``claim_due``), then removes or reschedules each.
+A removed document leaves no bytes behind (a forgotten subscriber): deletion is secure (freed bytes are zeroed)
+and a transaction that removed one moves the log into the file and empties it once committed.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class SandboxStore:
         self.busy_timeout_seconds = busy_timeout_seconds
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
+        self._removed = False  # the transaction under way removed a document: empty the log after it
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -75,6 +78,7 @@ class SandboxStore:
             connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_seconds * 1000)}")
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = FULL")
+            connection.execute("PRAGMA secure_delete = ON")
             for statement in SCHEMA:
                 connection.execute(statement)
         except BaseException:
@@ -89,12 +93,16 @@ class SandboxStore:
         the start (taking it later could fail when another process wrote in between) and commits on leaving."""
         connection = self._connect()
         connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        self._removed = False
         try:
             yield
         except BaseException:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
+        if self._removed:  # the removed documents' older versions are in the log's pages: erase them too
+            self._removed = False
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def version(self) -> int:
         row = self._connect().execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
@@ -123,6 +131,8 @@ class SandboxStore:
         Call inside a write transaction."""
         connection = self._connect()
         version = self.version() + 1
+        if any(body is None for bodies in documents.values() for body in bodies.values()):
+            self._removed = True
         connection.executemany(
             "INSERT INTO documents (kind, id, body, version) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, version = excluded.version",

@@ -40,6 +40,7 @@ class ItemOutcome(StrEnum):
     DEAD = "dead"
     IGNORED = "ignored"
     REJECTED = "rejected"
+    FORGOTTEN = "forgotten"  # a trigger's action "forget": the contact was forgotten (GDPR), the item is anonymous
 
 
 class RunStatus(StrEnum):

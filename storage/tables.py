@@ -148,6 +148,7 @@ class SyncRun(SQLModel, table=True):
     dead: int = 0
     ignored: int = 0
     rejected: int = 0
+    forgotten: int = 0
     requests: int = 0
     duration_seconds: float = 0.0
 
@@ -317,3 +318,29 @@ class DriftSeen(SQLModel, table=True):
 
     check_id: int = Field(primary_key=True)
     email: str = Field(primary_key=True, max_length=320)
+
+
+class ForgottenMark(SQLModel, table=True):
+    """A hashed tombstone of a forgotten contact (GDPR): a keyed hash of the normalized email, or of one of the
+    events that were erased with it (source and id), and when the forget happened. Without the key (kept
+    outside the database, like the secrets' one) a hash says nothing about the person; with it, an event from
+    before the forget is recognized and never synced again."""
+
+    __tablename__ = "forgotten_mark"
+
+    fingerprint: str = Field(primary_key=True, max_length=64)  # hex HMAC-SHA256 of "email:…" or "event:…"
+    forgotten_at: datetime = _time()
+
+
+class ForgetRecord(SQLModel, table=True):
+    """One forget (GDPR) as it was carried out: when, by whom, and how it went, in plain words without the
+    email (what is left of the person is only the tombstone)."""
+
+    __tablename__ = "forget_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _time(index=True)
+    requested_by: str = Field(default="", max_length=200)  # the OS user, the dashboard's user, a trigger
+    origin: str = Field(default="", max_length=20)  # cli, dashboard, trigger
+    outcome: str = Field(default="", max_length=20)  # done, failed (MailerLite could not be asked)
+    result: str = Field(default="")  # what happened, in plain words

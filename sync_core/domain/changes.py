@@ -29,6 +29,7 @@ OUTCOME_WORDS = {
     "failed": "failed",
     "dead": "failed (gave up)",
     "ignored": "skipped: not synced by the configuration",
+    "forgotten": "would be forgotten (GDPR)",
 }
 _PLAN_OUTCOMES = {
     PlanOutcome.CREATE: "created",
@@ -38,6 +39,7 @@ _PLAN_OUTCOMES = {
     PlanOutcome.UNCHANGED: "unchanged",
     PlanOutcome.SUPPRESSED: "suppressed",
     PlanOutcome.SKIP: "skipped",
+    PlanOutcome.FORGET: "forgotten",
 }
 #: Outcomes that are the change itself (their reason says nothing more).
 _DONE = ("created", "updated", "unsubscribed", "deleted")

@@ -24,10 +24,11 @@ DEFAULT_BASE_URL = "https://connect.mailerlite.com/api"
 
 FieldType = Literal["text", "number", "date"]
 ValueSource = Literal["path", "constant", "template", "event_time", "now"]
-Action = Literal["upsert", "update_only", "unsubscribe", "remove_groups", "delete", "ignore"]
+Action = Literal["upsert", "update_only", "unsubscribe", "remove_groups", "delete", "ignore", "forget"]
 #: Actions that change a subscriber's place in MailerLite instead of filling fields: each never creates anyone,
 #: sends no fields, and decides the contact's groups itself (its group rules do not apply). Strongest first: when
 #: several triggers name one event, the first of these among them wins over every other action but "ignore".
+#: ("forget", stronger still, is planned apart: the contact is erased, see ``planning.forget_plan``.)
 LIFECYCLE_ACTIONS: tuple[str, ...] = ("delete", "unsubscribe", "remove_groups")
 RuleMode = Literal["add_only", "membership"]
 Operator = Literal[
@@ -59,6 +60,7 @@ ACTION_LABELS = {
     "unsubscribe": "Unsubscribe",
     "remove_groups": "Remove from the studio's groups",
     "delete": "Delete from MailerLite",
+    "forget": "Forget (GDPR)",
     "ignore": "Ignore",
 }
 RULE_MODE_LABELS = {"add_only": "add only", "membership": "membership (add and remove)"}

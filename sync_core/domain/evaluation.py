@@ -31,7 +31,7 @@ class EventEvaluation:
     occurred_at: datetime
     status: Status
     reason: str = ""
-    action: str | None = None  # when synced: "upsert", "update_only" or one of the LIFECYCLE_ACTIONS
+    action: str | None = None  # when synced: "upsert", "update_only", "forget" or one of the LIFECYCLE_ACTIONS
     subscriber_status: str | None = None
     triggers: list[str] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)  # MailerLite field or attribute → value
@@ -147,6 +147,8 @@ class Evaluator:
         if silencing:
             return _Route("ignored", f"the trigger {silencing[0]!r} ignores {event.type} events", triggers=names)
         actions = {t.trigger.action for t in matched}
+        if "forget" in actions:  # the contact is forgotten: nothing to map, whatever else the event says
+            return _Route("sync", "", "forget", None, names)
         lifecycle = next((action for action in LIFECYCLE_ACTIONS if action in actions), None)
         if lifecycle is not None:  # it sends no fields and decides the groups itself: no mapping, no rule
             return _Route("sync", "", lifecycle, None, names)

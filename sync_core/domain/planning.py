@@ -28,6 +28,7 @@ from sync_core.domain.requests import (
     path_segment,
     plan_path,
     subscriber_body,
+    subscriber_forget_path,
     subscriber_group_path,
     subscriber_path,
     unsubscribe_body,
@@ -47,6 +48,7 @@ class PlanOutcome(StrEnum):
     UNCHANGED = "unchanged"
     SUPPRESSED = "suppressed"
     SKIP = "skip"  # nothing is sent on purpose (a drift repair leaves a contact deleted in MailerLite as it is)
+    FORGET = "forget"  # a trigger's action "forget" (GDPR): MailerLite forgets them, the studio erases them
 
 
 class SkipStatus(StrEnum):
@@ -67,7 +69,7 @@ class Operation:
     """One MailerLite API request. Ids not known yet stay placeholders (``{subscriber_id}``) or group names;
     ``group`` keeps the group's name for the engine to resolve."""
 
-    kind: Literal["upsert", "lookup", "update", "assign", "unassign", "unsubscribe", "delete"]
+    kind: Literal["upsert", "lookup", "update", "assign", "unassign", "unsubscribe", "delete", "forget"]
     method: str
     path: str
     body: dict[str, Any] | None = None
@@ -92,7 +94,8 @@ class ContactPlan:
     reason: str = ""
     previous: ContactState | None = None  # what the product knew before this plan (kept when nothing is applied)
     only_if_empty: list[str] = field(default_factory=list)  # sent only if MailerLite's answer shows them empty
-    action: str | None = None  # the lifecycle action this plan carries out (unsubscribe...), None for the others
+    action: str | None = None  # the lifecycle action this plan carries out (unsubscribe, forget...), None for others
+    triggers: list[str] = field(default_factory=list)  # for a forget: the triggers that asked for it
 
     @property
     def reads_first(self) -> bool:
@@ -213,6 +216,9 @@ class Planner:
         from the studio's groups, delete) that comes last is what the plan does, and the events before it send
         nothing; one followed by a create or update is superseded by it."""
         event_ids = [evaluation.event_id for evaluation in evaluations]
+        if any(evaluation.action == "forget" for evaluation in evaluations):
+            names = [name for e in evaluations if e.action == "forget" for name in e.triggers]
+            return forget_plan(email, event_ids, state, triggers=list(dict.fromkeys(names)))
         ordered = evaluations if len(evaluations) == 1 else sorted(evaluations, key=_occurred_at)
         known_absent = state is not None and state.deleted
         if state is not None and known_absent:
@@ -506,6 +512,30 @@ def resolve_groups(plan: ContactPlan, group_ids: Mapping[str, str]) -> None:
     if not operations and plan.outcome == PlanOutcome.UPDATE:
         plan.outcome, plan.reason = PlanOutcome.UNCHANGED, "nothing changed since the last sync"
     plan.operations = operations
+
+
+def forget_plan(
+    email: str, event_ids: list[str], state: ContactState | None, *, triggers: list[str] | None = None
+) -> ContactPlan:
+    """A contact a trigger forgets (GDPR): whatever else its events say, MailerLite is asked to forget the
+    subscriber (found by email first: the id the studio knows may be stale) and the studio then erases the
+    contact, every event up to the forget included. Nothing is remembered of them but a tombstone."""
+    operations = [
+        Operation("lookup", "GET", plan_path(subscriber_path(path_segment(email)))),
+        Operation("forget", "POST", plan_path(subscriber_forget_path(SUBSCRIBER_PLACEHOLDER))),
+    ]
+    reason = "forgotten (GDPR) by a trigger: MailerLite is asked to forget the subscriber, the studio erases them"
+    return ContactPlan(
+        email,
+        PlanOutcome.FORGET,
+        operations,
+        ContactState(email),
+        event_ids,
+        reason=reason,
+        previous=state,
+        action="forget",
+        triggers=list(triggers or []),
+    )
 
 
 def suppressed_reason(status: str | None) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from storage.forgotten import FORGOTTEN_CONTACT
 from storage.locks import AccountBusy, AccountLease
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import ReceivedEvent, SyncRun
@@ -33,6 +34,7 @@ from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent, SkipSt
 from sync_core.domain.sources import normalize_input
 from sync_core.domain.state import ContactState
 from sync_core.engine.accounts import account_identity
+from sync_core.engine.forget import forget_contact
 from sync_core.engine.mailerlite_events import apply_mailerlite_events, planning_states
 from sync_core.engine.sender import (
     RECORDED_OUTCOMES,
@@ -411,7 +413,18 @@ class _Run:
         self.progress.events += len(said)
         return [row for row in rows if row.source != MAILERLITE]
 
+    def _without_forgotten(self, rows: list[ReceivedEvent]) -> list[ReceivedEvent]:
+        """The chunk without the events of forgotten contacts from before their forget (stored before the forget
+        was seen): they are never planned, and a real run deletes them."""
+        covered = set(self.engine.workspace.forgotten.covered(rows))
+        if not covered:
+            return rows
+        if not self.dry_run:
+            self.engine.workspace.forgotten.drop(sorted(covered))
+        return [row for row in rows if row.id not in covered]
+
     def _process(self, rows: list[ReceivedEvent]) -> None:
+        rows = self._without_forgotten(rows)
         if not rows:
             return
         by_event_id: dict[str, list[ReceivedEvent]] = {}
@@ -536,6 +549,7 @@ class _Run:
         groups: dict[int, list[tuple[str, str]]] = {}
         contacts: list[dict] = []
         statuses: dict[tuple[str, str, bool], list[int]] = {}
+        forgotten: list[ContactResult] = []  # erased once their batch is recorded
         for result in results:
             plan = result.plan
             rows = [row for event_id in plan.event_ids for row in by_event_id.get(event_id, [])]
@@ -556,14 +570,17 @@ class _Run:
                 else:
                     key = (EventStatus.SYNCED, reason, False)
                 statuses.setdefault(key, []).extend(row_ids)  # type: ignore[arg-type]
+            erased = outcome == ItemOutcome.FORGOTTEN and not self.dry_run
+            if erased:
+                forgotten.append(result)
             items.append(
                 {
-                    "email": plan.email,
+                    "email": FORGOTTEN_CONTACT if erased else plan.email,
                     "outcome": outcome,
                     "reason": reason,
                     "event_type": rows[0].event_type if rows else None,
-                    "event_ids": row_ids,
-                    "requests": result.requests,
+                    "event_ids": [] if erased else row_ids,
+                    "requests": [] if erased else result.requests,
                     "response_code": result.response_code,
                     "changes": {
                         key: [_storable(before), _storable(after)] for key, (before, after) in plan.changes.items()
@@ -580,6 +597,15 @@ class _Run:
             self.engine.contacts.save_many(session, self.run.account, contacts)
             self.engine.events.set_statuses(session, statuses, run_id=self.run_id)
             self.engine.runs.record(session, self.run_id, items, groups, requests=requests)
+        for result in forgotten:
+            names = ", ".join(repr(name) for name in result.plan.triggers) or "a trigger"
+            forget_contact(
+                self.engine.workspace,
+                result.plan.email,
+                requested_by=f"the trigger {names} (sync run {self.run_id})",
+                origin="trigger",
+                asked=f"{result.reason[0].upper()}{result.reason[1:]}.",
+            )
         self.progress.contacts += len(items)
         self.progress.requests += requests
         for item in items:

@@ -53,6 +53,7 @@ RECORDED_OUTCOMES = {
     PlanOutcome.DELETE: ItemOutcome.DELETED,
     PlanOutcome.UNCHANGED: ItemOutcome.UNCHANGED,
     PlanOutcome.SUPPRESSED: ItemOutcome.SUPPRESSED,
+    PlanOutcome.FORGET: ItemOutcome.FORGOTTEN,
     PlanOutcome.SKIP: ItemOutcome.SKIPPED,
 }
 
@@ -66,6 +67,9 @@ NOT_IN_MAILERLITE = {
     "subscriber",
     "delete": "not in MailerLite, nothing was sent: there was no subscriber to delete",
 }
+#: What became of a contact a trigger forgets, by whether MailerLite had the subscriber.
+FORGOTTEN_IN_MAILERLITE = "forgotten (GDPR) by a trigger: MailerLite was asked to forget the subscriber"
+FORGOTTEN_NOT_IN_MAILERLITE = "forgotten (GDPR) by a trigger: the subscriber was not in MailerLite"
 
 
 #: The reason of a request the batch's answer said nothing about: it is sent again, never counted as synced.
@@ -279,6 +283,10 @@ class Sender:
         for result in results:
             if result.outcome != ItemOutcome.UNCHANGED or not result.plan.operations:
                 continue
+            if result.plan.outcome == PlanOutcome.FORGET:
+                result.outcome = ItemOutcome.FORGOTTEN
+                result.reason = FORGOTTEN_IN_MAILERLITE if result.applied else FORGOTTEN_NOT_IN_MAILERLITE
+                continue
             if not result.applied:
                 result.reason = "MailerLite already holds what the events say: nothing needed changing"
                 continue
@@ -362,6 +370,7 @@ def _read_answer(result: ContactResult, operation: Operation, item: BatchItemRes
     if result.response_code is None or code >= 300:
         result.response_code = code
     data = item.body.get("data") if isinstance(item.body, dict) else None
+    forgetting = result.plan.outcome == PlanOutcome.FORGET  # a suppressed subscriber is forgotten all the same
     if 200 <= code < 300:
         if operation.kind != "lookup":
             result.applied += 1
@@ -387,9 +396,11 @@ def _read_answer(result: ContactResult, operation: Operation, item: BatchItemRes
         return
     if operation.kind == "unassign" and code == 404:
         return  # not in the group: the wanted result
+    if operation.kind == "forget" and code == 404:
+        return  # gone from MailerLite meanwhile: nothing left to forget there
     if operation.kind == "lookup" and code == 404:
         result.answered, result.seen = True, None
-        if not any(planned.kind == "upsert" for planned in result.plan.operations):
+        if not forgetting and not any(planned.kind == "upsert" for planned in result.plan.operations):
             result.outcome = ItemOutcome.SKIPPED
             result.reason = NOT_IN_MAILERLITE.get(result.plan.action, NOT_IN_MAILERLITE[None])
         return

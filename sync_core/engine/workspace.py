@@ -19,6 +19,7 @@ from typing import Any
 from storage import ConfigStore, Database, SecretStore, load_or_create_key
 from storage.contacts import ContactStore
 from storage.events import EventStore
+from storage.forgotten import ForgetStore
 from storage.monitor import PROBLEMS, SUCCESS, ItemFilter, MonitorQueries
 from storage.runs import RunStore
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
@@ -62,8 +63,10 @@ class Workspace:
         self.directory = directory or settings.data_dir
         self.database = database or Database(settings.database_url)
         self.configs = ConfigStore(self.database)
-        self.secrets = SecretStore(self.database, encryption_key(settings, self.directory))
-        self.events = EventStore(self.database)
+        key = encryption_key(settings, self.directory)
+        self.secrets = SecretStore(self.database, key)
+        self.forgotten = ForgetStore(self.database, key)  # tombstones of forgotten contacts (GDPR)
+        self.events = EventStore(self.database, forgotten=self.forgotten)
         self.contacts = ContactStore(self.database)
         self.runs = RunStore(self.database)
         self.monitor = MonitorQueries(self.database)  # totals, charts and pages of items, for the Monitor

@@ -235,4 +235,5 @@ def test_every_plan_outcome_is_recorded_as_an_item_outcome():
         "unchanged": "unchanged",
         "suppressed": "suppressed",
         "skip": "skipped",
+        "forget": "forgotten",
     }
