@@ -427,11 +427,16 @@ def _as_planned(result: ContactResult) -> None:
 def _as_answered(result: ContactResult, operations: list[Operation]) -> None:
     """A rehearsed plan after its lookup was answered: what would be sent now, and what that would make of
     the contact (created when MailerLite does not hold it, updated, or nothing to change)."""
+    plan = result.plan
     would_send = [operation.as_request() for operation in operations]
     result.requests.extend(would_send)
-    if not would_send:
+    if plan.outcome == PlanOutcome.FORGET:  # forgotten whether MailerLite holds them or not
+        result.outcome, result.reason = ItemOutcome.FORGOTTEN, plan.reason
+    elif not would_send:
         result.outcome = ItemOutcome.UNCHANGED
         result.reason = "MailerLite already holds what the events say: nothing would change"
+    elif plan.action is not None:  # would be unsubscribed, deleted, or taken out of the studio's groups
+        result.outcome, result.reason = RECORDED_OUTCOMES[plan.outcome], plan.reason
     else:
         result.outcome = ItemOutcome.UPDATED if result.seen is not None else ItemOutcome.CREATED
 

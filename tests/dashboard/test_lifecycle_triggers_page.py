@@ -20,6 +20,7 @@ def test_every_action_is_offered_in_marketer_words_and_a_lifecycle_action_is_sav
         "Unsubscribe",
         "Remove from the studio's groups",
         "Delete from MailerLite",
+        "Forget (GDPR)",
         "Ignore",
     ]
     by_label(app.multiselect, "Event types").set_value(["refund.succeeded"]).run()
