@@ -205,7 +205,7 @@ def apply_event(
         name = str(event.group["name"])
         member = event.type == ADDED_TO_GROUP
         current = new.groups.get(name)
-        if current is None or at >= current[1]:
+        if current is None or (at >= current[1] and current[0] != member):  # an echo keeps the studio's time
             new.groups[name] = (member, at)
         return new, f"MailerLite said: {'added to' if member else 'removed from'} the group “{name}”"
     if event.type in (UPDATED, CREATED):
@@ -217,9 +217,8 @@ def apply_event(
             if target not in held:
                 continue
             current_field = new.fields.get(target)
-            if current_field is None or at >= current_field[1]:
-                if current_field is None or current_field[0] != held[target]:
-                    changed.append(target)
+            if current_field is None or (at >= current_field[1] and current_field[0] != held[target]):
+                changed.append(target)  # changed in MailerLite; an echo of the studio's value keeps its time
                 new.fields[target] = (held[target], at)
         if changed:
             return new, f"MailerLite said: {said} ({', '.join(sorted(changed))} now as in MailerLite)"
