@@ -202,11 +202,7 @@ class SyncEngine:
         config = self._config or active.config
         client = self._client or self.workspace.client(config)
         account = account_identity(self.workspace, config)
-        lease = AccountLease(self.database, account.key, seconds=self.lease_seconds)
-        try:
-            lease.acquire()
-        except AccountBusy as exc:
-            raise SyncError(str(exc)) from None
+        lease = self._take_lease(account.key)
         try:
             self._close_interrupted_runs()
             self.contacts.claim_unassigned(account.key)  # memory kept from before accounts were recorded
@@ -258,11 +254,7 @@ class SyncEngine:
         config = self._config or self.workspace.active_config().config
         client = self._client or self.workspace.client(config)
         account = account_identity(self.workspace, config)
-        lease = AccountLease(self.database, account.key, seconds=self.lease_seconds)
-        try:
-            lease.acquire()
-        except AccountBusy as exc:
-            raise SyncError(str(exc)) from None
+        lease = self._take_lease(account.key)
         try:
             return recheck_suppressed(
                 client,
@@ -280,6 +272,15 @@ class SyncEngine:
                 client.close()
 
     # --- helpers for _Run -----------------------------------------------------------------------------------
+
+    def _take_lease(self, account: str) -> AccountLease:
+        """The account's lease (one sync at a time per account), or a SyncError saying who holds it."""
+        lease = AccountLease(self.database, account, seconds=self.lease_seconds)
+        try:
+            lease.acquire()
+        except AccountBusy as exc:
+            raise SyncError(str(exc)) from None
+        return lease
 
     def _close_interrupted_runs(self) -> None:
         """Runs left "running" by a process that is gone (killed, crashed) are marked interrupted."""
