@@ -17,6 +17,7 @@ from typing import Any
 import streamlit as st
 
 from pages.widgets import flash, show_problems, when
+from sync_core.domain.access import Permission
 from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig, load_config
 from sync_core.domain.presets import PRESETS, load_preset
 from sync_core.engine.workspace import Workspace
@@ -176,6 +177,13 @@ def remove_uid(kind: str, index: int) -> None:
 # --- saving ------------------------------------------------------------------------------------------------------
 
 
+def keep_connection(ws: Workspace, config: SyncConfig) -> None:
+    """For someone who may not change the connection (an editor), the connection in force stays whatever the
+    version they save, restore or import says."""
+    if not ws.actor.may(Permission.MANAGE_CONNECTION):
+        config.connection = _saved_connection(ws)
+
+
 def author() -> str:
     name = st.session_state.get("ui_author") or ""
     if name.strip():
@@ -197,6 +205,7 @@ def _save_callback(ws: Workspace, comment_key: str) -> None:
         flash("error", "This configuration cannot be saved:\n" + "\n".join(f"- {p}" for p in exc.problems))
         return
     comment = (st.session_state.get(comment_key) or "").strip()
+    keep_connection(ws, config)
     try:
         version = ws.save_config(config, author=author(), comment=comment)
     except Exception as exc:  # noqa: BLE001
@@ -361,6 +370,7 @@ def _restore_callback(ws: Workspace, version_id: int) -> None:
     except ConfigError as exc:
         flash("error", f"Version {version_id} cannot be restored:\n" + "\n".join(f"- {p}" for p in exc.problems))
         return
+    keep_connection(ws, config)
     version = ws.save_config(config, author=author(), comment=f"Restored version {version_id}")
     _start(ws)
     flash("success", f"Version {version_id} is back in force, saved as version {version}.")

@@ -14,8 +14,10 @@ import streamlit as st
 
 from pages import draft, dry_run_changes, ui, widgets
 from pages import monitor_attention as attention
+from sync_core.domain.access import Permission
 from sync_core.domain.events import SOURCE_LABELS
 from sync_core.engine.accounts import account_identity, run_account_label
+from sync_core.engine.exports import audit_csv, items_csv
 from sync_core.engine.forget import WHAT_HAPPENS, ForgetError, forget_contact, who_asks
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.workspace import PROBLEMS, SUCCESS, ItemFilter, ItemOutcome
@@ -165,7 +167,10 @@ def paged_items(key: str, where: ItemFilter) -> list:
     return items
 
 
-runs_tab, items_tab, failed_tab, contact_tab = st.tabs(["Runs", "Items", "Needs attention", "Contact lookup"])
+tab_names = ["Runs", "Items", "Needs attention", "Contact lookup"]
+if ui.may(Permission.VIEW_AUDIT):
+    tab_names.append("Audit log")
+runs_tab, items_tab, failed_tab, contact_tab, *admin_tabs = st.tabs(tab_names)
 
 with runs_tab:
     recent = runs.recent(limit=20)
@@ -216,7 +221,7 @@ with items_tab:
     st.dataframe(item_table(paged_items("items" + ",".join(chosen), where)), hide_index=True, width="stretch")
     st.download_button(
         "Export these items as CSV",
-        data=lambda: "".join(monitor.export_csv(where)),
+        data=lambda: "".join(items_csv(ws, where)),
         file_name="sync-items.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -241,7 +246,9 @@ with failed_tab:
         selected = [int(i) for i in edited.loc[edited["retry"], "item"]]
         left, right = st.columns(2)
         engine = SyncEngine(ws)
-        if left.button(f"Retry selected ({len(selected)})", disabled=not selected, icon=":material/replay:"):
+        if not ui.may(Permission.RETRY):
+            st.caption("An editor or an admin can retry them.")
+        elif left.button(f"Retry selected ({len(selected)})", disabled=not selected, icon=":material/replay:"):
             try:
                 run = engine.retry(item_ids=selected)
                 widgets.flash(
@@ -252,7 +259,7 @@ with failed_tab:
             except SyncError as exc:
                 widgets.flash("error", str(exc))
             st.rerun()
-        if right.button("Retry all failed", icon=":material/replay:"):
+        if ui.may(Permission.RETRY) and right.button("Retry all failed", icon=":material/replay:"):
             try:
                 run = engine.retry()
                 widgets.flash(
@@ -266,15 +273,21 @@ with failed_tab:
         detail = st.selectbox("Details of item", [item.id for item in failures], key="monitor_failed_detail")
         item = next(item for item in failures if item.id == detail)
         st.error(item.reason or "no reason recorded")
-        st.caption("The request sent to MailerLite (secrets are never recorded):")
-        st.code(json.dumps(item.requests, indent=2, ensure_ascii=False) or "[]", language="json")
+        if ui.may(Permission.EXPORT_BODIES):
+            st.caption("The request sent to MailerLite (secrets are never recorded):")
+            st.code(json.dumps(item.requests, indent=2, ensure_ascii=False) or "[]", language="json")
 
 
 def _forget(email: str) -> None:
     """The forget button's callback: it runs before the page is drawn again, which then shows what is left."""
     st.session_state["monitor_forget_confirm"] = False
     try:
-        result = forget_contact(ws, email, requested_by=who_asks("dashboard", draft.author()), origin="dashboard")
+        result = forget_contact(
+            ws,
+            email,
+            requested_by=who_asks("dashboard", ws.actor.name if ws.actor.kind == "user" else draft.author()),
+            origin="dashboard",
+        )
     except ForgetError as exc:
         widgets.flash("error", f"Not forgotten: {exc}.")
         return
@@ -347,4 +360,41 @@ with contact_tab:
             )
             st.caption("Sync items")
             st.dataframe(item_table(items), hide_index=True, width="stretch")
-            forget_action(email)
+            if ui.may(Permission.FORGET):
+                forget_action(email)
+
+for audit_tab in admin_tabs:
+    with audit_tab:
+        st.caption(
+            "Who signed in (and who failed to), changed a secret, the key, the mapping or the rules, started or "
+            "retried a sync, exported or forgot data. Newest first."
+        )
+        entries = ws.audit_log.recent(limit=200)
+        if not entries:
+            st.info("Nothing recorded yet.")
+        else:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "When (UTC)": entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+                            "Who": entry.actor,
+                            "Role": entry.role,
+                            "What": entry.action.replace("_", " "),
+                            "About": entry.subject,
+                            "From": entry.address,
+                        }
+                        for entry in entries
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+        st.download_button(
+            "Export the audit log as CSV",
+            data=lambda: "".join(audit_csv(ws)),
+            file_name="audit-log.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            key="monitor_audit_export",
+        )

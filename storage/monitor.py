@@ -196,16 +196,18 @@ class MonitorQueries:
         rows = rows[:limit]
         return rows, (rows[-1].id if more and rows else None)
 
-    def export_csv(self, where: ItemFilter | None = None, *, page: int = 5000) -> Iterator[str]:
+    def export_csv(
+        self, where: ItemFilter | None = None, *, page: int = 5000, columns: Sequence[str] = EXPORT_COLUMNS
+    ) -> Iterator[str]:
         """The items as CSV text, a page at a time (for a download that never holds the whole history)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(EXPORT_COLUMNS)
+        writer.writerow(columns)
         before: int | None = None
         while True:
             rows, before = self.items(where, before_id=before, limit=page)
             for row in rows:
-                writer.writerow([_cell(getattr(row, column)) for column in EXPORT_COLUMNS])
+                writer.writerow([_cell(getattr(row, column)) for column in columns])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from storage.forgotten import FORGOTTEN_CONTACT, Erasure
+from sync_core.domain.access import Permission
 from sync_core.domain.emails import InvalidEmail, normalize_email
 from sync_core.engine.accounts import account_in_use
 from sync_core.engine.workspace import Workspace
@@ -87,6 +88,7 @@ def forget_contact(
     """Forget ``email``: MailerLite first (unless ``asked`` says what came of it: a run already asked), then
     the studio's own rows, then the record. The local erasure happens even when MailerLite cannot be reached (the
     studio's part does not wait for it); the result says so, and forgetting again asks MailerLite again."""
+    workspace.require(Permission.FORGET)
     try:
         address = normalize_email(email)
     except InvalidEmail as exc:
@@ -105,6 +107,7 @@ def forget_contact(
         result=result.in_words(),
     )
     result.record_id = record.id
+    workspace.audit("forgotten", "a contact", record=record.id, origin=origin)  # never the email
     return result
 
 

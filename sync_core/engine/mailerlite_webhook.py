@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sync_core.domain.access import Permission
 from sync_core.domain.events import MAILERLITE, parse_timestamp
 from sync_core.domain.sources.mailerlite import MAILERLITE_EVENT_TYPES, MAILERLITE_WEBHOOK_PATH
 from sync_core.mailerlite import MailerLiteClient, Webhook
@@ -142,6 +143,7 @@ class Registration:
 
 def register_mailerlite_webhook(workspace, client: MailerLiteClient, url: str) -> Registration:  # noqa: ANN001
     """Create the studio's webhook, or repair the one with this URL, and store its secret encrypted."""
+    workspace.require(Permission.MANAGE_SECRETS)
     if not url.lower().startswith(("http://", "https://")):
         raise WebhookSetupError(
             f"{url!r} is not a web address; set SYNC_STUDIO_PUBLIC_URL to the address MailerLite can reach the "
@@ -166,6 +168,7 @@ def register_mailerlite_webhook(workspace, client: MailerLiteClient, url: str) -
     stored = bool(hook.secret and hook.secret.strip())
     if stored:
         workspace.set_webhook_secret(MAILERLITE, hook.secret)
+    workspace.audit("mailerlite_webhook_registered", url, done=action)
     return Registration(
         action,
         _state(url, hook),

@@ -28,6 +28,7 @@ from storage.forgotten import FORGOTTEN_CONTACT
 from storage.locks import AccountBusy, AccountLease
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import ReceivedEvent, SyncRun
+from sync_core.domain.access import Permission
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.events import MAILERLITE, PARTNER, NormalizedEvent, RejectedInput
 from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent, SkipStatus
@@ -230,6 +231,8 @@ class SyncEngine:
     ) -> SyncRun:
         """Put the events of failed items back in the queue (the given items, dead or invalid ones included; or
         every failed one) and sync them."""
+        self.workspace.require(Permission.RETRY)
+        self.workspace.audit("retry_requested", "all failed" if item_ids is None else f"{len(item_ids)} items")
         if item_ids is None:
             requeued = self.events.requeue(statuses=(EventStatus.FAILED,))
         else:

@@ -21,6 +21,7 @@ from storage.locks import new_holder
 from storage.run_requests import RunRequestStore
 from storage.statuses import EventStatus, RequestStatus
 from storage.tables import RunRequest, SyncRun
+from sync_core.domain.access import Permission
 from sync_core.engine import drift
 from sync_core.engine.run import STAGED_TOO, RunProgress, SyncEngine, SyncError
 from sync_core.engine.workspace import Workspace
@@ -70,12 +71,15 @@ class RequestView:
 
 def request_run(workspace: Workspace, *, dry_run: bool, limit: int | None, trigger: str = "dashboard") -> int:
     """Record a request for a run; returns its id."""
+    workspace.require(Permission.RUN_SYNC)
     request = RunRequestStore(workspace.database).create(dry_run=dry_run, contact_limit=limit, trigger=trigger)
     assert request.id is not None
+    workspace.audit("sync_requested", trigger, dry_run=dry_run, request=request.id)
     return request.id
 
 
 def cancel_run(workspace: Workspace, request_id: int) -> None:
+    workspace.require(Permission.RUN_SYNC)
     RunRequestStore(workspace.database).cancel(request_id)
 
 

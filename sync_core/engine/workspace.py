@@ -133,7 +133,8 @@ class Workspace:
         self.require(Permission.EDIT_CONFIG)
         if config.connection.model_dump() != self.config().connection.model_dump():
             self.require(Permission.MANAGE_CONNECTION)
-        author = author or (self.actor.name if self.actor.kind == "user" else "")
+        if self.actor.kind == "user":  # a signed-in person is the author, whatever the page says
+            author = self.actor.name
         version = self.configs.save(config.model_dump(mode="json"), author=author, comment=comment)
         self.audit("config_saved", f"version {version.id}", comment=comment)
         return int(version.id)  # type: ignore[arg-type]
