@@ -18,28 +18,50 @@ if __name__ != "__main__":  # imported to be served: build the app, draw nothing
     app = st.App(__file__, routes=live.routes(), lifespan=live.lifespan)
 
 else:  # a page view
-    from pages import sidebar, ui
+    from pages import access, sidebar, ui
+    from sync_core.domain.access import NOBODY
 
     st.set_page_config(page_title="MailerLite sync studio", page_icon=":material/sync:", layout="wide")
+    ui.enter(NOBODY)  # until the door below lets someone in
 
-    navigation = st.navigation(
-        {
-            "Setup": [
-                st.Page("pages/connection.py", title="Connection", icon=":material/power:", default=True),
-                st.Page("pages/field_mapping.py", title="Field mapping", icon=":material/table_edit:"),
-                st.Page("pages/group_rules.py", title="Group rules", icon=":material/group_add:"),
-            ],
-            "Test": [
-                st.Page("pages/preview.py", title="Preview", icon=":material/preview:"),
-                st.Page("pages/sandbox_tools.py", title="Sandbox tools", icon=":material/science:"),
-            ],
-            "Operate": [
-                st.Page("pages/run_sync.py", title="Run sync", icon=":material/play_circle:"),
-                st.Page("pages/monitor.py", title="Monitor", icon=":material/monitoring:"),
-                st.Page("pages/drift.py", title="Compare with MailerLite", icon=":material/compare_arrows:"),
-            ],
-        }
-    )
+    PAGES = {
+        "Setup": [
+            ("pages/connection.py", "Connection", ":material/power:"),
+            ("pages/field_mapping.py", "Field mapping", ":material/table_edit:"),
+            ("pages/group_rules.py", "Group rules", ":material/group_add:"),
+            ("pages/people.py", "People", ":material/manage_accounts:"),
+        ],
+        "Test": [
+            ("pages/preview.py", "Preview", ":material/preview:"),
+            ("pages/sandbox_tools.py", "Sandbox tools", ":material/science:"),
+        ],
+        "Operate": [
+            ("pages/run_sync.py", "Run sync", ":material/play_circle:"),
+            ("pages/monitor.py", "Monitor", ":material/monitoring:"),
+            ("pages/drift.py", "Compare with MailerLite", ":material/compare_arrows:"),
+        ],
+    }
+
+    shared = ui.shared_workspace()
+    if shared is None:
+        st.stop()
+    try:
+        actor = access.gate(shared)
+    except Exception:  # noqa: BLE001 - the door itself failed (e.g. the database is away): closed, in words
+        logging.getLogger("sync_studio.dashboard").exception("the sign-in check failed")
+        st.error("The studio cannot check who you are right now; try again in a moment.", icon=":material/lock:")
+        st.stop()
+    ui.enter(actor, access.visitor_address())
+    sections: dict[str, list] = {}
+    for section, pages in PAGES.items():
+        allowed = [
+            st.Page(path, title=title, icon=icon)
+            for path, title, icon in pages
+            if actor.may(access.PAGE_PERMISSIONS[path])
+        ]
+        if allowed:
+            sections[section] = allowed
+    navigation = st.navigation(sections)
 
     ui.open_wanted_page()
     workspace = ui.workspace()
@@ -62,3 +84,4 @@ else:  # a page view
             except Exception as exc:  # noqa: BLE001
                 logging.getLogger("sync_studio.dashboard").exception("the sidebar failed")
                 st.error(f"The account status cannot be shown: {exc}")
+            access.sign_out_button(workspace, actor)

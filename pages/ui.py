@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
+from pages.access import PAGE_PERMISSIONS
 from pages.draft import working_connection
+from sync_core.domain.access import NOBODY, Actor, Permission
 from sync_core.domain.config import ConnectionSettings
 from sync_core.engine.account_checks import check_connection
 from sync_core.engine.workspace import Workspace, default_location
@@ -42,8 +44,23 @@ class inside_navigation:
         _navigation.active = False
 
 
-def page_guard(path: str) -> None:
-    """Send a page opened on its own back through dashboard.py.
+def enter(actor: Actor, address: str = "") -> None:
+    """In dashboard.py, once the door let someone in: the pages of this run act as ``actor``."""
+    _navigation.actor = actor
+    _navigation.address = address
+
+
+def actor() -> Actor:
+    """Who this run acts as (nobody, who may do nothing, until dashboard.py's door let someone in)."""
+    return getattr(_navigation, "actor", None) or NOBODY
+
+
+def may(permission: Permission) -> bool:
+    return actor().may(permission)
+
+
+def page_guard(path: str, permission: Permission | None = None) -> None:
+    """Send a page opened on its own back through dashboard.py, and refuse it to a role that may not open it.
 
     Because of the ``pages/`` folder, a server that has just started runs in Streamlit's legacy multipage mode
     until dashboard.py first calls ``st.navigation``; a page opened by its address in that moment would run
@@ -51,6 +68,10 @@ def page_guard(path: str) -> None:
     if not getattr(_navigation, "active", False):
         st.session_state["ui_wanted_page"] = path
         st.switch_page("dashboard.py")
+    permission = permission or PAGE_PERMISSIONS.get(path)
+    if permission is not None and not may(permission):
+        st.error(f"Your role ({actor().role.value}) cannot open this page.", icon=":material/block:")
+        st.stop()
 
 
 def open_wanted_page() -> None:
@@ -69,8 +90,14 @@ def _open_workspace(directory: str, url: str) -> Workspace:
 
 
 def workspace() -> Workspace | None:
-    """This installation's workspace (the data directory and database come from the environment), or ``None``
-    with the reason shown when it cannot be opened."""
+    """This installation's workspace (the data directory and database come from the environment), acting as
+    the person signed in, or ``None`` with the reason shown when it cannot be opened."""
+    base = shared_workspace()
+    return base.acting_as(actor(), address=getattr(_navigation, "address", "")) if base is not None else None
+
+
+def shared_workspace() -> Workspace | None:
+    """The process's one workspace, acting as the studio itself: for the door, which decides who acts."""
     try:
         directory, url = default_location()
         return _open_workspace(str(directory), url)

@@ -344,3 +344,43 @@ class ForgetRecord(SQLModel, table=True):
     origin: str = Field(default="", max_length=20)  # cli, dashboard, trigger
     outcome: str = Field(default="", max_length=20)  # done, failed (MailerLite could not be asked)
     result: str = Field(default="")  # what happened, in plain words
+
+
+class Person(SQLModel, table=True):
+    """Someone who may sign in: a password (its argon2 hash, never the password) or single sign-on by email."""
+
+    __tablename__ = "person"
+
+    name: str = Field(primary_key=True, max_length=200)  # the user name, or the email for single sign-on
+    role: str = Field(max_length=20)
+    password_hash: str | None = Field(default=None, max_length=200)
+    may_export_bodies: bool = Field(default=False)
+    created_at: datetime = _time()
+    changed_at: datetime = _time()
+
+
+class SignInSession(SQLModel, table=True):
+    """A signed-in browser session: the hash of its token (the token itself lives only in the session), with
+    its end, so that an expired, signed-out or removed person's session is refused by every page view."""
+
+    __tablename__ = "sign_in_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    person: str = Field(index=True, max_length=200)
+    created_at: datetime = _time()
+    expires_at: datetime = _time()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what: sign-ins (and failed ones), secrets, the key, mappings and rules, syncs, exports, forgets."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(index=True)
+    actor: str = Field(default="", max_length=200, index=True)
+    role: str = Field(default="", max_length=20)
+    action: str = Field(max_length=60, index=True)
+    subject: str = Field(default="", max_length=500)
+    address: str = Field(default="", max_length=64)  # the visitor's IP address, when known
+    detail: dict = Field(default_factory=dict, sa_type=sa.JSON)

@@ -58,6 +58,13 @@ class StudioSettings(BaseSettings):
     # check is on): a day, shorter in tests.
     drift_check_seconds: float = Field(default=86400.0, gt=0, validation_alias="SYNC_STUDIO_DRIFT_CHECK_SECONDS")
 
+    # Sign-in: the first admin's password (when set, sign-in is required on any address), the admin's user name,
+    # the email that is admin with single sign-on (st.login), and how long a signed-in session lasts.
+    admin_password: SecretStr | None = Field(default=None, validation_alias="SYNC_STUDIO_ADMIN_PASSWORD")
+    admin_user: str = Field(default="admin", min_length=1, validation_alias="SYNC_STUDIO_ADMIN_USER")
+    admin_email: str | None = Field(default=None, validation_alias="SYNC_STUDIO_ADMIN_EMAIL")
+    session_hours: float = Field(default=8.0, gt=0, validation_alias="SYNC_STUDIO_SESSION_HOURS")
+
     @property
     def database_url(self) -> str:
         """``DATABASE_URL``, else the SQLite file in the data directory."""

@@ -11,18 +11,22 @@ use, so that a variable changed while the process runs (a rotated secret) is fol
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from storage import ConfigStore, Database, SecretStore, load_or_create_key
+from storage.audit import AuditStore
 from storage.contacts import ContactStore
 from storage.events import EventStore
 from storage.forgotten import ForgetStore
 from storage.monitor import PROBLEMS, SUCCESS, ItemFilter, MonitorQueries
+from storage.people import PeopleStore
 from storage.runs import RunStore
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
+from sync_core.domain.access import SYSTEM, Actor, Permission
 from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig, load_config
 from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, PARTNERO
 from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
@@ -70,6 +74,11 @@ class Workspace:
         self.contacts = ContactStore(self.database)
         self.runs = RunStore(self.database)
         self.monitor = MonitorQueries(self.database)  # totals, charts and pages of items, for the Monitor
+        self.people = PeopleStore(self.database)  # who may sign in, and their sessions
+        self.audit_log = AuditStore(self.database)
+        # Who acts through this workspace: the studio itself unless a page hands it a signed-in person.
+        self.actor: Actor = SYSTEM
+        self.address = ""  # the visitor's address, for the audit log
 
     @classmethod
     def at(cls, directory: Path, url: str) -> Workspace:
@@ -78,6 +87,30 @@ class Workspace:
 
     def __repr__(self) -> str:
         return f"Workspace({self.database!r})"
+
+    # --- who acts -------------------------------------------------------------------------------------------
+
+    def acting_as(self, actor: Actor, *, address: str | None = None) -> Workspace:
+        """This workspace (the same database and stores) for ``actor``: what it may not do is refused."""
+        other = copy.copy(self)
+        other.actor = actor
+        other.address = address or ""
+        return other
+
+    def require(self, permission: Permission) -> None:
+        """Refuse (``NotAllowed``, in plain words) what the actor's role does not allow."""
+        self.actor.require(permission)
+
+    def audit(self, action: str, subject: str = "", **detail: Any) -> None:
+        """Record in the audit log that the actor did ``action`` (never pass a secret in ``detail``)."""
+        self.audit_log.record(
+            action,
+            actor=self.actor.name,
+            role=self.actor.role.value,
+            subject=subject,
+            address=self.address,
+            detail=detail,
+        )
 
     # --- configuration --------------------------------------------------------------------------------------
 
@@ -95,8 +128,14 @@ class Workspace:
         return self.active_config().config
 
     def save_config(self, config: SyncConfig, *, author: str = "", comment: str = "") -> int:
-        """Save a new version (the old ones are kept) and return its number."""
+        """Save a new version (the old ones are kept) and return its number. Changing the connection (the
+        sandbox switch, the API address) is for admins."""
+        self.require(Permission.EDIT_CONFIG)
+        if config.connection.model_dump() != self.config().connection.model_dump():
+            self.require(Permission.MANAGE_CONNECTION)
+        author = author or (self.actor.name if self.actor.kind == "user" else "")
         version = self.configs.save(config.model_dump(mode="json"), author=author, comment=comment)
+        self.audit("config_saved", f"version {version.id}", comment=comment)
         return int(version.id)  # type: ignore[arg-type]
 
     # --- secrets --------------------------------------------------------------------------------------------
@@ -117,10 +156,14 @@ class Workspace:
         return self.secrets.hint(API_KEY_SECRET)
 
     def set_api_key(self, key: str) -> None:
+        self.require(Permission.MANAGE_SECRETS)
         self.secrets.set(API_KEY_SECRET, key.strip())
+        self.audit("api_key_saved", "MailerLite API key")
 
     def clear_api_key(self) -> None:
+        self.require(Permission.MANAGE_SECRETS)
         self.secrets.delete(API_KEY_SECRET)
+        self.audit("api_key_removed", "MailerLite API key")
 
     def webhook_secret(self, source: str) -> str | None:
         return revealed(get_settings().webhook_secret(source)) or self.secrets.get(WEBHOOK_SECRET_NAMES[source])
@@ -131,8 +174,10 @@ class Workspace:
             return "••••" + secret[-4:] + " (from the environment)"
         return self.secrets.hint(WEBHOOK_SECRET_NAMES[source])
 
-    def set_webhook_secret(self, source: str, secret: str) -> None:
+    def set_webhook_secret(self, source: str, secret: str, *, generated: bool = False) -> None:
+        self.require(Permission.MANAGE_SECRETS)
         self.secrets.set(WEBHOOK_SECRET_NAMES[source], secret.strip())
+        self.audit("webhook_secret_generated" if generated else "webhook_secret_saved", source)
 
     # --- the MailerLite account -----------------------------------------------------------------------------
 
