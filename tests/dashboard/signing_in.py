@@ -22,6 +22,13 @@ ROLES = {"ada": Role.ADMIN, "eddie": Role.EDITOR, "vera": Role.VIEWER}
 NAME_OF = {Role.ADMIN: "ada", Role.EDITOR: "eddie", Role.VIEWER: "vera"}
 
 
+def has_users_command() -> bool:
+    from sync_core.cli.main import build_parser
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command")
+    return "users" in commands.choices  # type: ignore[operator]
+
+
 def users_command(monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
     """``python -m sync_core users …`` in this process (the same parser and handlers)."""
     from sync_core.cli.main import main
@@ -31,14 +38,20 @@ def users_command(monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") 
 
 
 def add_people(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An admin (ada), an editor (eddie) and a viewer (vera), with their passwords."""
+    """An admin (ada), an editor (eddie) and a viewer (vera), with their passwords: with the command line, or
+    where it is not there yet, the engine's function it calls."""
+    if not has_users_command():
+        from sync_core.engine.people import add_person
+        from sync_core.engine.workspace import Workspace
+
+        ws = Workspace()
+        for name, role in ROLES.items():
+            add_person(ws, name, role, password=PASSWORDS[name])
+        ws.database.dispose()
+        return
     for name, role in ROLES.items():
-        assert (
-            users_command(
-                monkeypatch, "add", name, "--role", role.value, "--password-stdin", stdin=PASSWORDS[name] + "\n"
-            )
-            == 0
-        )
+        command = ("add", name, "--role", role.value, "--password-stdin")
+        assert users_command(monkeypatch, *command, stdin=PASSWORDS[name] + "\n") == 0
 
 
 def actor(role: Role) -> Actor:
@@ -55,7 +68,7 @@ def sign_in(app: AppTest, name: str, password: str | None = None) -> AppTest:
     by_label(app.button, "Sign in").click().run()
     assert_clean(app)
     sidebar = "\n".join(m.value for m in app.sidebar.markdown) + "\n".join(c.value for c in app.sidebar.caption)
-    assert f"Signed in as {name} ({ROLES[name].value})" in sidebar, page_text(app)
+    assert f"Signed in as {name} ({ROLES[name].value})" in sidebar.replace("**", ""), page_text(app)
     app.studio_started = True  # see helpers.open_page: the navigation is registered now
     return app
 
