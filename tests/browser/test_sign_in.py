@@ -50,15 +50,15 @@ def test_served_to_the_network_with_nothing_set_up_every_page_only_says_how_to_s
         body = page.locator("body").inner_text()
         assert "SYNC_STUDIO_ADMIN_PASSWORD" in body, address
         assert "[auth]" in body and "secrets.toml" in body, address
-        assert page.get_by_label("Password").count() == 0  # nothing to sign in with: no one could
+        assert page.get_by_label("Password", exact=True).count() == 0  # nothing to sign in with: no one could
         nothing_of_the_app(page)
         if address == "/connection":
             page.screenshot(path=str(SCREENSHOTS / "sign_in_not_set_up.png"), full_page=True)
 
 
 def sign_in(page, user: str, password: str) -> None:  # noqa: ANN001
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("User name", exact=True).fill(user)
+    page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     settled(page)
 
@@ -72,7 +72,10 @@ def test_with_an_admin_password_only_the_sign_in_page_until_the_right_password_a
         page.goto(url + address)
         page.get_by_role("heading", name="Sign in", exact=True).first.wait_for(timeout=60_000)
         settled(page)
-        assert page.get_by_label("User name").count() == 1 and page.get_by_label("Password").count() == 1
+        assert (
+            page.get_by_label("User name", exact=True).count() == 1
+            and page.get_by_label("Password", exact=True).count() == 1
+        )
         nothing_of_the_app(page)
     page.screenshot(path=str(SCREENSHOTS / "sign_in.png"), full_page=True)
 
@@ -90,7 +93,7 @@ def test_with_an_admin_password_only_the_sign_in_page_until_the_right_password_a
     settled(page)
     sidebar = page.locator("[data-testid=stSidebar]")
     sidebar.get_by_text("Signed in as admin (admin)").wait_for(timeout=30_000)
-    assert page.get_by_role("button", name="Test connection").count() == 1  # the admin has the whole app
+    page.get_by_role("button", name="Test connection").wait_for(timeout=30_000)  # the admin has the whole app
     assert page.locator("[data-testid=stSidebarNav]").count() == 1
     assert ADMIN_PASSWORD not in page.locator("body").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "signed_in.png"), full_page=True)
