@@ -253,3 +253,39 @@ def test_an_editor_restoring_an_older_version_keeps_the_connection_in_force_with
     in_force = studio_workspace.config()
     assert (in_force.connection.sandbox, in_force.connection.base_url) == (False, "http://127.0.0.1:9/api")
     assert in_force.name == older.name  # the mapping came back; where to sync did not move
+
+
+# --- single sign-on (st.login) --------------------------------------------------------------------------------------
+
+PROVIDER = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a-cookie-secret-of-the-test-0123456789",
+    "client_id": "studio",
+    "client_secret": "provider-secret",
+    "server_metadata_url": "https://accounts.example.com/.well-known/openid-configuration",
+}
+
+
+def test_single_sign_on_lets_in_only_the_people_added_by_email_with_their_role(app, people, studio_workspace):
+    from sync_core.engine.people import add_person
+
+    add_person(studio_workspace, "Vic@Example.com", Role.VIEWER)  # no password: signs in with the provider
+    app.secrets["auth"] = PROVIDER
+    app.user = {"is_logged_in": True, "email": "stranger@example.com", "name": "Stranger"}
+    app.run()
+    assert_clean(app)
+    assert [t.value for t in app.title] == ["Sign in"]
+    assert any("Ask an admin" in e.value for e in app.error), page_text(app)  # refused in plain words
+    assert {b.label for b in app.button} <= {"Sign out", "Sign in", "Sign in with your company account"}
+    assert not app.text_input or {t.label for t in app.text_input} <= {"User name", "Password"}
+
+    app.user = {"is_logged_in": True, "email": "vic@example.com", "name": "Vic"}
+    app.run()
+    assert_clean(app)
+    sidebar = "\n".join(c.value for c in app.sidebar.caption).replace("**", "")
+    assert "Signed in as vic@example.com (viewer)" in sidebar, sidebar
+    reached = titles_reached(app, list(TITLES))
+    assert [path for path, title in reached.items() if title == TITLES[path]] == [
+        "pages/preview.py",
+        "pages/monitor.py",
+    ], reached
