@@ -106,3 +106,15 @@ def test_with_an_admin_password_only_the_sign_in_page_until_the_right_password_a
     page.get_by_role("heading", name="Sign in", exact=True).first.wait_for(timeout=60_000)
     settled(page)
     nothing_of_the_app(page)
+
+
+def test_through_a_reverse_proxy_on_this_machine_the_page_asks_for_sign_in(serve_studio, browser_page):
+    url, _ = serve_studio("127.0.0.1")  # the README's safe default, but a proxy in front serves it to others
+    page = browser_page
+    page.goto(url + "/connection")  # from this machine itself: the studio, with no sign-in
+    page.get_by_role("heading", name="Connection", exact=True).first.wait_for(timeout=60_000)
+    page.set_extra_http_headers({"X-Forwarded-For": "203.0.113.9"})
+    page.goto(url + "/connection")
+    page.get_by_role("heading", name="Sign-in is not set up").first.wait_for(timeout=60_000)
+    settled(page)
+    nothing_of_the_app(page)
