@@ -289,3 +289,25 @@ def test_single_sign_on_lets_in_only_the_people_added_by_email_with_their_role(a
         "pages/preview.py",
         "pages/monitor.py",
     ], reached
+
+
+# --- a role changed or a person removed takes effect at the next click -------------------------------------------
+
+
+def test_a_demoted_editor_loses_the_editors_pages_and_a_removed_one_is_signed_out_at_once(
+    app, people, studio_workspace
+):
+    from sync_core.engine.people import change_person, remove_person
+
+    sign_in(app, "eddie")
+    app.switch_page("pages/field_mapping.py").run()
+    assert app.title[0].value == "Field mapping"
+    change_person(studio_workspace, "eddie", role=Role.VIEWER)  # an admin, elsewhere
+    app.run()
+    assert_clean(app)
+    assert app.title[0].value != "Field mapping" and not app.get("data_editor"), page_text(app)
+    assert "Signed in as eddie (viewer)" in "\n".join(c.value for c in app.sidebar.caption).replace("**", "")
+    remove_person(studio_workspace, "eddie")
+    app.run()
+    assert_clean(app)
+    assert [t.value for t in app.title] == ["Sign in"]
