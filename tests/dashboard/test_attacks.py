@@ -14,7 +14,7 @@ import streamlit as st
 from sync_core.domain.access import NotAllowed, Role
 from sync_core.domain.presets import load_preset
 from sync_core.sandbox import SandboxAccount, serve_sandbox
-from tests.dashboard.helpers import assert_clean, by_label, page_text
+from tests.dashboard.helpers import assert_clean, by_label, page_text, texts
 from tests.dashboard.signing_in import PASSWORDS, actor, add_people, sign_in
 from tests.sandbox.receivers import Receiver
 
@@ -255,6 +255,7 @@ def test_a_viewers_monitor_export_has_no_request_bodies_and_no_configuration(app
     assert len(rows) >= 12 and any(row.get("email") == "p1@example.com" for row in rows)
     assert all(row.get("requests") in (None, "", "[]") for row in rows), rows[0]
     assert not [row for row in rows if "Pat" in json.dumps(row)]  # no value sent (the names) in the export
+    assert not [code for code in texts(app, "code") if '"body"' in code]  # nor on the page
     assert "Download the configuration (JSON)" not in downloads
     app.switch_page("pages/preview.py").run()
     assert "Download the configuration (JSON)" not in downloads
