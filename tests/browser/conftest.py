@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -49,22 +50,73 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 180) -> 
     raise AssertionError("the app did not answer in time")
 
 
-@pytest.fixture
-def studio(tmp_path):
-    """The app as a user starts it (the README's command), on a free 127.0.0.1 port, with its own data."""
-    port = free_port()
+def studio_environment(data: Path, port: int, address: str) -> dict[str, str]:
+    """The environment of a user's shell, without any key, database or studio setting of the machine's."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("MAILERLITE_", "DATABASE_URL", "SYNC_STUDIO_"))
     }
     env.update(
-        SYNC_STUDIO_DATA_DIR=str(tmp_path / "data"),
+        SYNC_STUDIO_DATA_DIR=str(data),
         STREAMLIT_SERVER_PORT=str(port),
-        STREAMLIT_SERVER_ADDRESS="127.0.0.1",
+        STREAMLIT_SERVER_ADDRESS=address,
         STREAMLIT_SERVER_HEADLESS="true",
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
     )
+    return env
+
+
+def stop_studio(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, 15)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+
+
+@pytest.fixture
+def serve_studio(tmp_path):
+    """``serve_studio(address, **env)``: ``streamlit run dashboard.py --server.address ADDRESS`` (the README's
+    command, from the test's own environment), with its own data; yields the URL to browse it at, always
+    127.0.0.1 (a server on 0.0.0.0 answers there too), and the data directory."""
+    started: list[subprocess.Popen] = []
+
+    def serve(address: str = "0.0.0.0", **extra: str) -> tuple[str, Path]:
+        port = free_port()
+        data = tmp_path / f"data-{len(started)}"
+        env = studio_environment(data, port, address) | extra
+        streamlit = Path(sys.executable).with_name("streamlit")
+        log = tmp_path / f"studio-{len(started)}.log"
+        with log.open("wb") as output:  # a file, not a pipe: a pipe nobody reads would stop the server when full
+            process = subprocess.Popen(
+                [str(streamlit), "run", "dashboard.py", "--server.address", address, "--server.port", str(port)],
+                cwd=REPO,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(url, process)
+        except (AssertionError, TypeError) as exc:
+            raise AssertionError(f"{exc}: {log.read_text(errors='replace')[-3000:]}") from None
+        return url, data
+
+    try:
+        yield serve
+    finally:
+        for process in started:
+            stop_studio(process)
+
+
+@pytest.fixture
+def studio(tmp_path):
+    """The app as a user starts it (the README's command), on a free 127.0.0.1 port, with its own data."""
+    port = free_port()
+    env = studio_environment(tmp_path / "data", port, "127.0.0.1")
     process = subprocess.Popen(
         ["bash", "-c", RUN_COMMAND],
         cwd=REPO,
@@ -79,11 +131,7 @@ def studio(tmp_path):
         wait_until_up(url, process)
         yield url, tmp_path / "data"
     finally:
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
+        stop_studio(process)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """A tiny webhook receiver on 127.0.0.1 for the sandbox's deliveries: it keeps every request it gets, answers a
-chosen status, and can hold its answer until the test lets it go."""
+chosen status, and can hold its answer until the test lets it go. It also stands in for an attacker's server
+(any method is kept, with its path), to see what the studio would send there."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from typing import Any
 class Delivery:
     headers: dict[str, str]
     body: bytes
+    method: str = "POST"
+    path: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -41,13 +44,16 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver._lock:
-                    receiver.deliveries.append(Delivery({k.lower(): v for k, v in self.headers.items()}, body))
+                    receiver.deliveries.append(Delivery(headers, body, self.command, self.path))
                 receiver.arrived.set()
                 receiver.release.wait(60)
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_GET = do_PUT = do_DELETE = do_PATCH = do_POST
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
