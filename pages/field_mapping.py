@@ -11,7 +11,6 @@ import pandas as pd
 import streamlit as st
 
 from pages import draft, ui, widgets
-from sync_core.domain.access import Permission
 from sync_core.domain.config import (
     ACTION_LABELS,
     LIFECYCLE_ACTIONS,
@@ -354,8 +353,7 @@ def _import(ws, document: bytes, file_name: str) -> None:
     except ConfigError as exc:
         widgets.flash("error", "Nothing was imported:\n" + "\n".join(f"- {p}" for p in exc.problems))
         return
-    if not ws.actor.may(Permission.MANAGE_CONNECTION):
-        config.connection = ws.config().connection  # where to sync is not theirs to change: what is in force stays
+    draft.keep_connection(ws, config)
     version = ws.save_config(config, author=draft.author(), comment=f"Imported {file_name}")
     draft.replace(ws, config.model_dump(mode="json"))
     st.session_state["fm_import_round"] = st.session_state.get("fm_import_round", 0) + 1

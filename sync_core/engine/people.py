@@ -120,8 +120,10 @@ def sign_in(
         )
         minutes = int(FAILURE_WINDOW.total_seconds() // 60)
         return SignInResult(None, None, f"Too many failed sign-ins. Try again in {minutes} minutes.")
-    if _admin_from_environment(ws, name, password):
-        person = ws.people.get(name)
+    settings = get_settings()
+    if settings.admin_password is not None and name == settings.admin_user:
+        # The environment's admin: only SYNC_STUDIO_ADMIN_PASSWORD counts, so changing it retires the old one.
+        person = ws.people.get(name) if _admin_from_environment(ws, name, password) else None
     else:
         person = ws.people.get(name) if name else None
         if person is not None and not _matches(person.password_hash, password):
