@@ -1,5 +1,5 @@
-"""A tiny webhook receiver on 127.0.0.1 for the sandbox's deliveries: it keeps every request it gets, answers a
-chosen status, and can hold its answer until the test lets it go."""
+"""A tiny webhook receiver on 127.0.0.1 for the sandbox's deliveries: it keeps every request it gets (a GET too,
+with an empty body), answers a chosen status, and can hold its answer until the test lets it go."""
 
 from __future__ import annotations
 
@@ -45,6 +45,14 @@ class Receiver:
                     receiver.deliveries.append(Delivery({k.lower(): v for k, v in self.headers.items()}, body))
                 receiver.arrived.set()
                 receiver.release.wait(60)
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:  # a client that should not have come here (an API key sent elsewhere)
+                with receiver._lock:
+                    receiver.deliveries.append(Delivery({k.lower(): v for k, v in self.headers.items()}, b""))
+                receiver.arrived.set()
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
