@@ -1,6 +1,7 @@
 """Connection: the MailerLite account (API key or sandbox), its test, the default group, the sources and their
-webhooks. Secrets are saved at once (encrypted) and only ever shown masked; the rest is part of the
-configuration and saved as a new version with the Save button."""
+webhooks. Secrets are saved at once (encrypted) and never shown again (a generated one once, when it is made);
+the page says only when each was saved. The saved API key is used only with the address it was saved for. The
+rest is part of the configuration and saved as a new version with the Save button."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, PARTNERO, RECORDS
 from sync_core.engine.account_checks import create_groups, interactive_client
 from sync_core.engine.mailerlite_webhook import WebhookSetupError, register_mailerlite_webhook, webhook_state
 from sync_core.engine.rule_counts import last_received
+from sync_core.engine.workspace import KeyAddressError
 from sync_core.mailerlite import MailerLiteSettings
 from sync_core.mailerlite.errors import MailerLiteError, NotFound
 from sync_core.settings import get_settings
@@ -42,7 +44,7 @@ def _save_api_key(ws) -> None:
         widgets.flash("error", f"That API key cannot be used: {reasons}.")
         return
     try:
-        ws.set_api_key(value)
+        ws.set_api_key(value, address=ws.base_url(draft.working_connection(ws)))  # the address being edited
     except Exception as exc:  # noqa: BLE001
         widgets.flash("error", f"The key could not be saved: {exc}")
         return
@@ -80,7 +82,7 @@ def _save_webhook_secret(ws, source: str) -> None:
 
 def _generate_partnero_secret(ws) -> None:
     value = secrets.token_urlsafe(24)
-    ws.set_webhook_secret(PARTNERO, value)
+    ws.set_webhook_secret(PARTNERO, value, generated=True)
     # Shown once, on the next run only, so that it can be copied into Partnero.
     st.session_state["cn_generated_secret"] = value
 
@@ -89,6 +91,9 @@ def _register_mailerlite_webhook(ws) -> None:
     url = ui.webhook_url(MAILERLITE)
     try:
         client = interactive_client(ws, draft.working_connection(ws))
+    except KeyAddressError as exc:  # the key was saved for another address: said in plain words
+        widgets.flash("error", f"The webhook could not be registered. {exc}")
+        return
     except Exception:  # noqa: BLE001 - e.g. a stored key that cannot be read: said where the key is shown
         widgets.flash("error", "The webhook could not be registered: the account's settings cannot be used.")
         return
@@ -134,13 +139,23 @@ def _create_group(ws) -> None:
     )
 
 
+def secret_words(status, unset: str = "") -> str:  # noqa: ANN001 - a SecretStatus
+    """Where a signing secret comes from and when it was saved, and what a rotation still accepts."""
+    if status.source is None:
+        return f"Signing secret: :orange[not set] {unset}".rstrip()
+    words = f"Signing secret {status.words()}."
+    if status.grace_words():
+        words += f" {status.grace_words()[:1].upper()}{status.grace_words()[1:]}, so that the sender can be updated."
+    return words
+
+
 # --- sections ------------------------------------------------------------------------------------------------------
 
 
 def account_section(ws, doc: dict) -> None:
     st.subheader("MailerLite account", divider="gray")
     connection = doc.setdefault("connection", {})
-    key_source, key_hint = ws.api_key_source(), ws.api_key_hint()  # masked forms: nothing is decrypted
+    key_status = ws.api_key_status()  # where the key comes from and when it was saved: nothing is decrypted
     try:
         has_key = bool(ws.api_key())
     except Exception as exc:  # noqa: BLE001 - a key that cannot be decrypted
@@ -154,35 +169,48 @@ def account_section(ws, doc: dict) -> None:
         help="The built-in sandbox answers like a MailerLite account, so you can try everything safely. "
         "Turn it off to sync with your real MailerLite account.",
     )
+    # The address is drawn after the key form (in the expander below), but the form must know it now: the value
+    # the person is editing, as the draft holds it after this run's widgets.
+    draft.seed(draft.key("cn_base_url"), connection.get("base_url") or ConnectionSettings().base_url)
+    editing = (st.session_state.get(draft.key("cn_base_url")) or "").strip() or ConnectionSettings().base_url
+    try:
+        refusal = ws.key_refusal(draft.working_connection(ws).model_copy(update={"base_url": editing}))
+    except Exception:  # noqa: BLE001 - an unreadable key is said above
+        refusal = None
     left, right = st.columns([3, 2])
     with left:
-        if key_source == "environment":
+        if key_status.source == "environment":
             st.info(
-                f"The API key comes from the MAILERLITE_API_KEY environment variable ({key_hint}). Change it there.",
+                f"The API key comes from the {key_status.variable} environment variable. Change it there.",
                 icon=":material/key:",
             )
+            if refusal:
+                st.warning(refusal, icon=":material/key_off:")
         else:
-            if key_hint:
-                st.markdown(f"Saved API key: `{key_hint}`")
+            stored = key_status.source == "stored"
+            if refusal:
+                st.warning(refusal, icon=":material/key_off:")
+            elif stored:
+                st.markdown(f"API key {key_status.words()}.")
             else:
                 st.markdown("No API key saved yet.")
             with st.form("cn_key_form", border=False, enter_to_submit=True):
                 st.text_input(
-                    "MailerLite API key",
+                    "Enter the API key for this address" if refusal else "MailerLite API key",
                     type="password",
                     key="cn_api_key",
                     autocomplete="off",
-                    placeholder="Paste a new key" if key_hint else "Paste your key",
+                    placeholder="Paste a new key" if stored else "Paste your key",
                     help="In MailerLite: Integrations → API → Generate new token. It is stored "
-                    "encrypted and never shown again.",
+                    "encrypted, for the API address below only, and never shown again.",
                 )
                 st.form_submit_button(
-                    "Save key" if not key_hint else "Replace key",
+                    "Replace key" if stored else "Save key",
                     icon=":material/key:",
                     on_click=_save_api_key,
                     args=(ws,),
                 )
-            if key_hint:
+            if stored:
                 st.button(
                     "Remove the saved key",
                     key="cn_remove_key",
@@ -207,11 +235,11 @@ def account_section(ws, doc: dict) -> None:
             st.info("Syncs go to your MailerLite account with the saved key.", icon=":material/mail:")
 
     with st.expander("Advanced: API address", key="cn_advanced"):
-        draft.seed(draft.key("cn_base_url"), connection.get("base_url") or ConnectionSettings().base_url)
         connection["base_url"] = st.text_input(
             "MailerLite API base URL",
             key=draft.key("cn_base_url"),
-            help="Leave as it is unless MailerLite tells you otherwise. MAILERLITE_BASE_URL overrides it.",
+            help="Leave as it is unless MailerLite tells you otherwise. MAILERLITE_BASE_URL overrides it. The "
+            "saved API key is sent only to the address it was saved for: another address needs its key again.",
         )
 
     st.markdown("#### Test connection")
@@ -316,8 +344,8 @@ def webhooks_section(ws) -> None:
             st.markdown(f"**{label}**")
             st.caption("Webhook URL")
             st.code(ui.webhook_url(source), language=None)
-            hint = ws.webhook_secret_hint(source)
-            st.markdown(f"Signing secret: `{hint}`" if hint else "Signing secret: :orange[not set]")
+            status = ws.webhook_secret_status(source)
+            st.markdown(secret_words(status))
             if source == DODO_PAYMENTS:
                 st.caption(
                     "Dodo Payments gives you the secret (it starts with **whsec_**) when you add this URL "
@@ -337,7 +365,7 @@ def webhooks_section(ws) -> None:
                     placeholder="whsec_…" if source == DODO_PAYMENTS else "",
                 )
                 st.form_submit_button(
-                    "Rotate secret" if hint else "Save secret",
+                    "Rotate secret" if status.source == "stored" else "Save secret",
                     icon=":material/lock:",
                     on_click=_save_webhook_secret,
                     args=(ws, source),
@@ -397,8 +425,7 @@ def mailerlite_webhook_section(ws) -> None:
                 ":orange[MailerLite must reach this address from the internet. If the address your browser uses "
                 "is not public, set SYNC_STUDIO_PUBLIC_URL to the studio's public address before registering.]"
             )
-        hint = ws.webhook_secret_hint(MAILERLITE)
-        st.markdown(f"Signing secret: `{hint}`" if hint else "Signing secret: :orange[not set] (registering saves it)")
+        st.markdown(secret_words(ws.webhook_secret_status(MAILERLITE), unset="(registering saves it)"))
         left, right = st.columns([1, 1])
         left.button(
             "Register MailerLite webhook",
@@ -432,7 +459,7 @@ def main() -> None:
     st.title("Connection")
     st.caption(
         "Connect the MailerLite account, choose what syncs, and set up the webhooks. Keys and secrets "
-        "are stored encrypted and shown masked."
+        "are stored encrypted and never shown again."
     )
     ws = ui.workspace()
     if ws is None:

@@ -22,10 +22,10 @@ def draw(ws: Workspace) -> None:
     config = current.config
     st.markdown("**MailerLite account**")
     try:
-        key_hint, key_source = ws.api_key_hint(), ws.api_key_source()
+        key_words = ws.api_key_status().words()
         sandbox = ws.uses_sandbox(config.connection)
     except Exception as exc:  # noqa: BLE001
-        key_hint, key_source, sandbox = None, None, config.connection.sandbox
+        key_words, sandbox = "—", config.connection.sandbox
         st.error(f"The stored API key cannot be read: {exc}")
     if sandbox:
         st.badge("Sandbox", icon=":material/science:", color="orange")
@@ -33,8 +33,7 @@ def draw(ws: Workspace) -> None:
         st.caption(f"The built-in sandbox account answers like MailerLite ({why}); nothing reaches MailerLite.")
     else:
         st.badge("MailerLite", icon=":material/mail:", color="green")
-        source = " (from the environment)" if key_source == "environment" else ""
-        st.caption(f"API key {key_hint or '—'}{source}")
+        st.caption(f"API key {key_words}")
     report = connection_report(ws, config.connection)
     if report.ok:
         st.markdown(

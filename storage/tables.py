@@ -59,14 +59,17 @@ class ConfigVersion(SQLModel, table=True):
 
 
 class Secret(SQLModel, table=True):
-    """A secret encrypted at rest (the key is outside the database); ``hint`` is the masked form to show."""
+    """A secret encrypted at rest (the key is outside the database); nothing derived from its plaintext is kept
+    beside it. ``previous_ciphertext`` is the secret it replaced, still accepted until ``previous_valid_until``
+    (a rotation's grace period, so that senders can be updated without losing events)."""
 
     __tablename__ = "secret"
 
     name: str = Field(primary_key=True, max_length=100)
     ciphertext: str
-    hint: str = Field(default="", max_length=40)
     updated_at: datetime = _time()
+    previous_ciphertext: str | None = Field(default=None)
+    previous_valid_until: datetime | None = _time(nullable=True, default=False)
 
 
 class ReceivedEvent(SQLModel, table=True):

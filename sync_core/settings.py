@@ -43,6 +43,9 @@ class StudioSettings(BaseSettings):
     dodo_payments_webhook_key: SecretStr | None = Field(default=None, validation_alias="DODO_PAYMENTS_WEBHOOK_KEY")
     partnero_webhook_secret: SecretStr | None = Field(default=None, validation_alias="PARTNERO_WEBHOOK_SECRET")
     mailerlite_webhook_secret: SecretStr | None = Field(default=None, validation_alias="MAILERLITE_WEBHOOK_SECRET")
+    # How long a replaced webhook signing secret is still accepted, so that a sender can be given the new one
+    # without losing events (0: the old one is refused at once). The API key has no such grace.
+    secret_grace_hours: float = Field(default=24.0, ge=0, validation_alias="SYNC_STUDIO_SECRET_GRACE_HOURS")
     # Whether the sync worker starts with the web server: `off` (extra receivers), `thread` (inside the server's
     # process) or, by default, `process` (a child process). Read by sync_core.live.routes.
     worker: str = Field(default="on", validation_alias="SYNC_STUDIO_WORKER")

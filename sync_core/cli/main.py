@@ -1,7 +1,7 @@
 """Command line: ``python -m sync_core COMMAND``.
 
 The command groups live in ``sync_core.cli.errors``; this module only wires them into one parser and turns a
-``CommandError`` into a plain message and a non-zero exit code.
+``CommandError`` (or an API key refused for the address asked for) into a plain message and a non-zero exit code.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sync_core.cli import configuration, drift, forgetting, live, people, syncing, webhooks
 from sync_core.cli.errors import CommandError
+from sync_core.engine.workspace import KeyAddressError
 from sync_core.sandbox import cli as sandbox_cli
 
 #: Modules that contribute sub-commands, each with ``register(subparsers)``.
@@ -34,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except CommandError as exc:
+    except (CommandError, KeyAddressError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -82,7 +82,7 @@ def say_account(workspace: Workspace, file: TextIO | None = None) -> None:
         print(f"Account: the sandbox ({reason}). Database: {describe_url(workspace.database.url)}", file=file)
     else:
         print(
-            f"Account: MailerLite at {workspace.base_url()} (key {workspace.api_key_hint()}). "
+            f"Account: MailerLite at {workspace.base_url()} (key {workspace.api_key_status().words()}). "
             f"Database: {describe_url(workspace.database.url)}",
             file=file,
         )

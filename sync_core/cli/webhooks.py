@@ -84,6 +84,7 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"MailerLite webhook for {url}:")
         for sentence in state.sentences():
             print(f"  {sentence}")
-        hint = workspace.webhook_secret_hint("mailerlite")
-        print(f"  Signing secret: {hint or 'not saved'}")
+        status = workspace.webhook_secret_status("mailerlite")
+        grace = f"; {status.grace_words()}" if status.grace_words() else ""
+        print(f"  Signing secret: {status.words() if status.source else 'not saved'}{grace}")
     return 0 if state.healthy else 1

@@ -42,12 +42,14 @@ INTERACTIVE = dict(
 
 def interactive_client(workspace, connection: ConnectionSettings) -> MailerLiteClient:
     """A client for the account these settings point at (the sandbox, or MailerLite with the stored key), with
-    short timeouts and few retries, for a person waiting on a page."""
+    short timeouts and few retries, for a person waiting on a page. Settings being edited may name an address
+    the key was not saved for: the workspace then refuses (``KeyAddressError``) and sends the key nowhere."""
     return workspace.client(connection, **INTERACTIVE)
 
 
 def check_connection(workspace, connection: ConnectionSettings) -> ConnectionReport:
-    """*Test connection*, never raising: a key that cannot be read or used becomes the report's problem."""
+    """*Test connection*, never raising: a key that cannot be read or used, or that may not be sent to these
+    settings' address, becomes the report's problem (and nothing is sent)."""
     try:
         client = interactive_client(workspace, connection)
     except SettingsError as exc:

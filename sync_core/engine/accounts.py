@@ -22,7 +22,7 @@ SANDBOX = "sandbox"
 @dataclass(frozen=True, slots=True)
 class AccountIdentity:
     key: str  # "sandbox" or "mailerlite:<16 hex digits>", at most 100 characters
-    label: str  # "Sandbox" or "MailerLite account, key ••••1234"
+    label: str  # "Sandbox" or "MailerLite account, key saved on 2 Dec 2026" (nothing of the key itself)
 
 
 def account_identity(workspace, config: SyncConfig) -> AccountIdentity:  # noqa: ANN001 - a Workspace
@@ -31,7 +31,7 @@ def account_identity(workspace, config: SyncConfig) -> AccountIdentity:  # noqa:
         return AccountIdentity(SANDBOX, "Sandbox")
     base_url = workspace.base_url(config).rstrip("/")
     digest = hashlib.sha256(f"{base_url}\n{workspace.api_key()}".encode()).hexdigest()
-    label = f"MailerLite account, key {workspace.api_key_hint() or '—'}"
+    label = f"MailerLite account, key {workspace.api_key_status().words()}"
     if base_url != DEFAULT_BASE_URL.rstrip("/"):
         label += f" at {urlsplit(base_url).netloc or base_url}"
     return AccountIdentity(f"mailerlite:{digest[:16]}", label[:200])

@@ -14,24 +14,27 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from storage import ConfigStore, Database, SecretStore, load_or_create_key
 from storage.audit import AuditStore
 from storage.contacts import ContactStore
 from storage.events import EventStore
+from storage.files import private_directory
 from storage.forgotten import ForgetStore
 from storage.monitor import PROBLEMS, SUCCESS, ItemFilter, MonitorQueries
 from storage.people import PeopleStore
 from storage.runs import RunStore
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from sync_core.domain.access import SYSTEM, Actor, Permission
-from sync_core.domain.config import ConfigError, ConnectionSettings, SyncConfig, load_config
+from sync_core.domain.config import DEFAULT_BASE_URL, ConfigError, ConnectionSettings, SyncConfig, load_config
 from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, PARTNERO
 from sync_core.mailerlite import MailerLiteClient, MailerLiteSettings
 from sync_core.sandbox import SANDBOX_FILE, SandboxAccount, sandbox_client
-from sync_core.settings import StudioSettings, get_settings, revealed
+from sync_core.settings import WEBHOOK_SECRET_FIELDS, StudioSettings, get_settings, revealed, variable_name
 
 API_KEY_SECRET = "mailerlite_api_key"
 #: Per source, the stored signing secret's name (the environment's one wins: see ``StudioSettings``).
@@ -43,6 +46,40 @@ WEBHOOK_SECRET_NAMES = {
 
 _sandboxes: dict[Path, SandboxAccount] = {}
 _sandboxes_lock = threading.Lock()
+
+
+class KeyAddressError(RuntimeError):
+    """The API key may not be sent to the address asked for; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretStatus:
+    """What may be said of a secret: where it comes from and when it was saved, nothing of its plaintext."""
+
+    source: str | None  # "environment", "stored", or None: not set
+    variable: str | None = None  # the environment variable it comes from
+    saved_at: datetime | None = None
+    previous_valid_until: datetime | None = None  # a rotation's grace period: the replaced one is accepted
+
+    def words(self) -> str:
+        """ "from MAILERLITE_API_KEY", "saved on 2 Dec 2026", or "not set"."""
+        if self.source == "environment":
+            return f"from {self.variable}"
+        if self.source == "stored" and self.saved_at is not None:
+            return f"saved on {day(self.saved_at)}"
+        return "not set"
+
+    def grace_words(self) -> str:
+        """What a rotation still accepts: "" when nothing."""
+        if self.previous_valid_until is None:
+            return ""
+        until = self.previous_valid_until
+        return f"the previous secret is still accepted until {day(until)}, {until:%H:%M} UTC"
+
+
+def day(moment: datetime) -> str:
+    """A date as people write it: 2 Dec 2026."""
+    return f"{moment.day} {moment:%b %Y}"
 
 
 @dataclass(slots=True)
@@ -144,41 +181,90 @@ class Workspace:
     def api_key(self) -> str | None:
         return revealed(get_settings().mailerlite_api_key) or self.secrets.get(API_KEY_SECRET)
 
-    def api_key_source(self) -> str | None:
-        """Where the key comes from: "environment", "stored", or None."""
-        if get_settings().mailerlite_api_key is not None:
-            return "environment"
-        return "stored" if self.secrets.hint(API_KEY_SECRET) else None
+    def api_key_status(self) -> SecretStatus:
+        """Where the key comes from and when it was saved: what a page may say of it."""
+        return self._status(get_settings().mailerlite_api_key, "mailerlite_api_key", API_KEY_SECRET)
 
-    def api_key_hint(self) -> str | None:
-        key = revealed(get_settings().mailerlite_api_key)
-        if key:
-            return "••••" + key[-4:]
-        return self.secrets.hint(API_KEY_SECRET)
-
-    def set_api_key(self, key: str) -> None:
+    def set_api_key(self, key: str, *, address: str | None = None) -> None:
+        """Store the key, bound to the MailerLite address it is meant for (by default the one in use): the
+        studio never sends it anywhere else. A new key replaces the old one at once (no grace period)."""
         self.require(Permission.MANAGE_SECRETS)
-        self.secrets.set(API_KEY_SECRET, key.strip())
-        self.audit("api_key_saved", "MailerLite API key")
+        self.secrets.set(API_KEY_SECRET, key.strip(), bound_to=_address(address or self.base_url()))
+        self.audit("api_key_saved", "MailerLite API key", address=_address(address or self.base_url()))
 
     def clear_api_key(self) -> None:
         self.require(Permission.MANAGE_SECRETS)
         self.secrets.delete(API_KEY_SECRET)
         self.audit("api_key_removed", "MailerLite API key")
 
+    def key_refusal(self, config: SyncConfig | ConnectionSettings | None = None) -> str | None:
+        """Why the API key in use may not be sent to the address these settings point at, in plain words; None
+        when it may (or when there is no key). A stored key goes only to the address it was saved for (a key
+        saved before addresses were recorded: MailerLite's own); ``MAILERLITE_API_KEY`` only to
+        ``MAILERLITE_BASE_URL`` or MailerLite's own address."""
+        address = _address(self.base_url(config))
+        settings = get_settings()
+        if settings.mailerlite_api_key is not None:
+            allowed = {_address(DEFAULT_BASE_URL), _address(settings.mailerlite_base_url or DEFAULT_BASE_URL)}
+            if address in allowed:
+                return None
+            return (
+                f"The API key from MAILERLITE_API_KEY is sent only to {_where(DEFAULT_BASE_URL)} or to "
+                "MAILERLITE_BASE_URL; set MAILERLITE_BASE_URL to use it with this address."
+            )
+        stored = self.secrets.read(API_KEY_SECRET)
+        if stored is None:
+            return None
+        bound_to = _address(stored.bound_to or DEFAULT_BASE_URL)
+        if address == bound_to:
+            return None
+        return (
+            f"The API key was saved for {_where(bound_to, address)}; enter the key again to use it with this address."
+        )
+
     def webhook_secret(self, source: str) -> str | None:
         return revealed(get_settings().webhook_secret(source)) or self.secrets.get(WEBHOOK_SECRET_NAMES[source])
 
-    def webhook_secret_hint(self, source: str) -> str | None:
-        secret = revealed(get_settings().webhook_secret(source))
-        if secret:
-            return "••••" + secret[-4:] + " (from the environment)"
-        return self.secrets.hint(WEBHOOK_SECRET_NAMES[source])
+    def webhook_secrets(self, source: str) -> list[tuple[str, datetime | None]]:
+        """Every secret a signature of ``source`` may be made with, each with the end of its validity (None: no
+        end): the environment's alone, else the stored one and, during a rotation's grace period, the one it
+        replaced."""
+        configured = revealed(get_settings().webhook_secret(source))
+        if configured:
+            return [(configured, None)]
+        stored = self.secrets.read(WEBHOOK_SECRET_NAMES[source])
+        if stored is None:
+            return []
+        secrets: list[tuple[str, datetime | None]] = [(stored.value, None)]
+        if stored.previous and stored.previous_valid_until is not None:
+            secrets.append((stored.previous, stored.previous_valid_until))
+        return secrets
 
-    def set_webhook_secret(self, source: str, secret: str, *, generated: bool = False) -> None:
+    def webhook_secret_status(self, source: str) -> SecretStatus:
+        field = WEBHOOK_SECRET_FIELDS[source]
+        return self._status(get_settings().webhook_secret(source), field, WEBHOOK_SECRET_NAMES[source])
+
+    def set_webhook_secret(
+        self, source: str, secret: str, *, now: datetime | None = None, generated: bool = False
+    ) -> None:
+        """Store the signing secret; the one it replaces stays valid for ``SYNC_STUDIO_SECRET_GRACE_HOURS``
+        (from ``now``), so that the sender can be given the new one without losing events."""
         self.require(Permission.MANAGE_SECRETS)
-        self.secrets.set(WEBHOOK_SECRET_NAMES[source], secret.strip())
+        grace = timedelta(hours=get_settings().secret_grace_hours)
+        until = (now or datetime.now(UTC)) + grace if grace else None
+        self.secrets.set(WEBHOOK_SECRET_NAMES[source], secret.strip(), keep_previous_until=until)
         self.audit("webhook_secret_generated" if generated else "webhook_secret_saved", source)
+
+    def _status(self, configured: object, field: str, name: str) -> SecretStatus:
+        if configured is not None:
+            return SecretStatus("environment", variable=variable_name(field))
+        record = self.secrets.record(name)
+        if record is None:
+            return SecretStatus(None)
+        valid_until = record.previous_valid_until
+        if valid_until is not None and valid_until <= datetime.now(UTC):
+            valid_until = None
+        return SecretStatus("stored", saved_at=record.saved_at, previous_valid_until=valid_until)
 
     # --- the MailerLite account -----------------------------------------------------------------------------
 
@@ -199,16 +285,20 @@ class Workspace:
         with _sandboxes_lock:
             account = _sandboxes.get(path)
             if account is None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_directory(path.parent)
                 account = _sandboxes[path] = SandboxAccount(state_file=path)
             return account
 
     def client(self, config: SyncConfig | ConnectionSettings | None = None, **settings: Any) -> MailerLiteClient:
         """A client for the account in use: the sandbox, or MailerLite with the key and base URL. ``settings``
-        override MailerLiteSettings fields (a page uses short timeouts, for a person waiting)."""
+        override MailerLiteSettings fields (a page uses short timeouts, for a person waiting). Every client that
+        carries the key is made here, so the key goes only where ``key_refusal`` allows (``KeyAddressError``)."""
         connection = _connection(config or self.config())
         if self.uses_sandbox(connection):
             return sandbox_client(self.sandbox(), **settings)
+        refusal = self.key_refusal(connection)
+        if refusal:
+            raise KeyAddressError(refusal)
         return MailerLiteClient(
             MailerLiteSettings.from_env(api_key=self.api_key(), base_url=self.base_url(connection), **settings)
         )
@@ -224,6 +314,18 @@ def _connection(config: SyncConfig | ConnectionSettings) -> ConnectionSettings:
     return config if isinstance(config, ConnectionSettings) else config.connection
 
 
+def _address(url: str) -> str:
+    """An API address as compared: scheme and host in lower case, no trailing slash."""
+    parts = urlsplit(url.strip())
+    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl().rstrip("/")
+
+
+def _where(address: str, other: str | None = None) -> str:
+    """An address in words: its host, or all of it when ``other`` has the same host."""
+    host = urlsplit(address).netloc or address
+    return address if other is not None and urlsplit(other).netloc == host else host
+
+
 __all__ = [
     "API_KEY_SECRET",
     "PROBLEMS",
@@ -234,7 +336,10 @@ __all__ = [
     "ItemOutcome",
     "RunStatus",
     "ItemFilter",
+    "KeyAddressError",
+    "SecretStatus",
     "Workspace",
+    "day",
     "default_location",
     "encryption_key",
 ]

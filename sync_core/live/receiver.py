@@ -118,7 +118,8 @@ class _Problem(Exception):
 
 class Receiver:
     """Decisions for one workspace. Secrets and the configuration are cached for ``ttl`` seconds, so that a
-    secret rotated on the Connection page (by this or another process) is used within that time."""
+    secret rotated on the Connection page (by this or another process) is used within that time; the end of a
+    previous secret's grace period is checked at each request, cached or not."""
 
     def __init__(self, workspace: Workspace, *, ttl: float = 1.0):
         self.workspace = workspace
@@ -130,20 +131,20 @@ class Receiver:
     def _load_verifier(self, source: str):  # noqa: ANN202
         label = SENDER_LABELS[source]
         try:
-            secret = self.workspace.webhook_secret(source)
+            secrets = self.workspace.webhook_secrets(source)
         except SecretKeyError:
             raise _Problem(
                 f"the stored {label} signing secret cannot be read with this installation's "
                 "encryption key; set it again on the Connection page"
             ) from None
-        if not secret or not secret.strip():
+        if not secrets or not secrets[0][0].strip():
             variable = variable_name(WEBHOOK_SECRET_FIELDS[source])
             raise _Problem(
                 f"no {label} signing secret is set, so events cannot be verified; set it on the "
                 f"Connection page or in {variable}"
             )
         try:
-            return verifier(source, secret)
+            return verifier(source, secrets)
         except SecretError as exc:
             raise _Problem(str(exc)) from None
 
@@ -168,11 +169,11 @@ class Receiver:
         check, problem = self.verifiers.get(source)
         if check is None:
             return error(503, problem or "the signing secret has not been read yet; try again")
+        now = now or datetime.now(UTC)
         try:
-            check.verify(body, headers)
+            check.verify(body, headers, now=now)
         except SignatureError as exc:
             return error(401, str(exc))
-        now = now or datetime.now(UTC)
         if source == MAILERLITE:
             return _mailerlite_decision(body)
         try:

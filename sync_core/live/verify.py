@@ -8,6 +8,9 @@
   body has the same hash, and the hash is the event id, so it is stored once.
 - MailerLite signs like Partnero (hex HMAC-SHA256 of the raw body in ``Signature``) with the webhook's secret.
 
+After a rotation the studio accepts a signature made with the new secret or, during the grace period, with the
+one it replaced (``RotatingVerifier``): senders can be given the new secret without losing events.
+
 A failed check raises ``SignatureError`` with a reason in plain words that is safe to send back: it never holds
 the secret or the expected signature.
 """
@@ -20,7 +23,8 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
@@ -170,9 +174,43 @@ VERIFIERS: dict[str, type[DodoVerifier] | type[PartneroVerifier]] = {
 }
 
 
-def verifier(source: str, secret: str) -> DodoVerifier | PartneroVerifier:
-    """The verifier for ``source`` with ``secret`` (``SecretError`` when the secret cannot be used)."""
-    return VERIFIERS[source](secret)
+class RotatingVerifier:
+    """A signature made with the current secret, or with a previous one until its grace period ends: each is
+    tried in turn. The ends are checked at each request (not when the verifier is built), so that a verifier
+    kept in a cache refuses a previous secret as soon as its time is up."""
+
+    def __init__(self, checks: Sequence[tuple[DodoVerifier | PartneroVerifier, datetime | None]]):
+        self.checks = list(checks)
+
+    def verify(self, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        refusal: SignatureError | None = None
+        for check, valid_until in self.checks:
+            if valid_until is not None and now >= valid_until:
+                continue
+            try:
+                check.verify(body, headers)
+                return
+            except SignatureError as exc:
+                refusal = refusal or exc  # the current secret's reason is the one to give
+        raise refusal or SignatureError("no signing secret is valid now")
+
+
+def verifier(source: str, secrets: str | Sequence[tuple[str, datetime | None]]) -> RotatingVerifier:
+    """The verifier for ``source`` with its secret, or with several, each valid until its time (None: no end);
+    the first is the current one (``SecretError`` when it cannot be used; a previous one that cannot is left
+    out)."""
+    entries = [(secrets, None)] if isinstance(secrets, str) else list(secrets)
+    if not entries:
+        raise SecretError("no signing secret is set")
+    checks: list[tuple[DodoVerifier | PartneroVerifier, datetime | None]] = []
+    for position, (secret, valid_until) in enumerate(entries):
+        try:
+            checks.append((VERIFIERS[source](secret), valid_until))
+        except SecretError:
+            if position == 0:
+                raise
+    return RotatingVerifier(checks)
 
 
 def partnero_signature(secret: str, body: bytes) -> str:
@@ -184,6 +222,7 @@ __all__ = [
     "DodoVerifier",
     "MailerLiteVerifier",
     "PartneroVerifier",
+    "RotatingVerifier",
     "SecretError",
     "SignatureError",
     "TOLERANCE_SECONDS",

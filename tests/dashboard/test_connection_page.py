@@ -90,7 +90,8 @@ def test_the_api_key_is_saved_encrypted_and_never_shown_again(app, studio_worksp
     assert studio_workspace.api_key() == secret
     assert any("API key is saved" in s.value for s in app.success)
     assert secret not in page_text(app)
-    assert "••••1234" in page_text(app)
+    assert "1234" not in page_text(app)  # nothing of the key: no "last four characters" either
+    assert any(m.value.startswith("API key saved on ") for m in app.markdown)
     assert all(secret not in str(value) for value in app.session_state.values())
     # The sandbox stays on until it is switched off and saved; then the sidebar names MailerLite.
     by_label(app.toggle, "Use the sandbox").set_value(False).run()
@@ -98,7 +99,7 @@ def test_the_api_key_is_saved_encrypted_and_never_shown_again(app, studio_worksp
     assert_clean(app)
     assert studio_workspace.config().connection.sandbox is False
     sidebar = "\n".join(m.value for m in app.sidebar.markdown) + "\n".join(c.value for c in app.sidebar.caption)
-    assert "MailerLite" in sidebar and "••••1234" in sidebar
+    assert "MailerLite" in sidebar and "API key saved on " in sidebar and "1234" not in sidebar
 
 
 def test_sources_toggles_and_the_default_group_are_saved_as_a_new_version(app, studio_workspace):
@@ -135,14 +136,21 @@ def test_webhook_urls_and_secrets(app, studio_workspace):
     app.button(key="FormSubmitter:cn_secret_form_dodo_payments-Save secret").click().run()
     assert studio_workspace.webhook_secret("dodo_payments") == "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     assert "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" not in page_text(app)
-    assert "••••LaSw" in page_text(app)
-    # Partnero: a generated secret is shown once, to be copied into Partnero.
+    assert "LaSw" not in page_text(app)
+    assert any(m.value.startswith("Signing secret saved on ") for m in app.markdown)
+    # Partnero: a generated secret is shown once, to be copied into Partnero, and kept nowhere in the session.
     app.button(key="cn_generate_partnero").click().run()
     generated = studio_workspace.webhook_secret("partnero")
     assert generated and len(generated) >= 24
     assert generated in [c.value for c in app.code]
+    assert all(generated not in str(value) for value in app.session_state.values())
     app.run()
     assert generated not in page_text(app)
+    assert all(generated not in str(value) for value in app.session_state.values())
+    # Generating again rotates it: the first one is still accepted for the grace period, and the page says so.
+    app.button(key="cn_generate_partnero").click().run()
+    assert studio_workspace.webhook_secret("partnero") != generated
+    assert any("previous secret is still accepted until" in m.value for m in app.markdown)
 
 
 def test_a_stored_key_that_cannot_be_decrypted_is_explained(app, studio_workspace):
@@ -193,7 +201,7 @@ def test_counts_come_from_the_account_after_a_sync_run_elsewhere(app, studio_wor
 
 def test_register_mailerlite_webhook_in_one_click_then_its_state_in_plain_words(app, studio_workspace, monkeypatch):
     """The Connection page against respx in place of a MailerLite account: the click creates the webhook with
-    the public URL, saves its secret encrypted (shown masked only), and the page says it is enabled."""
+    the public URL, saves its secret encrypted (never shown), and the page says it is enabled."""
     import httpx
     import respx
 
@@ -221,4 +229,4 @@ def test_register_mailerlite_webhook_in_one_click_then_its_state_in_plain_words(
         assert len(account.hooks) == 1 and len(account.updated) == 1
     assert studio_workspace.webhook_secret("mailerlite") == SECRET
     shown = page_text(app) + "\n".join(str(j.value) for j in app.json)
-    assert SECRET not in shown and "••••" + SECRET[-4:] in shown
+    assert SECRET not in shown and SECRET[-4:] not in shown and "Signing secret saved on " in shown

@@ -165,11 +165,13 @@ def test_monitor_says_which_account_each_run_went_to(app, studio_workspace, monk
         runs = app.dataframe[0].value
         accounts = list(runs["account"])
         assert accounts[1] == "Sandbox"
-        assert accounts[0].startswith("MailerLite account, key ••••0001")
+        assert accounts[0].startswith("MailerLite account, key from MAILERLITE_API_KEY")
         assert "real-account-key" not in page_text(app)
         app.text_input(key="monitor_email").set_value("p3@example.com").run()
         assert_clean(app)
-        assert any("In the account in use (MailerLite account, key ••••0001" in m.value for m in app.markdown)
+        assert any(
+            "In the account in use (MailerLite account, key from MAILERLITE_API_KEY" in m.value for m in app.markdown
+        )
 
 
 def test_the_same_file_uploaded_after_switching_accounts_is_synced_whole_to_the_new_one(

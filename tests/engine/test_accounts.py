@@ -63,7 +63,7 @@ def test_a_sync_to_another_account_sends_whole_contacts_not_only_what_changed(wo
     assert second.status == "finished", second.error
     assert second.created == 6 and second.updated == 0  # new to this account: created, with everything
     assert second.account.startswith("mailerlite:") and REAL_KEY not in second.account
-    assert second.account_label.startswith("MailerLite account, key ••••0001 at 127.0.0.1:")
+    assert second.account_label.startswith("MailerLite account, key from MAILERLITE_API_KEY at 127.0.0.1:")
     assert real.count_subscribers() == 6
     pat = real.get_subscriber("partner3@example.com")
     assert pat.fields["name"] == "Pat Number3" and pat.fields["partner_key"] == "key3"
@@ -129,7 +129,10 @@ def test_each_run_records_the_account_it_went_to(workspace, real_account):
     import_bytes(workspace, partners_csv(2, sales=lambda n: n + 100), name="day2.csv")
     SyncEngine(workspace).run()
     runs = workspace.runs.recent()
-    assert [run.account_label.split(" at ")[0] for run in runs] == ["MailerLite account, key ••••0001", "Sandbox"]
+    assert [run.account_label.split(" at ")[0] for run in runs] == [
+        "MailerLite account, key from MAILERLITE_API_KEY",
+        "Sandbox",
+    ]
 
 
 # --- an old database --------------------------------------------------------------------------------------------
@@ -259,4 +262,7 @@ def test_the_command_line_sends_the_same_file_whole_to_the_new_account_and_lists
     assert real.count_subscribers() == 3
     assert real.get_subscriber("partner2@example.com").fields["partner_key"] == "key2"
     runs = json.loads(cli("runs", "--json"))
-    assert [run["account_label"].split(" at ")[0] for run in runs] == ["MailerLite account, key ••••0001", "Sandbox"]
+    assert [run["account_label"].split(" at ")[0] for run in runs] == [
+        "MailerLite account, key from MAILERLITE_API_KEY",
+        "Sandbox",
+    ]

@@ -80,9 +80,9 @@ def test_register_creates_once_then_repairs_and_stores_the_secret_encrypted(api,
     ]
     assert workspace.webhook_secret("mailerlite") == SECRET
     with workspace.database.engine.connect() as connection:
-        stored = connection.exec_driver_sql("SELECT name, ciphertext, hint FROM secret").all()
+        stored = connection.exec_driver_sql("SELECT * FROM secret").all()
     assert [row[0] for row in stored] == ["webhook_secret:mailerlite"]
-    assert SECRET not in stored[0][1] and SECRET not in stored[0][2]
+    assert not [cell for cell in stored[0] if SECRET in str(cell) or SECRET[-4:] in str(cell)]
     assert SECRET not in first.summary() and SECRET not in repr(first)
 
     # Someone disabled it in MailerLite and it lost an event: the second click repairs the same webhook.
@@ -130,7 +130,7 @@ def test_the_command_line_registers_and_reports_without_printing_the_secret(api,
     assert len(account.hooks) == 1
     assert main(["webhooks", "status"]) == 0
     out = capsys.readouterr().out
-    assert "Enabled" in out and "Signing secret: ••••" in out
+    assert "Enabled" in out and "Signing secret: saved on " in out
     assert main(["webhooks", "status", "--json"]) == 0
     out += capsys.readouterr().out
     assert SECRET not in out and SECRET[-8:] not in out

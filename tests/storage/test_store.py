@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import sqlalchemy as sa
 
 from storage import Database, SecretKeyError, SecretStore
@@ -50,13 +52,30 @@ def test_a_broken_saved_document_is_reported_not_raised(workspace):
     assert active.config.triggers == []
 
 
-def test_secrets_are_encrypted_at_rest_and_shown_masked(workspace, database):
-    key = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.secret-part-1234"
+def test_secrets_are_encrypted_at_rest_and_nothing_of_them_is_stored_in_the_clear(workspace, database):
+    key = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.Qz7-private-tail-1234"  # nothing in common with the names
     workspace.set_api_key(key)
-    assert workspace.api_key() == key and workspace.api_key_hint() == "••••1234"
+    secrets = ("Xq7-first-Value-abcd", "Zr9-second-Value-wxyz")
+    workspace.set_webhook_secret("partnero", secrets[0])
+    workspace.set_webhook_secret("partnero", secrets[1])  # the previous one is kept too, for the grace period
+    assert workspace.api_key() == key
+    status = workspace.api_key_status()
+    assert status.source == "stored" and status.words() == f"saved on {status.saved_at.day} {status.saved_at:%b %Y}"
     with database.engine.connect() as connection:
-        stored = connection.exec_driver_sql("SELECT ciphertext, hint FROM secret").all()
-    assert stored and all(key not in row[0] and "secret-part" not in row[0] for row in stored)
+        cells = [cell for row in connection.exec_driver_sql("SELECT * FROM secret").all() for cell in row]
+    assert len([cell for cell in cells if isinstance(cell, str) and cell.startswith("gAAAAA")]) == 3  # Fernet
+
+    def contents(cell: object) -> bytes:
+        """A cell's bytes: a Fernet token decoded (random-looking bytes, as it is encrypted), else its text."""
+        text = str(cell)
+        if text.startswith("gAAAAA"):
+            return base64.urlsafe_b64decode(text.encode("ascii"))
+        return text.encode("utf-8")
+
+    for plaintext in (key, *secrets):
+        pieces = {plaintext[start : start + 4].encode() for start in range(len(plaintext) - 3)}
+        found = sorted(piece for piece in pieces for cell in cells if piece in contents(cell))
+        assert not found, (plaintext, found)  # not even the last four characters, as a hint once was
     other_key = SecretStore(database, key=b"0" * 43 + b"=")
     try:
         other_key.get("mailerlite_api_key")
@@ -71,7 +90,7 @@ def test_the_environment_wins_over_stored_secrets(workspace, monkeypatch):
     workspace.set_webhook_secret("partnero", "stored-secret")
     monkeypatch.setenv("MAILERLITE_API_KEY", "env-key-9999")
     monkeypatch.setenv("PARTNERO_WEBHOOK_SECRET", "env-secret")
-    assert workspace.api_key() == "env-key-9999" and workspace.api_key_source() == "environment"
+    assert workspace.api_key() == "env-key-9999" and workspace.api_key_status().words() == "from MAILERLITE_API_KEY"
     assert workspace.webhook_secret("partnero") == "env-secret"
 
 

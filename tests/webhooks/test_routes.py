@@ -182,6 +182,9 @@ def test_secret_set_on_the_connection_page_is_used_and_the_environment_wins(http
     monkeypatch.delenv("PARTNERO_WEBHOOK_SECRET")
     workspace.set_webhook_secret("partnero", PARTNERO_SECRET_NEXT)  # what the Connection page does
     assert post_partnero(http, partnero_body(1), secret=PARTNERO_SECRET_NEXT).status_code == 200
+    monkeypatch.setenv(
+        "SYNC_STUDIO_SECRET_GRACE_HOURS", "0"
+    )  # the grace period: tests/webhooks/test_secret_rotation.py
     workspace.set_webhook_secret("partnero", PARTNERO_SECRET)  # rotated on the page
     assert post_partnero(http, partnero_body(2), secret=PARTNERO_SECRET_NEXT).status_code == 401
     assert post_partnero(http, partnero_body(3), secret=PARTNERO_SECRET).status_code == 200
@@ -394,7 +397,7 @@ def test_an_unreadable_database_is_503_for_health_and_webhooks(http, workspace, 
     monkeypatch.setattr(routes, "queue_status", unreadable)
     answer = http.get("/healthz")
     assert answer.status_code == 503 and answer.json()["error"] == "the database cannot be read"
-    monkeypatch.setattr(Workspace, "webhook_secret", unreadable)
+    monkeypatch.setattr(Workspace, "webhook_secrets", unreadable)
     answer = post_dodo(http, dodo_body(1))
     assert answer.status_code == 503 and "cannot be read" in answer.json()["error"] and "10.0.0.5" not in answer.text
     assert count_rows(workspace.database) == 0
