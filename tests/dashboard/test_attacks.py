@@ -166,8 +166,12 @@ def test_an_address_changed_and_saved_by_an_admin_does_not_get_the_stored_key(
     app.button(key="cn_test").click().run()
     app.switch_page("pages/monitor.py").run()  # the sidebar checks the account on every page
     assert key_sent_to(attacker, STORED_KEY) == []
-    if studio_workspace.config().connection.base_url == attackers_address(attacker):
-        assert studio_workspace.api_key() != STORED_KEY  # the new address asks for the key again
+    assert studio_workspace.config().connection.base_url == attackers_address(attacker)
+    # The key stays bound to the address it was saved for: the new address asks for the key again.
+    refusal = studio_workspace.key_refusal()
+    assert refusal and "enter the key again" in refusal
+    app.switch_page("pages/connection.py").run()
+    assert "Enter the API key for this address" in [field.label for field in app.text_input]
 
 
 def test_an_editor_cannot_point_the_key_elsewhere_by_importing_a_configuration(
