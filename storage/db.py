@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session
 
+from storage.files import private_file
 from storage.migrate import upgrade
 
 
@@ -41,7 +42,7 @@ class Database:
         if self.kind == "sqlite":
             path = sa.engine.make_url(self.url).database
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                private_file(Path(path))  # created readable by its owner only, with its directory
             self.engine = sa.create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30})
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from storage.files import private_file
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -43,7 +45,7 @@ def _migration_lock(engine: sa.Engine) -> Iterator[None]:
     if not path or path == ":memory:":
         yield
         return
-    with open(f"{path}.migrate.lock", "a") as handle:
+    with open(private_file(Path(f"{path}.migrate.lock")), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storage.files import private_file
+
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS documents ("
@@ -70,7 +72,7 @@ class SandboxStore:
     def _connect(self) -> sqlite3.Connection:
         if self._connection is not None and self._pid == os.getpid():
             return self._connection
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # the sandbox's subscribers are nobody else's to read
         connection = sqlite3.connect(
             self.path, timeout=self.busy_timeout_seconds, isolation_level=None, check_same_thread=False
         )

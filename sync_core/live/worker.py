@@ -48,7 +48,7 @@ from sync_core.engine.mailerlite_events import settle_mailerlite_events
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.run_requests import AccountBusyNow, carry_out
 from sync_core.engine.sender import MailerLiteUnavailable
-from sync_core.engine.workspace import Workspace
+from sync_core.engine.workspace import KeyAddressError, Workspace
 from sync_core.live.queue_status import waiting
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import AuthError, MailerLiteError
@@ -181,6 +181,9 @@ class Worker:
         while not self._stop.is_set():
             try:
                 pause = self.step()
+            except KeyAddressError as exc:  # the key may not go to this address: the events wait, said in words
+                log.warning("the sync worker waits: %s", exc)
+                pause = self._back_off(str(exc))
             except Exception as exc:  # noqa: BLE001 - the loop must go on; say why in the heartbeat
                 log.exception("the sync worker hit an unexpected error")
                 pause = self._back_off(f"unexpected error: {exc}")

@@ -285,3 +285,24 @@ def test_the_worker_checks_unsubscribed_contacts_daily_and_syncs_those_back(stud
     assert contacts.get("sandbox", "partner0@example.com").status == "active"
     assert client.get_subscriber("partner0@example.com").fields["total_sales"] == 77
     assert runs(studio.database)[-1] == ("worker", "finished")
+
+
+def test_a_key_saved_for_another_address_keeps_the_events_waiting_and_says_why(studio, caplog):
+    """The worker builds its own client: a stored key bound to another address is not sent, the worker backs
+    off with the reason in words (no traceback), and the events wait."""
+    config = studio.config()
+    config.connection.sandbox = False
+    config.connection.base_url = "https://connect.mailerlite.com/api"
+    studio.save_config(config)
+    studio.set_api_key("mlsk_" + "q" * 40, address="https://elsewhere.example/api")
+    worker = Worker(studio, settings=WorkerSettings(**FAST)).start()
+    try:
+        queue_bytes(studio, partners_csv(3))
+        status = wait_until(
+            lambda: (s := queue_status(studio.database)).workers and s.workers[0].state == BACKING_OFF and s
+        )
+        assert "enter the key again" in status.workers[0].detail
+        assert EventStore(studio.database).counts() == {"pending": 3}
+    finally:
+        assert worker.stop()
+    assert not [record for record in caplog.records if record.exc_info], "a normal refusal logged a traceback"
