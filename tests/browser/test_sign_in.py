@@ -71,6 +71,8 @@ def test_with_an_admin_password_only_the_sign_in_page_until_the_right_password_a
     for address in ("/monitor", "/connection", "/"):
         page.goto(url + address)
         page.get_by_role("heading", name="Sign in", exact=True).first.wait_for(timeout=60_000)
+        # The form is drawn a moment after the title, by the same run: wait for it, then for the run to end.
+        page.get_by_label("Password", exact=True).wait_for(timeout=30_000)
         settled(page)
         assert (
             page.get_by_label("User name", exact=True).count() == 1
