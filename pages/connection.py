@@ -13,12 +13,15 @@ from pydantic import ValidationError
 from pages import draft, ui, widgets
 from sync_core.domain.config import ConnectionSettings
 from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, PARTNERO, RECORDS, SOURCE_LABELS
+from sync_core.domain.messages import plain_message
+from sync_core.domain.public_address import unreachable_reason
 from sync_core.engine.account_checks import create_groups, interactive_client
 from sync_core.engine.mailerlite_webhook import WebhookSetupError, register_mailerlite_webhook, webhook_state
 from sync_core.engine.rule_counts import last_received
 from sync_core.engine.workspace import KeyAddressError
+from sync_core.live.test_event import send_test_event, test_event_status
 from sync_core.mailerlite import MailerLiteSettings
-from sync_core.mailerlite.errors import MailerLiteError, NotFound
+from sync_core.mailerlite.errors import NotFound
 from sync_core.settings import get_settings
 
 SOURCE_HELP = {
@@ -46,7 +49,7 @@ def _save_api_key(ws) -> None:
     try:
         ws.set_api_key(value, address=ws.base_url(draft.working_connection(ws)))  # the address being edited
     except Exception as exc:  # noqa: BLE001
-        widgets.flash("error", f"The key could not be saved: {exc}")
+        widgets.flash("error", f"The key could not be saved: {plain_message(exc)}.")
         return
     ui.refresh_account()
     widgets.flash("success", "The API key is saved, encrypted. Press **Test connection** to check it.")
@@ -103,12 +106,59 @@ def _register_mailerlite_webhook(ws) -> None:
         widgets.flash("error", f"The webhook could not be registered: {exc}.")
         return
     except Exception as exc:  # noqa: BLE001
-        widgets.flash("error", f"The webhook could not be registered ({type(exc).__name__}); try again.")
+        widgets.flash("error", f"The webhook could not be registered: {plain_message(exc)}")
         return
     finally:
         client.close()
     st.session_state["cn_ml_webhook"] = registration.state
     widgets.flash("success", registration.summary())
+
+
+def _send_test_event(ws, source: str) -> None:
+    with st.spinner("Sending a test event…"):
+        st.session_state[f"cn_test_event_{source}"] = send_test_event(ws, source, ui.own_server_url())
+
+
+def test_event_result(ws, source: str) -> None:
+    """The last test event of ``source``: arrived or not, what it does, and where it stands now."""
+    result = st.session_state.get(f"cn_test_event_{source}")
+    if result is None:
+        return
+    if result.arrived:
+        st.success(result.headline, icon=":material/check_circle:")
+        now = test_event_status(ws, result)
+        details = [now] if now else []
+        details += [line for line in result.details[1:]]
+        for line in details:
+            st.markdown(f"- {line}")
+    else:
+        st.error(result.headline, icon=":material/error:")
+    with st.expander("Advanced: the test event", key=f"cn_test_event_advanced_{source}"):
+        st.caption(f"Event id: {result.event_id or '—'} · answer {result.status_code or '—'}")
+        st.code(result.answer or "(no answer)", language=None)
+
+
+def public_address_notice(ws) -> None:
+    """Whether the senders can reach the addresses shown: they send from the internet."""
+    configured = get_settings().public_url
+    base = ui.public_base_url()
+    reason = unreachable_reason(base)
+    if reason is None:
+        if configured:
+            st.caption(f":material/public: Senders reach the studio at {base} (SYNC_STUDIO_PUBLIC_URL).")
+        return
+    where = "SYNC_STUDIO_PUBLIC_URL is" if configured else "The address your browser uses is"
+    sandbox = (
+        " The sandbox does not need it: its events come from this computer."
+        if ws.uses_sandbox(draft.working_connection(ws))
+        else ""
+    )
+    st.warning(
+        f"Dodo Payments, Partnero and MailerLite cannot reach these addresses: {where} {base}, and {reason}. "
+        "Set SYNC_STUDIO_PUBLIC_URL to the studio's address on the internet (for example the address of a "
+        "reverse proxy or a tunnel in front of it), then give the senders the addresses shown here." + sandbox,
+        icon=":material/public_off:",
+    )
 
 
 def _forget_mailerlite_webhook_state() -> None:
@@ -125,7 +175,7 @@ def _create_group(ws) -> None:
         with interactive_client(ws, connection) as client:
             result = create_groups(client, [name])
     except Exception as exc:  # noqa: BLE001
-        widgets.flash("error", f"The group could not be created: {exc}")
+        widgets.flash("error", f"The group could not be created: {plain_message(exc)}")
         return
     if result.problems:
         widgets.flash("error", "The group could not be created: " + "; ".join(result.problems))
@@ -160,7 +210,7 @@ def account_section(ws, doc: dict) -> None:
         has_key = bool(ws.api_key())
     except Exception as exc:  # noqa: BLE001 - a key that cannot be decrypted
         has_key = False
-        st.error(f"The stored API key cannot be read: {exc}", icon=":material/key_off:")
+        st.error(f"The stored API key cannot be read: {plain_message(exc)}", icon=":material/key_off:")
 
     draft.seed(draft.key("cn_sandbox"), bool(connection.get("sandbox", True)))
     connection["sandbox"] = st.toggle(
@@ -270,6 +320,9 @@ def account_section(ws, doc: dict) -> None:
             )
     else:
         st.error(f"{report.summary()} (tested: {account})", icon=":material/error:")
+        if report.detail:
+            with st.expander("Advanced: what was answered", key="cn_report_advanced"):
+                st.code(report.detail, language=None)
     if pressed:
         st.caption("Checked just now.")
     else:
@@ -333,6 +386,7 @@ def webhooks_section(ws) -> None:
         "own webhook is registered below in one click. "
         "Each sender signs its events with a secret; the studio refuses events whose signature is wrong."
     )
+    public_address_notice(ws)
     try:
         received = last_received(ws)
     except Exception:  # noqa: BLE001 - the page still works without it
@@ -382,7 +436,21 @@ def webhooks_section(ws) -> None:
                     st.success("New secret saved. Copy it into Partnero's webhook settings now: it is not shown again.")
                     st.code(generated, language=None)
             when = received.get(source)
-            st.caption(f"Last event received: {widgets.when(when) if when else 'none yet'}")
+            if when:
+                st.caption(f"Last event received {widgets.when(when)}.")
+            else:
+                st.caption(f"No event has arrived from {label} yet. Send a test event to check the way in.")
+            st.button(
+                "Send a test event",
+                key=f"cn_send_test_{source}",
+                icon=":material/send:",
+                on_click=_send_test_event,
+                args=(ws, source),
+                disabled=status.source is None,
+                help=f"Signs a sample {label} event with the saved secret and sends it to this studio's own "
+                "webhook address, to show that it arrives and what the sync does with it.",
+            )
+            test_event_result(ws, source)
     mailerlite_webhook_section(ws)
 
 
@@ -399,10 +467,8 @@ def _mailerlite_webhook_state(ws, url: str):  # noqa: ANN202 - a WebhookState, o
         state = webhook_state(client, url)
     except NotFound:
         return "the account in use does not answer webhook requests, so no webhook can be registered with it"
-    except MailerLiteError as exc:
-        return f"MailerLite could not be asked about its webhooks: {exc}"
     except Exception as exc:  # noqa: BLE001
-        return f"MailerLite could not be asked about its webhooks ({type(exc).__name__})"
+        return f"MailerLite could not be asked about its webhooks: {plain_message(exc)}"
     finally:
         client.close()
     st.session_state["cn_ml_webhook"] = state

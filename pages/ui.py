@@ -185,3 +185,13 @@ def public_base_url() -> str:
 
 def webhook_url(source: str) -> str:
     return public_base_url() + WEBHOOK_PATHS[source]
+
+
+def own_server_url() -> str:
+    """This process's own server as this machine reaches it (the webhook routes are served beside the pages):
+    where *Send a test event* posts, whatever the public address says."""
+    address = (st.get_option("server.address") or "127.0.0.1").strip()
+    if address in ("", "0.0.0.0", "::", "localhost"):
+        address = "127.0.0.1"
+    host = f"[{address}]" if ":" in address else address
+    return f"http://{host}:{st.get_option('server.port') or 8501}"

@@ -288,6 +288,15 @@ class EventStore:
             rows = session.exec(select(col(ReceivedEvent.status), sa.func.count()).group_by(col(ReceivedEvent.status)))
             return {status: count for status, count in rows}
 
+    def find(self, source: str, event_id: str) -> ReceivedEvent | None:
+        """The stored event with this source and id (as ``add_many`` stored it), or ``None``."""
+        with self.database.session() as session:
+            return session.exec(
+                select(ReceivedEvent).where(
+                    col(ReceivedEvent.source) == source, col(ReceivedEvent.event_id) == _fitted("event_id", event_id)
+                )
+            ).first()
+
     def for_email(self, email: str, limit: int = 200) -> list[ReceivedEvent]:
         with self.database.session() as session:
             return list(

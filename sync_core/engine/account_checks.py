@@ -56,11 +56,15 @@ def check_connection(workspace, connection: ConnectionSettings) -> ConnectionRep
         problems = "; ".join(str(error.get("msg", "")).removeprefix("Value error, ") for error in exc.errors())
         return ConnectionReport(ok=False, problem=f"the connection settings cannot be used: {problems}")
     except Exception as exc:  # noqa: BLE001 - e.g. the stored key cannot be decrypted: said in plain words
-        return ConnectionReport(ok=False, problem=str(exc) or type(exc).__name__)
+        return ConnectionReport(
+            ok=False,
+            problem=str(exc) or "the connection cannot be checked right now; try again in a moment",
+            detail=repr(exc),
+        )
     try:
         return test_connection(client)
     except MailerLiteError as exc:
-        return ConnectionReport(ok=False, problem=str(exc), base_url=client.settings.base_url)
+        return ConnectionReport(ok=False, problem=exc.plain, detail=repr(exc), base_url=client.settings.base_url)
     finally:
         client.close()
 

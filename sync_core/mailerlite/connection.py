@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .client import MailerLiteClient
-from .errors import AuthError, ConfigurationError, MailerLiteError, NetworkError, RateLimited
+from .errors import AuthError, MailerLiteError, NetworkError, RateLimited
 from .models import FieldInfo, Group
 
 
@@ -15,6 +15,8 @@ class ConnectionReport:
 
     ok: bool
     problem: str | None = None
+    #: What support needs (status, request, the exception's own words); pages show it only under *Advanced*.
+    detail: str | None = None
     subscriber_count: int | None = None
     groups: list[Group] = field(default_factory=list)
     fields: list[FieldInfo] = field(default_factory=list)
@@ -45,19 +47,26 @@ def test_connection(client: MailerLiteClient) -> ConnectionReport:
         report.subscriber_count = client.count_subscribers()
         report.groups = list(client.iter_groups())
         report.fields = list(client.iter_fields())
-    except ConfigurationError as exc:
-        report.problem = str(exc)
-    except AuthError:
+    except AuthError as exc:
         report.problem = (
-            "MailerLite refused the API key (401). Check that it was copied whole from MailerLite "
+            "MailerLite refused the API key. Check that it was copied whole from MailerLite "
             "(Integrations > API), belongs to this account and has not been revoked."
         )
+        report.detail = repr(exc)
     except NetworkError as exc:
-        report.problem = f"MailerLite could not be reached: {exc}"
+        report.problem = (
+            "MailerLite could not be reached from this computer: check the internet connection and the API "
+            "address (under Advanced), then press Check again."
+        )
+        report.detail = repr(exc)
     except RateLimited as exc:
-        report.problem = f"the key may be fine, but the account's rate limit is used up: {exc}"
+        report.problem = (
+            "The key may be fine, but the account's requests for this minute are used up; check again in a minute."
+        )
+        report.detail = repr(exc)
     except MailerLiteError as exc:
-        report.problem = str(exc)
+        report.problem = exc.plain
+        report.detail = repr(exc)
     else:
         report.ok = True
     snapshot = client.rate_limit_status()

@@ -42,6 +42,12 @@ class MailerLiteError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def plain(self) -> str:
+        """One sentence for a page or the CLI: what happened and what to do, without codes, paths or names of
+        exceptions (``str(error)`` keeps them for the history and support)."""
+        return _plain_sentence(self)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status!r}, {self.method} {self.path}: {self.message!r})"
 
@@ -111,6 +117,52 @@ class RequestTimeout(NetworkError):
 
 class InvalidBatch(MailerLiteError, ValueError):
     """A batch the client refuses to send (more than 50 requests, a path not starting with ``api/``)."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# error -> a marketer's sentence
+
+_PLAIN = {
+    "ConfigurationError": "",
+    "AuthError": (
+        "MailerLite did not accept the API key: check that it was copied whole and has not been revoked, "
+        "then save it again on the Connection page."
+    ),
+    "ForbiddenError": (
+        "This MailerLite API key is not allowed to do this; ask the account owner for a key with full access."
+    ),
+    "RateLimited": ("MailerLite asked the studio to slow down for a moment; syncing waits and carries on by itself."),
+    "ServerError": "MailerLite had a problem on its side; the studio tries again later by itself.",
+    "RequestTimeout": (
+        "MailerLite did not answer in time, so the change may or may not have been made; the next sync checks it."
+    ),
+    "NetworkError": (
+        "MailerLite cannot be reached from this computer: check the internet connection and the API address on "
+        "the Connection page, then try again."
+    ),
+}
+
+
+def _plain_sentence(error: MailerLiteError) -> str:
+    for kind in type(error).__mro__:
+        sentence = _PLAIN.get(kind.__name__)
+        if sentence:
+            return sentence
+        if sentence == "":
+            return error.message
+    if isinstance(error, ValidationError):
+        if isinstance(error, SubscriberSuppressed):
+            return (
+                "This person unsubscribed (or bounced, or was marked as junk), so MailerLite will not add them back; "
+                "only they can sign up again, through a form or landing page."
+            )
+        return f"MailerLite refused the data: {'; '.join(error.reasons)}."
+    if isinstance(error, NotFound):
+        return f"{_not_found_sentence(error.path)[:1].upper()}{_not_found_sentence(error.path)[1:]}."
+    if isinstance(error, RequestRejected):
+        detail = _body_message(error.body)
+        return "MailerLite refused a request" + (f": {detail.rstrip('.')}." if detail else ".")
+    return re.sub(r"\s*\((?:\d{3}|429)[^)]*\)", "", error.message)
 
 
 # ---------------------------------------------------------------------------------------------------------------

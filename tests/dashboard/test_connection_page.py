@@ -59,7 +59,7 @@ def test_a_revoked_key_gets_a_plain_error_and_no_traceback(app, studio_workspace
         app.button(key="cn_test").click().run()
     assert_clean(app)
     errors = [e.value for e in app.error]
-    assert any("Not connected" in e and "refused the API key (401)" in e for e in errors), errors
+    assert any("Not connected" in e and "refused the API key" in e for e in errors), errors
     sidebar = "\n".join(m.value for m in app.sidebar.markdown)
     assert "Not connected" in sidebar and "MailerLite" in sidebar
     assert "revoked-key-0000" not in page_text(app)
