@@ -14,14 +14,18 @@ import streamlit as st
 
 from pages import draft, dry_run_changes, ui, widgets
 from pages import monitor_attention as attention
+from pages import monitor_charts as charts
 from sync_core.domain.access import Permission
-from sync_core.domain.events import SOURCE_LABELS
+from sync_core.domain.events import SENDER_LABELS, SOURCE_LABELS
+from sync_core.domain.messages import plain_message
+from sync_core.domain.outcome_words import event_status_label, outcome_label, run_status_label, trigger_label
+from sync_core.engine.account_checks import interactive_client
 from sync_core.engine.accounts import account_identity, run_account_label
 from sync_core.engine.exports import audit_csv, items_csv
 from sync_core.engine.forget import WHAT_HAPPENS, ForgetError, forget_contact, who_asks
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.workspace import PROBLEMS, SUCCESS, ItemFilter, ItemOutcome
-from sync_core.live.queue_status import queue_status
+from sync_core.live.queue_status import queue_status, worker_words
 
 ui.page_guard("pages/monitor.py")
 st.title("Monitor")
@@ -58,17 +62,22 @@ with st.container(border=True):  # live sync: webhooks waiting, and whether a wo
         cell.metric(f"Last {SOURCE_LABELS[source]} event", "never" if received is None else _age(received) + " ago")
     alive = [worker for worker in status.workers if worker.alive]
     if status.stalled:
-        why = f" The worker says: {alive[0].detail}" if alive and alive[0].detail else ""
+        why = (
+            f" The live sync says: {plain_message(RuntimeError(alive[0].detail))}." if alive and alive[0].detail else ""
+        )
         st.error(
             f"Syncing is stuck. {status.stall_reason()}{why} Check the connection on the **Connection** page; "
             "the events are kept and are synced as soon as MailerLite accepts them.",
             icon=":material/error:",
         )
     elif alive:
-        st.success(
-            f"Sync worker alive: {alive[0].state}" + (f" — {alive[0].detail}" if alive[0].detail else ""),
-            icon=":material/sync:",
-        )
+        words, level = worker_words(alive[0].state)
+        show = st.success if level == "ok" else st.warning
+        said = plain_message(RuntimeError(alive[0].detail), "") if level != "ok" else ""
+        detail = f" {said[:1].upper()}{said[1:]}." if said else ""
+        show(f"{words}{detail}", icon=":material/sync:" if level == "ok" else ":material/sync_problem:")
+        with st.expander("Advanced: the sync worker", key="monitor_worker_advanced"):
+            st.caption(f"{alive[0].name}: {alive[0].state} — {alive[0].detail or ''}")
     else:
         st.warning(
             "No sync worker is running: webhooks are stored but not synced. The worker starts with the "
@@ -119,18 +128,20 @@ if totals.items == 0:
 else:
     by_day, by_type, by_group = st.tabs(["Over time", "By event type", "By group"])
     with by_day:
-        frame = pd.DataFrame(monitor.by_day(since), columns=["day", "outcome", "contacts"])
-        st.bar_chart(frame, x="day", y="contacts", color="outcome", stack=True)
+        charts.over_time(monitor.by_day(since), since, date.today())
     with by_type:
-        frame = pd.DataFrame(monitor.by_event_type(since), columns=["event type", "outcome", "contacts"])
-        st.bar_chart(frame, x="event type", y="contacts", color="outcome", stack=True, horizontal=True)
+        charts.by_category(monitor.by_event_type(since), "Event type", "outcome")
     with by_group:
         rows = monitor.by_group(since)
         if rows:
-            frame = pd.DataFrame(rows, columns=["group", "change", "contacts"])
-            st.bar_chart(frame, x="group", y="contacts", color="change", stack=True, horizontal=True)
+            charts.by_category(rows, "Group", "change")
         else:
             st.caption("No group changes in this period.")
+
+
+ITEM_COLUMNS = ["item", "Run", "When (UTC)", "Email", "Outcome", "Event", "Why", "Kind"]
+#: The item id identifies a row (to retry it) but is not for reading: kept in the data, not shown.
+HIDDEN = {"item": None}
 
 
 def item_table(items) -> pd.DataFrame:  # noqa: ANN001
@@ -138,18 +149,22 @@ def item_table(items) -> pd.DataFrame:  # noqa: ANN001
         [
             {
                 "item": item.id,
-                "run": item.run_id,
-                "when (UTC)": item.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                "email": item.email,
-                "outcome": item.outcome,
-                "event type": item.event_type or "",
-                "reason": item.reason,
-                "code": item.response_code,
-                "dry run": item.dry_run,
+                "Run": item.run_id,
+                "When (UTC)": item.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "Email": item.email,
+                "Outcome": outcome_label(item.outcome),
+                "Event": item.event_type or "",
+                "Why": item.reason,
+                "Kind": "Dry run" if item.dry_run else "Sync",
             }
             for item in items
-        ]
+        ],
+        columns=ITEM_COLUMNS,
     )
+
+
+def show_items(items, **options) -> None:  # noqa: ANN001, ANN003
+    st.dataframe(item_table(items), hide_index=True, width="stretch", column_config=HIDDEN, **options)
 
 
 def paged_items(key: str, where: ItemFilter) -> list:
@@ -170,7 +185,10 @@ def paged_items(key: str, where: ItemFilter) -> list:
 tab_names = ["Runs", "Items", "Needs attention", "Contact lookup"]
 if ui.may(Permission.VIEW_AUDIT):
     tab_names.append("Audit log")
-runs_tab, items_tab, failed_tab, contact_tab, *admin_tabs = st.tabs(tab_names)
+#: ``?view=`` in a link (an alert's, a guide's) opens the tab that explains it.
+VIEWS = {"failing": "Needs attention", "runs": "Runs", "worker": "Runs", "contact": "Contact lookup"}
+wanted = VIEWS.get(str(st.query_params.get("view", "")))
+runs_tab, items_tab, failed_tab, contact_tab, *admin_tabs = st.tabs(tab_names, default=wanted)
 
 with runs_tab:
     recent = runs.recent(limit=20)
@@ -181,24 +199,24 @@ with runs_tab:
             pd.DataFrame(
                 [
                     {
-                        "run": run.id,
-                        "started (UTC)": run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-                        "status": run.status,
-                        "dry run": run.dry_run,
-                        "trigger": run.trigger,
-                        "account": run_account_label(run.account, run.account_label),
-                        ItemOutcome.CREATED: run.created,
-                        ItemOutcome.UPDATED: run.updated,
-                        ItemOutcome.UNSUBSCRIBED: run.unsubscribed,
-                        ItemOutcome.DELETED: run.deleted,
-                        ItemOutcome.UNCHANGED: run.unchanged,
-                        ItemOutcome.FAILED: run.failed + run.dead,
-                        ItemOutcome.INVALID: run.invalid,
-                        ItemOutcome.IGNORED: run.ignored,
-                        ItemOutcome.FORGOTTEN: run.forgotten,
-                        "requests": run.requests,
-                        "seconds": round(run.duration_seconds, 1),
-                        "notes": run.error or run.notes,
+                        "Run": run.id,
+                        "Started (UTC)": run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                        "How it went": run_status_label(run.status),
+                        "Kind": "Dry run" if run.dry_run else "Sync",
+                        "Started by": trigger_label(run.trigger),
+                        "Account": run_account_label(run.account, run.account_label),
+                        "Created": run.created,
+                        "Updated": run.updated,
+                        "Unsubscribed": run.unsubscribed,
+                        "Deleted": run.deleted,
+                        "Up to date": run.unchanged,
+                        "Failed": run.failed + run.dead,
+                        "Cannot be synced": run.invalid,
+                        "Ignored": run.ignored,
+                        "Forgotten": run.forgotten,
+                        "Requests": run.requests,
+                        "Seconds": round(run.duration_seconds, 1),
+                        "Notes": plain_message(RuntimeError(run.error), "") if run.error else run.notes,
                     }
                     for run in recent
                 ]
@@ -208,17 +226,21 @@ with runs_tab:
         )
         ids = [run.id for run in recent]
         chosen = st.session_state.get("monitor_run")
-        run_id = st.selectbox("Items of run", ids, index=ids.index(chosen) if chosen in ids else 0, key="monitor_run")
-        st.dataframe(
-            item_table(paged_items(f"run{run_id}", ItemFilter(run_id=run_id))), hide_index=True, width="stretch"
+        run_id = st.selectbox(
+            "Contacts of run",
+            ids,
+            index=ids.index(chosen) if chosen in ids else 0,
+            key="monitor_run",
+            format_func=lambda number: f"Run {number}",
         )
+        show_items(paged_items(f"run{run_id}", ItemFilter(run_id=run_id)))
         if next((run.dry_run for run in recent if run.id == run_id), False):
             dry_run_changes.show(ws, run_id)
 
 with items_tab:
-    chosen = st.multiselect("Outcomes", OUTCOMES, key="monitor_outcomes")
+    chosen = st.multiselect("Outcomes", OUTCOMES, key="monitor_outcomes", format_func=outcome_label)
     where = ItemFilter(outcomes=chosen or None)
-    st.dataframe(item_table(paged_items("items" + ",".join(chosen), where)), hide_index=True, width="stretch")
+    show_items(paged_items("items" + ",".join(chosen), where))
     st.download_button(
         "Export these items as CSV",
         data=lambda: "".join(items_csv(ws, where)),
@@ -242,6 +264,7 @@ with failed_tab:
             width="stretch",
             key="monitor_failed_editor",
             disabled=[c for c in table.columns if c != "retry"],
+            column_config={**HIDDEN, "retry": st.column_config.CheckboxColumn("Retry")},
         )
         selected = [int(i) for i in edited.loc[edited["retry"], "item"]]
         left, right = st.columns(2)
@@ -257,7 +280,7 @@ with failed_tab:
                     f"{run.failed + run.dead} still failing.",
                 )
             except SyncError as exc:
-                widgets.flash("error", str(exc))
+                widgets.flash("error", plain_message(exc))
             st.rerun()
         if ui.may(Permission.RETRY) and right.button("Retry all failed", icon=":material/replay:"):
             try:
@@ -268,14 +291,22 @@ with failed_tab:
                     f"{run.failed + run.dead} still failing.",
                 )
             except SyncError as exc:
-                widgets.flash("error", str(exc))
+                widgets.flash("error", plain_message(exc))
             st.rerun()
-        detail = st.selectbox("Details of item", [item.id for item in failures], key="monitor_failed_detail")
-        item = next(item for item in failures if item.id == detail)
-        st.error(item.reason or "no reason recorded")
-        if ui.may(Permission.EXPORT_BODIES):
-            st.caption("The request sent to MailerLite (secrets are never recorded):")
-            st.code(json.dumps(item.requests, indent=2, ensure_ascii=False) or "[]", language="json")
+        by_id = {item.id: item for item in failures}
+        detail = st.selectbox(
+            "Why did this contact fail?",
+            list(by_id),
+            key="monitor_failed_detail",
+            format_func=lambda number: f"{by_id[number].email or '(no email)'} · run {by_id[number].run_id}",
+        )
+        item = by_id[detail]
+        st.error(plain_message(RuntimeError(item.reason), "no reason was recorded"))
+        with st.expander("Advanced: what was sent and answered", key="monitor_failed_advanced"):
+            st.caption(f"Item {item.id} · MailerLite's answer code: {item.response_code or 'none (no answer)'}")
+            if ui.may(Permission.EXPORT_BODIES):
+                st.caption("The request sent to MailerLite (secrets are never recorded):")
+                st.code(json.dumps(item.requests, indent=2, ensure_ascii=False) or "[]", language="json")
 
 
 def _forget(email: str) -> None:
@@ -315,8 +346,74 @@ def forget_action(email: str) -> None:
         )
 
 
+def _field_names() -> dict[str, str]:
+    """The account's field key → how to call it: its name in MailerLite, made readable when the name is only
+    the key again (``partner_key`` → "Partner key")."""
+    report = ui.account_report(ws)
+    known = {field.key: field.name for field in report.fields} if report.ok else {}
+
+    class Names(dict):
+        def __missing__(self, key: str) -> str:
+            return key.replace("_", " ").capitalize()
+
+    return Names({k: (v if v != k else k.replace("_", " ").capitalize()) for k, v in known.items()})
+
+
+def in_mailerlite(email: str) -> None:
+    """The subscriber as MailerLite has it now: status, groups and fields (asked once per email and visit)."""
+    answers = st.session_state.setdefault("monitor_ml_answers", {})
+    if email not in answers or st.button("Ask MailerLite again", key="monitor_ml_again", type="tertiary"):
+        try:
+            with interactive_client(ws, ws.config().connection) as client:
+                answers[email] = client.find_subscriber(email)
+        except Exception as exc:  # noqa: BLE001 - the history below is shown all the same
+            answers[email] = plain_message(exc)
+    answer = answers[email]
+    if isinstance(answer, str):
+        st.warning(f"MailerLite could not be asked about {email}: {answer}", icon=":material/cloud_off:")
+        return
+    if answer is None:
+        st.info(f"MailerLite has no subscriber {email} (the account in use).", icon=":material/person_off:")
+        return
+    groups = ", ".join(group.name for group in answer.groups or []) or "no group"
+    st.markdown(f"**In MailerLite now:** {answer.status} · groups: {groups}")
+    names = _field_names()
+    values = [
+        {"Field": names[key], "Value": "" if value is None else str(value)}
+        for key, value in sorted(answer.fields.items())
+        if value not in (None, "")
+    ]
+    if values:
+        st.dataframe(pd.DataFrame(values), hide_index=True, width="stretch")
+    with st.expander("Advanced: MailerLite's ids", key="monitor_ml_ids"):
+        st.caption(f"Subscriber id {answer.id}; groups: {', '.join(g.id for g in answer.groups or []) or '—'}")
+
+
 with contact_tab:
-    email = st.text_input("Email address", key="monitor_email", placeholder="ada@example.com").strip().lower()
+    typed = (
+        st.text_input(
+            "Email address, or a part of it",
+            key="monitor_email",
+            placeholder="ada@example.com, or ada, or example.com",
+        )
+        .strip()
+        .lower()
+    )
+    email = ""
+    if typed:
+        matches = monitor.emails_like(typed, limit=20)
+        if typed in matches or (not matches and "@" in typed):
+            email = typed
+        elif len(matches) == 1:
+            email = matches[0]
+        elif matches:
+            email = st.selectbox(
+                f"{len(matches)} contacts match" + (" (the first 20)" if len(matches) == 20 else ""),
+                matches,
+                key="monitor_email_pick",
+            )
+        else:
+            st.info(f"No contact's email address contains “{typed}”.")
     if email:
         try:
             account = account_identity(ws, ws.config())
@@ -328,38 +425,55 @@ with contact_tab:
         if contact is None and not history and not items:
             st.info(f"Nothing is known about {email}: no event mentions this address.")
         else:
+            st.subheader(email)
+            in_mailerlite(email)
             if contact is not None:
-                status = contact.status or "unknown"
-                st.write(
-                    f"In the account in use ({account.label if account else '—'}): MailerLite subscriber "
-                    f"**{contact.subscriber_id or 'not created yet'}**, status **{status}**."
+                st.markdown(
+                    f"In the account in use ({account.label if account else '—'}): the studio knows them as "
+                    f"status **{contact.status or 'unknown'}**"
+                    + ("" if contact.subscriber_id else ", not created in MailerLite yet")
+                    + "."
                 )
+                with st.expander("Advanced: the studio's record", key="monitor_contact_ids"):
+                    st.caption(f"MailerLite subscriber id: {contact.subscriber_id or '—'}")
                 fields = (contact.state or {}).get("fields", {})
                 if fields:
+                    names = _field_names()
+                    st.caption(f"What the studio last sent ({account.label if account else 'the account in use'})")
                     st.dataframe(
-                        pd.DataFrame([{"field": k, "value": v[0], "set by event at": v[1]} for k, v in fields.items()]),
+                        pd.DataFrame(
+                            [
+                                {
+                                    "Field": names[k],
+                                    "Value sent": "" if v[0] is None else str(v[0]),
+                                    "From the event of (UTC)": str(v[1] or "")[:19].replace("T", " "),
+                                }
+                                for k, v in fields.items()
+                            ]
+                        ),
                         hide_index=True,
+                        width="stretch",
                     )
             st.caption("Events received")
             st.dataframe(
                 pd.DataFrame(
                     [
                         {
-                            "event": e.id,
-                            "received (UTC)": e.received_at.strftime("%Y-%m-%d %H:%M:%S"),
-                            "source": e.source,
-                            "type": e.event_type,
-                            "status": e.status,
-                            "reason": e.reason,
+                            "Received (UTC)": e.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                            "From": SENDER_LABELS.get(e.source, e.source),
+                            "Event": e.event_type or "",
+                            "Where it stands": event_status_label(e.status),
+                            "Why": e.reason,
                         }
                         for e in history
-                    ]
+                    ],
+                    columns=["Received (UTC)", "From", "Event", "Where it stands", "Why"],
                 ),
                 hide_index=True,
                 width="stretch",
             )
-            st.caption("Sync items")
-            st.dataframe(item_table(items), hide_index=True, width="stretch")
+            st.caption("Syncs of this contact")
+            show_items(items)
             if ui.may(Permission.FORGET):
                 forget_action(email)
 

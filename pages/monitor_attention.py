@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages import widgets
 from sync_core.domain.fixes import how_to_fix, where_from
+from sync_core.domain.outcome_words import event_status_label
 from sync_core.engine.workspace import EventStatus, Workspace
 
 PAGE = 50
@@ -24,16 +25,16 @@ def show(ws: Workspace) -> bool:
         pd.DataFrame(
             [
                 {
-                    "where": where_from(row.origin),
-                    "email": row.email or "",
-                    "status": row.status,
-                    "problem": row.reason or "no reason recorded",
-                    "how to fix it": how_to_fix(row.status, row.reason, row.origin),
-                    "received (UTC)": row.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "Where": where_from(row.origin),
+                    "Email": row.email or "",
+                    "Where it stands": event_status_label(row.status),
+                    "Problem": row.reason or "no reason recorded",
+                    "How to fix it": how_to_fix(row.status, row.reason, row.origin),
+                    "Received (UTC)": row.received_at.strftime("%Y-%m-%d %H:%M:%S"),
                 }
                 for row in rows
             ],
-            columns=["where", "email", "status", "problem", "how to fix it", "received (UTC)"],
+            columns=["Where", "Email", "Where it stands", "Problem", "How to fix it", "Received (UTC)"],
         ),
         hide_index=True,
         width="stretch",

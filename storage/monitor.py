@@ -196,13 +196,35 @@ class MonitorQueries:
         rows = rows[:limit]
         return rows, (rows[-1].id if more and rows else None)
 
+    def emails_like(self, fragment: str, *, limit: int = 20) -> list[str]:
+        """Known emails containing ``fragment`` (a part of an address, any case), for the contact lookup: from
+        the contacts synced and the events received, at most ``limit``, in order."""
+        pattern = "%" + fragment.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        found: set[str] = set()
+        with self.database.session() as session:
+            for column in (col(Contact.email), col(ReceivedEvent.email)):
+                query = (
+                    select(column)
+                    .where(column.is_not(None), sa.func.lower(column).like(pattern, escape="\\"))
+                    .distinct()
+                    .limit(limit)
+                )
+                found.update(email for email in session.exec(query) if email)
+        return sorted(found)[:limit]
+
     def export_csv(
-        self, where: ItemFilter | None = None, *, page: int = 5000, columns: Sequence[str] = EXPORT_COLUMNS
+        self,
+        where: ItemFilter | None = None,
+        *,
+        page: int = 5000,
+        columns: Sequence[str] = EXPORT_COLUMNS,
+        headers: Sequence[str] | None = None,
     ) -> Iterator[str]:
-        """The items as CSV text, a page at a time (for a download that never holds the whole history)."""
+        """The items as CSV text, a page at a time (for a download that never holds the whole history); the
+        first line is ``headers`` (the column names when not given)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(columns)
+        writer.writerow(headers or columns)
         before: int | None = None
         while True:
             rows, before = self.items(where, before_id=before, limit=page)

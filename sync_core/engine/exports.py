@@ -17,6 +17,24 @@ BODY_COLUMNS = ("requests", "changes")
 AUDIT_COLUMNS = ("id", "at", "actor", "role", "action", "subject", "address", "detail")
 
 
+#: What each exported column is called in the file: words a spreadsheet's reader understands.
+ITEM_HEADERS = {
+    "id": "Item",
+    "run_id": "Run",
+    "created_at": "When (UTC)",
+    "email": "Email",
+    "outcome": "Outcome",
+    "reason": "Why",
+    "event_type": "Event",
+    "response_code": "MailerLite answer code",
+    "attempts": "Attempts",
+    "dry_run": "Dry run",
+    "event_ids": "Event ids",
+    "requests": "Requests sent",
+    "changes": "Changes",
+}
+
+
 def item_columns(workspace: Workspace) -> tuple[str, ...]:
     if workspace.actor.may(Permission.EXPORT_BODIES):
         return EXPORT_COLUMNS
@@ -28,7 +46,7 @@ def items_csv(workspace: Workspace, where: ItemFilter | None = None) -> Iterator
     workspace.require(Permission.EXPORT)
     columns = item_columns(workspace)
     workspace.audit("exported", "sync items", request_bodies=columns == EXPORT_COLUMNS)
-    return workspace.monitor.export_csv(where, columns=columns)
+    return workspace.monitor.export_csv(where, columns=columns, headers=[ITEM_HEADERS[c] for c in columns])
 
 
 def audit_csv(workspace: Workspace) -> Iterator[str]:

@@ -223,3 +223,19 @@ __all__ = [
     "waiting",
     "worker_states",
 ]
+
+
+#: A worker's state as a person reads it, and whether it is good news ("ok") or asks for a look ("warn").
+WORKER_WORDS = {
+    "idle": ("The live sync is running and up to date.", "ok"),
+    "waiting": ("The live sync is gathering the events that just arrived into one sync.", "ok"),
+    "syncing": ("The live sync is sending changes to MailerLite now.", "ok"),
+    "standby": ("The live sync is standing by: another process is syncing this account.", "ok"),
+    "backing_off": ("The live sync is waiting before it tries again.", "warn"),
+    "stopped": ("The live sync has stopped.", "warn"),
+}
+
+
+def worker_words(state: str) -> tuple[str, str]:
+    """The sentence for a worker's ``state`` and its level (``ok`` or ``warn``)."""
+    return WORKER_WORDS.get(state, (f"The live sync is {state.replace('_', ' ')}.", "warn"))

@@ -41,12 +41,12 @@ def test_contacts_are_counted_once_and_invalid_rows_need_attention(app, studio_w
     assert [m.value for m in app.metric if m.label == "Updated"] == ["5"]
     text = page_text(app)
     assert "Nothing failed." not in text and "Nothing needs attention." not in text
-    rows = next(frame.value for frame in app.dataframe if "where" in frame.value.columns)
-    by_where = dict(zip(rows["where"], rows["problem"]))
+    rows = next(frame.value for frame in app.dataframe if "Where" in frame.value.columns)
+    by_where = dict(zip(rows["Where"], rows["Problem"]))
     assert set(by_where) == {f"file partners.csv row {n}" for n in (7, 8, 9, 10)}
     assert "'not-an-email' is not a valid email address" in by_where["file partners.csv row 7"]
     assert "'lots' does not fit a number field" in by_where["file partners.csv row 9"]
-    fixes = dict(zip(rows["where"], rows["how to fix it"]))
+    fixes = dict(zip(rows["Where"], rows["How to fix it"]))
     assert "email address" in fixes["file partners.csv row 7"] and "import" in fixes["file partners.csv row 7"]
     assert "Field mapping" in fixes["file partners.csv row 9"]
 

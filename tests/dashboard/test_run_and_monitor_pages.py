@@ -66,7 +66,7 @@ def test_dry_run_then_sync_from_the_page_and_see_the_run_in_monitor(app, studio_
     open_page(app, "pages/monitor.py")
     assert [m.value for m in app.metric if m.label == "Contacts synced"] == ["12"]
     runs = app.dataframe[0].value
-    assert list(runs["run"]) == [2, 1] and list(runs["created"]) == [12, 12]
+    assert list(runs["Run"]) == [2, 1] and list(runs["Created"]) == [12, 12]
 
 
 @pytest.mark.slow
@@ -93,7 +93,7 @@ def test_failed_items_are_listed_with_their_reason_and_retried(app, studio_works
     assert not any("Failed and dead" in m.value for m in app.markdown)  # none left failing after the retry
     assert (
         "file partners.csv row 14"
-        in next(f.value for f in app.dataframe if "where" in f.value.columns)["where"].tolist()
+        in next(f.value for f in app.dataframe if "Where" in f.value.columns)["Where"].tolist()
     )
 
 
@@ -124,9 +124,12 @@ def test_contact_lookup_shows_one_contacts_whole_history(app, studio_workspace):
     text = page_text(app)
     assert "status **active**" in text
     frames = [frame.value for frame in app.dataframe]
-    fields = next(frame for frame in frames if "field" in frame.columns)
-    assert dict(zip(fields["field"], fields["value"]))["partner_key"] == "k3"
-    assert any("outcome" in frame.columns and list(frame["outcome"]) == ["created"] for frame in frames)
+    sent = next(frame for frame in frames if "Value sent" in frame.columns)
+    assert dict(zip(sent["Field"], sent["Value sent"]))["Partner key"] == "k3"  # the account's field name
+    assert any("Outcome" in frame.columns and list(frame["Outcome"]) == ["Created"] for frame in frames)
+    in_mailerlite = next(frame for frame in frames if list(frame.columns) == ["Field", "Value"])
+    assert dict(zip(in_mailerlite["Field"], in_mailerlite["Value"]))["Partner key"] == "k3"  # asked of MailerLite
+    assert "**In MailerLite now:** active · groups: " in text and "Partners" in text
 
 
 def test_monitor_shows_the_live_queue_and_whether_a_worker_runs(app, studio_workspace):
@@ -140,7 +143,7 @@ def test_monitor_shows_the_live_queue_and_whether_a_worker_runs(app, studio_work
     assert any("No sync worker is running" in w.value for w in app.warning)
     HeartbeatStore(studio_workspace.database).beat("host:1:abc", state="idle", detail="waiting for events")
     open_page(app, "pages/monitor.py")
-    assert any("Sync worker alive: idle — waiting for events" in s.value for s in app.success)
+    assert any("The live sync is running and up to date." in s.value for s in app.success)
 
 
 def test_monitor_says_which_account_each_run_went_to(app, studio_workspace, monkeypatch):
@@ -163,7 +166,7 @@ def test_monitor_says_which_account_each_run_went_to(app, studio_workspace, monk
 
         open_page(app, "pages/monitor.py")
         runs = app.dataframe[0].value
-        accounts = list(runs["account"])
+        accounts = list(runs["Account"])
         assert accounts[1] == "Sandbox"
         assert accounts[0].startswith("MailerLite account, key from MAILERLITE_API_KEY")
         assert "real-account-key" not in page_text(app)
@@ -214,8 +217,9 @@ def test_the_contact_lookup_shows_what_mailerlite_said(app, studio_workspace):
     open_page(app, "pages/monitor.py")
     app.text_input(key="monitor_email").set_value("lee@example.com").run()
     assert_clean(app)
-    assert "subscriber **42**, status **unsubscribed**" in page_text(app)
-    history = next(frame.value for frame in app.dataframe if "source" in frame.value.columns)
-    assert list(zip(history["source"], history["type"], history["status"], history["reason"])) == [
-        ("mailerlite", "subscriber.unsubscribed", "synced", "MailerLite said: unsubscribed")
+    assert "status **unsubscribed**" in page_text(app)
+    assert "MailerLite subscriber id: 42" in page_text(app)  # under Advanced
+    history = next(frame.value for frame in app.dataframe if "From" in frame.value.columns)
+    assert list(zip(history["From"], history["Event"], history["Where it stands"], history["Why"])) == [
+        ("MailerLite", "subscriber.unsubscribed", "Synced", "MailerLite said: unsubscribed")
     ]
