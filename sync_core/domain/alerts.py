@@ -79,6 +79,32 @@ class Problem:
         return f"{self.what} {self.todo}\nSee what happened in the Monitor: {self.link(public_url)}"
 
 
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """What is sent for the problems found together (one run's failed contacts and a low success rate): one
+    message, so that a person gets one email and one chat message per thing that went wrong."""
+
+    problems: tuple[Problem, ...]
+    public_url: str | None
+
+    @property
+    def first(self) -> Problem:
+        return self.problems[0]
+
+    def subject(self) -> str:
+        return self.first.subject()
+
+    def text(self) -> str:
+        return "\n\n".join(problem.text(self.public_url) for problem in self.problems)
+
+    def link(self) -> str:
+        return self.first.link(self.public_url)
+
+    @property
+    def key(self) -> str:
+        return " + ".join(problem.key for problem in self.problems)
+
+
 def monitor_link(view: str, public_url: str | None) -> str:
     """The address of a Monitor view on the dashboard (``SYNC_STUDIO_PUBLIC_URL`` or this machine's)."""
     base = (public_url or LOCAL_DASHBOARD).strip().rstrip("/")
@@ -186,6 +212,7 @@ def trial_problem() -> Problem:
 
 
 __all__ = [
+    "AlertMessage",
     "ALERT_INTERVAL",
     "DEFAULT_THRESHOLD",
     "KIND_LABELS",

@@ -33,6 +33,7 @@ from sync_core.domain.alerts import (
     ALERT_INTERVAL,
     DEFAULT_THRESHOLD,
     RECENT_RUNS,
+    AlertMessage,
     Problem,
     RunTally,
     run_problems,
@@ -252,63 +253,56 @@ def recent_alerts(workspace: Workspace, limit: int = 20) -> list[SentAlert]:
 
 
 def raise_alerts(workspace: Workspace, problems: Sequence[Problem], *, now: datetime | None = None) -> list[int]:
-    """Tell each problem not told within the hour (by any process) to every destination; the ids of the alerts
-    recorded. Nothing is claimed while alerts are off or have nowhere to go."""
+    """Tell the problems not told within the hour (by any process), together in one message, to every
+    destination; the id of the alert recorded (none when nothing is new). Nothing is claimed while alerts are
+    off or have nowhere to go, so that they are told once a destination is saved."""
     if not problems:
         return []
     where = destinations(workspace)
     if not where.enabled or not where.any:
         return []
     store = _store(workspace)
-    sent = []
-    for problem in problems:
-        if not store.claim(problem.key, interval=ALERT_INTERVAL, now=now):
-            continue
-        sent.append(_tell(workspace, store, where, problem))
-    return sent
+    claimed = tuple(problem for problem in problems if store.claim(problem.key, interval=ALERT_INTERVAL, now=now))
+    if not claimed:
+        return []
+    message = AlertMessage(claimed, get_settings().public_url)
+    deliveries = _deliver(where, message)
+    for delivery in deliveries:
+        if delivery.delivered:
+            log.info("alert %s sent: %s", message.key, delivery.words())
+        else:
+            log.warning("alert %s: %s", message.key, delivery.words())
+    return [_record(store, message, deliveries)]
 
 
 def send_test_alert(workspace: Workspace) -> list[Delivery]:
     """*Send a test alert*: to every saved destination now (no hourly limit), recorded like an alert."""
     workspace.require(Permission.MANAGE_SECRETS)
-    where = destinations(workspace)
-    store = _store(workspace)
-    problem = trial_problem()
-    deliveries = _deliver(where, problem)
+    message = AlertMessage((trial_problem(),), get_settings().public_url)
+    deliveries = _deliver(destinations(workspace), message)
     if deliveries:
-        _record(store, problem, deliveries, test=True)
+        _record(_store(workspace), message, deliveries, test=True)
     workspace.audit("alert_test_sent", "alerts", delivered=sum(d.delivered for d in deliveries))
     return deliveries
 
 
-def _tell(workspace: Workspace, store: AlertStore, where: Destinations, problem: Problem) -> int:
-    deliveries = _deliver(where, problem)
-    for delivery in deliveries:
-        if delivery.delivered:
-            log.info("alert %s sent: %s", problem.key, delivery.words())
-        else:
-            log.warning("alert %s: %s", problem.key, delivery.words())
-    return _record(store, problem, deliveries)
-
-
-def _record(store: AlertStore, problem: Problem, deliveries: list[Delivery], *, test: bool = False) -> int:
-    public_url = get_settings().public_url
+def _record(store: AlertStore, message: AlertMessage, deliveries: list[Delivery], *, test: bool = False) -> int:
     return store.record(
-        problem_key=problem.key,
-        kind=problem.kind.value,
-        count=problem.count,
-        message=problem.text(public_url),
-        link=problem.link(public_url),
+        problem_key=message.key,
+        kind=message.first.kind.value,
+        count=message.first.count,
+        message=message.text(),
+        link=message.link(),
         deliveries=[asdict(delivery) for delivery in deliveries],
         test=test,
     )
 
 
-def _deliver(where: Destinations, problem: Problem) -> list[Delivery]:
-    text = problem.text(get_settings().public_url)
+def _deliver(where: Destinations, message: AlertMessage) -> list[Delivery]:
+    text = message.text()
     deliveries = []
     if where.emails and where.smtp_url:
-        deliveries.append(send_email(where.smtp_url, where.emails, problem.subject(), text))
+        deliveries.append(send_email(where.smtp_url, where.emails, message.subject(), text))
     elif where.emails:
         deliveries.append(
             Delivery(EMAIL, ", ".join(where.emails), False, "no mail server is set (SMTP address)", "no smtp url")
