@@ -13,7 +13,15 @@ from aiosmtpd.controller import Controller
 
 from tests.sandbox.receivers import Receiver
 
-__all__ = ["MailServer", "Receiver", "webhook_texts"]
+__all__ = ["SLACK_TOKEN", "MailServer", "Receiver", "hook_url", "webhook_texts"]
+
+#: The secret part of the test's Slack-compatible webhook address: never shown back, never logged.
+SLACK_TOKEN = "T0000/B0000/xoxb-not-a-real-token-4f2a"
+
+
+def hook_url(receiver: Receiver) -> str:
+    """The receiver's address as Slack gives an incoming webhook: the token is in the path."""
+    return f"http://127.0.0.1:{receiver.port}/services/{SLACK_TOKEN}"
 
 
 def _free_port() -> int:

@@ -34,7 +34,7 @@ from sync_core.engine.alerts import (
 from sync_core.engine.run import SyncEngine
 from sync_core.engine.workspace import Workspace
 from sync_core.live.worker import Worker, WorkerProcess, WorkerSettings
-from tests.engine.alert_receivers import MailServer, Receiver, webhook_texts
+from tests.engine.alert_receivers import SLACK_TOKEN, MailServer, Receiver, hook_url, webhook_texts
 from tests.engine.conftest import failing_batches_client, import_bytes, partners_csv, queue_bytes
 from tests.reference import REPO
 
@@ -68,7 +68,7 @@ def alerting(partnero_workspace, mail, slack):
         enabled=True,
         threshold=0.9,
         emails="team@example.com",
-        webhook_url=slack.url,
+        webhook_url=hook_url(slack),
         smtp_url=mail.url,
     )
     return partnero_workspace
@@ -225,7 +225,7 @@ def test_a_failed_delivery_is_recorded_in_words_and_the_sync_goes_on(partnero_wo
             enabled=True,
             threshold=0.9,
             emails="team@example.com",
-            webhook_url=gone.url,
+            webhook_url=hook_url(gone),
             smtp_url="smtp://127.0.0.1:9?from=studio@example.com",  # nothing listens there
         )
         client, _ = failing_batches_client(account)
@@ -237,7 +237,7 @@ def test_a_failed_delivery_is_recorded_in_words_and_the_sync_goes_on(partnero_wo
     assert not reasons["email"]["delivered"] and not reasons["webhook"]["delivered"]
     assert reasons["email"]["reason"] == "the mail server 127.0.0.1:9 could not be reached"
     assert reasons["webhook"]["reason"] == "the address no longer exists (was the webhook removed?)"
-    assert "/webhooks/" not in json.dumps(alert.deliveries)  # the webhook's address (its secret) is not kept
+    assert SLACK_TOKEN not in json.dumps(alert.deliveries)  # the webhook's address (its secret) is not kept
 
 
 def test_alerts_switched_off_or_without_a_destination_send_nothing(alerting, account, mail, slack):
@@ -312,7 +312,7 @@ def test_a_cli_sync_whose_contacts_fail_in_the_sandbox_sends_one_email_and_one_m
     env["SYNC_STUDIO_PUBLIC_URL"] = "https://studio.example.com"
     env["SYNC_STUDIO_ALERT_EMAIL"] = "team@example.com"
     env["SYNC_STUDIO_SMTP_URL"] = mail.url
-    env["SYNC_STUDIO_ALERT_SLACK_URL"] = slack.url
+    env["SYNC_STUDIO_ALERT_SLACK_URL"] = hook_url(slack)
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         done = subprocess.run(
@@ -340,6 +340,7 @@ def test_a_cli_sync_whose_contacts_fail_in_the_sandbox_sends_one_email_and_one_m
     cli("import", str(partners))
     first = cli("sync")
     assert "2 failed" in first.stdout
+    assert SLACK_TOKEN not in first.stdout + first.stderr  # the webhook's address is never printed or logged
 
     assert mail.recipients == [["team@example.com"]]
     (email,) = mail.bodies()
@@ -357,7 +358,7 @@ def test_a_cli_sync_whose_contacts_fail_in_the_sandbox_sends_one_email_and_one_m
     status = json.loads(cli("alerts", "status", "--json").stdout)
     assert status["ready"] and status["emails"] == ["team@example.com"]
     assert [alert["count"] for alert in status["recent"]] == [2]
-    assert slack.url not in json.dumps(status) and "/webhooks/" not in json.dumps(status)
+    assert hook_url(slack) not in json.dumps(status) and SLACK_TOKEN not in json.dumps(status)
     tested = cli("alerts", "test")
     assert "Email to team@example.com: delivered." in tested.stdout
     assert "The webhook at 127.0.0.1: delivered." in tested.stdout
