@@ -10,7 +10,7 @@ import secrets
 import streamlit as st
 from pydantic import ValidationError
 
-from pages import draft, ui, widgets
+from pages import alert_settings, draft, ui, widgets
 from sync_core.domain.config import ConnectionSettings
 from sync_core.domain.events import DODO_PAYMENTS, MAILERLITE, PARTNERO, RECORDS, SOURCE_LABELS
 from sync_core.domain.messages import plain_message
@@ -538,6 +538,7 @@ def main() -> None:
     sources_section(doc)
     webhooks_section(ws)
     draft.save_bar(ws, "connection")
+    alert_settings.draw(ws)  # saved on its own, apart from the configuration's save bar
 
 
 ui.page_guard("pages/connection.py")

@@ -387,3 +387,43 @@ class AuditEntry(SQLModel, table=True):
     subject: str = Field(default="", max_length=500)
     address: str = Field(default="", max_length=64)  # the visitor's IP address, when known
     detail: dict = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class AlertSettings(SQLModel, table=True):
+    """Where alerts go and when (one row). The Slack-compatible webhook address and the mail server's address,
+    which may hold a password, are secrets (encrypted in ``secret``), not here."""
+
+    __tablename__ = "alert_settings"
+
+    id: int = Field(default=1, primary_key=True)
+    enabled: bool = True
+    emails: str = Field(default="", max_length=2000)  # the addresses alerts are emailed to, comma separated
+    threshold: float = 0.9  # an alert when the recent runs' success rate falls under this share
+    updated_at: datetime = _time()
+
+
+class AlertClaim(SQLModel, table=True):
+    """The last time each problem was told: a process claims a problem by moving ``sent_at`` forward only when
+    it is older than the interval (one statement), so that two processes never both send it."""
+
+    __tablename__ = "alert_claim"
+
+    problem_key: str = Field(primary_key=True, max_length=200)
+    sent_at: datetime = _time()
+
+
+class AlertSent(SQLModel, table=True):
+    """Every alert sent (or tried): the message, the link, and whether each destination got it, in words."""
+
+    __tablename__ = "alert_sent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(index=True)
+    problem_key: str = Field(max_length=200)
+    kind: str = Field(max_length=40)
+    count: int = 0
+    message: str = Field(default="")
+    link: str = Field(default="", max_length=1000)
+    test: bool = False
+    # [{"channel": "email" | "webhook", "to": "...", "delivered": bool, "reason": "..."}]: never a secret
+    deliveries: list = Field(default_factory=list, sa_type=sa.JSON)

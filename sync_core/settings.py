@@ -61,6 +61,13 @@ class StudioSettings(BaseSettings):
     # check is on): a day, shorter in tests.
     drift_check_seconds: float = Field(default=86400.0, gt=0, validation_alias="SYNC_STUDIO_DRIFT_CHECK_SECONDS")
 
+    # Alerts (these win over what the Connection page saved): a Slack-compatible incoming webhook address, the
+    # email addresses alerts go to (comma separated), and the mail server (smtp://user:password@host:port,
+    # smtps://…, ?starttls=1, ?from=address). The webhook address and the mail server's may hold secrets.
+    alert_slack_url: SecretStr | None = Field(default=None, validation_alias="SYNC_STUDIO_ALERT_SLACK_URL")
+    alert_email: str | None = Field(default=None, validation_alias="SYNC_STUDIO_ALERT_EMAIL")
+    smtp_url: SecretStr | None = Field(default=None, validation_alias="SYNC_STUDIO_SMTP_URL")
+
     # Sign-in: the first admin's password (when set, sign-in is required on any address), the admin's user name,
     # the email that is admin with single sign-on (st.login), and how long a signed-in session lasts.
     admin_password: SecretStr | None = Field(default=None, validation_alias="SYNC_STUDIO_ADMIN_PASSWORD")

@@ -10,13 +10,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sync_core.cli import configuration, drift, forgetting, live, people, syncing, webhooks
+from sync_core.cli import alerts, configuration, drift, forgetting, live, people, syncing, webhooks
 from sync_core.cli.errors import CommandError
 from sync_core.engine.workspace import KeyAddressError
 from sync_core.sandbox import cli as sandbox_cli
 
 #: Modules that contribute sub-commands, each with ``register(subparsers)``.
-COMMAND_MODULES = [configuration, syncing, drift, forgetting, people, live, webhooks, sandbox_cli]
+COMMAND_MODULES = [configuration, syncing, drift, forgetting, people, live, webhooks, alerts, sandbox_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:

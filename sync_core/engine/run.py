@@ -35,6 +35,7 @@ from sync_core.domain.planning import ContactPlan, Planner, SkippedEvent, SkipSt
 from sync_core.domain.sources import normalize_input
 from sync_core.domain.state import ContactState
 from sync_core.engine.accounts import account_identity
+from sync_core.engine.alerts import alert_after_run
 from sync_core.engine.forget import forget_contact
 from sync_core.engine.mailerlite_events import apply_mailerlite_events, planning_states
 from sync_core.engine.sender import (
@@ -222,9 +223,11 @@ class SyncEngine:
                 on_start(run)
             running = _Run(self, run, config, client, lease, dry_run, progress, 0)
             running.cancelled = cancelled
-            return work(running)
+            finished = work(running)
         finally:
             lease.release()
+        alert_after_run(self.workspace, finished)  # whichever process recorded a failure tells it (never raises)
+        return finished
 
     def retry(
         self, *, item_ids: Sequence[int] | None = None, progress: Callable[[RunProgress], None] | None = None

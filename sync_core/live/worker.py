@@ -44,6 +44,7 @@ from storage.run_requests import RunRequestStore
 from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import SyncRun, utcnow
 from sync_core.engine import drift
+from sync_core.engine.alerts import alert_worker_stalled, alert_worker_stopped
 from sync_core.engine.mailerlite_events import settle_mailerlite_events
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.run_requests import AccountBusyNow, carry_out
@@ -52,7 +53,7 @@ from sync_core.engine.workspace import KeyAddressError, Workspace
 from sync_core.live.queue_status import waiting
 from sync_core.mailerlite import MailerLiteClient
 from sync_core.mailerlite.errors import AuthError, MailerLiteError
-from sync_core.settings import PROJECT_ROOT
+from sync_core.settings import PROJECT_ROOT, get_settings
 
 log = logging.getLogger("sync_core.live.worker")
 
@@ -114,6 +115,7 @@ class Worker:
         self.runs = 0
         self.failures_in_a_row = 0
         self._backoff_until = 0.0  # time.monotonic()
+        self._failing_since = 0.0  # time.monotonic() of the first failure in a row (an alert when it lasts)
         self._next_recheck = 0.0  # time.monotonic() of the next look for unsubscribed contacts due a check
         self._check_before_sync = False  # after a failure: see that MailerLite answers, then requeue failed
 
@@ -345,9 +347,18 @@ class Worker:
         base = self.settings.backoff_initial_seconds * 2 ** min(self.failures_in_a_row - 1, 16)
         delay = min(self.settings.backoff_max_seconds, base) * random.uniform(0.8, 1.0)
         self._backoff_until = time.monotonic() + delay
+        self._alert_if_stalled(reason)
         until = datetime.now().astimezone().strftime("%H:%M:%S")
         self._set(BACKING_OFF, f"{reason} — next try in {delay:.0f} s (from {until})")
         return min(delay, 1.0)
+
+    def _alert_if_stalled(self, reason: str) -> None:
+        """Failing for longer than ``SYNC_STUDIO_STALL_SECONDS``: an alert (at most one an hour, any process)."""
+        if self.failures_in_a_row == 1:
+            self._failing_since = time.monotonic()
+        elif time.monotonic() - self._failing_since >= get_settings().stall_seconds:
+            plain = "" if reason.startswith("unexpected error") else reason
+            alert_worker_stalled(self.workspace, waiting(self.workspace.database).count, plain)
 
     # --- state and heartbeat ------------------------------------------------------------------------------------
 
@@ -439,6 +450,7 @@ class WorkerProcess:
             log.warning(
                 "the sync worker process ended (exit code %s); starting it again in %.0f s", process.returncode, pause
             )
+            threading.Thread(target=alert_worker_stopped, name="sync-worker-alert", daemon=True).start()
             if self._stopping.wait(pause):
                 return
             self.restarts += 1
