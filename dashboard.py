@@ -20,6 +20,7 @@ if __name__ != "__main__":  # imported to be served: build the app, draw nothing
 else:  # a page view
     from pages import access, sidebar, ui
     from sync_core.domain.access import NOBODY
+    from sync_core.domain.messages import plain_message
 
     st.set_page_config(page_title="MailerLite sync studio", page_icon=":material/sync:", layout="wide")
     ui.enter(NOBODY)  # until the door below lets someone in
@@ -74,7 +75,7 @@ else:  # a page view
         except Exception as exc:  # noqa: BLE001 - a page must never show a traceback
             logging.getLogger("sync_studio.dashboard").exception("page %s failed", navigation.title)
             st.error(
-                f"Something went wrong on this page: {str(exc) or type(exc).__name__}. "
+                f"Something went wrong on this page: {plain_message(exc)}. "
                 "Your unsaved changes are kept; try again, or reload the page.",
                 icon=":material/error:",
             )
@@ -83,5 +84,5 @@ else:  # a page view
                 sidebar.draw(workspace)
             except Exception as exc:  # noqa: BLE001
                 logging.getLogger("sync_studio.dashboard").exception("the sidebar failed")
-                st.error(f"The account status cannot be shown: {exc}")
+                st.error(f"The account status cannot be shown: {plain_message(exc)}")
             access.sign_out_button(workspace, actor)

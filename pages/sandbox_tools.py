@@ -17,6 +17,7 @@ from typing import Any
 import streamlit as st
 
 from pages import ui, widgets
+from sync_core.domain.messages import plain_message
 from sync_core.sandbox import NO_SUBSCRIBER, SandboxAccount, SandboxActionError
 
 log = logging.getLogger("sync_studio.dashboard")
@@ -39,7 +40,7 @@ def _act(action: Callable[[], str]) -> None:
         widgets.flash("error", str(refused))
     except Exception as exc:  # noqa: BLE001 - said in plain words, details in the log
         log.exception("a sandbox action failed")
-        widgets.flash("error", f"The sandbox could not do that: {str(exc) or type(exc).__name__}. Try again.")
+        widgets.flash("error", f"The sandbox could not do that: {plain_message(exc)}. Try again.")
 
 
 def _reactivate(account: SandboxAccount, email: str) -> str:
@@ -122,8 +123,8 @@ def webhooks_section(account: SandboxAccount) -> None:
     webhooks = account.webhooks()
     if not webhooks:
         st.caption(
-            "None yet. A webhook is registered through the API (POST /api/webhooks), as MailerLite's; the "
-            "sandbox then tells it when its subscribers change."
+            "No webhook is registered yet. *Register MailerLite webhook* on the Connection page registers the "
+            "studio's own, as it would with MailerLite; the sandbox then tells it when its subscribers change."
         )
         return
     for webhook in webhooks:

@@ -12,6 +12,7 @@ import streamlit as st
 from pages import draft
 from pages.ui import connection_report, refresh_account
 from pages.widgets import when
+from sync_core.domain.messages import plain_message
 from sync_core.engine.workspace import Workspace
 from sync_core.live.queue_status import queue_status
 
@@ -26,7 +27,7 @@ def draw(ws: Workspace) -> None:
         sandbox = ws.uses_sandbox(config.connection)
     except Exception as exc:  # noqa: BLE001
         key_words, sandbox = "—", config.connection.sandbox
-        st.error(f"The stored API key cannot be read: {exc}")
+        st.error(f"The stored API key cannot be read: {plain_message(exc)}")
     if sandbox:
         st.badge("Sandbox", icon=":material/science:", color="orange")
         why = "switched on" if config.connection.sandbox else "no MailerLite API key is set"

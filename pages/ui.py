@@ -20,6 +20,7 @@ from pages.access import PAGE_PERMISSIONS
 from pages.draft import working_connection
 from sync_core.domain.access import NOBODY, Actor, Permission
 from sync_core.domain.config import ConnectionSettings
+from sync_core.domain.messages import plain_message
 from sync_core.engine.account_checks import check_connection
 from sync_core.engine.workspace import Workspace, default_location
 from sync_core.live.receiver import WEBHOOK_PATHS
@@ -104,7 +105,8 @@ def shared_workspace() -> Workspace | None:
     except Exception as exc:  # noqa: BLE001 - shown in plain words instead of a traceback
         log.exception("the workspace could not be opened")
         st.error(
-            f"The studio's storage cannot be opened: {exc}. Check DATABASE_URL and SYNC_STUDIO_DATA_DIR.",
+            f"The studio's storage cannot be opened: {plain_message(exc)}. Check DATABASE_URL and "
+            "SYNC_STUDIO_DATA_DIR.",
             icon=":material/database:",
         )
         return None

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from sync_core.domain.messages import plain_message
+
 log = logging.getLogger("sync_studio.dashboard")
 
 _FLASH = "ui_flash"
@@ -36,8 +38,7 @@ def show_problems(title: str, problems: Iterable[str], *, level: str = "error") 
 def plain_error(action: str, exc: BaseException) -> None:
     """An unexpected failure of ``action`` in plain words (the details go to the log, never to the page)."""
     log.exception("dashboard action failed: %s", action)
-    message = str(exc).strip() or type(exc).__name__
-    st.error(f"Could not {action}: {message}")
+    st.error(f"Could not {action}: {plain_message(exc)}.")
 
 
 def when(moment: datetime | None) -> str:

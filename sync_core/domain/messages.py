@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 
 _NOISE = (
-    re.compile(r"\s*\((?:\d{3}|\w+Error|\w+Exception)\b[^)]*\)"),  # "(500 on POST /api/…)", "(ConnectError: …)"
+    re.compile(r"\s*\((?:\d{3}|[\w.]*Error|[\w.]*Exception)\b[^)]*\)"),  # "(500 on POST /api/…)", "(ConnectError: …)"
+    re.compile(r"\s*\(Background on this error at:[^)]*\)"),  # SQLAlchemy's link
+    re.compile(r"\s*\[SQL:.*", re.DOTALL),  # SQLAlchemy's statement and parameters
     re.compile(r"\s*\[Errno [^\]]*\][^;.]*"),
     re.compile(r"\s*after \d+ attempt\(s\)"),
     re.compile(r"\b[A-Z]\w*(?:Error|Exception):\s*"),
