@@ -147,7 +147,7 @@ def public_address_notice(ws) -> None:
         if configured:
             st.caption(f":material/public: Senders reach the studio at {base} (SYNC_STUDIO_PUBLIC_URL).")
         return
-    where = "SYNC_STUDIO_PUBLIC_URL is" if configured else "The address your browser uses is"
+    where = "SYNC_STUDIO_PUBLIC_URL is" if configured else "the address your browser uses is"
     sandbox = (
         " The sandbox does not need it: its events come from this computer."
         if ws.uses_sandbox(draft.working_connection(ws))
