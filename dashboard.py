@@ -26,6 +26,7 @@ else:  # a page view
     ui.enter(NOBODY)  # until the door below lets someone in
 
     PAGES = {
+        "Start": [("pages/home.py", "Home", ":material/home:")],
         "Setup": [
             ("pages/connection.py", "Connection", ":material/power:"),
             ("pages/field_mapping.py", "Field mapping", ":material/table_edit:"),
@@ -43,6 +44,8 @@ else:  # a page view
         ],
     }
 
+    HOME = "pages/home.py"  # the first-run guide: the page the studio opens on
+
     shared = ui.shared_workspace()
     if shared is None:
         st.stop()
@@ -56,7 +59,7 @@ else:  # a page view
     sections: dict[str, list] = {}
     for section, pages in PAGES.items():
         allowed = [
-            st.Page(path, title=title, icon=icon)
+            st.Page(path, title=title, icon=icon, default=path == HOME)
             for path, title, icon in pages
             if actor.may(access.PAGE_PERMISSIONS[path])
         ]

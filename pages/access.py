@@ -22,6 +22,7 @@ _TOKEN = "access_token"
 
 #: What opening each page needs.
 PAGE_PERMISSIONS = {
+    "pages/home.py": Permission.VIEW,
     "pages/connection.py": Permission.MANAGE_CONNECTION,
     "pages/people.py": Permission.MANAGE_USERS,
     "pages/field_mapping.py": Permission.EDIT_CONFIG,

@@ -14,6 +14,7 @@ from sync_core.domain.config import ACTION_LABELS
 from sync_core.domain.events import SOURCE_LABELS, NormalizedEvent, RejectedInput
 from sync_core.domain.planning import ContactPlan, PlanOutcome
 from sync_core.domain.preview import preview_event
+from sync_core.engine import first_run
 from sync_core.engine.account_checks import (
     account_fields,
     account_groups,
@@ -261,6 +262,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001
         widgets.plain_error("preview this event", exc)
         return
+    first_run.note_preview(ws)  # the first-run guide's step "Preview an event" is done
     event_section(event)
 
     st.subheader("Verdict", divider="gray")

@@ -176,6 +176,21 @@ class RunStore:
         with self.database.session() as session:
             return session.exec(query).first()
 
+    def finished_exists(self, *, dry_run: bool, sent: bool = False) -> bool:
+        """Whether a run of this kind (a dry run, or one that sends) has finished; ``sent``: one that created,
+        updated, unsubscribed or deleted someone (the first-run guide's "dry run" and "sync" steps)."""
+        query = (
+            select(col(SyncRun.id))
+            .where(col(SyncRun.status) == RunStatus.FINISHED)
+            .where(col(SyncRun.dry_run).is_(dry_run))
+        )
+        if sent:
+            query = query.where(
+                (col(SyncRun.created) + col(SyncRun.updated) + col(SyncRun.unsubscribed) + col(SyncRun.deleted)) > 0
+            )
+        with self.database.session() as session:
+            return session.exec(query.limit(1)).first() is not None
+
     def recent(self, limit: int = 20, offset: int = 0) -> list[SyncRun]:
         with self.database.session() as session:
             return list(session.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).offset(offset).limit(limit)))

@@ -91,11 +91,13 @@ def test_with_an_admin_password_only_the_sign_in_page_until_the_right_password_a
     page.screenshot(path=str(SCREENSHOTS / "sign_in_refused.png"), full_page=True)
 
     sign_in(page, "admin", ADMIN_PASSWORD)
-    page.get_by_role("heading", name="Connection", exact=True).first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Welcome to the MailerLite sync studio").first.wait_for(timeout=60_000)  # Home
     settled(page)
     sidebar = page.locator("[data-testid=stSidebar]")
     sidebar.get_by_text("Signed in as admin (admin)").wait_for(timeout=30_000)
+    page.get_by_role("link", name="Connection", exact=True).first.click()
     page.get_by_role("button", name="Test connection").wait_for(timeout=30_000)  # the admin has the whole app
+    settled(page)
     assert page.locator("[data-testid=stSidebarNav]").count() == 1
     assert ADMIN_PASSWORD not in page.locator("body").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "signed_in.png"), full_page=True)

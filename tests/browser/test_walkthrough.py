@@ -37,7 +37,7 @@ def test_a_new_user_walks_every_page_and_runs_a_first_sandbox_sync(studio, brows
     url, _ = studio
     page = browser_page
     page.goto(url)
-    page.get_by_role("heading", name="Connection", exact=True).first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Welcome to the MailerLite sync studio").first.wait_for(timeout=60_000)  # Home
     page.get_by_text("Sandbox").first.wait_for(timeout=30_000)  # the sidebar is drawn after the page
 
     for slug, title in PAGES:  # an empty installation: nothing configured, nothing synced

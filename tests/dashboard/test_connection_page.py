@@ -9,6 +9,7 @@ from sync_core.sandbox import SandboxAccount, serve_sandbox
 from .helpers import assert_clean, by_label, open_page, page_text, texts
 
 PAGES = [
+    "pages/home.py",
     "pages/connection.py",
     "pages/field_mapping.py",
     "pages/group_rules.py",
@@ -21,7 +22,7 @@ PAGES = [
 def test_every_page_opens_on_an_empty_installation_with_the_sandbox_in_the_sidebar(app):
     app.run()
     assert_clean(app)
-    assert [t.value for t in app.title] == ["Connection"]
+    assert [t.value for t in app.title] == ["Welcome to the MailerLite sync studio"]  # the studio opens on Home
     sidebar = "\n".join(m.value for m in app.sidebar.markdown) + "\n".join(c.value for c in app.sidebar.caption)
     assert "Sandbox" in sidebar
     assert "Connected" in sidebar
@@ -31,7 +32,15 @@ def test_every_page_opens_on_an_empty_installation_with_the_sandbox_in_the_sideb
         app.switch_page(page).run()
         assert_clean(app)
         titles.append(app.title[0].value)
-    assert titles == ["Connection", "Field mapping", "Group rules", "Preview", "Run sync", "Monitor"]
+    assert titles == [
+        "Welcome to the MailerLite sync studio",
+        "Connection",
+        "Field mapping",
+        "Group rules",
+        "Preview",
+        "Run sync",
+        "Monitor",
+    ]
     assert "No sync yet" in app.info[0].value  # the Monitor of an empty installation says what to do
 
 

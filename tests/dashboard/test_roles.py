@@ -12,7 +12,9 @@ from sync_core.domain.presets import load_preset
 from tests.dashboard.helpers import assert_clean, by_label, finished, page_text, run_until
 from tests.dashboard.signing_in import NOT_IN_NAVIGATION, actor, add_people, sign_in, titles_reached
 
+HOME = "Welcome to the MailerLite sync studio"  # the title of Home, where everyone lands
 TITLES = {
+    "pages/home.py": HOME,
     "pages/connection.py": "Connection",
     "pages/field_mapping.py": "Field mapping",
     "pages/group_rules.py": "Group rules",
@@ -81,14 +83,15 @@ def arranged_workspace(ws) -> None:  # noqa: ANN001
 def test_a_viewer_sees_only_monitor_and_preview(app, people, studio_workspace):
     arranged_workspace(studio_workspace)
     sign_in(app, "vera")
-    assert app.title[0].value in ("Monitor", "Preview")  # where a viewer lands
+    assert app.title[0].value == HOME  # where a viewer lands, as everyone
     reached = titles_reached(app, list(TITLES))
     assert {path: title for path, title in reached.items() if title == TITLES[path]} == {
+        "pages/home.py": HOME,
         "pages/preview.py": "Preview",
         "pages/monitor.py": "Monitor",
     }, reached
     for path, title in reached.items():
-        assert title in (TITLES[path], NOT_IN_NAVIGATION, "Monitor", "Preview"), (path, title)
+        assert title in (TITLES[path], NOT_IN_NAVIGATION, HOME, "Monitor", "Preview"), (path, title)
 
 
 def test_a_viewer_cannot_change_the_configuration_start_a_sync_or_retry(app, people, studio_workspace):
@@ -286,6 +289,7 @@ def test_single_sign_on_lets_in_only_the_people_added_by_email_with_their_role(a
     assert "Signed in as vic@example.com (viewer)" in sidebar, sidebar
     reached = titles_reached(app, list(TITLES))
     assert [path for path, title in reached.items() if title == TITLES[path]] == [
+        "pages/home.py",
         "pages/preview.py",
         "pages/monitor.py",
     ], reached
