@@ -105,7 +105,7 @@ def draw(ws) -> None:  # noqa: ANN001 - a Workspace
     )
     st.slider(
         "Alert when under this share of contacts sync well (last 10 runs)",
-        min_value=50,
+        min_value=0,
         max_value=100,
         step=1,
         format="%d%%",

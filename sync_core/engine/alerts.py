@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 
+from storage import SecretKeyError
 from storage.alerts import AlertStore, SentAlert
 from storage.statuses import RunStatus
 from storage.tables import SyncRun
@@ -47,6 +48,20 @@ from sync_core.engine.workspace import PROBLEMS, SUCCESS, Workspace, day
 from sync_core.settings import get_settings, revealed
 
 log = logging.getLogger("sync_core.alerts")
+
+
+class _HideWebhookAddresses(logging.Filter):
+    """httpx logs every request's full address at INFO; a webhook's address is its secret, so those lines go."""
+
+    addresses: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not any(str(arg).startswith(address) for arg in args for address in self.addresses)
+
+
+_hidden = _HideWebhookAddresses()
+logging.getLogger("httpx").addFilter(_hidden)
 
 #: The stored secrets' names.
 WEBHOOK_URL_SECRET = "alert:webhook_url"
@@ -123,9 +138,18 @@ def destinations(workspace: Workspace) -> Destinations:
         enabled=stored.enabled,
         threshold=stored.threshold,
         emails=emails,
-        webhook_url=revealed(settings.alert_slack_url) or workspace.secrets.get(WEBHOOK_URL_SECRET),
-        smtp_url=revealed(settings.smtp_url) or workspace.secrets.get(SMTP_URL_SECRET),
+        webhook_url=revealed(settings.alert_slack_url) or _stored(workspace, WEBHOOK_URL_SECRET),
+        smtp_url=revealed(settings.smtp_url) or _stored(workspace, SMTP_URL_SECRET),
     )
+
+
+def _stored(workspace: Workspace, name: str) -> str | None:
+    """A saved destination; None when the key at hand cannot read it (it is saved again on the page)."""
+    try:
+        return workspace.secrets.get(name)
+    except SecretKeyError:
+        log.warning("a saved alert destination cannot be read with this encryption key; save it again")
+        return None
 
 
 def _emails_from_env() -> tuple[str, ...]:
@@ -401,6 +425,7 @@ def send_email(smtp_url: str, recipients: Sequence[str], subject: str, body: str
 def post_webhook(url: str, text: str) -> Delivery:
     """POST ``{"text": …}``, as Slack, Mattermost, Rocket.Chat and Teams' Slack-compatible hooks take it."""
     host = _where(url)
+    _hidden.addresses.add(url)
     try:
         answer = httpx.post(url, json={"text": text}, timeout=TIMEOUT_SECONDS, follow_redirects=False)
     except httpx.TimeoutException:

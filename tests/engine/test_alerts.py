@@ -132,6 +132,17 @@ def test_destinations_are_checked_and_the_secrets_never_shown_back(partnero_work
     assert "very-secret-token" not in dump and "mail-password-42" not in dump
 
 
+def test_the_webhook_address_never_reaches_the_logs(caplog, slack):
+    import logging
+
+    from sync_core.engine.alerts import post_webhook
+
+    caplog.set_level(logging.DEBUG)
+    assert post_webhook(hook_url(slack), "hello").delivered
+    assert len(slack.deliveries) == 1
+    assert SLACK_TOKEN not in caplog.text
+
+
 def test_only_an_admin_may_change_where_alerts_go_or_send_a_test(partnero_workspace):
     for role in (Role.EDITOR, Role.VIEWER):
         other = partnero_workspace.acting_as(Actor("someone", role, kind="user"))
@@ -363,3 +374,18 @@ def test_a_cli_sync_whose_contacts_fail_in_the_sandbox_sends_one_email_and_one_m
     assert "Email to team@example.com: delivered." in tested.stdout
     assert "The webhook at 127.0.0.1: delivered." in tested.stdout
     assert len(mail.messages) == 2 and len(slack.deliveries) == 2
+
+
+def test_alerts_status_and_test_speak_plain_words_on_the_command_line(partnero_workspace, monkeypatch, capsys):
+    from sync_core.cli.main import main
+
+    monkeypatch.setenv("DATABASE_URL", partnero_workspace.database.url)
+    assert main(["alerts", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "Alerts are on." in out and "No destination is complete yet" in out and "No alert sent yet." in out
+    assert main(["alerts", "test"]) == 1
+    assert "No destination is set" in capsys.readouterr().out
+    save_alert_settings(partnero_workspace, enabled=False, threshold=0.8, emails="team@example.com")
+    assert main(["alerts", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "Alerts are off." in out and "Email to: team@example.com" in out and "under 80%" in out
