@@ -3,6 +3,7 @@ follows the Home page's steps using only what the pages say (link and button tex
 widget keys, no paths), and a screenshot of every page goes to docs/screenshots/ (the README shows them).
 
 The texts this test relies on, besides Home's own: "Load preset…" and "Yes, load it" (Field mapping), the
+"Sample event" choice and its "Partnero · partner.created" sample (Preview), the
 "Upload" (or "Browse files") button of the file upload, "Import the file", "Start the dry run", "Dry run 1 finished", the
 "Dry run" switch, "Start the sync", "Run 2 finished" (Run sync), "Generate a secret" (Connection), and the
 sidebar's "N subscribers"."""
@@ -36,9 +37,16 @@ def settled(page) -> None:  # noqa: ANN001 - a Playwright page
 
 
 def shoot(page, name: str) -> None:  # noqa: ANN001
+    """The whole page: Streamlit scrolls inside its main area, so the window is made as tall as the page for
+    the picture (at most 3,000 pixels), then set back."""
     settled(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    size = page.viewport_size or {"width": 1440, "height": 1100}
+    tall = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight ?? 0")
+    page.set_viewport_size({"width": size["width"], "height": min(max(int(tall), size["height"]), 3000)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.set_viewport_size(size)
 
 
 def go_home(page) -> None:  # noqa: ANN001
@@ -98,6 +106,10 @@ def walk_the_guide(page, url: str, tmp_path) -> None:  # noqa: ANN001
 
     # 3. Preview an event, on Preview: a sample is shown at once (or after its button, where there is one).
     follow_step(page, "preview", "Preview")
+    page.get_by_role("combobox", name=re.compile(r"sample", re.IGNORECASE)).first.click()  # a Partnero sample
+    page.keyboard.type("partner.created")
+    page.get_by_role("option", name=re.compile(r"Partnero.*partner\.created")).first.click()
+    settled(page)
     preview_button = page.get_by_role("button", name=re.compile(r"^Preview", re.IGNORECASE))
     if preview_button.count():
         preview_button.first.click()
