@@ -91,7 +91,8 @@ def test_the_value_check_says_in_words_whether_a_value_will_send():
     right = check_value(FieldMapping(target="total_earned", value="data.total_earned", type="number"), event, NOW)
     assert right.status == "ok" and right.words == "Looks right: 750.00 is a number"
     wrong = check_value(FieldMapping(target="total_sales", value="data.total_sales", type="number"), event, NOW)
-    assert wrong.status == "problem" and wrong.words == "This will not send: 'lots' is not a number"
+    assert wrong.status == "problem"
+    assert wrong.words == "This will not send: 'lots' does not fit a number field; use a number such as 12 or 4.50"
     text = check_value(FieldMapping(target="name", source="template", value="{data.name} {data.surname}"), event, NOW)
     assert text.words == "Looks right: “John Doe” is text"
     absent = check_value(FieldMapping(target="tier", value="data.tier"), event, NOW)
