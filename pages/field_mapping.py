@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -16,9 +18,18 @@ from sync_core.domain.config import (
     LIFECYCLE_ACTIONS,
     VALUE_SOURCE_LABELS,
     ConfigError,
+    FieldMapping,
     load_config,
 )
-from sync_core.domain.events import PATH_HELP, SOURCE_LABELS
+from sync_core.domain.events import PATH_HELP, SOURCE_LABELS, NormalizedEvent
+from sync_core.domain.labels import (
+    field_label,
+    mailerlite_field_choices,
+    mailerlite_field_label,
+    template_label,
+)
+from sync_core.domain.mapping import check_value, suggest_by_name
+from sync_core.domain.matching import EventTypeMatcher
 from sync_core.domain.presets import PRESETS, load_preset
 from sync_core.domain.transforms import FIELD_TYPES, SUBSCRIBER_ATTRIBUTES, TRANSFORMS
 from sync_core.engine.account_checks import (
@@ -28,7 +39,7 @@ from sync_core.engine.account_checks import (
     interactive_client,
     missing_fields,
 )
-from sync_core.engine.samples import known_event_types
+from sync_core.engine.samples import all_samples, known_event_types, sample_event
 
 COLUMNS = [
     "target",
@@ -50,12 +61,102 @@ ONLY_IF_EMPTY_COST = (
 SOURCE_BY_LABEL = {label: name for name, label in VALUE_SOURCE_LABELS.items()}
 TRANSFORM_LABELS = {name: label for name, (label, _) in TRANSFORMS.items()}
 TRANSFORM_BY_LABEL = {label: name for name, label in TRANSFORM_LABELS.items()}
+ACTION_BY_LABEL = {label: name for name, label in ACTION_LABELS.items()}
 STATUS_LABELS = {None: "as MailerLite decides", "active": "active", "unconfirmed": "unconfirmed"}
 FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,254}")
 _SNAPSHOTS = "fm_snapshots"
+#: The session key of the Advanced switch that shows paths and field keys in the tables.
+RAW_VIEW = "fm_raw_view"
+
+
+# --- sample events: what a trigger's fields are checked with and mapped by name from -----------------------------
+
+
+@lru_cache(maxsize=1)
+def _sample_events() -> tuple[tuple[str, NormalizedEvent], ...]:
+    out = []
+    for sample in all_samples():
+        event = sample_event(sample)
+        if isinstance(event, NormalizedEvent):
+            out.append((sample.label, event))
+    return tuple(out)
+
+
+def trigger_samples(trigger: dict[str, Any]) -> list[tuple[str, NormalizedEvent]]:
+    """The sample events this trigger syncs (its source, its event types), best first."""
+    source = trigger.get("source")
+    types = [t for t in trigger.get("event_types") or [] if isinstance(t, str)]
+    if not types:
+        return []
+    matcher = EventTypeMatcher(types)
+    return [
+        (label, event)
+        for label, event in _sample_events()
+        if (source is None or event.source == source) and matcher.matches(event.type)
+    ]
+
+
+def source_paths(trigger: dict[str, Any]) -> list[str]:
+    """The event fields the trigger's samples have (or every sample of its source), for picking and for
+    mapping by name."""
+    samples = trigger_samples(trigger) or [
+        (label, event) for label, event in _sample_events() if event.source == (trigger.get("source") or event.source)
+    ]
+    paths: dict[str, None] = {}
+    for _, event in samples:
+        paths.update(dict.fromkeys(path for path, value in event.data.items() if not isinstance(value, (dict, list))))
+    return list(paths)
 
 
 # --- the table <-> the mappings ------------------------------------------------------------------------------------
+
+
+class TableView:
+    """How one trigger's table shows its rows: MailerLite fields by name and event fields by label, or (the
+    Advanced switch) the raw keys and paths. The cells a person leaves alone keep their stored values."""
+
+    def __init__(
+        self,
+        raw: bool,
+        source: str | None,
+        keys: tuple[str, ...],
+        names: dict[str, str],
+        paths: list[str],
+    ):
+        self.raw = raw
+        self.source = source
+        self.field_by_label = {key: key for key in keys} if raw else mailerlite_field_choices(list(keys), names)
+        self.label_of_field = {key: label for label, key in self.field_by_label.items()}
+        self.path_by_label: dict[str, str] = {}
+        for path in paths:
+            self.path_by_label.setdefault(field_label(source, path), path)
+        self.signature = (raw, source, tuple(self.field_by_label), tuple(self.path_by_label))
+
+    def target_cell(self, key: str | None) -> str | None:
+        if not key:
+            return None
+        return self.label_of_field.get(key) or mailerlite_field_label(key)
+
+    def target_key(self, cell: Any) -> str:
+        text = (cell or "").strip()
+        return self.field_by_label.get(text, text)
+
+    def value_cell(self, mapping: dict[str, Any]) -> str | None:
+        value = _display(mapping.get("value"))
+        if self.raw or value is None:
+            return value
+        source = mapping.get("source") or "path"
+        if source == "path":
+            return field_label(self.source, value)
+        if source == "template":
+            return template_label(self.source, value)
+        return value
+
+    def value_of(self, cell: Any, source: str) -> Any:
+        """A cell a person typed into: a label of an event field means its path; anything else is what it says."""
+        if not self.raw and source == "path" and isinstance(cell, str) and cell.strip() in self.path_by_label:
+            return self.path_by_label[cell.strip()]
+        return cell
 
 
 def _blank(value: Any) -> bool:
@@ -81,14 +182,14 @@ def _display(value: Any) -> str | None:
     return str(value)
 
 
-def mappings_frame(mappings: list[dict[str, Any]]) -> pd.DataFrame:
+def mappings_frame(mappings: list[dict[str, Any]], view: TableView) -> pd.DataFrame:
     rows = []
     for mapping in mappings:
         rows.append(
             {
-                "target": mapping.get("target") or None,
+                "target": view.target_cell(mapping.get("target")),
                 "source": VALUE_SOURCE_LABELS.get(mapping.get("source") or "path", mapping.get("source")),
-                "value": _display(mapping.get("value")),
+                "value": view.value_cell(mapping),
                 "transform": TRANSFORM_LABELS.get(mapping.get("transform") or "none", mapping.get("transform")),
                 "type": mapping.get("type") or "text",
                 "default": _display(mapping.get("default")),
@@ -104,7 +205,7 @@ def mappings_frame(mappings: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def frame_mappings(frame: pd.DataFrame, originals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def frame_mappings(frame: pd.DataFrame, originals: list[dict[str, Any]], view: TableView) -> list[dict[str, Any]]:
     """The edited table back as mapping documents; untouched cells keep their original values exactly."""
     out = []
     for index, row in frame.iterrows():
@@ -113,14 +214,21 @@ def frame_mappings(frame: pd.DataFrame, originals: list[dict[str, Any]]) -> list
         if original == {} and cells["target"] is None and cells["value"] is None:
             continue  # a row just added and still empty
         mapping = dict(original)
-        mapping["target"] = (cells["target"] or "").strip()
+        if cells["target"] is not None and cells["target"] == view.target_cell(original.get("target")):
+            mapping["target"] = original.get("target")
+        else:
+            mapping["target"] = view.target_key(cells["target"])
         mapping["source"] = SOURCE_BY_LABEL.get(cells["source"], cells["source"] or "path")
-        for column in ("value", "default"):
-            text = cells[column]
-            if text is not None and text == _display(original.get(column)):
-                mapping[column] = original.get(column)
-            else:
-                mapping[column] = text
+        value = cells["value"]
+        if value is not None and original and value == view.value_cell(original):
+            mapping["value"] = original.get("value")
+        else:
+            mapping["value"] = view.value_of(value, mapping["source"])
+        default = cells["default"]
+        if default is not None and default == _display(original.get("default")):
+            mapping["default"] = original.get("default")
+        else:
+            mapping["default"] = default
         if mapping["source"] in ("event_time", "now"):
             mapping["value"] = None
         mapping["transform"] = TRANSFORM_BY_LABEL.get(cells["transform"], cells["transform"] or "none")
@@ -132,60 +240,73 @@ def frame_mappings(frame: pd.DataFrame, originals: list[dict[str, Any]]) -> list
     return out
 
 
-def column_config(targets: tuple[str, ...]) -> dict[str, Any]:
+def column_config(view: TableView) -> dict[str, Any]:
     cc = st.column_config
+    if view.raw:
+        target_help = "The key of the subscriber field this value goes into (Advanced view)."
+        value_title = "Path, value or template"
+        value_help = "For an event field, alternatives can be given as data.key | data.id. " + PATH_HELP
+    else:
+        target_help = (
+            "The subscriber field this value goes into, by its name in MailerLite. A field the account does not "
+            "have yet: “A field is not in the list?” below the tables."
+        )
+        value_title = "Event field or value"
+        value_help = (
+            "An event field by its name (e.g. Customer name, Total sales), a fixed value, or a template such as "
+            "{data.name} {data.surname}. The paths behind the names are under Advanced, below the triggers."
+        )
     return {
         "target": cc.SelectboxColumn(
             "MailerLite field",
-            options=list(targets),
+            options=list(view.field_by_label),
             required=True,
-            width=150,
-            help="The subscriber field this value goes into. Add a new field name "
-            "below the table if it is not in the list.",
+            width="medium",
+            help=target_help,
         ),
         "source": cc.SelectboxColumn(
             "Value from",
             options=list(VALUE_SOURCE_LABELS.values()),
             default=VALUE_SOURCE_LABELS["path"],
             required=True,
-            width=100,
-            help="event field: a path such as data.customer.name; fixed value; template "
-            "such as {data.name} {data.surname}; event time; time of sync",
+            width="small",
+            help="Event field: a value of the event; fixed value: the same for everyone; template: text with "
+            "event fields in { }; event time; time of sync",
         ),
-        "value": cc.TextColumn(
-            "Path, value or template",
-            width=195,
-            help="For an event field, alternatives can be given as data.key | data.id. " + PATH_HELP,
-        ),
+        "value": cc.TextColumn(value_title, width="medium", help=value_help),
         "transform": cc.SelectboxColumn(
-            "Transform",
+            "Change the value",
             options=list(TRANSFORM_LABELS.values()),
             default=TRANSFORM_LABELS["none"],
             required=True,
-            width=140,
+            width="medium",
+            help="An optional change before sending, such as cents → decimal or Title Case",
         ),
         "type": cc.SelectboxColumn(
             "Type",
             options=list(FIELD_TYPES),
             default="text",
             required=True,
-            width=70,
+            width="small",
             help="The MailerLite field type: text, number or date",
         ),
-        "default": cc.TextColumn("Default", width=80, help="Used when the event has no value"),
+        "default": cc.TextColumn("Default value", width="small", help="Used when the event has no value"),
         "skip_if_empty": cc.CheckboxColumn(
-            "Skip if empty", default=False, width=95, help="Send nothing for this field when the event has no value"
+            "Skip if empty",
+            default=False,
+            width="small",
+            help="Send nothing for this field when the event has no value",
         ),
         "only_if_empty": cc.CheckboxColumn(
-            "Only if empty",
+            "Only if empty in MailerLite",
             default=False,
-            width=95,
+            width="small",
             help="Set the field only while the subscriber has no value in MailerLite yet. " + ONLY_IF_EMPTY_COST,
         ),
         "clear_when_empty": cc.CheckboxColumn(
             "Clear when empty",
             default=False,
-            width=110,
+            width="small",
             help="When the event has no value, clear the field in MailerLite. Off, an empty value leaves "
             "what MailerLite holds as it is",
         ),
@@ -201,23 +322,39 @@ def target_choices(fields: dict[str, str] | None, mappings: list[dict[str, Any]]
     return tuple(choices)
 
 
-def mapping_table(uid: str, trigger: dict[str, Any], fields: dict[str, str] | None) -> None:
+def table_view(trigger: dict[str, Any], fields: dict[str, str] | None, names: dict[str, str]) -> TableView:
+    return TableView(
+        bool(st.session_state.get(RAW_VIEW, False)),
+        trigger.get("source"),
+        target_choices(fields, trigger.get("fields") or []),
+        names,
+        source_paths(trigger),
+    )
+
+
+def mapping_table(uid: str, trigger: dict[str, Any], fields: dict[str, str] | None, names: dict[str, str]) -> None:
     """The trigger's mappings as an editable table. The table's input stays the same while its edits live in
     the widget, and is rebuilt from the draft when the widget is drawn afresh (so no edit is lost or doubled)."""
     mappings = trigger.setdefault("fields", [])
     snapshots: dict[str, dict[str, Any]] = st.session_state.setdefault(_SNAPSHOTS, {})
     snapshot = snapshots.get(uid)
     if snapshot is not None:
-        wanted = target_choices(fields, snapshot["originals"])
-    if snapshot is None or snapshot["targets"] != wanted or snapshot["key"] not in st.session_state:
+        wanted = table_view({**trigger, "fields": snapshot["originals"]}, fields, names)
+    if (
+        snapshot is None
+        or snapshot["view"].signature != wanted.signature
+        or snapshot.get("stale")
+        or snapshot["key"] not in st.session_state
+    ):
         revision = (snapshot["revision"] + 1) if snapshot else 1
         originals = [dict(m) for m in mappings]
+        view = table_view(trigger, fields, names)
         snapshot = snapshots[uid] = {
             "revision": revision,
             "key": f"fm_{uid}_table_{revision}",
-            "frame": mappings_frame(originals),
+            "frame": mappings_frame(originals, view),
             "originals": originals,
-            "targets": target_choices(fields, originals),
+            "view": view,
         }
     edited = st.data_editor(
         snapshot["frame"],
@@ -225,43 +362,82 @@ def mapping_table(uid: str, trigger: dict[str, Any], fields: dict[str, str] | No
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
-        column_config=column_config(snapshot["targets"]),
+        column_config=column_config(snapshot["view"]),
         placeholder="—",
     )
-    trigger["fields"] = frame_mappings(edited, snapshot["originals"])
+    trigger["fields"] = frame_mappings(edited, snapshot["originals"], snapshot["view"])
 
 
-def checks_table(trigger: dict[str, Any], fields: dict[str, str] | None) -> None:
+TYPE_CHECK_WORDS = {
+    "ok": "Same type",
+    "missing": "Not in MailerLite yet",
+    "mismatch": "Type differs",
+    "problem": "Problem",
+    "unknown": "Not checked",
+}
+
+
+def checks_table(trigger: dict[str, Any], fields: dict[str, str] | None, names: dict[str, str]) -> None:
+    """Each row tried on a sample event the trigger syncs, in words, and checked against the account's fields."""
     mappings = trigger.get("fields") or []
     if not mappings:
-        st.caption("No fields mapped yet: add a row to the table (the + under it).")
+        st.caption("No fields mapped yet: add a row to the table (the + under it), or use **Map by name**.")
         return
-    checks = [check_field(m.get("target"), m.get("type"), fields) for m in mappings]
+    samples = trigger_samples(trigger)
+    example = samples[0] if samples else None
+    now = datetime.now(UTC)
+    rows = []
+    for mapping in mappings:
+        check = check_field(mapping.get("target"), mapping.get("type"), fields)
+        value_words, shown = _value_words(mapping, example[1] if example else None, now)
+        in_mailerlite = TYPE_CHECK_WORDS[check.status]
+        if check.status not in ("ok", "unknown"):
+            in_mailerlite = f"{in_mailerlite}: {check.message}"
+        elif check.status == "ok" and check.target in SUBSCRIBER_ATTRIBUTES:
+            in_mailerlite = "A subscriber detail"
+        rows.append(
+            {
+                "MailerLite field": mailerlite_field_label(check.target, names) if check.target else "—",
+                "Example value": shown,
+                "Value check": value_words,
+                "In MailerLite": in_mailerlite,
+            }
+        )
+    if example:
+        st.caption(f"Checked with the sample event “{example[0]}”.")
+    else:
+        st.caption("No sample event of these event types to check the values with; the types are still checked.")
     if fields is None:
         st.caption("Type check skipped: the account cannot be read (see the Connection page).")
-        return
-    bad = [c for c in checks if not c.ok]
-    if not bad:
+    elif all(check_field(m.get("target"), m.get("type"), fields).ok for m in mappings):
         st.caption(
-            f":green[:material/check_circle:] Type check: all {len(checks)} fields exist in MailerLite "
+            f":green[:material/check_circle:] Type check: all {len(mappings)} fields exist in MailerLite "
             "with the same type."
         )
-        return
-    word = {"ok": "OK", "missing": "Missing", "mismatch": "Type differs", "problem": "Problem", "unknown": "?"}
     st.dataframe(
-        [
-            {
-                "Field": c.target or "—",
-                "Type here": c.mapped_type,
-                "Type in MailerLite": c.account_type or "—",
-                "Check": word[c.status] if c.status == "ok" else f"{word[c.status]}: {c.message}",
-            }
-            for c in checks
-        ],
+        rows,
         hide_index=True,
         width="stretch",
-        column_config={"Check": st.column_config.TextColumn(width="large")},
+        column_config={
+            "MailerLite field": st.column_config.TextColumn(width="small"),
+            "Example value": st.column_config.TextColumn(width="small"),
+            "Value check": st.column_config.TextColumn(width="large"),
+            "In MailerLite": st.column_config.TextColumn(width="large"),
+        },
     )
+
+
+def _value_words(mapping: dict[str, Any], event: NormalizedEvent | None, now: datetime) -> tuple[str, str]:
+    """The value check of one row in words, and the example value it gives."""
+    try:
+        checked = FieldMapping.model_validate(mapping)
+    except Exception:  # noqa: BLE001 - an incomplete row: said in words, the table lists what is missing
+        return "Not checked yet: complete the row", "—"
+    if event is None:
+        return "No example to check with", "—"
+    result = check_value(checked, event, now)
+    shown = "—" if result.value is None else (_display(result.value) or "—")
+    return result.words, shown
 
 
 # --- callbacks -----------------------------------------------------------------------------------------------------
@@ -315,18 +491,55 @@ def _add_target() -> None:
     )
 
 
+def _map_by_name(ws, index: int, uid: str, fields: dict[str, str], names: dict[str, str]) -> None:
+    """Adds a row for each account field an event field of the trigger is named like (and not mapped yet)."""
+    triggers = draft.document(ws).setdefault("triggers", [])
+    if not 0 <= index < len(triggers):
+        return
+    trigger = triggers[index]
+    mappings = trigger.setdefault("fields", [])
+    source = trigger.get("source")
+    suggested = suggest_by_name(
+        source_paths(trigger),
+        fields,
+        names,
+        mapped=[m.get("target") for m in mappings if m.get("target")],
+        label=lambda path: field_label(source, path),
+    )
+    if not suggested:
+        widgets.flash(
+            "info",
+            "Map by name found nothing new: no event field of this trigger is named like a MailerLite field "
+            "that is not mapped yet.",
+        )
+        return
+    mappings.extend(suggested)
+    snapshot = st.session_state.get(_SNAPSHOTS, {}).get(uid)
+    if snapshot is not None:
+        snapshot["stale"] = True  # the table is drawn afresh with the new rows
+    pairs = ", ".join(
+        f"{mailerlite_field_label(m['target'], names)} ← {field_label(source, m['value'])}" for m in suggested
+    )
+    widgets.flash("success", f"Mapped by name: {pairs}. Check the rows, then save.")
+
+
 def _create_missing(ws, wanted: dict[str, str]) -> None:
     try:
         with interactive_client(ws, draft.working_connection(ws)) as client:
             result = create_fields(client, wanted)
     except Exception as exc:  # noqa: BLE001
-        widgets.flash("error", f"The fields could not be created: {exc}")
+        widgets.flash("error", f"The fields could not be created: {_plain(exc)}")
         return
     ui.refresh_account()
     if result.created:
         widgets.flash("success", f"Created in MailerLite: {', '.join(result.created)}.")
     if result.problems:
         widgets.flash("error", "Some fields could not be created:\n" + "\n".join(f"- {p}" for p in result.problems))
+
+
+def _plain(exc: BaseException) -> str:
+    """A failure in a sentence: MailerLite's own (``plain``), or what to do."""
+    return getattr(exc, "plain", None) or "MailerLite could not be reached; check the Connection page and try again."
 
 
 def _ask_preset() -> None:
@@ -338,7 +551,7 @@ def _load_preset(ws, name: str) -> None:
     try:
         version = draft.load_preset_now(ws, name)
     except Exception as exc:  # noqa: BLE001
-        widgets.flash("error", f"The preset could not be loaded: {exc}")
+        widgets.flash("error", f"The preset could not be loaded: {_plain(exc)}")
         return
     widgets.flash("success", f"The preset “{load_preset(name).name}” is loaded and saved as version {version}.")
 
@@ -440,7 +653,7 @@ def missing_fields_panel(ws, doc: dict, fields: dict[str, str] | None) -> None:
     wanted = missing_fields(doc, fields)
     if not wanted:
         return
-    listed = ", ".join(f"**{key}** ({kind})" for key, kind in wanted.items())
+    listed = ", ".join(f"**{mailerlite_field_label(key)}** ({kind})" for key, kind in wanted.items())
     with st.container(border=True):
         st.markdown(
             f":orange[:material/add_circle:] {len(wanted)} mapped field"
@@ -488,18 +701,18 @@ def trigger_settings(uid: str, trigger: dict[str, Any]) -> None:
         "custom type, and press Enter.",
     )
     action = trigger.get("action") if trigger.get("action") in ACTION_LABELS else "upsert"
-    draft.seed(f"fm_{uid}_action", action)
-    trigger["action"] = c5.selectbox(
+    draft.seed(f"fm_{uid}_action", ACTION_LABELS[action])
+    chosen = c5.selectbox(
         "Action",
-        list(ACTION_LABELS),
+        list(ACTION_BY_LABEL),
         key=f"fm_{uid}_action",
-        format_func=ACTION_LABELS.get,
         help="Create or update: add new subscribers and update known ones. Update only: never create. "
         "Unsubscribe, Remove from the studio's groups, Delete from MailerLite: change the subscriber's place in "
         "MailerLite, never create anyone, and send no fields. Ignore: these events are not synced. Forget (GDPR): "
         "MailerLite is asked to forget the subscriber and the studio erases the contact, keeping only a hashed "
         "tombstone.",
     )
+    trigger["action"] = ACTION_BY_LABEL.get(chosen or "", action)
     status = trigger.get("subscriber_status") if trigger.get("subscriber_status") in STATUS_LABELS else None
     draft.seed(f"fm_{uid}_status", status)
     trigger["subscriber_status"] = c6.selectbox(
@@ -537,7 +750,7 @@ def lifecycle_note(action: str, trigger: dict[str, Any]) -> None:
         )
 
 
-def triggers_section(ws, doc: dict, fields: dict[str, str] | None) -> None:
+def triggers_section(ws, doc: dict, fields: dict[str, str] | None, names: dict[str, str]) -> None:
     triggers = doc.setdefault("triggers", [])
     ids = draft.uids("triggers", len(triggers))
     if not triggers:
@@ -558,9 +771,20 @@ def triggers_section(ws, doc: dict, fields: dict[str, str] | None) -> None:
             if trigger.get("action") in LIFECYCLE_ACTIONS:
                 lifecycle_note(trigger["action"], trigger)
             if trigger.get("action") not in LIFECYCLE_ACTIONS or trigger.get("fields"):
-                st.markdown("**Fields**")
-                mapping_table(uid, trigger, fields)
-                checks_table(trigger, fields)
+                head, button = st.columns([4, 1], vertical_alignment="bottom")
+                head.markdown("**Fields**")
+                button.button(
+                    "Map by name",
+                    key=f"fm_{uid}_by_name",
+                    icon=":material/auto_fix_high:",
+                    on_click=_map_by_name,
+                    args=(ws, index, uid, fields or {}, names),
+                    disabled=fields is None,
+                    help="Adds a row for each MailerLite field that a field of this trigger's events is named "
+                    "like (Name, City, Total sales…), when it is not mapped yet",
+                )
+                mapping_table(uid, trigger, fields, names)
+                checks_table(trigger, fields, names)
             st.button(
                 "Remove this trigger",
                 key=f"fm_{uid}_remove",
@@ -574,6 +798,31 @@ def triggers_section(ws, doc: dict, fields: dict[str, str] | None) -> None:
     with right.popover("A field is not in the list?", icon=":material/help:"):
         st.text_input("New MailerLite field key", key="fm_new_target", placeholder="e.g. last_purchase_amount")
         st.button("Add to the choices", key="fm_add_target", on_click=_add_target)
+    advanced_section(triggers)
+
+
+def advanced_section(triggers: list[dict[str, Any]]) -> None:
+    """The paths and keys behind the names the tables show, and the switch that shows them in the tables."""
+    with st.expander("Advanced: event paths and field keys", icon=":material/code:", key="fm_advanced"):
+        st.toggle(
+            "Show paths and field keys in the tables",
+            key=RAW_VIEW,
+            help="Edit the raw event paths (data.customer.name) and MailerLite field keys instead of their names",
+        )
+        st.caption(PATH_HELP)
+        rows = [
+            {
+                "Trigger": trigger.get("name") or "",
+                "Action": trigger.get("action") or "",
+                "MailerLite field key": mapping.get("target") or "",
+                "Value from": mapping.get("source") or "path",
+                "Path, value or template": _display(mapping.get("value")) or "",
+            }
+            for trigger in triggers
+            for mapping in trigger.get("fields") or []
+        ]
+        if rows:
+            st.dataframe(rows, hide_index=True, width="stretch")
 
 
 def main() -> None:
@@ -591,6 +840,7 @@ def main() -> None:
     doc = draft.document(ws)
     report = ui.account_report(ws)
     fields = account_fields(report)
+    names = {item.key: item.name for item in report.fields} if report.ok else {}
     if not report.ok:
         st.warning(
             f"The account's fields cannot be read, so the type checks are skipped. {report.summary()}",
@@ -599,7 +849,7 @@ def main() -> None:
     presets_import_export(ws)
     st.subheader("Triggers", divider="gray")
     panel = st.container()
-    triggers_section(ws, doc, fields)
+    triggers_section(ws, doc, fields, names)
     with panel:  # drawn after the tables, so that it lists the fields as they are now
         missing_fields_panel(ws, doc, fields)
     draft.save_bar(ws, "field_mapping")

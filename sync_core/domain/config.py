@@ -65,18 +65,18 @@ ACTION_LABELS = {
 }
 RULE_MODE_LABELS = {"add_only": "add only", "membership": "membership (add and remove)"}
 OPERATOR_LABELS = {
-    "equals": "equals",
-    "not_equals": "not equals",
-    "in": "in",
-    "not_in": "not in",
+    "equals": "is",
+    "not_equals": "is not",
+    "in": "is one of",
+    "not_in": "is none of",
     "contains": "contains",
     "starts_with": "starts with",
-    "gt": ">",
-    "gte": ">=",
-    "lt": "<",
-    "lte": "<=",
+    "gt": "is more than",
+    "gte": "is at least",
+    "lt": "is less than",
+    "lte": "is at most",
     "is_empty": "is empty",
-    "is_not_empty": "is not empty",
+    "is_not_empty": "has a value",
 }
 LIST_OPERATORS = {"in", "not_in"}
 NUMBER_OPERATORS = {"gt", "gte", "lt", "lte"}
@@ -271,7 +271,7 @@ class Condition(_Model):
         elif self.operator in NO_VALUE_OPERATORS:
             self.value = None
         elif isinstance(self.value, list):
-            raise ValueError(f"'{label}' compares with one value; use 'in' for a list")
+            raise ValueError(f"'{label}' compares with one value; use 'is one of' for a list")
         return self
 
 

@@ -8,13 +8,15 @@ half-right is sent.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sync_core.domain.config import FieldMapping
 from sync_core.domain.events import MISSING, NormalizedEvent, compile_path
 from sync_core.domain.transforms import (
+    FIELD_TYPES,
     TRANSFORM_OUTPUT_TYPES,
     TRANSFORMS,
     ValueProblem,
@@ -186,3 +188,94 @@ def map_fields(
         if value is not SKIP:
             values[mapping.target] = value
     return values, problems
+
+
+# --- helping a person map: suggestions by name, a value check in words ------------------------------------------
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+#: What a value is, said of a field type: "25 is a number".
+_TYPE_WORDS = {"text": "text", "number": "a number", "date": "a date", "datetime": "a date and time", "ip": "an IP"}
+
+
+def _name_key(text: str) -> str:
+    """``Total sales``, ``total_sales`` and ``TotalSales`` all become ``totalsales``."""
+    return _NOT_ALNUM.sub("", (text or "").casefold())
+
+
+def suggest_by_name(
+    paths: Iterable[str],
+    fields: Mapping[str, str],
+    names: Mapping[str, str] | None = None,
+    *,
+    mapped: Iterable[str] = (),
+    label: Callable[[str], str] | None = None,
+) -> list[dict[str, Any]]:
+    """Mappings for the account's fields (key → type; ``names``: key → name) that an event field is named like
+    (its last segment, its label or its whole path: ``data.billing.city`` for City), in the order of ``paths``.
+    Fields already ``mapped`` and paths already used are left out; each path fills one field at most."""
+    taken = set(mapped)
+    wanted: dict[str, str] = {}  # a name, normalised → the field key
+    for key in fields:
+        if key in taken:
+            continue
+        for name in (key, (names or {}).get(key, "")):
+            if _name_key(name):
+                wanted.setdefault(_name_key(name), key)
+    out: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for path in paths:
+        if path in used or path.startswith("event.") or not path.strip():
+            continue
+        segments = [s for s in path.split(".") if s and not s.isdigit()]
+        whole = [s for s in segments if s != "data"]
+        candidates = [segments[-1] if segments else path, "".join(whole)]
+        if label is not None:
+            candidates.append(label(path))
+        for candidate in candidates:
+            found = wanted.get(_name_key(candidate))
+            if found is None or found in taken:
+                continue
+            key = found
+            kind = fields[key] if fields[key] in FIELD_TYPES else "text"
+            out.append({"target": key, "source": "path", "value": path, "type": kind})
+            taken.add(key)
+            used.add(path)
+            break
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ValueCheck:
+    """One mapping row tried on an example event: ``ok`` (a value that fits), ``problem`` (it would not be
+    sent), ``empty`` (nothing to send) or ``absent`` (the example does not have the field); ``words`` says it."""
+
+    status: Literal["ok", "problem", "empty", "absent"]
+    words: str
+    value: Any = None
+
+
+def check_value(mapping: FieldMapping, event: NormalizedEvent, now: datetime) -> ValueCheck:
+    """What this mapping makes of ``event``, in a marketer's words: "Looks right: 25 is a number", "This will not
+    send: 'lots' is not a number"."""
+    compiled = CompiledMapping(mapping)
+    try:
+        value = compiled.apply(event, now)
+    except ValueProblem as exc:
+        reason = str(exc).removeprefix(f"{mapping.target}: ")
+        reason = re.sub(r" \(from [^()]*\)$", "", reason)
+        return ValueCheck("problem", f"This will not send: {reason}")
+    if value is SKIP:
+        if not compiled.present(event):
+            return ValueCheck("absent", "The example event does not have this value, so nothing is sent")
+        return ValueCheck("empty", "Empty in the example: nothing is sent, MailerLite keeps what it has")
+    if value is CLEAR:
+        return ValueCheck("empty", "Empty in the example: the field is cleared in MailerLite")
+    kind = _TYPE_WORDS.get(mapping.value_type(), mapping.value_type())
+    numeric = mapping.value_type() == "number" or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    shown = _short(value) if numeric else f"“{_short(value)}”"
+    return ValueCheck("ok", f"Looks right: {shown} is {kind}", value)
+
+
+def _short(value: Any) -> str:
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return text if len(text) <= 40 else text[:37] + "…"

@@ -122,18 +122,18 @@ def partnero_samples() -> list[Sample]:
     }
     return [
         Sample(
-            "Partnero · partner.created (newer envelope)",
+            "Partnero · partner.created (newer format)",
             PARTNERO,
             _partnero("partner.created", _PARTNER, created),
             None,
-            "A new partner joined the program (envelope with url, webhook_key and created_at)",
+            "A new partner joined the program (in the format Partnero sends now)",
         ),
         Sample(
-            "Partnero · partner.created (older envelope)",
+            "Partnero · partner.created (older format)",
             PARTNERO,
             _partnero("partner.created", _PARTNER, created, old_envelope=True),
             None,
-            "The same event in the older documented envelope (event, data, timestamp)",
+            "The same event in the format older Partnero accounts send",
         ),
         Sample(
             "Partnero · partner.updated (now inactive)",

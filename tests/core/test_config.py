@@ -80,11 +80,11 @@ def _with_trigger(**trigger) -> dict:
         ),
         (
             {"group_rules": [{"group": "VIP", "conditions": [{"field": "data.x", "operator": "in", "value": 3}]}]},
-            "group rule 'VIP', condition 'data.x': 'in' needs a list of values",
+            "group rule 'VIP', condition 'data.x': 'is one of' needs a list of values",
         ),
         (
             {"group_rules": [{"group": "VIP", "conditions": [{"field": "data.x", "operator": "gte", "value": None}]}]},
-            "'>=' needs a number",
+            "'is at least' needs a number",
         ),
         ({"group_rules": [{"group": "x" * 256}]}, "at most 255 characters"),
         ({"sources": {"stripe": {}}}, "'stripe' is not a source"),

@@ -24,8 +24,9 @@ def test_a_preset_shows_one_table_per_trigger_with_no_unsaved_changes(app, studi
     open_page(app, PAGE)
     assert len(app.data_editor) == 9
     first = app.data_editor[0].value
-    assert list(first["target"]) == ["name", "company", "last_name"]
+    assert list(first["target"]) == ["Name", "Company", "Last name"]  # the account's names, not the keys
     assert list(first["source"]) == ["event field", "event field", "fixed value"]
+    assert list(first["value"])[:2] == ["Customer name", "Business name"]  # event fields by label
     assert not unsaved(app)
     assert any("No unsaved changes (version 1)" in c.value for c in app.caption)
 
@@ -84,7 +85,7 @@ def test_edits_survive_moving_to_another_page_and_back(app, studio_workspace):
     open_page(app, PAGE)
     assert unsaved(app)
     assert by_label(app.text_input, "Trigger name").value == "Partners (renamed)"
-    assert list(app.data_editor[1].value["value"])[1] == "data.partner_key"
+    assert list(app.data_editor[1].value["value"])[1] == "Partner key"  # the typed path, shown by its label
     # a second edit after coming back applies to the table as it now is (nothing lost, nothing doubled)
     app.session_state[editor_key(app, 1)] = {
         "edited_rows": {},
@@ -206,7 +207,7 @@ def test_create_missing_fields_in_the_sandbox_with_their_types(app, studio_works
     open_page(app, PAGE)
     assert any("7 mapped fields are not in MailerLite yet" in m.value for m in app.markdown)
     checks = app.dataframe[[d.key for d in app.dataframe].index(None)].value  # the first read-only check table
-    assert "Missing: not in the MailerLite account yet" in "".join(checks["Check"])
+    assert "Not in MailerLite yet: not in the MailerLite account yet" in "".join(checks["In MailerLite"])
     app.button(key="fm_create_missing").click().run()
     assert_clean(app)
     assert any("Created in MailerLite" in s.value for s in app.success)
@@ -222,9 +223,9 @@ def test_a_type_that_differs_from_the_account_is_flagged(app, studio_workspace):
     client.create_field("total_sales", "text")
     studio_workspace.save_config(load_preset("partnero"), author="test")
     open_page(app, PAGE)
-    table = [d.value for d in app.dataframe if d.key is None and "Check" in d.value.columns][0]
-    row = table[table["Field"] == "total_sales"].iloc[0]
-    assert row["Type in MailerLite"] == "text" and "set the type to text" in row["Check"]
+    table = [d.value for d in app.dataframe if d.key is None and "In MailerLite" in d.value.columns][0]
+    (row,) = [row for _, row in table.iterrows() if row["In MailerLite"].startswith("Type differs")]
+    assert "total_sales as a text field" in row["In MailerLite"] and "set the type to text" in row["In MailerLite"]
 
 
 def test_the_version_history_lists_author_time_and_comment_and_restores(app, studio_workspace):

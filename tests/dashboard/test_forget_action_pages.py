@@ -14,7 +14,7 @@ def test_field_mapping_offers_forget_as_an_action(app, studio_workspace):
     by_label(app.multiselect, "Event types").set_value(["customer.deleted"]).run()
     action = by_label(app.selectbox, "Action")
     assert "Forget (GDPR)" in action.options
-    action.set_value("forget").run()
+    action.set_value("Forget (GDPR)").run()
     app.button(key="ui_save_field_mapping").click().run()
     assert_clean(app)
     (trigger,) = studio_workspace.config().triggers

@@ -25,7 +25,7 @@ def test_every_action_is_offered_in_marketer_words_and_a_lifecycle_action_is_sav
     ]
     by_label(app.multiselect, "Event types").set_value(["refund.succeeded"]).run()
     by_label(app.selectbox, "Source").set_value("dodo_payments").run()
-    by_label(app.selectbox, "Action").set_value("delete").run()
+    by_label(app.selectbox, "Action").set_value("Delete from MailerLite").run()
     assert_clean(app)
     assert "**delete** the subscriber from MailerLite" in page_text(app)
     assert not app.data_editor  # a lifecycle action sends no fields: no table to fill
@@ -43,8 +43,8 @@ def test_the_presets_lifecycle_triggers_are_visible_and_editable(app, studio_wor
         "Partner rejected or archived" in label and "partner.rejected, partner.archived" in label for label in labels
     )
     actions = [s for s in app.selectbox if s.label == "Action"]
-    assert [s.value for s in actions] == ["upsert", "upsert", "update_only"]
-    actions[2].set_value("remove_groups").run()
+    assert [s.value for s in actions] == ["Create or update", "Create or update", "Update only"]
+    actions[2].set_value("Remove from the studio's groups").run()
     assert_clean(app)
     assert "out of every group the studio manages" in page_text(app)
     assert "Remove from the studio's groups sends no fields" in page_text(app)  # the trigger still maps status
