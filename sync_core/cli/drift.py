@@ -81,6 +81,9 @@ def run_repair(args: argparse.Namespace) -> int:
             progress=lambda p: print(f"  {p.contacts:,} contacts", file=sys.stderr),
         )
     except drift.DriftError as exc:
+        if str(exc).startswith("there is nothing to repair"):  # no check yet: a normal state, said as one
+            print("Nothing to repair yet: compare with MailerLite first (python -m sync_core drift check).")
+            return 0
         raise CommandError(str(exc)) from None
     if args.json:
         _print_changes(workspace, run, as_json=True)

@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="longest pause after MailerLite failures (default 300)",
     )
-    command.set_defaults(handler=run_worker)
+    command.set_defaults(handler=run_worker, server_logging=True)
 
     command = subparsers.add_parser(
         "serve-webhooks", help="receive Dodo Payments and Partnero webhooks (without the dashboard)"
@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     command.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     command.add_argument("--no-worker", action="store_true", help="only receive; leave syncing to a separate worker")
-    command.set_defaults(handler=run_serve_webhooks)
+    command.set_defaults(handler=run_serve_webhooks, server_logging=True)
 
 
 def _logging() -> None:

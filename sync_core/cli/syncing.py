@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TextIO
 
 from storage import describe_url
-from storage.statuses import ItemOutcome, RunStatus
+from storage.statuses import EventStatus, ItemOutcome, RunStatus
 from storage.tables import SyncRun
-from sync_core.cli.errors import CommandError
+from sync_core.cli.errors import CommandError, plain_message
+from sync_core.cli.output import Column, print_json, print_table
 from sync_core.domain.config import ConfigError, load_config
 from sync_core.domain.sources.records import RECORD_KINDS
 from sync_core.engine.accounts import account_in_use
@@ -34,13 +35,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--kind", choices=RECORD_KINDS, help="records are partners or customers (default: told by the columns)"
     )
     command.add_argument("--format", choices=["csv", "jsonl", "json"], help="default: from the file name")
+    command.add_argument(
+        "--preview",
+        action="store_true",
+        help="show the columns, how they map and the rows it would reject; store nothing",
+    )
+    command.add_argument("--email-column", metavar="NAME", help="the column that holds the email addresses")
+    command.add_argument("--json", action="store_true", help="machine-readable output")
     command.set_defaults(handler=run_import)
 
     command = subparsers.add_parser("sync", help="sync the waiting events (imported files and webhooks) to MailerLite")
     command.add_argument("--dry-run", action="store_true", help="plan and record what would be sent; send nothing")
     command.add_argument("--limit", type=int, metavar="N", help="only the first N contacts (a careful start)")
     command.add_argument(
-        "--json", action="store_true", help="with --dry-run: every contact's changes, one JSON object per line"
+        "--json",
+        action="store_true",
+        help="the run as JSON; with --dry-run: every contact's changes, one JSON object per line",
     )
     command.set_defaults(handler=run_sync)
 
@@ -48,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which = command.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every failed item")
     which.add_argument("--item", type=int, action="append", metavar="ID", help="this item (repeatable)")
+    command.add_argument("--json", action="store_true", help="machine-readable output")
     command.set_defaults(handler=run_retry)
 
     command = subparsers.add_parser("runs", help="recent sync runs")
@@ -57,10 +68,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     command = subparsers.add_parser("contact", help="one contact's events and sync items")
     command.add_argument("email")
-    command.add_argument("--json", action="store_true")
+    command.add_argument("--json", action="store_true", help="machine-readable output")
     command.set_defaults(handler=show_contact)
 
     command = subparsers.add_parser("test-connection", help="check the MailerLite key and account")
+    command.add_argument("--json", action="store_true", help="machine-readable output")
     command.set_defaults(handler=run_test_connection)
 
 
@@ -69,6 +81,7 @@ def register_config(config_commands: argparse._SubParsersAction) -> None:
     command = config_commands.add_parser("import", help="store a configuration document as the new version")
     command.add_argument("file", type=Path)
     command.add_argument("--comment", default="")
+    command.add_argument("--json", action="store_true", help="machine-readable output")
     command.set_defaults(handler=import_config)
 
 
@@ -114,17 +127,57 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
+#: What became of the contacts of a run, in words; a dry run says what *would* happen (``WOULD``).
+OUTCOME_WORDS = {
+    ItemOutcome.CREATED: "created",
+    ItemOutcome.UPDATED: "updated",
+    ItemOutcome.UNSUBSCRIBED: "unsubscribed",
+    ItemOutcome.DELETED: "deleted",
+    ItemOutcome.UNCHANGED: "unchanged",
+    ItemOutcome.SUPPRESSED: "not sent (unsubscribed or bounced)",
+    ItemOutcome.SKIPPED: "skipped",
+    ItemOutcome.INVALID: "with data to fix",
+    ItemOutcome.FAILED: "failed",
+    ItemOutcome.DEAD: "given up after failing again and again",
+    ItemOutcome.IGNORED: "ignored",
+    ItemOutcome.REJECTED: "rejected",
+    ItemOutcome.FORGOTTEN: "forgotten",
+}
+WOULD = {
+    ItemOutcome.CREATED: "would create",
+    ItemOutcome.UPDATED: "would update",
+    ItemOutcome.UNSUBSCRIBED: "would unsubscribe",
+    ItemOutcome.DELETED: "would delete",
+    ItemOutcome.FORGOTTEN: "would forget",
+    ItemOutcome.FAILED: "could not plan",
+}
+
+
+def outcome_words(run: SyncRun) -> str:
+    """``2 created, 1 failed`` (a dry run: ``would create 2, 1 unchanged``); empty when nothing happened."""
+    parts = []
+    for outcome in ItemOutcome:
+        number = getattr(run, outcome)
+        if not number:
+            continue
+        if run.dry_run and outcome in WOULD:
+            parts.append(f"{WOULD[outcome]} {number:,}")
+        else:
+            parts.append(f"{number:,} {OUTCOME_WORDS[outcome]}")
+    return ", ".join(parts)
+
+
 def _print_run(run: SyncRun) -> None:
-    counts = ", ".join(f"{getattr(run, name)} {name}" for name in ItemOutcome if getattr(run, name))
     kind = "Dry run" if run.dry_run else "Run"
     nothing = "nothing to do" if run.status == RunStatus.FINISHED else "nothing synced"
     print(
-        f"{kind} {run.id} {run.status} in {run.duration_seconds:.1f} s: {counts or nothing}; "
+        f"{kind} {run.id} {run.status} in {run.duration_seconds:.1f} s: {outcome_words(run) or nothing}; "
         f"{run.requests} request(s) to MailerLite"
     )
-    for text in (run.error, run.notes):
-        if text:
-            print(f"  {text}")
+    if run.error:
+        print(f"  {plain_message(run.error)}")
+    if run.notes:
+        print(f"  {run.notes}")
 
 
 #: How many of a dry run's changes the summary prints in words (``--json`` gives them all).
@@ -178,35 +231,68 @@ def run_sync(args: argparse.Namespace) -> int:
 
 def run_retry(args: argparse.Namespace) -> int:
     workspace = _workspace()
-    say_account(workspace)
+    say_account(workspace, file=sys.stderr if args.json else None)
+    if args.all and not workspace.events.counts().get(EventStatus.FAILED, 0):
+        return _nothing_to_retry("no contact failed to sync, so none waits for a retry", as_json=args.json)
     try:
         run = SyncEngine(workspace).retry(item_ids=None if args.all else args.item)
     except SyncError as exc:
+        if str(exc).startswith("nothing to retry"):  # the items asked for were synced since: a normal state
+            return _nothing_to_retry("these items' contacts are not failed (retried and synced already?)", args.json)
         raise CommandError(str(exc)) from None
-    _print_run(run)
+    if args.json:
+        print_json(run_json(run))
+    else:
+        _print_run(run)
     return 0 if run.status == RunStatus.FINISHED else 1
+
+
+def _nothing_to_retry(why: str, as_json: bool) -> int:
+    if as_json:
+        print_json({"retried": False, "message": f"Nothing to retry: {why}.", "run": None})
+    else:
+        print(f"Nothing to retry: {why}.")
+    return 0
+
+
+def run_json(run: SyncRun) -> dict[str, object]:
+    """A run for machines: every column of the stored run, plus its outcome in words."""
+    return {**run.model_dump(mode="json"), "summary": outcome_words(run)}
 
 
 def list_runs(args: argparse.Namespace) -> int:
     runs = _workspace().runs.recent(limit=args.limit)
     if args.json:
-        print(json.dumps([run.model_dump(mode="json") for run in runs], indent=2))
+        print_json([run_json(run) for run in runs])
         return 0
     if not runs:
         print("No sync run yet: import a file (python -m sync_core import FILE), then sync.")
         return 0
-    print(
-        f"{'run':>5}  {'started (UTC)':19}  {'status':11}  {'dry':3}  "
-        + "  ".join(f"{name:>9}" for name in ItemOutcome)
-        + f"  {'requests':>8}"
+    print_table(
+        RUN_COLUMNS,
+        [
+            (
+                run.id,
+                f"{run.started_at:%Y-%m-%d %H:%M}",
+                "dry run" if run.dry_run else "sync",
+                run.status,
+                outcome_words(run) or ("nothing to do" if run.status == RunStatus.FINISHED else "nothing synced"),
+                run.requests,
+            )
+            for run in runs
+        ],
     )
-    for run in runs:
-        print(
-            f"{run.id:>5}  {run.started_at:%Y-%m-%d %H:%M:%S}  {run.status:11}  {'yes' if run.dry_run else '':3}  "
-            + "  ".join(f"{getattr(run, name):>9}" for name in ItemOutcome)
-            + f"  {run.requests:>8}"
-        )
     return 0
+
+
+RUN_COLUMNS = (
+    Column("run", right=True),
+    Column("started (UTC)", min_width=10),
+    Column("kind", drop_order=1),
+    Column("status", min_width=6),
+    Column("contacts", min_width=16),
+    Column("requests", right=True, drop_order=2),
+)
 
 
 def show_contact(args: argparse.Namespace) -> int:
@@ -237,17 +323,66 @@ def show_contact(args: argparse.Namespace) -> int:
             f"  in the account in use ({account.label}): MailerLite subscriber "
             f"{remembered.subscriber_id or 'not created yet'}, status {remembered.status or 'unknown'}"
         )
-    for event in events:
-        reason = f" — {event.reason}" if event.reason else ""
-        print(
-            f"  event {event.id}  {event.received_at:%Y-%m-%d %H:%M:%S}  {event.source} {event.event_type}  "
-            f"{event.status}{reason}"
+    if events:
+        print("Events:")
+        print_table(
+            EVENT_COLUMNS,
+            [
+                (
+                    event.id,
+                    f"{event.received_at:%Y-%m-%d %H:%M}",
+                    event.source,
+                    event.event_type,
+                    event.status,
+                    plain_message(event.reason) if event.reason else "",
+                )
+                for event in events
+            ],
         )
-    for item in items:
-        dry = " (dry run)" if item.dry_run else ""
-        reason = f" — {item.reason}" if item.reason else ""
-        print(f"  item {item.id}  run {item.run_id}  {item.created_at:%Y-%m-%d %H:%M:%S}  {item.outcome}{dry}{reason}")
+    if items:
+        print("Sync items:")
+        print_table(
+            ITEM_COLUMNS,
+            [
+                (
+                    item.id,
+                    item.run_id,
+                    f"{item.created_at:%Y-%m-%d %H:%M}",
+                    _item_outcome(item.outcome, item.dry_run),
+                    plain_message(item.reason) if item.reason else "",
+                )
+                for item in items
+            ],
+        )
     return 0
+
+
+EVENT_COLUMNS = (
+    Column("event", right=True),
+    Column("received (UTC)", min_width=10),
+    Column("from", drop_order=2),
+    Column("what", drop_order=1, min_width=8),
+    Column("status"),
+    Column("why", min_width=12),
+)
+ITEM_COLUMNS = (
+    Column("item", right=True),
+    Column("run", right=True),
+    Column("when (UTC)", min_width=10),
+    Column("outcome", min_width=10),
+    Column("why", min_width=12),
+)
+
+
+def _item_outcome(outcome: str, dry_run: bool) -> str:
+    """An item's outcome in words: ``created``, or ``would create (dry run)``."""
+    try:
+        known = ItemOutcome(outcome)
+    except ValueError:
+        return outcome
+    if not dry_run:
+        return OUTCOME_WORDS[known]
+    return f"{WOULD.get(known, OUTCOME_WORDS[known])} (dry run)"
 
 
 def import_config(args: argparse.Namespace) -> int:
@@ -264,7 +399,19 @@ def import_config(args: argparse.Namespace) -> int:
 
 def run_test_connection(args: argparse.Namespace) -> int:
     workspace = _workspace()
-    say_account(workspace)
+    say_account(workspace, file=sys.stderr if args.json else None)
     report = test_connection(workspace.client())
-    print(report.summary())
+    if args.json:
+        print_json(
+            {
+                "connected": report.ok,
+                "problem": plain_message(report.problem) if report.problem else None,
+                "subscribers": report.subscriber_count,
+                "groups": len(report.groups),
+                "fields": len(report.fields),
+                "requests_left_this_minute": report.rate_limit_remaining,
+            }
+        )
+    else:
+        print(report.summary() if report.ok else f"Not connected. {plain_message(report.problem or '')}")
     return 0 if report.ok else 1
