@@ -87,5 +87,5 @@ else:  # a page view
                 sidebar.draw(workspace)
             except Exception as exc:  # noqa: BLE001
                 logging.getLogger("sync_studio.dashboard").exception("the sidebar failed")
-                st.error(f"The account status cannot be shown: {plain_message(exc)}")
+                st.error(f"The account status cannot be shown: {plain_message(exc)}.")
             access.sign_out_button(workspace, actor)

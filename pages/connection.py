@@ -106,7 +106,7 @@ def _register_mailerlite_webhook(ws) -> None:
         widgets.flash("error", f"The webhook could not be registered: {exc}.")
         return
     except Exception as exc:  # noqa: BLE001
-        widgets.flash("error", f"The webhook could not be registered: {plain_message(exc)}")
+        widgets.flash("error", f"The webhook could not be registered: {plain_message(exc)}.")
         return
     finally:
         client.close()
@@ -175,7 +175,7 @@ def _create_group(ws) -> None:
         with interactive_client(ws, connection) as client:
             result = create_groups(client, [name])
     except Exception as exc:  # noqa: BLE001
-        widgets.flash("error", f"The group could not be created: {plain_message(exc)}")
+        widgets.flash("error", f"The group could not be created: {plain_message(exc)}.")
         return
     if result.problems:
         widgets.flash("error", "The group could not be created: " + "; ".join(result.problems))
@@ -210,7 +210,7 @@ def account_section(ws, doc: dict) -> None:
         has_key = bool(ws.api_key())
     except Exception as exc:  # noqa: BLE001 - a key that cannot be decrypted
         has_key = False
-        st.error(f"The stored API key cannot be read: {plain_message(exc)}", icon=":material/key_off:")
+        st.error(f"The stored API key cannot be read: {plain_message(exc)}.", icon=":material/key_off:")
 
     draft.seed(draft.key("cn_sandbox"), bool(connection.get("sandbox", True)))
     connection["sandbox"] = st.toggle(

@@ -17,7 +17,7 @@ from pages import monitor_attention as attention
 from pages import monitor_charts as charts
 from sync_core.domain.access import Permission
 from sync_core.domain.events import SENDER_LABELS, SOURCE_LABELS
-from sync_core.domain.messages import plain_message
+from sync_core.domain.messages import as_sentence, plain_message
 from sync_core.domain.outcome_words import event_status_label, outcome_label, run_status_label, trigger_label
 from sync_core.engine.account_checks import interactive_client
 from sync_core.engine.accounts import account_identity, run_account_label
@@ -63,7 +63,9 @@ with st.container(border=True):  # live sync: webhooks waiting, and whether a wo
     alive = [worker for worker in status.workers if worker.alive]
     if status.stalled:
         why = (
-            f" The live sync says: {plain_message(RuntimeError(alive[0].detail))}." if alive and alive[0].detail else ""
+            f" The live sync says: {plain_message(alive[0].detail.split(' — next try')[0])}."
+            if alive and alive[0].detail
+            else ""
         )
         st.error(
             f"Syncing is stuck. {status.stall_reason()}{why} Check the connection on the **Connection** page; "
@@ -73,7 +75,7 @@ with st.container(border=True):  # live sync: webhooks waiting, and whether a wo
     elif alive:
         words, level = worker_words(alive[0].state)
         show = st.success if level == "ok" else st.warning
-        said = plain_message(RuntimeError(alive[0].detail), "") if level != "ok" else ""
+        said = plain_message(alive[0].detail.split(" — next try")[0], "") if level != "ok" else ""
         detail = f" {said[:1].upper()}{said[1:]}." if said else ""
         show(f"{words}{detail}", icon=":material/sync:" if level == "ok" else ":material/sync_problem:")
         with st.expander("Advanced: the sync worker", key="monitor_worker_advanced"):
@@ -217,7 +219,7 @@ with runs_tab:
                         "Forgotten": run.forgotten,
                         "Requests": run.requests,
                         "Seconds": round(run.duration_seconds, 1),
-                        "Notes": plain_message(RuntimeError(run.error), "") if run.error else run.notes,
+                        "Notes": plain_message(run.error, "") if run.error else run.notes,
                     }
                     for run in recent
                 ]
@@ -281,7 +283,7 @@ with failed_tab:
                     f"{run.failed + run.dead} still failing.",
                 )
             except SyncError as exc:
-                widgets.flash("error", plain_message(exc))
+                widgets.flash("error", as_sentence(plain_message(exc)))
             st.rerun()
         if ui.may(Permission.RETRY) and right.button("Retry all failed", icon=":material/replay:"):
             try:
@@ -292,7 +294,7 @@ with failed_tab:
                     f"{run.failed + run.dead} still failing.",
                 )
             except SyncError as exc:
-                widgets.flash("error", plain_message(exc))
+                widgets.flash("error", as_sentence(plain_message(exc)))
             st.rerun()
         by_id = {item.id: item for item in failures}
         detail = st.selectbox(
@@ -302,7 +304,7 @@ with failed_tab:
             format_func=lambda number: f"{by_id[number].email or '(no email)'} · run {by_id[number].run_id}",
         )
         item = by_id[detail]
-        st.error(plain_message(RuntimeError(item.reason), "no reason was recorded"))
+        st.error(as_sentence(plain_message(item.reason, "no reason was recorded")))
         with st.expander("Advanced: what was sent and answered", key="monitor_failed_advanced"):
             st.caption(f"Item {item.id} · MailerLite's answer code: {item.response_code or 'none (no answer)'}")
             if ui.may(Permission.EXPORT_BODIES):

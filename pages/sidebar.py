@@ -27,7 +27,7 @@ def draw(ws: Workspace) -> None:
         sandbox = ws.uses_sandbox(config.connection)
     except Exception as exc:  # noqa: BLE001
         key_words, sandbox = "—", config.connection.sandbox
-        st.error(f"The stored API key cannot be read: {plain_message(exc)}")
+        st.error(f"The stored API key cannot be read: {plain_message(exc)}.")
     if sandbox:
         st.badge("Sandbox", icon=":material/science:", color="orange")
         why = "switched on" if config.connection.sandbox else "no MailerLite API key is set"

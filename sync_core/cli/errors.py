@@ -10,62 +10,25 @@ reads (exception class names, ``[Errno …]``, ``(500 on POST /api/…)``, "afte
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from typing import TextIO
+
+from sync_core.domain.messages import as_sentence
+from sync_core.domain.messages import plain_message as domain_plain_message
 
 
 class CommandError(Exception):
     """A problem the user can fix; its text is shown as one sentence, without a traceback."""
 
 
-_METHOD = r"(?:GET|POST|PUT|PATCH|DELETE)"
-#: Pieces of a developer's message that a user cannot act on, removed from a message before it is shown.
-_NOISE = [
-    re.compile(r"\s*\([^()]*(?:Error|Exception|Errno|Timeout|attempt)[^()]*\)", re.IGNORECASE),  # (ConnectError: …)
-    re.compile(rf"\s*\(\d{{3}} on {_METHOD} [^)]*\)"),  # (500 on POST /api/subscribers)
-    re.compile(rf"\s+(?:for|on) {_METHOD} /\S*"),  # for GET /subscribers
-    re.compile(r"\s*\[Errno -?\d+\]\s*"),
-    re.compile(r",?\s*after \d+ attempt\(s\)"),
-    re.compile(r"\s*\(attempt \d+ of \d+\)"),
-    re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception|Timeout|Refused|Failure)\b:?\s*"),  # ConnectError: …
-]
-
-
-def clean_text(text: str) -> str:
-    """The text without exception names, error numbers, request paths and attempt counts."""
-    for pattern in _NOISE:
-        text = pattern.sub(" ", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"\s+([.,;:])", r"\1", text)
-    text = re.sub(r"([.;:,])(?:\s*[.;:,])+", r"\1", text)
-    return text.strip(" ;:,")
-
-
-def as_sentence(text: str) -> str:
-    """A capital first letter and a full stop: how a sentence is shown on its own line."""
-    text = text.strip()
-    if not text:
-        return text
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", "…")) else text + "."
-
-
 def plain_message(exc: BaseException | str) -> str:
     """What a user reads about this failure: one sentence, no exception text."""
-    if isinstance(exc, str):
-        return as_sentence(clean_text(exc))
-    plain = getattr(exc, "plain", None)
-    if isinstance(plain, str) and plain.strip():
-        return as_sentence(plain)
-    if isinstance(exc, OSError) and exc.strerror:
-        if exc.filename:
-            return as_sentence(f"{exc.filename} cannot be used ({exc.strerror.lower()}): check the path and its rights")
-        return as_sentence(f"{exc.strerror}: check the connection and try again")
-    text = clean_text(str(exc))
-    if not text:
-        return "The command stopped on a problem it did not expect; run it again, and tell support if it happens again."
-    return as_sentence(text)
+    return as_sentence(
+        domain_plain_message(
+            exc,
+            "The command stopped on a problem it did not expect; run it again, and tell support if it happens again",
+        )
+    )
 
 
 def print_error(exc: BaseException | str, *, file: TextIO | None = None) -> None:

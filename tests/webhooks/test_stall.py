@@ -103,7 +103,7 @@ def test_an_outage_makes_health_503_with_the_reason_and_it_clears_when_mailerlit
         # the Monitor says it in plain words, with what the worker knows; the sidebar of every page too
         monitor = page_on(workspace, monkeypatch, "pages/monitor.py")
         [stuck] = [error.value for error in monitor.error if "Syncing is stuck" in error.value]
-        assert "3 event(s) wait" in stuck and "The worker says: MailerLite does not answer" in stuck, stuck
+        assert "3 event(s) wait" in stuck and "The live sync says: MailerLite does not answer" in stuck, stuck
         sidebar = [markdown.value for markdown in monitor.sidebar.markdown]
         assert any("Syncing is stuck" in text and "3 event(s) wait" in text for text in sidebar), sidebar
 
