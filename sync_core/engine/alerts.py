@@ -468,7 +468,7 @@ def problems_after_run(workspace: Workspace, run: SyncRun) -> list[Problem]:
         for other in workspace.runs.recent(limit=RECENT_RUNS * 3)
         if not other.dry_run and other.status != RunStatus.RUNNING and other.account == run.account
     ][:RECENT_RUNS]
-    threshold = destinations(workspace).threshold
+    threshold = _store(workspace).settings(default_threshold=DEFAULT_THRESHOLD).threshold  # nothing decrypted
     low = success_rate_problem(recent, threshold, account=run.account)
     return problems + ([low] if low is not None else [])
 
