@@ -112,12 +112,12 @@ def draw(ws) -> None:  # noqa: ANN001 - a Workspace
         key="al_threshold",
     )
     save, test, remove_mail, remove_hook = st.columns(4)
-    save.button("Save alert settings", on_click=_save, args=(ws,), type="primary")
-    test.button("Send a test alert", on_click=_test, args=(ws,), disabled=not setup.ready)
+    save.button("Save alert settings", key="al_save", on_click=_save, args=(ws,), type="primary")
+    test.button("Send a test alert", key="al_test", on_click=_test, args=(ws,), disabled=not setup.ready)
     if setup.mail_server_set and "from SYNC_STUDIO" not in setup.mail_server:
-        remove_mail.button("Remove the mail server", on_click=_remove, args=(ws, "smtp_url"))
+        remove_mail.button("Remove the mail server", key="al_remove_smtp", on_click=_remove, args=(ws, "smtp_url"))
     if setup.webhook_set and "from SYNC_STUDIO" not in setup.webhook:
-        remove_hook.button("Remove the webhook", on_click=_remove, args=(ws, "webhook_url"))
+        remove_hook.button("Remove the webhook", key="al_remove_webhook", on_click=_remove, args=(ws, "webhook_url"))
     if not setup.ready:
         st.caption("Alerts have nowhere to go yet: add email addresses and a mail server, or a webhook.")
     for delivery in st.session_state.pop(_RESULTS, []):

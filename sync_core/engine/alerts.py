@@ -468,7 +468,7 @@ def problems_after_run(workspace: Workspace, run: SyncRun) -> list[Problem]:
         for other in workspace.runs.recent(limit=RECENT_RUNS * 3)
         if not other.dry_run and other.status != RunStatus.RUNNING and other.account == run.account
     ][:RECENT_RUNS]
-    threshold = destinations(workspace).threshold
+    threshold = _store(workspace).settings(default_threshold=DEFAULT_THRESHOLD).threshold  # nothing decrypted
     low = success_rate_problem(recent, threshold, account=run.account)
     return problems + ([low] if low is not None else [])
 
@@ -491,12 +491,17 @@ def alert_worker_stalled(workspace: Workspace, waiting: int, reason: str) -> Non
 
 def alert_worker_stopped(workspace: Workspace | None = None) -> None:
     """The worker process ended without being asked (seen by the process that supervises it): never raises."""
+    opened = None
     try:
-        workspace = workspace or Workspace()
+        if workspace is None:
+            workspace = opened = Workspace()
         waiting = workspace.events.counts().get("pending", 0)
         raise_alerts(workspace, [worker_stopped_problem(waiting)])
     except Exception as exc:  # noqa: BLE001
         log.warning("the worker's alert could not be sent (%s)", type(exc).__name__)
+    finally:
+        if opened is not None:
+            opened.database.dispose()
 
 
 __all__ = [
