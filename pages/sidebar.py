@@ -23,14 +23,15 @@ def draw(ws: Workspace) -> None:
     config = current.config
     st.markdown("**MailerLite account**")
     try:
-        key_words = ws.api_key_status().words()
+        status = ws.api_key_status()
+        key_words, has_key = status.words(), status.source is not None
         sandbox = ws.uses_sandbox(config.connection)
     except Exception as exc:  # noqa: BLE001
-        key_words, sandbox = "—", config.connection.sandbox
+        key_words, sandbox, has_key = "—", config.connection.sandbox, False
         st.error(f"The stored API key cannot be read: {plain_message(exc)}.")
     if sandbox:
         st.badge("Sandbox", icon=":material/science:", color="orange")
-        why = "switched on" if config.connection.sandbox else "no MailerLite API key is set"
+        why = "switched on" if config.connection.sandbox and has_key else "no MailerLite API key is set"
         st.caption(f"The built-in sandbox account answers like MailerLite ({why}); nothing reaches MailerLite.")
     else:
         st.badge("MailerLite", icon=":material/mail:", color="green")
