@@ -4,6 +4,7 @@ with the groups that will be created and how many known contacts each rule match
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -19,6 +20,7 @@ from sync_core.domain.config import (
     GroupRule,
     SyncConfig,
 )
+from sync_core.domain.labels import field_label
 from sync_core.engine.account_checks import (
     account_groups,
     create_groups,
@@ -132,7 +134,10 @@ def _create_missing_groups(ws, names: list[str]) -> None:
         with interactive_client(ws, draft.working_connection(ws)) as client:
             result = create_groups(client, names)
     except Exception as exc:  # noqa: BLE001
-        widgets.flash("error", f"The groups could not be created: {exc}")
+        plain = (
+            getattr(exc, "plain", None) or "MailerLite could not be reached; check the Connection page and try again."
+        )
+        widgets.flash("error", f"The groups could not be created: {plain}")
         return
     ui.refresh_account()
     if result.created:
@@ -186,6 +191,18 @@ def groups_panel(ws, doc: dict, groups: list[str] | None) -> None:
             )
 
 
+def path_names(paths: list[str]) -> Callable[[str], str]:
+    """Path → the event field's name for a picker; names two paths share are told apart by the path."""
+    labels = {path: field_label(None, path) for path in paths}
+    shared = {label for label in labels.values() if list(labels.values()).count(label) > 1}
+
+    def name(path: str) -> str:
+        label = labels.get(path) or field_label(None, str(path))
+        return f"{label} ({path})" if label in shared else label
+
+    return name
+
+
 def condition_row(
     uid: str, cuid: str, condition: dict[str, Any], paths: list[str], ws, index: int, position: int
 ) -> None:
@@ -198,8 +215,10 @@ def condition_row(
         options,
         key=f"gr_{cuid}_field",
         accept_new_options=True,
-        placeholder="Choose or type a field path",
+        format_func=path_names(options),
+        placeholder="Choose an event field (or type its path)",
         label_visibility="collapsed",
+        help=f"The event field this condition reads (its path: {field})" if field else None,
     )
     condition["field"] = (chosen or "").strip()
     operator = condition.get("operator") if condition.get("operator") in OPERATOR_LABELS else "equals"
@@ -329,7 +348,7 @@ def rule_editor(ws, index: int, uid: str, rule: dict[str, Any], groups: list[str
     conditions = rule.setdefault("conditions", [])
     condition_ids = draft.uids(f"conditions:{uid}", len(conditions))
     if conditions:
-        st.caption("Conditions (field · operator · value)")
+        st.caption("Conditions: an event field, how it compares, and the value")
     else:
         st.caption("No conditions: every event in scope adds the contact to the group.")
     for position, (cuid, condition) in enumerate(zip(condition_ids, conditions)):
@@ -365,7 +384,7 @@ def _rule_label(uid: str, rule: dict[str, Any]) -> str:
     """The rule's group as its widgets hold it now (they are drawn inside the expander, after its label)."""
     named = st.session_state.get(f"gr_{uid}_named", "event" if _is_template(rule.get("group")) else "fixed")
     key = f"gr_{uid}_template" if named == "event" else f"gr_{uid}_group"
-    return st.session_state.get(key, rule.get("group")) or "(choose a group)"
+    return st.session_state.get(key, rule.get("group")) or "New rule"
 
 
 def template_example(ws, rule: dict[str, Any]) -> str:
@@ -408,7 +427,7 @@ def rules_section(ws, doc: dict, groups: list[str] | None) -> None:
     notice = st.empty()
     if not rules:
         notice.info(
-            "No group rules yet. Add one: for example, contacts whose data.total_amount >= 10000 join “Premium”.",
+            "No group rules yet. Add one: for example, contacts whose payment amount is at least 10000 join “Premium”.",
             icon=":material/info:",
         )
     paths = known_paths()

@@ -12,6 +12,7 @@ import streamlit as st
 from pages import draft, ui, widgets
 from sync_core.domain.config import ACTION_LABELS
 from sync_core.domain.events import SOURCE_LABELS, NormalizedEvent, RejectedInput
+from sync_core.domain.labels import field_label, mailerlite_field_label, template_label
 from sync_core.domain.planning import ContactPlan, PlanOutcome
 from sync_core.domain.preview import preview_event
 from sync_core.engine import first_run
@@ -67,11 +68,13 @@ def choose_event() -> NormalizedEvent | RejectedInput | None:
             persist_state="session",
             placeholder='{"type": "payment.succeeded", "data": {...}}',
             help="The body of one webhook (Dodo Payments or Partnero), or one record as a JSON "
-            "object. Press Ctrl+Enter or click outside to preview.",
+            "object. Then press Preview (or Ctrl+Enter).",
         )
         source = right.selectbox(
             "Source", list(PASTE_SOURCES), key="pv_source", format_func=PASTE_SOURCES.get, persist_state="session"
         )
+        # The text is taken when the area loses the focus, so pressing the button previews what was pasted.
+        right.button("Preview", type="primary", key="pv_go", icon=":material/visibility:", width="stretch")
         if not (text or "").strip():
             st.info("Paste the JSON of one event to see what it would send.", icon=":material/content_paste:")
             return None
@@ -90,7 +93,7 @@ def choose_event() -> NormalizedEvent | RejectedInput | None:
     sample = samples[labels.index(label)] if label in labels else samples[0]
     if sample.description:
         st.caption(sample.description)
-    with st.expander("The sample as received", key="pv_raw"):
+    with st.expander("Advanced: the sample as received", key="pv_raw"):
         if isinstance(sample.payload, bytes):
             st.code(sample.payload.decode("utf-8"), language="json")
         else:
@@ -109,21 +112,35 @@ def event_section(event: NormalizedEvent) -> None:
         cols[3].markdown(f"**Contact**  \n{event.email}")
     else:
         cols[3].markdown("**Contact**  \n:red[no usable email]")
-    st.caption(f"Event id: `{event.id}`" + (f" · kind: {event.kind}" if event.kind else ""))
+    if event.kind:
+        st.caption(f"A {event.kind} event.")
     if not event.email:
         st.error(f"No contact email: {event.email_problem}", icon=":material/alternate_email:")
     data = event.data
-    with st.expander(f"All fields of the event ({len(data)})", key="pv_fields"):
+    with st.expander(f"Advanced: all fields of the event ({len(data)}), with their paths", key="pv_fields"):
+        st.caption(f"Event ID: `{event.id}`")
         st.caption("Use these paths in field mappings (e.g. data.customer.name) and in group rule conditions.")
         st.dataframe(
-            [{"Path": path, "Value": _cell(value)} for path, value in data.items()],
+            [
+                {"Field": field_label(event.source, path), "Value": _cell(value), "Path": path}
+                for path, value in data.items()
+            ],
             hide_index=True,
             width="stretch",
             height=min(420, 38 + 35 * len(data)),
         )
 
 
-def fields_section(config, preview, now, fields) -> None:
+def _from_words(source: str | None, origin: str) -> str:
+    """Where a value comes from, in words: an event field by its label, a template by what it is made of."""
+    if "{" in origin:
+        return template_label(source, origin)
+    if origin.startswith(("fixed value", "event time", "time of sync")):
+        return origin
+    return field_label(source, origin)
+
+
+def fields_section(config, preview, now, fields, names) -> None:
     st.subheader("Fields sent", divider="gray")
     values = mapped_values(config, preview, now, fields)
     if not values:
@@ -133,11 +150,11 @@ def fields_section(config, preview, now, fields) -> None:
     st.dataframe(
         [
             {
-                "Field": v.target,
+                "MailerLite field": mailerlite_field_label(v.target, names),
                 "Value": "" if v.value is None else _cell(v.value),
                 "Type": v.field_type,
                 "Check": f"{word[v.status]}{v.message}",
-                "From": v.source,
+                "From": _from_words(preview.event.source, v.source),
                 "Trigger": v.trigger,
             }
             for v in values
@@ -187,11 +204,15 @@ def _request_text(operation) -> str:
 
 
 def requests_section(preview) -> None:
-    st.subheader("HTTP requests to MailerLite", divider="gray")
-    st.caption(
-        "Exactly what a sync sends. Groups appear by name until their MailerLite ids are known; "
-        "{subscriber_id} is filled in from MailerLite's answer."
-    )
+    with st.expander("Advanced: the requests to MailerLite", icon=":material/code:", key="pv_requests"):
+        st.caption(
+            "Exactly what a sync sends. Groups appear by name until their MailerLite ids are known; "
+            "{subscriber_id} is filled in from MailerLite's answer."
+        )
+        _requests(preview)
+
+
+def _requests(preview) -> None:
     for column, title, plan in zip(
         st.columns(2),
         ("For a new contact", "For a contact already synced"),
@@ -211,6 +232,50 @@ def requests_section(preview) -> None:
             )
             for operation in plan.operations:
                 st.code(_request_text(operation), language="json")
+
+
+#: What a plan does to the contact, in a few words for the summary under the verdict.
+HAPPENS = {
+    PlanOutcome.CREATE: "created",
+    PlanOutcome.UPDATE: "updated",
+    PlanOutcome.UNSUBSCRIBE: "unsubscribed (nobody is created)",
+    PlanOutcome.DELETE: "deleted from MailerLite (nobody is created)",
+    PlanOutcome.UNCHANGED: "left as they are",
+    PlanOutcome.SUPPRESSED: "not touched, because they unsubscribed",
+    PlanOutcome.FORGET: "forgotten (GDPR): MailerLite forgets them and the studio erases them",
+}
+
+
+def _names(items: list[str]) -> str:
+    return ", ".join(items[:8]) + (f" and {len(items) - 8} more" if len(items) > 8 else "")
+
+
+def happens_line(plan: ContactPlan, sent: list[str]) -> str:
+    """One contact's plan in a sentence: what is done, which fields are filled, which groups it joins or leaves."""
+    words = f"**{HAPPENS.get(plan.outcome, str(plan.outcome))}**"
+    if plan.outcome in (PlanOutcome.CREATE, PlanOutcome.UPDATE) and sent:
+        words += f", with {len(sent)} field{'s' if len(sent) != 1 else ''} ({_names(sent)})"
+    if plan.groups_added:
+        words += f"; joins {_names(plan.groups_added)}"
+    if plan.groups_removed:
+        words += f"; leaves {_names(plan.groups_removed)}"
+    if plan.outcome == PlanOutcome.UNCHANGED and plan.reason:
+        words += f" ({plan.reason})"
+    return words
+
+
+def what_happens(config, preview, now, fields, names) -> None:
+    """The verdict in words: what a sync of this event does to the contact, new or already in MailerLite."""
+    values = mapped_values(config, preview, now, fields)
+    sent = [mailerlite_field_label(v.target, names) for v in values if v.status in ("ok", "warning")]
+    lines = []
+    if preview.new_contact is not None:
+        lines.append(f"- If MailerLite does not have them yet: {happens_line(preview.new_contact, sent)}.")
+    if preview.existing_contact is not None:
+        lines.append(f"- If they are already synced: {happens_line(preview.existing_contact, sent)}.")
+    if lines:
+        with st.container(border=True):
+            st.markdown(f"**What happens to {preview.event.email}**\n" + "\n".join(lines))
 
 
 def main() -> None:
@@ -256,6 +321,7 @@ def main() -> None:
         return
     report = ui.account_report(ws)
     fields, groups = account_fields(report), account_groups(report)
+    names = {item.key: item.name for item in report.fields} if report.ok else {}
     now = datetime.now(UTC)
     try:
         preview = preview_event(config, event, now=now)
@@ -275,13 +341,15 @@ def main() -> None:
     for advice in preview_advice(config, preview, fields=fields, groups=groups):
         show, icon = ADVICE_STYLE[advice.level]
         show(advice.message + (f"\n\n**How to fix:** {advice.fix}" if advice.fix else ""), icon=icon)
+    if evaluation.status == "sync":
+        what_happens(config, preview, now, fields, names)
     if fields is None:
         st.caption(
-            f"The account could not be read, so fields and groups are not checked against it ({report.problem})."
+            "The account could not be read, so fields and groups are not checked against it (see the Connection page)."
         )
 
     if evaluation.triggers:
-        fields_section(config, preview, now, fields)
+        fields_section(config, preview, now, fields, names)
     if evaluation.status == "sync":
         groups_section(config, preview, groups)
         requests_section(preview)

@@ -30,7 +30,7 @@ def test_preview_shows_the_tier_from_custom_fields_and_the_tier_group(app, studi
     open_page(app, PREVIEW)
     paste(app, partnero_fixture("partner-updated-with-tier.json"))
     table = fields_table(app)
-    row = table[table["Field"] == "tier"].iloc[0]
+    row = table[table["MailerLite field"] == "Tier"].iloc[0]
     assert row["Value"] == "Gold" and not row["Check"].startswith("Not sent")
     assert any("+ Tier Gold" in m.value for m in app.markdown)
     infos = "\n".join(i.value for i in app.info)
@@ -44,7 +44,7 @@ def test_preview_says_plainly_when_the_event_has_no_tier(app, studio_workspace):
     open_page(app, PREVIEW)
     paste(app, partnero_fixture("partner-created-no-tier.json"))
     table = fields_table(app)
-    row = table[table["Field"] == "tier"].iloc[0]
+    row = table[table["MailerLite field"] == "Tier"].iloc[0]
     assert row["Check"].startswith("Not sent: This event has no tier")
     infos = "\n".join(i.value for i in app.info)
     assert "this event has no tier" in infos

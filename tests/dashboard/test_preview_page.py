@@ -48,7 +48,7 @@ def test_an_official_dodo_event_shows_the_requests_for_a_new_and_an_existing_con
     markdown = "\n".join(m.value for m in app.markdown)
     assert "test@acme.com" in markdown and "`payment.succeeded`" in markdown
     fields = [d.value for d in app.dataframe if "Check" in d.value.columns][0]
-    row = fields[fields["Field"] == "last_purchase_amount"].iloc[0]
+    row = fields[fields["MailerLite field"] == "Last purchase amount"].iloc[0]
     assert row["Value"] == "4.00" and row["Type"] == "number"
     assert row["Check"].startswith("Warning: not in the MailerLite account yet")  # the sandbox has no such field yet
     warnings = "\n".join(w.value for w in app.warning)
@@ -97,8 +97,8 @@ def test_a_value_that_does_not_fit_a_date_field_points_at_the_date_transform(app
     assert "does not fit a date field" in errors and 'use the "date" transform' in errors
     assert "Field mapping page" in errors
     fields = [d.value for d in app.dataframe if "Check" in d.value.columns][0]
-    assert fields[fields["Field"] == "paid_on"].iloc[0]["Check"].startswith("Problem: ")
-    assert fields[fields["Field"] == "amount"].iloc[0]["Value"] == "4.00"
+    assert fields[fields["MailerLite field"] == "Paid on"].iloc[0]["Check"].startswith("Problem: ")
+    assert fields[fields["MailerLite field"] == "Amount"].iloc[0]["Value"] == "4.00"
 
 
 def test_pasted_malformed_json_gets_a_plain_error(app):
