@@ -7,13 +7,77 @@ or another tab sees the same run; the run can be cancelled between two batches."
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from pages import dry_run_changes, ui, widgets
+from sync_core.domain.config import SyncConfig
 from sync_core.engine import run_requests
 from sync_core.engine.accounts import account_in_use
-from sync_core.engine.file_import import import_file
+from sync_core.engine.file_import import import_file, preview_file
 from sync_core.engine.workspace import EventStatus, ItemOutcome, RunStatus, Workspace
 from sync_core.live.queue_status import worker_states
+
+
+def _show_preview(uploaded: UploadedFile, kind: str | None, config: SyncConfig) -> str | None:
+    """What importing the chosen file would do, before anything is stored: its columns and what each becomes in
+    MailerLite, its first rows, the email column (a person can choose it) and the rows it would reject, which
+    can be downloaded. Returns the email column chosen (None: the one the studio detects)."""
+    st.markdown("**Before importing: what the file holds**")
+    try:
+        uploaded.seek(0)
+        preview = preview_file(uploaded, name=uploaded.name, kind=kind, config=config)
+        chosen: str | None = None
+        if preview.columns and preview.file_format == "csv":
+            options = preview.columns
+            default = preview.email_column or (preview.email_candidates or [None])[0]
+            chosen = st.selectbox(
+                "The column that holds the email addresses",
+                options,
+                index=options.index(default) if default in options else None,
+                placeholder="Choose the email column",
+                key=f"run_email_column_{uploaded.name}",
+            )
+            if chosen is not None and chosen != preview.email_column:
+                uploaded.seek(0)
+                preview = preview_file(uploaded, name=uploaded.name, kind=kind, config=config, email_column=chosen)
+    except ValueError as exc:
+        st.error(str(exc))
+        return None
+    finally:
+        uploaded.seek(0)
+    if preview.problem:
+        st.warning(f"This file cannot be imported yet: {preview.problem}.", icon=":material/warning:")
+    else:
+        st.info(preview.describe().splitlines()[0] + ".", icon=":material/preview:")
+    if preview.mapping:
+        st.dataframe(
+            [
+                {"Column": use.column, "Sent to MailerLite as": use.in_words(), "For example": ", ".join(use.examples)}
+                for use in preview.mapping
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    if preview.rows:
+        st.caption(f"The first {len(preview.rows)} row(s) of the file:")
+        st.dataframe(preview.rows, hide_index=True, width="stretch")
+    if preview.rejected:
+        st.markdown(f"**Rows that would be rejected ({preview.rejected_count:,})**")
+        st.dataframe(
+            [{"Row": row.row, "Why": row.reason} for row in preview.rejected],
+            hide_index=True,
+            width="stretch",
+        )
+        st.download_button(
+            "Download the rejected rows (CSV)",
+            preview.rejected_csv(),
+            file_name=f"rejected-{uploaded.name.rsplit('.', 1)[0]}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            key="run_rejected_download",
+        )
+    return chosen
+
 
 ui.page_guard("pages/run_sync.py")
 st.title("Run sync")
@@ -44,9 +108,13 @@ uploaded = st.file_uploader(
 )
 kinds = {"Told by the columns": None, "Partners": "partner", "Customers": "customer"}
 kind = st.radio("The records are", list(kinds), horizontal=True, key="run_kind")
+email_column: str | None = None
+if uploaded is not None:
+    email_column = _show_preview(uploaded, kinds[kind], active.config)
 if st.button("Import the file", disabled=uploaded is None, icon=":material/upload:"):
     try:
         in_use = account_in_use(ws)
+        uploaded.seek(0)
         summary = import_file(
             events,
             uploaded,
@@ -54,6 +122,7 @@ if st.button("Import the file", disabled=uploaded is None, icon=":material/uploa
             kind=kinds[kind],
             account=in_use.key if in_use else None,
             config=active.config,
+            email_column=email_column,
         )
     except ValueError as exc:
         st.error(str(exc))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sync_core.cli import syncing
 from sync_core.cli.errors import CommandError
+from sync_core.cli.output import print_json
 from sync_core.domain.config import ConfigError, SyncConfig, load_config
 from sync_core.domain.events import PARTNER, RejectedInput
 from sync_core.domain.presets import PRESETS, UnknownPreset, load_preset, preset_document
@@ -21,6 +22,7 @@ from sync_core.engine.account_checks import group_name_notes, mapped_values
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     presets = subparsers.add_parser("presets", help="list the ready-made configurations")
+    presets.add_argument("--json", action="store_true", help="machine-readable output")
     presets.set_defaults(handler=list_presets)
 
     preview = subparsers.add_parser("preview", help="print, as JSON, the MailerLite requests one event would cause")
@@ -58,6 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def list_presets(args: argparse.Namespace) -> int:
+    if args.json:
+        print_json([{"name": name, "description": description} for name, (_, description) in PRESETS.items()])
+        return 0
     width = max(len(name) for name in PRESETS)
     for name, (_, description) in PRESETS.items():
         print(f"{name.ljust(width)}  {description}")

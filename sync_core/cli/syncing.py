@@ -21,7 +21,7 @@ from sync_core.cli.output import Column, print_json, print_table
 from sync_core.domain.config import ConfigError, load_config
 from sync_core.domain.sources.records import RECORD_KINDS
 from sync_core.engine.accounts import account_in_use
-from sync_core.engine.file_import import import_file
+from sync_core.engine.file_import import import_file, preview_file
 from sync_core.engine.run import SyncEngine, SyncError
 from sync_core.engine.run_changes import iter_run_changes
 from sync_core.engine.workspace import Workspace
@@ -103,9 +103,11 @@ def say_account(workspace: Workspace, file: TextIO | None = None) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     workspace = _workspace()
-    say_account(workspace)
+    say_account(workspace, file=sys.stderr if args.json else None)
     if not args.file.exists():
-        raise CommandError(f"there is no file {args.file}")
+        raise CommandError(f"there is no file {args.file}; check the path")
+    if args.preview:
+        return _preview_import(workspace, args)
     try:
         summary = import_file(
             workspace.events,
@@ -115,15 +117,73 @@ def run_import(args: argparse.Namespace) -> int:
             progress=lambda s: print(f"  {s.read:,} read...", file=sys.stderr),
             account=account.key if (account := account_in_use(workspace)) else None,
             config=workspace.active_config().config,
+            email_column=args.email_column,
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    if args.json:
+        print_json(
+            {
+                "name": summary.name,
+                "read": summary.read,
+                "stored": summary.stored,
+                "duplicates": summary.duplicates,
+                "requeued": summary.requeued,
+                "rejected": summary.rejected,
+                "invalid": summary.invalid,
+                "problems": summary.problems,
+            }
+        )
+        return 0
     print(summary.describe())
     if summary.stored:
         print(
             "The new rows wait for you: see what would be sent with `python -m sync_core sync --dry-run`, "
             "then send them with `python -m sync_core sync`."
         )
+    return 0
+
+
+def _preview_import(workspace: Workspace, args: argparse.Namespace) -> int:
+    """``import FILE --preview``: what the import would do; nothing is stored."""
+    try:
+        preview = preview_file(
+            args.file,
+            kind=args.kind,
+            file_format=args.format,
+            config=workspace.active_config().config,
+            email_column=args.email_column,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if args.json:
+        print_json(preview.to_json())
+        return 0
+    print(preview.describe().splitlines()[0])
+    if preview.columns:
+        print("Columns and what they become in MailerLite:")
+        print_table(
+            (Column("column", min_width=8), Column("sent as", min_width=20), Column("for example", drop_order=1)),
+            [(use.column, use.in_words(), ", ".join(use.examples)) for use in preview.mapping],
+        )
+    if preview.rows:
+        print(f"The first {len(preview.rows)} row(s):")
+        print_table(
+            [Column(name, min_width=6) for name in preview.columns],
+            [[row.get(name, "") for name in preview.columns] for row in preview.rows],
+        )
+    if preview.problem:
+        print("Choose the email column with --email-column NAME.")
+        return 0
+    if preview.rejected:
+        print("Rows that would be rejected:")
+        print_table(
+            (Column("row", right=True), Column("why", min_width=20)),
+            [(row.row, row.reason) for row in preview.rejected[:20]],
+        )
+        if preview.rejected_count > 20:
+            print(f"  … and {preview.rejected_count - 20:,} more (--json lists them all)")
+    print("Nothing was stored. Import it without --preview when it looks right.")
     return 0
 
 
@@ -205,8 +265,6 @@ def _print_changes(workspace: Workspace, run: SyncRun, *, as_json: bool) -> None
 
 def run_sync(args: argparse.Namespace) -> int:
     workspace = _workspace()
-    if args.json and not args.dry_run:
-        raise CommandError("--json goes with --dry-run: it lists what a dry run would change")
     say_account(workspace, file=sys.stderr if args.json else None)
     if args.limit is not None and args.limit < 1:
         raise CommandError("--limit should be at least 1")
@@ -220,8 +278,10 @@ def run_sync(args: argparse.Namespace) -> int:
         )
     except SyncError as exc:
         raise CommandError(str(exc)) from None
-    if args.json:
+    if args.json and args.dry_run:
         _print_changes(workspace, run, as_json=True)
+    elif args.json:
+        print_json(run_json(run))
     else:
         _print_run(run)
         if run.dry_run:

@@ -37,7 +37,8 @@ def as_sentence(text: str) -> str:
     text = text.strip()
     if not text:
         return text
-    text = text[0].upper() + text[1:]
+    if text.split(" ", 1)[0].rstrip(":,;").isalpha():  # not a file name or a path: "h4.csv: …" stays as it is
+        text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 

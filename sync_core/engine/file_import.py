@@ -7,9 +7,12 @@ wait for a person to start a dry run or a sync of them (the worker syncs only we
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
+import itertools
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,9 +23,11 @@ from storage.events import EventStore, NewEvent
 from storage.statuses import EventStatus
 from sync_core.domain.config import SyncConfig
 from sync_core.domain.evaluation import Evaluator
-from sync_core.domain.events import RECORDS, NormalizedEvent, RejectedInput
+from sync_core.domain.events import PARTNER, RECORDS, NormalizedEvent, RejectedInput
+from sync_core.domain.matching import EventTypeMatcher
 from sync_core.domain.sources import detect_source, iter_csv_records, normalize_input
 from sync_core.domain.sources.body import as_bytes, body_id, decode_object
+from sync_core.domain.sources.records import EMAIL_COLUMNS, NO_EMAIL_COLUMN, column_name, guess_kind
 
 CHUNK = 2000
 Item = NormalizedEvent | RejectedInput
@@ -65,6 +70,7 @@ def import_file(
     progress: Callable[[ImportSummary], None] | None = None,
     account: str | None = None,
     config: SyncConfig | None = None,
+    email_column: str | None = None,
 ) -> ImportSummary:
     """Store every row or event of a file. ``file_format`` is csv, jsonl or json (default: from the name).
     ``account`` (the key of the account in use) makes rows already synced to another account wait again.
@@ -83,6 +89,7 @@ def import_file(
                 progress=progress,
                 account=account,
                 config=config,
+                email_column=email_column,
             )
     name = name or "upload"
     file_format = file_format or RECORD_FORMATS.get(Path(name).suffix.lower())
@@ -91,17 +98,13 @@ def import_file(
     summary = ImportSummary(name)
     received_at = datetime.now(UTC)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-    if file_format == "csv":
-        items: Iterator[tuple[Item, bytes | None]] = (
-            (item, None) for item in iter_csv_records(text, kind=kind, received_at=received_at)
-        )
-    elif file_format == "jsonl":
-        items = _jsonl_items(text, kind, received_at)
-    else:
-        items = _json_items(text, kind, received_at)
+    items = _file_items(text, file_format, kind, received_at, email_column)
     check = _invalid_check(config)
     chunk: list[NewEvent] = []
     for item, raw in items:
+        if file_format == "csv" and isinstance(item, RejectedInput) and item.position == "row 1":
+            text.detach()
+            raise ValueError(f"{name}: {item.reason}. Nothing was imported.")  # the header: the whole file
         summary.read += 1
         event = _new_event(item, raw, name)
         if isinstance(item, NormalizedEvent):
@@ -122,6 +125,19 @@ def import_file(
     _store(events, chunk, summary, account)
     text.detach()
     return summary
+
+
+def _file_items(
+    text: IO[str], file_format: str, kind: str | None, received_at: datetime, email_column: str | None
+) -> Iterator[tuple[Item, bytes | None]]:
+    if file_format == "csv":
+        return (
+            (item, None)
+            for item in iter_csv_records(text, kind=kind, received_at=received_at, email_column=email_column)
+        )
+    if file_format == "jsonl":
+        return _jsonl_items(text, kind, received_at)
+    return _json_items(text, kind, received_at)
 
 
 def _store(events: EventStore, chunk: list[NewEvent], summary: ImportSummary, account: str | None) -> None:
@@ -282,3 +298,225 @@ def iter_json_array(text: IO[str], read_size: int = 1 << 16) -> Iterator[str | R
         position = end
         if single:
             return
+
+
+#: How many rows a preview shows, and how many rejected rows it keeps (it counts them all).
+PREVIEW_ROWS = 5
+PREVIEW_REJECTED = 1000
+
+
+@dataclass(slots=True)
+class RejectedRow:
+    row: int  # as a person counts a file's rows: the header is row 1 (JSON Lines: the line, JSON: the item)
+    where: str  # "row 3", "line 3", "item 3"
+    reason: str
+    content: str = ""
+
+
+@dataclass(slots=True)
+class ColumnUse:
+    column: str
+    sent_as: list[str]  # what the column becomes in MailerLite, in words; empty when nothing reads it
+    examples: list[str] = field(default_factory=list)
+
+    def in_words(self) -> str:
+        return "; ".join(self.sent_as) if self.sent_as else "not sent: no field mapping reads this column"
+
+
+@dataclass(slots=True)
+class FilePreview:
+    """What importing a file would do, read without storing anything."""
+
+    name: str
+    file_format: str
+    kind: str | None
+    columns: list[str] = field(default_factory=list)
+    rows: list[dict[str, str]] = field(default_factory=list)  # the first few, as read
+    email_column: str | None = None
+    email_candidates: list[str] = field(default_factory=list)  # columns whose values look like email addresses
+    mapping: list[ColumnUse] = field(default_factory=list)
+    read: int = 0
+    rejected_count: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)  # the first PREVIEW_REJECTED
+    problem: str | None = None  # about the whole file (nothing could be imported)
+
+    def describe(self) -> str:
+        if self.problem:
+            hint = f" ({', '.join(self.email_candidates)} looks like one)" if self.email_candidates else ""
+            return f"{self.name}: {self.problem}{hint}."
+        text = f"{self.name}: {self.read:,} row{'' if self.read == 1 else 's'} read, {self.rejected_count:,} rejected"
+        return text + "".join(f"\n  - {row.where}: {row.reason}" for row in self.rejected[:10])
+
+    def rejected_csv(self) -> str:
+        """The rejected rows as a CSV (row, reason, content), to fix them in a spreadsheet."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["row", "reason", "content"])
+        writer.writerows([row.row, row.reason, row.content] for row in self.rejected)
+        return out.getvalue()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "format": self.file_format,
+            "kind": self.kind,
+            "columns": self.columns,
+            "rows": self.rows,
+            "email_column": self.email_column,
+            "email_candidates": self.email_candidates,
+            "mapping": [
+                {"column": use.column, "sent_as": use.sent_as, "in_words": use.in_words()} for use in self.mapping
+            ],
+            "read": self.read,
+            "rejected_count": self.rejected_count,
+            "rejected": [
+                {"row": r.row, "where": r.where, "reason": r.reason, "content": r.content} for r in self.rejected
+            ],
+            "problem": self.problem,
+        }
+
+
+def preview_file(
+    stream: IO[bytes] | Path | str,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    file_format: str | None = None,
+    config: SyncConfig | None = None,
+    email_column: str | None = None,
+) -> FilePreview:
+    """Read a file as ``import_file`` would, storing nothing: its columns and first rows, which column is the
+    email (detected, or ``email_column``), what each column becomes in MailerLite under ``config``, and every
+    row that would be rejected, with its row number and why. The file is streamed twice (a sample, then all of
+    it), so its size does not matter."""
+    if isinstance(stream, (str, Path)):
+        path = Path(stream)
+        with path.open("rb") as handle:
+            return preview_file(
+                handle,
+                name=name or path.name,
+                kind=kind,
+                file_format=file_format,
+                config=config,
+                email_column=email_column,
+            )
+    name = name or "upload"
+    file_format = file_format or RECORD_FORMATS.get(Path(name).suffix.lower())
+    if file_format not in ("csv", "jsonl", "json"):
+        raise ValueError(f"{name}: cannot tell the format; use a .csv, .jsonl or .json file")
+    preview = FilePreview(name, file_format, kind)
+    start = stream.tell() if stream.seekable() else None
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    received_at = datetime.now(UTC)
+    _sample(preview, text, received_at)
+    chosen = column_name(email_column) if email_column else None
+    if chosen is None:
+        chosen = next((column for column in EMAIL_COLUMNS if column in preview.columns), None)
+    preview.email_column = chosen
+    preview.email_candidates = _email_like_columns(preview) if chosen is None else []
+    preview.kind = kind or (guess_kind(preview.columns) if file_format == "csv" else None)
+    preview.mapping = _column_uses(config, preview)
+    if start is None:
+        text.detach()
+        return preview
+    text.detach()
+    stream.seek(start)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    check = _invalid_check(config)
+    for item, _ in _file_items(text, file_format, kind, received_at, email_column if file_format == "csv" else None):
+        if file_format == "csv" and isinstance(item, RejectedInput) and item.position == "row 1":
+            preview.problem = NO_EMAIL_COLUMN if NO_EMAIL_COLUMN in item.reason else item.reason
+            preview.read = preview.rejected_count = 0
+            preview.rejected = []
+            break
+        preview.read += 1
+        reason = item.reason if isinstance(item, RejectedInput) else check(item, received_at)
+        if reason:
+            where = item.position or f"row {preview.read + 1}"
+            preview.rejected_count += 1
+            if len(preview.rejected) < PREVIEW_REJECTED:
+                content = item.excerpt if isinstance(item, RejectedInput) else _content(item)
+                preview.rejected.append(RejectedRow(_number(where), where, _row_reason(reason, where), content[:200]))
+    text.detach()
+    return preview
+
+
+def _sample(preview: FilePreview, text: IO[str], received_at: datetime) -> None:
+    """The columns and the first rows of the file."""
+    if preview.file_format == "csv":
+        reader = csv.reader(text)
+        try:
+            preview.columns = [column_name(name) for name in next(reader)]
+        except (StopIteration, csv.Error):
+            return
+        for values in itertools.islice(reader, PREVIEW_ROWS):
+            preview.rows.append(dict(zip(preview.columns, values)))
+        return
+    lines = _jsonl_items(text, preview.kind, received_at) if preview.file_format == "jsonl" else None
+    items = lines if lines is not None else _json_items(text, preview.kind, received_at)
+    columns: dict[str, None] = {}
+    for item, _ in itertools.islice(items, PREVIEW_ROWS):
+        if isinstance(item, NormalizedEvent):
+            row = {path.removeprefix("data."): _text(value) for path, value in item.data.items()}
+            columns.update(dict.fromkeys(row))
+            preview.rows.append(row)
+    preview.columns = list(columns)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _content(event: NormalizedEvent) -> str:
+    return ", ".join(f"{path.removeprefix('data.')}={_text(value)}" for path, value in event.data.items())
+
+
+def _row_reason(reason: str, where: str) -> str:
+    """The reason without the row (said beside it) and with columns named as the file names them."""
+    return re.sub(r" \(at data\.([^)]*)\)", r" (column \1)", reason.removesuffix(f" ({where})"))
+
+
+def _number(where: str) -> int:
+    digits = where.rsplit(" ", 1)[-1]
+    return int(digits) if digits.isdigit() else 0
+
+
+def _email_like_columns(preview: FilePreview) -> list[str]:
+    """Columns most of whose sampled values hold an @: the likely email column when none is named so."""
+    found = []
+    for column in preview.columns:
+        values = [row.get(column, "") for row in preview.rows if row.get(column, "")]
+        if values and sum("@" in value for value in values) * 2 > len(values):
+            found.append(column)
+    return found
+
+
+def _column_uses(config: SyncConfig | None, preview: FilePreview) -> list[ColumnUse]:
+    """What each column becomes in MailerLite: the email, the fields that read it, the group rules it decides."""
+    event_type = f"{preview.kind or PARTNER}.imported"
+    triggers = [
+        trigger
+        for trigger in (config.triggers if config else [])
+        if trigger.enabled and EventTypeMatcher(trigger.event_types).matches(event_type)
+    ]
+    rules = [
+        rule
+        for rule in (config.group_rules if config else [])
+        if rule.enabled and EventTypeMatcher(rule.event_types).matches(event_type)
+    ]
+    uses = []
+    for column in preview.columns:
+        path = f"data.{column}"
+        sent_as: list[str] = ["the subscriber's email address"] if column == preview.email_column else []
+        for trigger in triggers:
+            for mapping in trigger.fields:
+                words = f"MailerLite field {mapping.target}"
+                if path in mapping.paths() and words not in sent_as:
+                    sent_as.append(words)
+        for rule in rules:
+            words = f"decides the group {rule.group}"
+            if any(condition.field == path for condition in rule.conditions) and words not in sent_as:
+                sent_as.append(words)
+        examples = [row[column] for row in preview.rows if row.get(column)][:3]
+        uses.append(ColumnUse(column, sent_as, examples))
+    return uses

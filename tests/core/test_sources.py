@@ -239,7 +239,7 @@ def test_csv_bad_rows_are_reported_by_number_and_the_rest_goes_through():
     "text,reason",
     [
         ("", "the file is empty"),
-        ("name,key\nA,k1\n", "no email column"),
+        ("name,key\nA,k1\n", "no column holds email addresses; choose which one does"),
         ("email,name,name\n", "more than once: name"),
     ],
 )

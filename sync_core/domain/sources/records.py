@@ -42,8 +42,10 @@ def iter_csv_records(
     *,
     kind: str | None = None,
     received_at: datetime | None = None,
+    email_column: str | None = None,
 ) -> Iterator[Item]:
-    """Events from CSV text lines (a file opened in text mode works); the first row names the columns."""
+    """Events from CSV text lines (a file opened in text mode works); the first row names the columns.
+    ``email_column``: the column holding the email addresses (default: the one named email or alike)."""
     received_at = received_at or datetime.now(UTC)
     reader = csv.reader(_bounded_lines(lines))
     try:
@@ -55,7 +57,8 @@ def iter_csv_records(
         yield RejectedInput(RECORDS, f"the header row cannot be read: {exc}", position="row 1")
         return
     columns = [_column_name(name) for name in header]
-    problem = _header_problem(columns)
+    email_column = _column_name(email_column) if email_column else None
+    problem = _header_problem(columns, email_column)
     if problem:
         yield RejectedInput(RECORDS, problem, position="row 1")
         return
@@ -87,7 +90,9 @@ def iter_csv_records(
             )
             continue
         record = {column: value.strip() for column, value in zip(columns, values)}
-        yield record_event(record, kind=kind, received_at=received_at, position=f"row {row_number}")
+        yield record_event(
+            record, kind=kind, received_at=received_at, position=f"row {row_number}", email_column=email_column
+        )
 
 
 def iter_jsonl_records(
@@ -135,10 +140,12 @@ def normalize_record(
     )
 
 
-def record_event(record: dict[str, Any], *, kind: str, received_at: datetime, position: str | None) -> Item:
+def record_event(
+    record: dict[str, Any], *, kind: str, received_at: datetime, position: str | None, email_column: str | None = None
+) -> Item:
     """One flat record (column → value) → a normalized event of type ``<kind>.imported``."""
     data = {f"data.{column}": value for column, value in record.items()}
-    email, problem = find_email(data.get, _EMAIL_PATHS)
+    email, problem = find_email(data.get, (f"data.{email_column}",) if email_column else _EMAIL_PATHS)
     key = _first_present(record, KEY_COLUMNS[kind]) or email or ""
     occurred_at = next(
         (parsed for column in TIME_COLUMNS if (parsed := parse_timestamp(record.get(column)))), received_at
@@ -167,11 +174,20 @@ def _bounded_lines(lines: Iterable[str]) -> Iterator[str]:
         yield line
 
 
+def column_name(name: str) -> str:
+    """A header's column as the studio names it: trimmed, lower case, spaces as _."""
+    return _column_name(name)
+
+
 def _column_name(name: str) -> str:
     return name.strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
 
 
-def _header_problem(columns: list[str]) -> str | None:
+#: What a file without a recognisable email column is told (the preview lets a person choose the column).
+NO_EMAIL_COLUMN = "no column holds email addresses; choose which one does"
+
+
+def _header_problem(columns: list[str], email_column: str | None = None) -> str | None:
     if not any(columns):
         return "the first row should name the columns, but it is empty"
     duplicates = sorted({c for c in columns if columns.count(c) > 1})
@@ -179,8 +195,11 @@ def _header_problem(columns: list[str]) -> str | None:
         return f"the header names a column more than once: {', '.join(duplicates)}"
     if "" in columns:
         return f"column {columns.index('') + 1} has no name in the header row"
-    if not any(column in EMAIL_COLUMNS for column in columns):
-        return f"no email column: the header should name one of {', '.join(EMAIL_COLUMNS[:3])}"
+    if email_column is not None:
+        if email_column not in columns:
+            return f"there is no column {email_column} in the file; choose one of {', '.join(columns)}"
+    elif not any(column in EMAIL_COLUMNS for column in columns):
+        return f"{NO_EMAIL_COLUMN} (or name it {', '.join(EMAIL_COLUMNS[:3])})"
     return None
 
 
