@@ -473,7 +473,8 @@ def _content(event: NormalizedEvent) -> str:
 
 def _row_reason(reason: str, where: str) -> str:
     """The reason without the row (said beside it) and with columns named as the file names them."""
-    return re.sub(r" \(at data\.([^)]*)\)", r" (column \1)", reason.removesuffix(f" ({where})"))
+    reason = re.sub(r" \(at data\.([^)]*)\)", r" (column \1)", reason.removesuffix(f" ({where})"))
+    return re.sub(r" \(from data\.([^ |)]*)[^)]*\)", r" (column \1)", reason)
 
 
 def _number(where: str) -> int:

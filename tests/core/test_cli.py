@@ -85,9 +85,9 @@ def test_preview_of_an_existing_contact_and_of_an_ignored_event(tmp_path: Path, 
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["preview", "--preset", "mailchimp", "--event", "x.json"], "there is no preset named 'mailchimp'"),
-        (["preview", "--preset", "partnero", "--event", "/nonexistent.json"], "cannot read the event file"),
-        (["config", "export", "--config", "/nonexistent.json"], "cannot read the configuration"),
+        (["preview", "--preset", "mailchimp", "--event", "x.json"], "There is no preset named 'mailchimp'"),
+        (["preview", "--preset", "partnero", "--event", "/nonexistent.json"], "Cannot read the event file"),
+        (["config", "export", "--config", "/nonexistent.json"], "Cannot read the configuration"),
     ],
 )
 def test_errors_are_plain_messages_with_a_non_zero_exit(args, message):
@@ -100,7 +100,7 @@ def test_a_malformed_event_and_an_invalid_configuration(tmp_path: Path):
     bad_event = tmp_path / "bad.json"
     bad_event.write_text('{"type": "payment.succeeded", ')
     result = run("preview", "--preset", "dodo-payments", "--event", str(bad_event))
-    assert result.returncode == 2 and "the event cannot be read: the body is not valid JSON" in result.stderr
+    assert result.returncode == 2 and "The event cannot be read: the body is not valid JSON" in result.stderr
     bad_config = tmp_path / "config.json"
     bad_config.write_text('{"triggers": [{"name": "T", "event_types": ["x"], "action": "destroy"}]}')
     result = run("config", "export", "--config", str(bad_config))

@@ -36,7 +36,7 @@ def test_a_dry_run_prints_the_changes_in_words_and_every_change_as_json(partnero
 
     dry = partnero("sync", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert "1 created, 1 updated, 1 invalid" in dry.stdout
+    assert "would create 1, would update 1, 1 with data to fix" in dry.stdout
     assert 'ada@example.com would be updated: name "Ada" → "Ada L."' in dry.stdout
     assert "− Active Partners" in dry.stdout  # a membership group the partner leaves
     assert "bob@example.com would be created" in dry.stdout and "+ Partners" in dry.stdout

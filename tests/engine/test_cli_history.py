@@ -46,7 +46,7 @@ def test_import_sync_runs_contact_retry_from_the_command_line(run, tmp_path):
     assert "row 4: too few values" in imported.stdout
 
     dry = run("sync", "--dry-run")
-    assert "Dry run 1 finished" in dry.stdout and "2 created" in dry.stdout and "0 request(s)" in dry.stdout
+    assert "Dry run 1 finished" in dry.stdout and "would create 2" in dry.stdout and "0 request(s)" in dry.stdout
     real = run("sync")
     assert real.returncode == 0 and "Run 2 finished" in real.stdout and "2 created" in real.stdout
     assert "created in MailerLite: Partners, Active Partners" in real.stdout
@@ -56,10 +56,12 @@ def test_import_sync_runs_contact_retry_from_the_command_line(run, tmp_path):
     runs = json.loads(run("runs", "--json").stdout)
     assert [(r["id"], r["dry_run"], r["created"]) for r in runs] == [(3, False, 0), (2, False, 2), (1, True, 2)]
     contact = run("contact", "ADA@example.com")
-    assert "ada@example.com: 1 event(s), 2 sync item(s)" in contact.stdout and "created (dry run)" in contact.stdout
+    assert (
+        "ada@example.com: 1 event(s), 2 sync item(s)" in contact.stdout and "would create (dry run)" in contact.stdout
+    )
     assert run("contact", "nobody@example.com").returncode == 1
     nothing = run("retry", "--all")
-    assert nothing.returncode == 2 and "nothing to retry" in nothing.stderr
+    assert nothing.returncode == 0 and "Nothing to retry: no contact failed to sync" in nothing.stdout
     assert run("test-connection").stdout.splitlines()[1].startswith("Connected. The account has 2 subscribers")
     exported = json.loads(run("config", "export").stdout)
     assert exported["name"] == "Partnero → MailerLite"
@@ -68,9 +70,9 @@ def test_import_sync_runs_contact_retry_from_the_command_line(run, tmp_path):
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["import", "/nonexistent.csv"], "there is no file /nonexistent.csv"),
+        (["import", "/nonexistent.csv"], "There is no file /nonexistent.csv; check the path."),
         (["sync", "--limit", "0"], "--limit should be at least 1"),
-        (["retry", "--item", "42"], "no sync item with id 42"),
+        (["retry", "--item", "42"], "No sync item with id 42."),
     ],
 )
 def test_bad_input_gets_a_plain_message_and_a_non_zero_exit(run, args, message):
