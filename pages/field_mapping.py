@@ -21,7 +21,7 @@ from sync_core.domain.config import (
     FieldMapping,
     load_config,
 )
-from sync_core.domain.events import PATH_HELP, SOURCE_LABELS, NormalizedEvent
+from sync_core.domain.events import PARTNERO, PATH_HELP, RECORDS, SOURCE_LABELS, NormalizedEvent
 from sync_core.domain.labels import (
     field_label,
     mailerlite_field_choices,
@@ -261,7 +261,7 @@ def column_config(view: TableView) -> dict[str, Any]:
             "MailerLite field",
             options=list(view.field_by_label),
             required=True,
-            width="medium",
+            width=150,
             help=target_help,
         ),
         "source": cc.SelectboxColumn(
@@ -269,17 +269,17 @@ def column_config(view: TableView) -> dict[str, Any]:
             options=list(VALUE_SOURCE_LABELS.values()),
             default=VALUE_SOURCE_LABELS["path"],
             required=True,
-            width="small",
+            width=105,
             help="Event field: a value of the event; fixed value: the same for everyone; template: text with "
             "event fields in { }; event time; time of sync",
         ),
-        "value": cc.TextColumn(value_title, width="medium", help=value_help),
+        "value": cc.TextColumn(value_title, width=170, help=value_help),
         "transform": cc.SelectboxColumn(
             "Change the value",
             options=list(TRANSFORM_LABELS.values()),
             default=TRANSFORM_LABELS["none"],
             required=True,
-            width="medium",
+            width=135,
             help="An optional change before sending, such as cents → decimal or Title Case",
         ),
         "type": cc.SelectboxColumn(
@@ -287,26 +287,27 @@ def column_config(view: TableView) -> dict[str, Any]:
             options=list(FIELD_TYPES),
             default="text",
             required=True,
-            width="small",
+            width=75,
             help="The MailerLite field type: text, number or date",
         ),
-        "default": cc.TextColumn("Default value", width="small", help="Used when the event has no value"),
+        "default": cc.TextColumn("Default value", width=105, help="Used when the event has no value"),
         "skip_if_empty": cc.CheckboxColumn(
             "Skip if empty",
             default=False,
-            width="small",
+            width=105,
             help="Send nothing for this field when the event has no value",
         ),
         "only_if_empty": cc.CheckboxColumn(
-            "Only if empty in MailerLite",
+            "Only if empty",
             default=False,
-            width="small",
-            help="Set the field only while the subscriber has no value in MailerLite yet. " + ONLY_IF_EMPTY_COST,
+            width=105,
+            help="Only if empty in MailerLite: set the field only while the subscriber has no value there yet. "
+            + ONLY_IF_EMPTY_COST,
         ),
         "clear_when_empty": cc.CheckboxColumn(
             "Clear when empty",
             default=False,
-            width="small",
+            width=125,
             help="When the event has no value, clear the field in MailerLite. Off, an empty value leaves "
             "what MailerLite holds as it is",
         ),
@@ -322,10 +323,18 @@ def target_choices(fields: dict[str, str] | None, mappings: list[dict[str, Any]]
     return tuple(choices)
 
 
+def label_source(trigger: dict[str, Any]) -> str | None:
+    """The source whose words name the trigger's event fields: its own, or that of the events it syncs."""
+    if trigger.get("source"):
+        return trigger["source"]
+    sources = {PARTNERO if event.source == RECORDS else event.source for _, event in trigger_samples(trigger)}
+    return sources.pop() if len(sources) == 1 else None
+
+
 def table_view(trigger: dict[str, Any], fields: dict[str, str] | None, names: dict[str, str]) -> TableView:
     return TableView(
         bool(st.session_state.get(RAW_VIEW, False)),
-        trigger.get("source"),
+        label_source(trigger),
         target_choices(fields, trigger.get("fields") or []),
         names,
         source_paths(trigger),
@@ -498,7 +507,7 @@ def _map_by_name(ws, index: int, uid: str, fields: dict[str, str], names: dict[s
         return
     trigger = triggers[index]
     mappings = trigger.setdefault("fields", [])
-    source = trigger.get("source")
+    source = label_source(trigger)
     suggested = suggest_by_name(
         source_paths(trigger),
         fields,

@@ -149,9 +149,10 @@ def action_label(action: str) -> str:
 def mailerlite_field_label(key: str, names: Mapping[str, str] | None = None) -> str:
     """A MailerLite field as people see it: its name in the account (``z_i_p`` → "Zip"), or one made from its
     key when the account does not have it (yet)."""
-    if names and names.get(key):
-        return names[key]
-    return words(key) or key
+    name = (names or {}).get(key)
+    if name and name != key:
+        return name
+    return words(key) or key  # a field the studio created is named by its key: partner_key → "Partner key"
 
 
 def mailerlite_field_choices(keys: list[str], names: Mapping[str, str] | None = None) -> dict[str, str]:

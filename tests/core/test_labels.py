@@ -57,6 +57,7 @@ def test_a_mailerlite_field_is_named_as_the_account_names_it():
     assert mailerlite_field_label("z_i_p", {"z_i_p": "Zip"}) == "Zip"
     assert mailerlite_field_label("z_i_p") == "ZIP"  # not in the account: a readable name from its key
     assert mailerlite_field_label("total_sales") == "Total sales"
+    assert mailerlite_field_label("partner_key", {"partner_key": "partner_key"}) == "Partner key"  # named by its key
     choices = mailerlite_field_choices(["name", "nickname"], {"name": "Name", "nickname": "Name"})
     assert choices == {"Name (name)": "name", "Name (nickname)": "nickname"}  # one name, told apart by key
 
