@@ -22,9 +22,9 @@ class CommandError(Exception):
 _METHOD = r"(?:GET|POST|PUT|PATCH|DELETE)"
 #: Pieces of a developer's message that a user cannot act on, removed from a message before it is shown.
 _NOISE = [
-    re.compile(r"\s*\([^()]*(?:Error|Exception|Errno|Timeout|attempt)[^()]*\)", re.IGNORECASE),  # (ConnectError: …)
     re.compile(rf"\s*\(\d{{3}} on {_METHOD} [^)]*\)"),  # (500 on POST /api/subscribers)
-    re.compile(rf"\s+(?:for|on) {_METHOD} /\S*"),  # for GET /subscribers
+    re.compile(rf"\s+(?:for|on) {_METHOD} /[^\s(),]*(?:\([^()]*\))?"),  # for GET /subscribers/(a forgotten …)
+    re.compile(r"\s*\([^()]*(?:Error|Exception|Errno|Timeout|attempt)[^()]*\)", re.IGNORECASE),  # (ConnectError: …)
     re.compile(r"\s*\[Errno -?\d+\]\s*"),
     re.compile(r",?\s*after \d+ attempt\(s\)"),
     re.compile(r"\s*\(attempt \d+ of \d+\)"),
@@ -39,6 +39,7 @@ def clean_text(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\s+([.,;:])", r"\1", text)
     text = re.sub(r"([.;:,])(?:\s*[.;:,])+", r"\1", text)
+    text = re.sub(r"[.;:,]\)", ")", text)
     return text.strip(" ;:,")
 
 
