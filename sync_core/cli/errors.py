@@ -56,9 +56,9 @@ class PlainLogHandler(logging.Handler):
             print(f"  {text}", file=sys.stderr)
 
 
-def use_plain_logging() -> None:
-    """For commands that do not log like a server: the studio's warnings in words, nothing below a warning."""
-    logger = logging.getLogger("sync_core")
-    if not any(isinstance(handler, PlainLogHandler) for handler in logger.handlers):
-        logger.addHandler(PlainLogHandler())
-    logger.propagate = False
+def use_plain_logging() -> PlainLogHandler:
+    """For commands that do not log like a server: the studio's warnings in words, nothing below a warning.
+    Returns the handler, for ``logging.getLogger("sync_core").removeHandler`` when the command is done."""
+    handler = PlainLogHandler()
+    logging.getLogger("sync_core").addHandler(handler)
+    return handler

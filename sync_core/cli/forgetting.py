@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from storage.db import is_transient
+from sync_core.cli.errors import clean_text
 from sync_core.engine.forget import WHAT_HAPPENS, ForgetError, forget_contact, who_asks
 from sync_core.engine.workspace import Workspace
 
@@ -41,12 +42,12 @@ def run_forget(args: argparse.Namespace) -> int:
     try:
         result = forget_contact(workspace, args.email, requested_by=who_asks("cli"), origin="cli")
     except ForgetError as exc:
-        print(f"Not forgotten: {exc}.", file=sys.stderr)
+        print(f"Not forgotten: {clean_text(str(exc)).rstrip('.')}.", file=sys.stderr)
         return 1
     except Exception as exc:
         if not is_transient(exc):
             raise
         print("Not forgotten: the database was busy for too long; nothing was erased. Try again.", file=sys.stderr)
         return 1
-    print(("Forgotten. " if result.ok else "Not completely forgotten. ") + result.in_words())
+    print(("Forgotten. " if result.ok else "Not completely forgotten. ") + clean_text(result.in_words()))
     return 0 if result.ok else 1

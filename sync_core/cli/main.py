@@ -9,6 +9,7 @@ the database, a file). A traceback is printed only with ``SYNC_STUDIO_DEBUG=1``,
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import traceback
@@ -45,8 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not getattr(args, "server_logging", False):
-        use_plain_logging()
+    handler = None if getattr(args, "server_logging", False) else use_plain_logging()
     try:
         return int(args.handler(args) or 0)
     except (CommandError, KeyAddressError) as exc:
@@ -66,3 +66,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 traceback.print_exc()
             print_error(UNEXPECTED)
         return 1
+    finally:
+        if handler is not None:
+            logging.getLogger("sync_core").removeHandler(handler)

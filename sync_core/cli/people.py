@@ -12,6 +12,7 @@ import json
 import sys
 
 from sync_core.cli.errors import CommandError
+from sync_core.cli.output import Column, print_table
 from sync_core.domain.access import NotAllowed, Role
 from sync_core.engine.people import add_person, change_person, remove_person
 from sync_core.engine.workspace import Workspace
@@ -102,9 +103,10 @@ def run_list(args: argparse.Namespace) -> int:
     if not people:
         print("No one signs in yet: the dashboard is only for this machine (see the README to share it).")
         return 0
-    for person in people:
-        how = "password" if person.password_hash else "single sign-on"
-        print(f"{person.name:<40} {person.role:<8} {how}")
+    print_table(
+        (Column("name", min_width=12), Column("role"), Column("signs in with", drop_order=1)),
+        [(person.name, person.role, "password" if person.password_hash else "single sign-on") for person in people],
+    )
     return 0
 
 
@@ -151,7 +153,11 @@ def run_audit(args: argparse.Namespace) -> int:
     if not entries:
         print("Nothing is recorded in the audit log yet.")
         return 0
-    for entry in entries:
-        who = entry.actor or "—"
-        print(f"{entry.at:%Y-%m-%d %H:%M} {who[:24]:<24} {entry.action.replace('_', ' '):<28} {entry.subject[:30]}")
+    print_table(
+        (Column("when (UTC)"), Column("who", min_width=8), Column("what", min_width=10), Column("about", min_width=8)),
+        [
+            (f"{entry.at:%Y-%m-%d %H:%M}", entry.actor or "—", entry.action.replace("_", " "), entry.subject)
+            for entry in entries
+        ],
+    )
     return 0

@@ -11,9 +11,9 @@ _METHOD = r"(?:GET|POST|PUT|PATCH|DELETE)"
 _NOISE = [
     re.compile(r"\s*\(Background on this error at:[^)]*\)"),  # SQLAlchemy's link
     re.compile(r"\s*\[SQL:.*", re.DOTALL),  # SQLAlchemy's statement and parameters
-    re.compile(r"\s*\([^()]*(?:Error|Exception|Errno|Timeout|attempt)[^()]*\)", re.IGNORECASE),  # (ConnectError: …)
     re.compile(rf"\s*\(\d{{3}} on {_METHOD} [^)]*\)"),  # (500 on POST /api/subscribers)
-    re.compile(rf"\s+(?:for|on) {_METHOD} /\S*"),  # for GET /subscribers
+    re.compile(rf"\s+(?:for|on) {_METHOD} /[^\s(),]*(?:\([^()]*\))?"),  # for GET /subscribers/(a forgotten …)
+    re.compile(r"\s*\([^()]*(?:Error|Exception|Errno|Timeout|attempt)[^()]*\)", re.IGNORECASE),  # (ConnectError: …)
     re.compile(r"\s*\[Errno -?\d+\]\s*"),
     re.compile(r",?\s*after \d+ attempt\(s\)"),
     re.compile(r"\s*\(attempt \d+ of \d+\)"),
@@ -29,6 +29,7 @@ def clean_text(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\s+([.,;:])", r"\1", text)
     text = re.sub(r"([.;:,])(?:\s*[.;:,])+", r"\1", text)
+    text = re.sub(r"[.;:,]\)", ")", text)
     return text.strip(" ;:,")
 
 
