@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from storage.db import is_transient
-from sync_core.cli.errors import clean_text
+from sync_core.domain.messages import clean_text
 from sync_core.engine.forget import WHAT_HAPPENS, ForgetError, forget_contact, who_asks
 from sync_core.engine.workspace import Workspace
 
