@@ -162,6 +162,7 @@ class SyncItem(SQLModel, table=True):
     __tablename__ = "sync_item"
     __table_args__ = (
         sa.Index("ix_sync_item_outcome_created", "outcome", "created_at"),
+        sa.Index("ix_sync_item_outcome_dry_id", "outcome", "dry_run", "id"),  # one outcome's newest items
         sa.Index("ix_sync_item_email_created", "email", "created_at"),
         sa.Index("ix_sync_item_type_created", "event_type", "created_at"),
     )
