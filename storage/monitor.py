@@ -8,8 +8,9 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import defer
@@ -17,8 +18,9 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.statuses import EventStatus, ItemOutcome
-from storage.tables import Contact, DailyGroup, DailyOutcome, ReceivedEvent, SyncItem
+from storage.tables import CONTACT_UPDATED, Contact, DailyGroup, DailyOutcome, ReceivedEvent, SyncItem
 
+_Row = TypeVar("_Row", SyncItem, ReceivedEvent)
 SUCCESS = (
     ItemOutcome.CREATED,
     ItemOutcome.UPDATED,
@@ -115,9 +117,8 @@ class MonitorQueries:
 
     def contacts_updated(self, since: date | None = None) -> int:
         """Distinct contacts the studio last updated in MailerLite since ``since`` (one created and then
-        updated counts here too; one only created does not)."""
-        updated = sa.or_(col(Contact.created_at).is_(None), col(Contact.changed_at) > col(Contact.created_at))
-        query = select(sa.func.count()).select_from(Contact).where(col(Contact.changed_at).is_not(None), updated)
+        updated counts here too; one only created does not), along the partial ``ix_contact_updated_changed``."""
+        query = select(sa.func.count()).select_from(Contact).where(sa.text(CONTACT_UPDATED))
         if since is not None:
             query = query.where(col(Contact.changed_at) >= datetime.combine(since, time(), tzinfo=UTC))
         with self.database.session() as session:
@@ -143,16 +144,17 @@ class MonitorQueries:
         self, *, before_id: int | None = None, limit: int = 50
     ) -> tuple[list[ReceivedEvent], int | None]:
         """A page of the events that cannot be synced as they are (invalid, rejected), newest first, without
-        their bodies, and the id to pass as ``before_id`` for the next page (or None)."""
-        query = select(ReceivedEvent).where(col(ReceivedEvent.status).in_(list(UNSYNCABLE)))
-        if before_id is not None:
-            query = query.where(col(ReceivedEvent.id) < before_id)
-        query = query.options(defer(ReceivedEvent.body))  # type: ignore[arg-type]
+        their bodies, and the id to pass as ``before_id`` for the next page (or None). Each status is read
+        along ``ix_received_event_status_id``, one page at most, then merged."""
+        rows: list[ReceivedEvent] = []
         with self.database.session() as session:
-            rows = list(session.exec(query.order_by(col(ReceivedEvent.id).desc()).limit(limit + 1)))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return rows, (rows[-1].id if more and rows else None)
+            for status in UNSYNCABLE:
+                query = select(ReceivedEvent).where(col(ReceivedEvent.status) == status)
+                if before_id is not None:
+                    query = query.where(col(ReceivedEvent.id) < before_id)
+                query = query.options(defer(ReceivedEvent.body))  # type: ignore[arg-type]
+                rows.extend(session.exec(query.order_by(col(ReceivedEvent.id).desc()).limit(limit + 1)))
+        return _newest_page(rows, limit)
 
     def by_day(self, since: date | None = None) -> list[tuple[date, str, int]]:
         query = (
@@ -186,15 +188,22 @@ class MonitorQueries:
     def items(
         self, where: ItemFilter | None = None, *, before_id: int | None = None, limit: int = 50
     ) -> tuple[list[SyncItem], int | None]:
-        """A page of items, newest first, and the id to pass as ``before_id`` for the next page (or None)."""
-        query = (where or ItemFilter()).apply(select(SyncItem))
-        if before_id is not None:
-            query = query.where(col(SyncItem.id) < before_id)
+        """A page of items, newest first, and the id to pass as ``before_id`` for the next page (or None).
+
+        With several outcomes asked, each outcome's newest items are read along ``ix_sync_item_outcome_dry_id``
+        (one page at most each) and merged: a single ``outcome IN (...)`` query would sort every matching
+        item of the history to return one page."""
+        where = where or ItemFilter()
+        outcomes: list[str | None] = [*dict.fromkeys(where.outcomes or ())] or [None]
+        rows: list[SyncItem] = []
         with self.database.session() as session:
-            rows = list(session.exec(query.order_by(col(SyncItem.id).desc()).limit(limit + 1)))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return rows, (rows[-1].id if more and rows else None)
+            for outcome in outcomes:
+                one = where if outcome is None else replace(where, outcomes=[outcome])
+                query = one.apply(select(SyncItem))
+                if before_id is not None:
+                    query = query.where(col(SyncItem.id) < before_id)
+                rows.extend(session.exec(query.order_by(col(SyncItem.id).desc()).limit(limit + 1)))
+        return _newest_page(rows, limit)
 
     def emails_like(self, fragment: str, *, limit: int = 20) -> list[str]:
         """Known emails containing ``fragment`` (a part of an address, any case), for the contact lookup: from
@@ -235,6 +244,19 @@ class MonitorQueries:
             buffer.truncate()
             if before is None:
                 return
+
+
+def _newest_page(rows: list[_Row], limit: int) -> tuple[list[_Row], int | None]:
+    """The newest ``limit`` of ``rows`` (pages read along different index ranges), and the id to pass as
+    ``before_id`` for the next page (None when there is none)."""
+    rows = sorted(rows, key=_row_id, reverse=True)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (_row_id(rows[-1]) if more and rows else None)
+
+
+def _row_id(row: SyncItem | ReceivedEvent) -> int:
+    return row.id or 0
 
 
 def _cell(value: object) -> object:

@@ -62,6 +62,8 @@ class SkipStatus(StrEnum):
 
 #: Where a subscriber's id goes in a path until MailerLite gives it (the sender fills it in).
 SUBSCRIBER_PLACEHOLDER = "{subscriber_id}"
+#: Where every upsert goes, as a plan records it (built once, not per contact).
+_UPSERT_PATH = plan_path(SUBSCRIBERS)
 
 
 @dataclass(slots=True)
@@ -247,7 +249,7 @@ class Planner:
             only_if_empty, volatile = evaluation.only_if_empty, evaluation.volatile
             for target, value in evaluation.values.items():
                 current = fields.get(target)
-                conditional = bool(only_if_empty) and target in only_if_empty
+                conditional = target in only_if_empty  # frozensets: an empty one answers at once
                 if current is not None:
                     if at < current[1]:
                         continue  # an older event never overwrites a newer value
@@ -258,7 +260,7 @@ class Planner:
                 else:
                     unknown_if_empty.discard(target)
                 fields[target] = (value, at)
-                touched[target] = bool(volatile) and target in volatile
+                touched[target] = target in volatile
             for group, member in evaluation.decisions.items():
                 current_group = groups.get(group)
                 if current_group is None or at >= current_group[1]:
@@ -394,7 +396,7 @@ class Planner:
                     status=status if creates else None,
                     **attributes,
                 )
-                operations.append(Operation("upsert", "POST", plan_path(SUBSCRIBERS), body))
+                operations.append(Operation("upsert", "POST", _UPSERT_PATH, body))
         else:
             if field_values or attributes:
                 body = subscriber_body(fields=field_values or None, **attributes)

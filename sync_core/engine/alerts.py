@@ -495,7 +495,7 @@ def alert_worker_stopped(workspace: Workspace | None = None) -> None:
     try:
         if workspace is None:
             workspace = opened = Workspace()
-        waiting = workspace.events.counts().get("pending", 0)
+        waiting = workspace.events.count("pending")  # along the status index: not every status of the history
         raise_alerts(workspace, [worker_stopped_problem(waiting)])
     except Exception as exc:  # noqa: BLE001
         log.warning("the worker's alert could not be sent (%s)", type(exc).__name__)

@@ -72,3 +72,32 @@ def test_contacts_are_counted_once_and_unsyncable_rows_are_listed_newest_first(w
     rows, after = monitor.needs_attention(before_id=before, limit=1)
     assert [(row.status, row.origin) for row in rows] == [("invalid", "partners.csv row 6")] and after is None
     assert "not a valid email address" in rows[0].reason
+
+
+def test_pages_of_several_outcomes_are_newest_first_without_gaps_or_repeats(workspace):
+    """The *Failed and dead* list reads each outcome apart and merges them: the pages still follow each other."""
+    import sqlalchemy as sa
+
+    from storage.tables import SyncItem
+
+    outcomes = ["failed", "created", "dead", "failed", "dead", "dead", "unchanged", "failed", "dead", "failed"]
+    rows = [
+        {"run_id": 1, "email": f"c{n}@example.com", "outcome": outcome, "dry_run": n == 7}
+        for n, outcome in enumerate(outcomes * 3)
+    ]
+    with workspace.database.engine.begin() as connection:
+        connection.execute(sa.insert(SyncItem), rows)
+    monitor = MonitorQueries(workspace.database)
+    seen, before = [], None
+    while True:
+        page, before = monitor.items(ItemFilter(outcomes=["failed", "dead", "failed"]), before_id=before, limit=4)
+        assert len(page) <= 4
+        seen += [(item.id, item.outcome) for item in page]
+        if before is None:
+            break
+    expected = [
+        (number + 1, row["outcome"])
+        for number, row in enumerate(rows)
+        if row["outcome"] in ("failed", "dead") and not row["dry_run"]
+    ]
+    assert seen == expected[::-1]
