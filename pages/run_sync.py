@@ -41,7 +41,7 @@ def _show_preview(uploaded: UploadedFile, kind: str | None, config: SyncConfig) 
                 uploaded.seek(0)
                 preview = preview_file(uploaded, name=uploaded.name, kind=kind, config=config, email_column=chosen)
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(as_sentence(plain_message(exc)))
         return None
     finally:
         uploaded.seek(0)
@@ -125,7 +125,7 @@ if st.button("Import the file", disabled=uploaded is None, icon=":material/uploa
             email_column=email_column,
         )
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(as_sentence(plain_message(exc)))
     else:
         message = summary.describe().splitlines()[0] + "."
         if summary.with_problems:
@@ -210,7 +210,7 @@ def _show_result(ws: Workspace, request: run_requests.RequestView) -> None:
         f"{run.requests:,} request(s) to MailerLite."
     )
     if run.error:
-        (st.warning if run.status == RunStatus.CANCELLED else st.error)(run.error)
+        (st.warning if run.status == RunStatus.CANCELLED else st.error)(as_sentence(plain_message(run.error)))
     if run.notes:
         st.info(run.notes)
     numbers = {

@@ -192,7 +192,7 @@ def serve_handler(args: argparse.Namespace, *, ready: threading.Event | None = N
         account = build_account(args)
         server = SandboxServer(account, host=args.host, port=args.port)
     except (ValueError, SandboxStateError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(as_sentence(plain_message(exc)), file=sys.stderr)
         return 2
     keys = "the default key 'sandbox-key'" if not args.keys else f"{len(args.keys)} key(s) given with --key"
     if threading.current_thread() is threading.main_thread():
