@@ -121,9 +121,7 @@ def report(measured: Measured, limit: int, window: float) -> float:
         f"  {'':14} requests per window: mean {statistics.mean(full):.1f} of {limit} (min {min(full)}, max "
         f"{max(full)}, {len(full)} full windows) = {share:.0%} of the limit; over the whole run {over_run:.0%}"
     )
-    print(
-        f"  {'':14} 429 received by the client: {measured.received_429}; refused by the sandbox: {measured.refused}"
-    )
+    print(f"  {'':14} 429 received by the client: {measured.received_429}; refused by the sandbox: {measured.refused}")
     return share
 
 
