@@ -263,12 +263,14 @@ class Sender:
 
         def oldest() -> Iterator[list[ContactResult]]:
             nonlocal failure, answered
-            future, _ = running.popleft()
+            future, _ = running[0]
             try:
-                results, requests = future.result()
+                results, requests = future.result()  # a Ctrl-C while waiting here leaves the batch in flight
             except Exception as exc:  # raised once the others in flight are handed back
+                running.popleft()
                 failure = failure or exc
                 return
+            running.popleft()
             self.requests_sent += requests
             answered += 1
             yield results
@@ -286,6 +288,10 @@ class Sender:
                 running.append((pool.submit(self._send_batch, batch, rehearsal=rehearsal), emails))
             while running:
                 yield from oldest()
+        except (KeyboardInterrupt, SystemExit):  # while waiting on an answer: those in flight are handed back first
+            while running:
+                yield from oldest()
+            raise
         finally:
             pool.shutdown(wait=True)
         if failure is not None:
