@@ -11,6 +11,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from pages import dry_run_changes, ui, widgets
 from sync_core.domain.config import SyncConfig
+from sync_core.domain.messages import as_sentence, plain_message
 from sync_core.engine import run_requests
 from sync_core.engine.accounts import account_in_use
 from sync_core.engine.file_import import import_file, preview_file

@@ -54,6 +54,10 @@ class StudioSettings(BaseSettings):
     # How long a run waits out MailerLite's trouble (429 storms, errors, timeouts) before it ends with the
     # events waiting for the next run.
     patience_seconds: float = Field(default=120.0, ge=0, validation_alias="SYNC_STUDIO_PATIENCE_SECONDS")
+    # How many batches a sync keeps waiting on MailerLite's answer at once (all within the account's one request
+    # budget): at 1.5 s an answer, one at a time uses a third of 120 requests a minute; 3 would just reach the
+    # limit, 6 leave room for the time spent recording answers and planning the next contacts.
+    batches_in_flight: int = Field(default=6, ge=1, le=16, validation_alias="SYNC_STUDIO_BATCHES_IN_FLIGHT")
     # Events waiting this long, with none synced meanwhile while a worker runs, make the live sync "stalled":
     # /healthz answers 503 and the Monitor and the sidebar say so.
     stall_seconds: float = Field(default=600.0, gt=0, validation_alias="SYNC_STUDIO_STALL_SECONDS")

@@ -13,7 +13,11 @@ so that planning already knows a contact is suppressed, back, or gone.
 
 Which events a run takes: the pending ones (webhooks, the live queue) and, when a person started it (the Run sync
 page, ``python -m sync_core sync``), the staged ones too (an imported file's rows, which wait for a person). A run
-can be cancelled: it stops between two batches, and what it did not record stays staged or pending.
+can be cancelled: it sends no batch after that, records the answers of those already sent, and what it did not
+record stays staged or pending.
+
+Several batches wait on MailerLite at once (``SYNC_STUDIO_BATCHES_IN_FLIGHT``, see ``Sender``), within the account's
+one request budget; their answers are recorded here, one batch at a time, in the order they went out.
 """
 
 from __future__ import annotations
@@ -107,6 +111,7 @@ class SyncEngine:
         lease_seconds: float = 180,
         patience_seconds: float | None = None,
         resume_seconds: float = 60,
+        batches_in_flight: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -122,6 +127,8 @@ class SyncEngine:
         if patience_seconds is None:
             patience_seconds = get_settings().patience_seconds
         self.patience = Patience(patience_seconds, resume_seconds, clock=clock, sleep=sleep)
+        # Batches waiting on MailerLite's answer at once, within the account's one budget (see ``Sender``).
+        self.batches_in_flight = batches_in_flight or get_settings().batches_in_flight
         self.resume_at: datetime | None = None
 
     # --- public ---------------------------------------------------------------------------------------------
@@ -139,7 +146,8 @@ class SyncEngine:
     ) -> SyncRun:
         """Sync every pending event (or the first ``limit`` contacts'); a dry run sends and changes nothing.
         ``staged``: imported rows waiting for a person too (the worker passes False: it syncs webhooks only).
-        ``cancelled`` is asked between batches; when it says True the run stops there, recorded as cancelled.
+        ``cancelled`` is asked between batches; when it says True no other batch goes out, those in flight are
+        recorded, and the run stops, recorded as cancelled.
         ``on_start`` is told the run as soon as it exists (to show its progress elsewhere)."""
         statuses = STAGED_TOO if staged else LIVE_ONLY
 
@@ -313,7 +321,7 @@ class _Run:
         self.dry_run = dry_run
         self.on_progress = progress
         self.planner = Planner(config)
-        self.sender = Sender(client, patience=engine.patience)
+        self.sender = Sender(client, patience=engine.patience, in_flight=engine.batches_in_flight)
         assert run.id is not None  # the store gives a run its id when it starts it
         self.run_id: int = run.id
         self.progress = RunProgress(self.run_id, 0, pending, 0)
@@ -321,9 +329,17 @@ class _Run:
         self.preparation = Preparation({})
         self.statuses: tuple[str, ...] = LIVE_ONLY
         self.cancelled: Callable[[], bool] | None = None
+        self._cancel_asked = False
+        self._stopping = False  # something stopped the run: the sender sends no other batch
+
+    def _cancel_requested(self) -> bool:
+        """Whether a person asked the run to stop (once asked, it stays asked)."""
+        if not self._cancel_asked and self.cancelled is not None and self.cancelled():
+            self._cancel_asked = True
+        return self._cancel_asked
 
     def _check_cancelled(self) -> None:
-        if self.cancelled is not None and self.cancelled():
+        if self._cancel_requested():
             raise _Cancelled
 
     def execute(self, chunks: Iterator[list[Any]], process: Callable[[list[Any]], None]) -> SyncRun:
@@ -463,13 +479,43 @@ class _Run:
         quiet = [plan for plan in plans if not plan.operations]
         if quiet:
             self._commit([_quiet_result(plan) for plan in quiet], by_event_id, states)
+        answers = self.sender.send([plan for plan in plans if plan.operations], stop=self._no_more_batches)
+        self._record_answers(
+            answers, lambda results, requests: self._commit(results, by_event_id, states, requests=requests)
+        )
+
+    def _no_more_batches(self) -> bool:
+        """Asked by the sender before each batch it would send next."""
+        return self._stopping or self._cancel_requested()
+
+    def _record_answers(
+        self, answers: Iterator[list[ContactResult]], record: Callable[[list[ContactResult], int], None]
+    ) -> None:
+        """Record each batch as the sender hands it back. Whatever stops the run meanwhile (Ctrl-C, an error), no
+        other batch goes out and the batches already sent are still answered and recorded before it stops, so
+        that the next run does not send them again; a cancel stops the run once they are recorded."""
         sent_before = self.sender.requests_sent
-        for results in self.sender.send([plan for plan in plans if plan.operations]):
-            requests = self.sender.requests_sent - sent_before
-            sent_before = self.sender.requests_sent
-            self._commit(results, by_event_id, states, requests=requests)
-            self.lease.renew()
-            self._check_cancelled()  # between two batches: what was answered is recorded, the rest waits
+        try:
+            for results in answers:
+                requests = self.sender.requests_sent - sent_before
+                sent_before = self.sender.requests_sent
+                record(results, requests)
+                self.lease.renew()
+        except BaseException:
+            self._stopping = True
+            while True:
+                try:
+                    results = next(answers)
+                except BaseException:  # the end, or the sender's own failure: the first one is what stops the run
+                    break
+                requests = self.sender.requests_sent - sent_before
+                sent_before = self.sender.requests_sent
+                try:
+                    record(results, requests)
+                except BaseException:  # recorded or not, the first trouble is the one to raise
+                    continue
+            raise
+        self._check_cancelled()
 
     def _states(self, emails: set[str]) -> dict[str, ContactState]:
         states = planning_states(self.engine.contacts, self.run.account, emails)
@@ -526,13 +572,10 @@ class _Run:
             if not plan.reads_first
         ]
         self._commit_dry(planned, by_event_id)
-        sent_before = self.sender.requests_sent
-        for results in self.sender.rehearse([plan for plan in plans if plan.reads_first]):
-            requests = self.sender.requests_sent - sent_before
-            sent_before = self.sender.requests_sent
-            self._commit_dry(results, by_event_id, requests=requests)
-            self.lease.renew()
-            self._check_cancelled()
+        answers = self.sender.rehearse([plan for plan in plans if plan.reads_first], stop=self._no_more_batches)
+        self._record_answers(
+            answers, lambda results, requests: self._commit_dry(results, by_event_id, requests=requests)
+        )
 
     def _commit_dry(
         self, results: list[ContactResult], by_event_id: dict[str, list[ReceivedEvent]], *, requests: int = 0

@@ -12,7 +12,9 @@ not have (update only) or keeps unsubscribed. A lookup costs one request inside 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -42,6 +44,8 @@ T = TypeVar("T")
 # consists entirely of POST api/subscribers requests"). One cheap read in the batch keeps it an ordinary batch:
 # 120 per minute, and a code for every upsert.
 _NOT_ONLY_UPSERTS = BatchRequest(method="GET", path=batch_path(f"{SUBSCRIBERS}?limit=0"))
+#: Requests of an account's setup (reading and creating groups and fields) sent at once.
+_SETUP_AT_ONCE = 4
 #: Errors after which no other request can succeed either: the run stops, nothing is marked failed.
 STOPPING_ERRORS = (AuthError, ForbiddenError, ConfigurationError)
 #: What a plan is recorded as when nothing is sent for it (a dry run, or nothing to send); a plan that is sent
@@ -156,23 +160,30 @@ def prepare_account(client: MailerLiteClient, config: SyncConfig, *, create: boo
     """Find the groups and fields the configuration uses; create the missing ones with the right types.
 
     The ids of all the account's groups are kept: a templated rule ("Tier {tier}") names its groups only as
-    events come (``name_groups``)."""
+    events come (``name_groups``). The groups and the fields are read at once, then the missing ones created
+    at once (within the account's budget, as batches are): with a second an answer, a new account is ready in
+    a few seconds instead of one per request."""
     wanted_groups = config.group_names()
-    existing = {group.name: group.id for group in client.iter_groups()}
-    preparation = Preparation(dict(existing))
-    for name in wanted_groups:
-        if name not in existing and create:
-            preparation.group_ids[name] = client.create_group(name).id
+    wanted_fields = config.field_types()
+    with ThreadPoolExecutor(max_workers=_SETUP_AT_ONCE, thread_name_prefix="mailerlite-setup") as pool:
+        groups = pool.submit(lambda: {group.name: group.id for group in client.iter_groups()})
+        fields = pool.submit(lambda: {item.key: item.type for item in client.iter_fields()})
+        existing, types = groups.result(), fields.result()
+        preparation = Preparation(dict(existing))
+        new_groups = [name for name in wanted_groups if name not in existing] if create else []
+        new_fields = [key for key in wanted_fields if key not in types] if create else []
+        made_groups = [pool.submit(client.create_group, name) for name in new_groups]
+        made_fields = [pool.submit(client.create_field, key, wanted_fields[key]) for key in new_fields]
+        for name, made in zip(new_groups, made_groups):
+            preparation.group_ids[name] = made.result().id
             preparation.created_groups.append(name)
-    fields = {item.key: item.type for item in client.iter_fields()}
-    for key, field_type in config.field_types().items():
-        if key not in fields:
-            if create:
-                client.create_field(key, field_type)
-                preparation.created_fields.append(key)
-        elif fields[key] != field_type:
+        for key, made_field in zip(new_fields, made_fields):
+            made_field.result()
+            preparation.created_fields.append(key)
+    for key, field_type in wanted_fields.items():
+        if key in types and types[key] != field_type:
             preparation.warnings.append(
-                f"the MailerLite field {key!r} is a {fields[key]} field but the mapping sends a {field_type}; "
+                f"the MailerLite field {key!r} is a {types[key]} field but the mapping sends a {field_type}; "
                 "values that do not fit are refused by MailerLite"
             )
     return preparation
@@ -197,38 +208,98 @@ def name_groups(client: MailerLiteClient, preparation: Preparation, plans: Seque
 
 
 class Sender:
+    """Sends plans in batches, several in flight at once (``in_flight``), answers handed back in the order the
+    batches went out.
+
+    One batch at a time waits a whole answer (about a second at MailerLite) for each of the 120 requests a minute;
+    a few in flight keep the account's budget in use instead. Each batch takes its turn in the account's one
+    shared budget (``AccountBudget``: its 429 pause holds every sender), so more in flight never means more than
+    the limit. A contact's requests all go in one batch, and a batch waits while one of its contacts is in a
+    batch still in flight. Nothing is recorded here: the caller records each batch's answers as they are handed
+    back, so a crash loses only answers not yet handed back, whose events stay pending."""
+
     def __init__(
-        self, client: MailerLiteClient, *, batch_size: int = MAX_BATCH_REQUESTS, patience: Patience | None = None
+        self,
+        client: MailerLiteClient,
+        *,
+        batch_size: int = MAX_BATCH_REQUESTS,
+        patience: Patience | None = None,
+        in_flight: int = 1,
     ):
         self.client = client
         self.patience = patience or Patience()
         self.batch_size = min(batch_size, MAX_BATCH_REQUESTS) - 1  # room for the one read that keeps it a batch
-        self.requests_sent = 0  # HTTP requests to MailerLite (a batch counts once)
+        self.in_flight = max(1, in_flight)
+        self.requests_sent = 0  # HTTP requests to MailerLite (a batch counts once), of the batches handed back
 
-    def send(self, plans: Sequence[ContactPlan]) -> Iterator[list[ContactResult]]:
-        """Send the plans that have operations; yield the results of each batch as soon as it is answered.
-        Raises the ``STOPPING_ERRORS`` (a revoked key...) and ``MailerLiteUnavailable`` without marking anyone
-        failed."""
-        pending: list[ContactPlan] = []
-        size = 0
-        for plan in plans:
-            count = _first_round(plan)
-            if pending and size + count > self.batch_size:
-                yield self._send_batch(pending)
-                pending, size = [], 0
-            pending.append(plan)
-            size += count
-        if pending:
-            yield self._send_batch(pending)
+    def send(
+        self, plans: Sequence[ContactPlan], *, stop: Callable[[], bool] | None = None
+    ) -> Iterator[list[ContactResult]]:
+        """Send the plans that have operations; yield the results of each batch once it is answered, in the
+        order the batches went out. ``stop`` is asked before each batch after the first is answered: when it
+        says True no other batch goes out, and those in flight are still answered and yielded. Raises the
+        ``STOPPING_ERRORS`` (a revoked key...) and ``MailerLiteUnavailable`` without marking anyone failed, once
+        the other batches in flight are yielded."""
+        return self._in_flight(_batches(plans, self.batch_size), rehearsal=False, stop=stop)
 
-    def rehearse(self, plans: Sequence[ContactPlan]) -> Iterator[list[ContactResult]]:
+    def rehearse(
+        self, plans: Sequence[ContactPlan], *, stop: Callable[[], bool] | None = None
+    ) -> Iterator[list[ContactResult]]:
         """What ``send`` would do, for a dry run: only the plans' lookups are sent (reads, which change
         nothing), and each contact's outcome is what MailerLite's answer would make it ("not in MailerLite,
         nothing would be sent" for an update-only contact it does not hold). Results come batch by batch."""
-        for start in range(0, len(plans), self.batch_size):
-            yield self._send_batch(list(plans[start : start + self.batch_size]), rehearsal=True)
+        batches = (list(plans[start : start + self.batch_size]) for start in range(0, len(plans), self.batch_size))
+        return self._in_flight(batches, rehearsal=True, stop=stop)
 
-    def _send_batch(self, plans: list[ContactPlan], *, rehearsal: bool = False) -> list[ContactResult]:
+    def _in_flight(
+        self, batches: Iterator[list[ContactPlan]], *, rehearsal: bool, stop: Callable[[], bool] | None
+    ) -> Iterator[list[ContactResult]]:
+        """Up to ``in_flight`` batches sent at once, each answer yielded in turn. The pool is shut down only
+        when no batch is in flight any more, whatever ends the loop (the caller stopping early, a failure): a
+        run holds the account's lease until then, so no other run can send the same contacts meanwhile."""
+        running: deque[tuple[Future[tuple[list[ContactResult], int]], frozenset[str]]] = deque()
+        failure: Exception | None = None
+        answered = 0
+
+        def oldest() -> Iterator[list[ContactResult]]:
+            nonlocal failure, answered
+            future, _ = running[0]
+            try:
+                results, requests = future.result()  # a Ctrl-C while waiting here leaves the batch in flight
+            except Exception as exc:  # raised once the others in flight are handed back
+                running.popleft()
+                failure = failure or exc
+                return
+            running.popleft()
+            self.requests_sent += requests
+            answered += 1
+            yield results
+
+        pool = ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix="mailerlite-batch")
+        try:
+            for batch in batches:
+                emails = frozenset(plan.email for plan in batch)
+                while running and (
+                    len(running) >= self.in_flight or any(not emails.isdisjoint(held) for _, held in running)
+                ):
+                    yield from oldest()
+                if failure is not None or (answered and stop is not None and stop()):
+                    break
+                running.append((pool.submit(self._send_batch, batch, rehearsal=rehearsal), emails))
+            while running:
+                yield from oldest()
+        except (KeyboardInterrupt, SystemExit):  # while waiting on an answer: those in flight are handed back first
+            while running:
+                yield from oldest()
+            raise
+        finally:
+            pool.shutdown(wait=True)
+        if failure is not None:
+            raise failure
+
+    def _send_batch(self, plans: list[ContactPlan], *, rehearsal: bool = False) -> tuple[list[ContactResult], int]:
+        """One batch (and its second rounds), run in one of the sender's threads: the contacts' results, and
+        the HTTP requests it took."""
         results = [
             ContactResult(
                 plan, ItemOutcome.UNCHANGED, subscriber_id=plan.new_state.subscriber_id, status=plan.new_state.status
@@ -255,7 +326,7 @@ class Sender:
                     later.setdefault(number, []).append(operation)
                 else:
                     first.append((result, operation, _request(operation, None)))
-        self._exchange(first)
+        requests = self._exchange(first)
         second: list[tuple[ContactResult, Operation, BatchRequest]] = []
         for number, operations in later.items():
             result = results[number]
@@ -274,12 +345,12 @@ class Sender:
                     continue  # not in MailerLite: nothing to take out of a group
                 second.append((result, operation, _request(operation, result.subscriber_id)))
         for start in range(0, len(second), self.batch_size):
-            self._exchange(second[start : start + self.batch_size])
+            requests += self._exchange(second[start : start + self.batch_size])
         if rehearsal:
             for result in results:
                 if result.outcome == ItemOutcome.SKIPPED:
                     result.reason = result.reason.replace("nothing was sent", "nothing would be sent")
-            return results
+            return results, requests
         for result in results:
             if result.outcome != ItemOutcome.UNCHANGED or not result.plan.operations:
                 continue
@@ -300,16 +371,16 @@ class Sender:
                     f"the subscriber is {result.status} in MailerLite, which does not allow re-adding them by "
                     "API; their fields were updated, and the next event for them checks again"
                 )
-        return results
+        return results, requests
 
-    def _exchange(self, items: list[tuple[ContactResult, Operation, BatchRequest]]) -> None:
+    def _exchange(self, items: list[tuple[ContactResult, Operation, BatchRequest]]) -> int:
+        """Send one batch and read its answers into the results; the number of HTTP requests sent (0 or 1)."""
         if not items:
-            return
+            return 0
         requests = [request for _, _, request in items]
         if all(request.is_upsert for request in requests):
             requests.append(_NOT_ONLY_UPSERTS)
         try:
-            self.requests_sent += 1
             answer = self.patience.call(lambda: self.client.batch(requests))
         except STOPPING_ERRORS:
             raise
@@ -317,13 +388,29 @@ class Sender:
             for result, _, request in items:
                 result.requests.append(request.to_json())
                 _fail(result, str(exc), exc.status, retryable=True)
-            return
+            return 1
         for number, (result, operation, request) in enumerate(items):
             result.requests.append(request.to_json())
             if number < len(answer.responses):
                 _read_answer(result, operation, answer.responses[number])
             else:
                 _fail(result, UNANSWERED, None, retryable=True)
+        return 1
+
+
+def _batches(plans: Sequence[ContactPlan], size: int) -> Iterator[list[ContactPlan]]:
+    """The plans in batches of at most ``size`` first-round requests, each contact's requests in one batch."""
+    pending: list[ContactPlan] = []
+    count = 0
+    for plan in plans:
+        first = _first_round(plan)
+        if pending and count + first > size:
+            yield pending
+            pending, count = [], 0
+        pending.append(plan)
+        count += first
+    if pending:
+        yield pending
 
 
 def _first_round(plan: ContactPlan) -> int:

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sync_core.domain.messages import as_sentence, plain_message
 from sync_core.settings import get_settings
 
 from .account import DEFAULT_SANDBOX_KEY, SANDBOX_FILE, SandboxAccount, SandboxActionError, SandboxStateError

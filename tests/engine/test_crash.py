@@ -17,6 +17,7 @@ import pytest
 from storage.events import EventStore
 from sync_core.domain.presets import load_preset
 from sync_core.sandbox import FaultSettings, serve_sandbox
+from sync_core.settings import get_settings
 from tests.engine.conftest import CountingAccount, import_bytes, partners_csv
 from tests.reference import REPO
 
@@ -97,8 +98,9 @@ def test_a_sync_killed_at_a_random_moment_finishes_on_restart_with_every_contact
     assert len(successes) == 2000 and set(successes.values()) == {1}, f"seed {seed}"
     assert EventStore(partnero_workspace.database).counts() == {"synced": 2000}
     assert len(account.upserts) == 2000  # every contact reached the account
-    # a contact is sent again only if it was in the batch in flight at the kill: at most one batch of 49
-    assert sum(count - 1 for count in account.upserts.values()) <= 49, f"seed {seed}"
+    # a contact is sent again only if it was in a batch in flight at the kill: at most that many batches of 49
+    in_flight = get_settings().batches_in_flight
+    assert sum(count - 1 for count in account.upserts.values()) <= in_flight * 49, f"seed {seed}"
     with partnero_workspace.database.engine.connect() as connection:
         statuses = [status for (status,) in connection.exec_driver_sql("SELECT status FROM sync_run ORDER BY id").all()]
     assert statuses == ["interrupted", "finished"]
@@ -113,6 +115,6 @@ def test_two_syncs_started_together_never_send_a_contact_twice(partnero_workspac
     codes = sorted(code for _, _, code in results)
     assert codes[0] == 0, results
     busy = [err for _, err, code in results if code != 0]
-    assert all("another sync is running" in err for err in busy), results
+    assert all("another sync is running" in err.lower() for err in busy), results
     assert max(account.upserts.values()) == 1 and len(account.upserts) == 600
     assert set(successes_per_email(partnero_workspace.database).values()) == {1}
