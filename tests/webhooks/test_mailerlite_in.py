@@ -260,7 +260,7 @@ def test_the_contacts_history_shows_the_mailerlite_event(studio, http, sync):
         cwd=REPO, capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
-    assert "mailerlite subscriber.unsubscribed  synced — MailerLite said: unsubscribed" in shown.stdout
+    assert "mailerlite  subscriber.unsubscribed  synced  MailerLite said: unsubscribed" in shown.stdout
     assert "status unsubscribed" in shown.stdout
 
 
