@@ -60,6 +60,14 @@ class ImportSummary:
         return text + "".join(f"\n  - {problem}" for problem in self.problems)
 
 
+def _file_format(name: str, given: str | None) -> str:
+    """The format given, else the one the file's name says; a ``ValueError`` in words when neither tells."""
+    file_format = given or RECORD_FORMATS.get(Path(name).suffix.lower())
+    if file_format not in ("csv", "jsonl", "json"):
+        raise ValueError(f"{name}: cannot tell the format; use a .csv, .jsonl or .json file")
+    return file_format
+
+
 def import_file(
     events: EventStore,
     stream: IO[bytes] | Path | str,
@@ -92,9 +100,7 @@ def import_file(
                 email_column=email_column,
             )
     name = name or "upload"
-    file_format = file_format or RECORD_FORMATS.get(Path(name).suffix.lower())
-    if file_format not in ("csv", "jsonl", "json"):
-        raise ValueError(f"{name}: cannot tell the format; use a .csv, .jsonl or .json file")
+    file_format = _file_format(name, file_format)
     summary = ImportSummary(name)
     received_at = datetime.now(UTC)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
@@ -401,9 +407,7 @@ def preview_file(
                 email_column=email_column,
             )
     name = name or "upload"
-    file_format = file_format or RECORD_FORMATS.get(Path(name).suffix.lower())
-    if file_format not in ("csv", "jsonl", "json"):
-        raise ValueError(f"{name}: cannot tell the format; use a .csv, .jsonl or .json file")
+    file_format = _file_format(name, file_format)
     preview = FilePreview(name, file_format, kind)
     start = stream.tell() if stream.seekable() else None
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")

@@ -110,7 +110,7 @@ def send_test_event(ws: Workspace, source: str, base_url: str, *, timeout: float
         )
     answer = response.text[:2000]
     if response.status_code >= 400:
-        reason = _error_of(answer)
+        reason = _answer_field(answer, "error")
         return TestEventResult(
             source,
             False,
@@ -118,7 +118,7 @@ def send_test_event(ws: Workspace, source: str, base_url: str, *, timeout: float
             status_code=response.status_code,
             answer=answer,
         )
-    event_id = _id_of(answer)
+    event_id = _answer_field(answer, "id")
     stored = EventStore(ws.database).find(source, event_id) if event_id else None
     result = TestEventResult(
         source,
@@ -172,20 +172,13 @@ def test_event_status(ws: Workspace, result: TestEventResult) -> str | None:
     return f"{words[:1].upper()}{words[1:]}."
 
 
-def _id_of(answer: str) -> str:
+def _answer_field(answer: str, name: str) -> str:
+    """One field of the receiver's JSON answer ("" when the answer is not JSON or lacks it)."""
     try:
         document = json.loads(answer)
     except ValueError:
         return ""
-    return str(document.get("id") or "") if isinstance(document, dict) else ""
-
-
-def _error_of(answer: str) -> str:
-    try:
-        document = json.loads(answer)
-    except ValueError:
-        return ""
-    return str(document.get("error") or "") if isinstance(document, dict) else ""
+    return str(document.get(name) or "") if isinstance(document, dict) else ""
 
 
 send_test_event.__test__ = False  # type: ignore[attr-defined]
